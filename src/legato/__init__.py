@@ -1,0 +1,1 @@
+"""Legato: durable process orchestration."""

@@ -1,0 +1,31 @@
+"""The pure engine: state and a command in, new state and effects out (DESIGN.md)."""
+
+from legato.engine.commands import (
+    CancelInstance,
+    Command,
+    CompleteJob,
+    CompleteUserTask,
+    CorrelateMessage,
+    FailJob,
+    FireTimer,
+    RetryIncident,
+    ThrowError,
+)
+from legato.engine.core import StepResult, apply, start
+from legato.engine.state import InstanceState
+
+__all__ = [
+    "CancelInstance",
+    "Command",
+    "CompleteJob",
+    "CompleteUserTask",
+    "CorrelateMessage",
+    "FailJob",
+    "FireTimer",
+    "InstanceState",
+    "RetryIncident",
+    "StepResult",
+    "ThrowError",
+    "apply",
+    "start",
+]

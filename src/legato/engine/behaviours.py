@@ -1,0 +1,208 @@
+"""What each BPMN element does when a token arrives at it.
+
+One small function per element kind, registered in `BEHAVIOURS`; an element added to the
+model gets its behaviour here and nothing else in the engine changes. Each function
+either moves the token on (`step.leave`), parks it in a wait state, or ends it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from legato.errors import EvaluationError
+
+from legato.engine import effects as fx
+from legato.engine.expressions import condition
+from legato.engine.expressions import run_script
+from legato.engine.state import JOB, JOINING, TASK, WAITING, Token
+from legato.engine.step import Step
+from legato.model.elements import (
+    EndEvent,
+    ErrorDefinition,
+    ExclusiveGateway,
+    IntermediateCatchEvent,
+    ParallelGateway,
+    ScriptTask,
+    ServiceTask,
+    StartEvent,
+    SubProcess,
+    TerminateDefinition,
+    UserTask,
+)
+
+Behaviour = Callable[[Step, Token], None]
+
+
+def enter(step: Step, token: Token) -> None:
+    element = step.definition.elements[token.element]
+    BEHAVIOURS[element.kind](step, token)
+
+
+def start_event(step: Step, token: Token) -> None:
+    step.record("element_passed", token.element)
+    step.leave(token)
+
+
+def end_event(step: Step, token: Token) -> None:
+    element = step.definition.elements[token.element]
+    assert isinstance(element, EndEvent)
+    event = element.event
+    if isinstance(event, ErrorDefinition):
+        # BPMN 2.0, 10.5.5: an error end event throws to the enclosing scopes' catchers.
+        assert event.code is not None
+        step.record("error_thrown", token.element, {"code": event.code})
+        if not step.throw_error(token, event.code, event.message, from_activity=False):
+            step.raise_incident(token, UnhandledBpmnError(event.code))
+        return
+    step.record("element_passed", token.element)
+    scope = token.scope
+    step.consume(token)
+    if isinstance(event, TerminateDefinition):
+        # BPMN 2.0, 10.5.3: terminate ends every path of the scope it is in; at process
+        # level the instance ends as terminated, in a subprocess the subprocess completes.
+        if scope == 0:
+            for other in step.tokens_in(0):
+                step.terminate_token(other)
+            step.end_instance("terminated")
+            return
+        step.terminate_scope(step.state.scopes[scope])
+    step.after_token_ended(scope)
+
+
+def exclusive_gateway(step: Step, token: Token) -> None:
+    element = step.definition.elements[token.element]
+    assert isinstance(element, ExclusiveGateway)
+    chosen = None
+    for flow in step.definition.outgoing(token.element):
+        if flow.id == element.default:
+            continue
+        if flow.condition is None or _holds(step, flow.condition):
+            chosen = flow
+            break
+    if chosen is None and element.default is not None:
+        chosen = step.definition.flows[element.default]
+    if chosen is None:
+        raise EvaluationError(
+            f"no condition of exclusive gateway {token.element!r} is true and it has no default flow"
+        )
+    step.record("element_passed", token.element, {"flow": chosen.id})
+    step.leave(token, [chosen])
+
+
+def parallel_gateway(step: Step, token: Token) -> None:
+    """Join one token from each incoming flow, then fork onto every outgoing flow."""
+    incoming = step.definition.incoming(token.element)
+    if len(incoming) > 1:
+        token.state = JOINING
+        waiting = [
+            t
+            for t in step.state.tokens.values()
+            if t.element == token.element and t.scope == token.scope and t.state == JOINING
+        ]
+        by_flow = {}
+        for candidate in waiting:
+            by_flow.setdefault(candidate.flow, candidate)
+        if any(flow.id not in by_flow for flow in incoming):
+            return
+        for flow in incoming:
+            joined = by_flow[flow.id]
+            if joined is not token:
+                step.consume(joined)
+    step.record("element_passed", token.element)
+    step.leave(token, list(step.definition.outgoing(token.element)))
+
+
+def service_task(step: Step, token: Token) -> None:
+    element = step.definition.elements[token.element]
+    assert isinstance(element, ServiceTask)
+    payload = step.inputs(element)
+    wait = step.open_wait(token, JOB, element.id)
+    step.effects.append(
+        fx.ScheduleJob(
+            wait=wait.id,
+            element=element.id,
+            due=step.now,
+            task_type=element.task_type,
+            payload=payload,
+            timeout=element.timeout,
+        )
+    )
+    step.record("element_entered", element.id)
+    step.open_boundaries(token)
+
+
+def user_task(step: Step, token: Token) -> None:
+    element = step.definition.elements[token.element]
+    assert isinstance(element, UserTask)
+    payload = step.inputs(element) if element.inputs else None
+    wait = step.open_wait(token, TASK, element.id)
+    step.effects.append(
+        fx.OpenUserTask(
+            wait=wait.id,
+            element=element.id,
+            name=element.name,
+            assignee=element.assignee,
+            candidate_groups=element.candidate_groups,
+            form=element.form,
+            payload=payload,
+        )
+    )
+    step.record("element_entered", element.id)
+    step.open_boundaries(token)
+
+
+def script_task(step: Step, token: Token) -> None:
+    element = step.definition.elements[token.element]
+    assert isinstance(element, ScriptTask)
+    assigned = run_script(element.script, step.state.variables)
+    changed = step.apply_outputs(element, assigned)
+    step.record("element_passed", element.id, {"variables": changed} if changed else None)
+    step.leave(token)
+
+
+def subprocess(step: Step, token: Token) -> None:
+    element = step.definition.elements[token.element]
+    assert isinstance(element, SubProcess)
+    scope = step.enter_scope(token, element.id)
+    token.state = WAITING
+    step.record("element_entered", element.id)
+    step.open_boundaries(token)
+    start = step.definition.none_start_event(element.id)
+    assert start is not None  # validation guarantees it
+    step.agenda.append(step.new_token(start.id, scope.id))
+
+
+def intermediate_catch_event(step: Step, token: Token) -> None:
+    element = step.definition.elements[token.element]
+    assert isinstance(element, IntermediateCatchEvent)
+    step.open_event_wait(token, element.id, element.event)
+    step.record("element_entered", element.id)
+
+
+def boundary_event(step: Step, token: Token) -> None:
+    # Boundary events are entered through their trigger (Step.interrupt_into); a token
+    # that lands here moving (after an incident retry) simply continues.
+    step.leave(token)
+
+
+def _holds(step: Step, source: str) -> bool:
+    return condition(source, step.state.variables)
+
+
+class UnhandledBpmnError(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"BPMN error {code!r} was thrown but no boundary event catches it")
+
+
+BEHAVIOURS: dict[str, Behaviour] = {
+    StartEvent.kind: start_event,
+    EndEvent.kind: end_event,
+    ExclusiveGateway.kind: exclusive_gateway,
+    ParallelGateway.kind: parallel_gateway,
+    ServiceTask.kind: service_task,
+    UserTask.kind: user_task,
+    ScriptTask.kind: script_task,
+    SubProcess.kind: subprocess,
+    IntermediateCatchEvent.kind: intermediate_catch_event,
+    "boundaryEvent": boundary_event,
+}

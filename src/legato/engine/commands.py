@@ -1,0 +1,73 @@
+"""Commands: everything that can happen to a running instance, as data.
+
+A command names the wait state it answers (`wait`), so a command that arrives twice, or
+after the wait was cancelled (a boundary timer fired first), is recognised as stale and
+changes nothing: this is what makes the engine's own state changes exactly-once under
+at-least-once delivery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Command:
+    actor: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CompleteJob(Command):
+    wait: int
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FailJob(Command):
+    """A handler attempt failed with a technical error (exception or timeout)."""
+
+    wait: int
+    attempt: int
+    error_type: str
+    message: str
+    details: str | None = None
+    jitter: float = 0.5  # a sample in [0, 1) the runtime draws, so the engine stays pure
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ThrowError(Command):
+    """A handler raised a BPMN error: a business outcome a boundary event may catch."""
+
+    wait: int
+    code: str
+    message: str | None = None
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FireTimer(Command):
+    wait: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CorrelateMessage(Command):
+    wait: int
+    message: str
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CompleteUserTask(Command):
+    wait: int
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RetryIncident(Command):
+    wait: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CancelInstance(Command):
+    reason: str | None = None

@@ -1,0 +1,243 @@
+"""The engine's two entry points: start an instance, apply a command to one.
+
+Both are pure functions: definition, state, command and `now` in; new state and effects
+out. The caller's state is never changed, so a store can retry a failed transaction with
+the state it loaded, and a test can replay a command against the same state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from legato.engine import effects as fx
+from legato.engine.commands import (
+    CancelInstance,
+    Command,
+    CompleteJob,
+    CompleteUserTask,
+    CorrelateMessage,
+    FailJob,
+    FireTimer,
+    RetryIncident,
+    ThrowError,
+)
+from legato.engine.expressions import timer_due
+from legato.engine.state import (
+    ACTIVE,
+    INCIDENT,
+    INCIDENT_LEAVING,
+    JOB,
+    MESSAGE,
+    MOVING,
+    TASK,
+    TIMER,
+    InstanceState,
+    Wait,
+)
+from legato.engine.step import ROOT_SCOPE, Step
+from legato.errors import IncidentNotOpen, InstanceNotActive, StaleCommand
+from legato.model.elements import BoundaryEvent, MessageDefinition, ServiceTask, TimerDefinition
+from legato.model.process import ProcessDefinition
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    state: InstanceState
+    effects: list[fx.Effect]
+
+
+def start(
+    definition: ProcessDefinition,
+    *,
+    instance_id: str,
+    variables: dict[str, Any],
+    now: datetime,
+    actor: str | None = None,
+    start_event: str | None = None,
+    message_variables: dict[str, Any] | None = None,
+) -> StepResult:
+    """Create an instance and run it to its first wait states."""
+    state = InstanceState(id=instance_id, process=definition.id, variables=dict(variables))
+    step = Step(definition, state, now, actor)
+    if start_event is None:
+        event = definition.none_start_event(None)
+        if event is None:
+            raise StaleCommand(f"process {definition.id!r} has no plain start event; send its message")
+        start_event = event.id
+    step.record("instance_started", None, {"variables": dict(variables), "start_event": start_event})
+    token = step.new_token(start_event, ROOT_SCOPE)
+    step.agenda.append(token)
+    step.run()
+    return StepResult(state, step.effects)
+
+
+def apply(
+    definition: ProcessDefinition, state: InstanceState, command: Command, now: datetime
+) -> StepResult:
+    """Apply one command; raise StaleCommand if the wait it answers is no longer open."""
+    if state.status != ACTIVE:
+        raise InstanceNotActive(f"instance {state.id} is {state.status}")
+    step = Step(definition, state.copy(), now, command.actor)
+    handler = _HANDLERS.get(type(command))
+    if handler is None:
+        raise TypeError(f"unknown command {type(command).__name__}")
+    handler(step, command)
+    step.run()
+    return StepResult(step.state, step.effects)
+
+
+def _wait(step: Step, wait_id: int, *kinds: str) -> Wait:
+    wait = step.state.waits.get(wait_id)
+    if wait is None or wait.kind not in kinds:
+        raise StaleCommand(f"instance {step.state.id} is not waiting on {wait_id}")
+    return wait
+
+
+def _complete_job(step: Step, command: Any) -> None:
+    assert isinstance(command, CompleteJob)
+    wait = _wait(step, command.wait, JOB)
+    if wait.incident:
+        raise StaleCommand(f"job {command.wait} of {step.state.id} is held by an incident")
+    step.complete_activity(step.state.tokens[wait.token], command.variables)
+
+
+def _fail_job(step: Step, command: Any) -> None:
+    assert isinstance(command, FailJob)
+    wait = _wait(step, command.wait, JOB)
+    if wait.incident:
+        raise StaleCommand(f"job {command.wait} of {step.state.id} is held by an incident")
+    element = step.definition.elements[wait.element]
+    assert isinstance(element, ServiceTask)
+    policy = element.retry
+    data = {"attempt": command.attempt, "error_type": command.error_type, "message": command.message}
+    if command.error_type in policy.non_retryable or command.attempt >= policy.max_attempts:
+        wait.incident = True
+        step.effects.append(fx.HoldJob(wait=wait.id, error=command.message))
+        step.effects.append(
+            fx.CreateIncident(
+                wait=wait.id,
+                element=wait.element,
+                error_type=command.error_type,
+                message=command.message,
+                details=command.details,
+            )
+        )
+        step.record("incident_created", wait.element, data)
+        return
+    delay = policy.backoff(command.attempt, command.jitter)
+    step.effects.append(
+        fx.RetryJob(wait=wait.id, due=step.schedule_due(delay), attempts=command.attempt, error=command.message)
+    )
+    step.record("job_failed", wait.element, {**data, "retry_in": round(delay, 3)})
+
+
+def _throw_error(step: Step, command: Any) -> None:
+    assert isinstance(command, ThrowError)
+    wait = _wait(step, command.wait, JOB)
+    token = step.state.tokens[wait.token]
+    changed = step.set_variables(command.variables)
+    step.record("error_thrown", wait.element, {"code": command.code, "message": command.message, "variables": changed})
+    if not step.throw_error(token, command.code, command.message, from_activity=True):
+        wait.incident = True
+        message = f"BPMN error {command.code!r} was thrown but no boundary event catches it"
+        step.effects.append(fx.HoldJob(wait=wait.id, error=message))
+        step.effects.append(
+            fx.CreateIncident(wait=wait.id, element=wait.element, error_type="UnhandledBpmnError", message=message)
+        )
+        step.record("incident_created", wait.element, {"error_type": "UnhandledBpmnError", "message": message})
+
+
+def _trigger_event(step: Step, wait: Wait, data: dict[str, Any], variables: dict[str, Any]) -> None:
+    """A timer or message arrived for a catch event or a boundary event."""
+    element = step.definition.elements[wait.element]
+    token = step.state.tokens[wait.token]
+    if not isinstance(element, BoundaryEvent):
+        step.close_wait(wait, "completed")
+        changed = step.set_variables(variables)
+        step.record("element_completed", element.id, {**data, "variables": changed} if changed else data)
+        token.state = MOVING
+        step.leave_safely(token)
+        return
+    if element.cancel_activity:
+        step.close_wait(wait, "completed")
+        step.set_variables(variables)
+        step.interrupt_into(token, element, data)
+        return
+    # Non-interrupting (BPMN 2.0, 10.5.6): the activity goes on, a new path starts here,
+    # and a cycle timer or a message boundary stays armed for the next occurrence.
+    step.close_wait(wait, "completed")
+    changed = step.set_variables(variables)
+    event = element.event
+    if isinstance(event, TimerDefinition):
+        fired = wait.fired + 1
+        due = timer_due(event, step.state.variables, step.now, fired, step.now)
+        if due is not None and event.kind == "cycle":
+            new_wait = step.open_wait(token, TIMER, element.id, fired)
+            step.effects.append(fx.ScheduleJob(wait=new_wait.id, element=element.id, due=due))
+    elif isinstance(event, MessageDefinition):
+        step.open_event_wait(token, element.id, event)
+    token.state = "waiting"
+    successor = step.new_token(element.id, token.scope)
+    step.record("boundary_triggered", element.id, {**data, "variables": changed} if changed else data)
+    step.leave_safely(successor)
+
+
+def _fire_timer(step: Step, command: Any) -> None:
+    assert isinstance(command, FireTimer)
+    wait = _wait(step, command.wait, TIMER)
+    _trigger_event(step, wait, {"trigger": "timer"}, {})
+
+
+def _correlate(step: Step, command: Any) -> None:
+    assert isinstance(command, CorrelateMessage)
+    wait = _wait(step, command.wait, MESSAGE)
+    _trigger_event(step, wait, {"trigger": "message", "message": command.message}, command.variables)
+
+
+def _complete_user_task(step: Step, command: Any) -> None:
+    assert isinstance(command, CompleteUserTask)
+    wait = _wait(step, command.wait, TASK)
+    token = step.state.tokens[wait.token]
+    step.close_wait(wait, "completed")
+    step.complete_activity(token, command.variables)
+
+
+def _retry_incident(step: Step, command: Any) -> None:
+    assert isinstance(command, RetryIncident)
+    wait = _wait(step, command.wait, JOB, INCIDENT, INCIDENT_LEAVING)
+    if not wait.incident:
+        raise IncidentNotOpen(f"instance {step.state.id} has no open incident on {command.wait}")
+    step.effects.append(fx.ResolveIncident(wait=wait.id, actor=step.actor))
+    step.record("incident_resolved", wait.element)
+    if wait.kind == JOB:
+        wait.incident = False
+        step.effects.append(fx.RetryJob(wait=wait.id, due=step.now, attempts=0))
+        return
+    del step.state.waits[wait.id]
+    token = step.state.tokens[wait.token]
+    token.state = MOVING
+    if wait.kind == INCIDENT_LEAVING:
+        step.leave_safely(token)
+    else:
+        step.agenda.append(token)
+
+
+def _cancel(step: Step, command: Any) -> None:
+    assert isinstance(command, CancelInstance)
+    for token in step.tokens_in(ROOT_SCOPE):
+        step.terminate_token(token)
+    step.end_instance("cancelled")
+
+
+_HANDLERS = {
+    CompleteJob: _complete_job,
+    FailJob: _fail_job,
+    ThrowError: _throw_error,
+    FireTimer: _fire_timer,
+    CorrelateMessage: _correlate,
+    CompleteUserTask: _complete_user_task,
+    RetryIncident: _retry_incident,
+    CancelInstance: _cancel,
+}

@@ -1,0 +1,115 @@
+"""Effects: what the shell must persist or do after the engine decided a step.
+
+The store applies all effects of a step in the same transaction as the new state, so a
+step is never half-applied. Job and task ids are derived from the instance id and the
+wait id, so applying the same effects twice would collide instead of duplicating work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Effect:
+    pass
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ScheduleJob(Effect):
+    """A job for a service task (`task_type` set) or a timer (`task_type` None)."""
+
+    wait: int
+    element: str
+    due: datetime
+    task_type: str | None = None
+    payload: dict[str, Any] | None = None
+    timeout: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RetryJob(Effect):
+    """Run the same job again at `due`; `attempts` is how many attempts were made so far."""
+
+    wait: int
+    due: datetime
+    attempts: int
+    error: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class HoldJob(Effect):
+    """Stop running a job until a person retries its incident."""
+
+    wait: int
+    error: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CancelJob(Effect):
+    wait: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OpenUserTask(Effect):
+    wait: int
+    element: str
+    name: str | None
+    assignee: str | None
+    candidate_groups: tuple[str, ...]
+    form: dict[str, Any] | None
+    payload: dict[str, Any] | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CloseUserTask(Effect):
+    wait: int
+    outcome: str  # "completed" | "cancelled"
+    actor: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Subscribe(Effect):
+    wait: int
+    element: str
+    message: str
+    correlation_key: str | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Unsubscribe(Effect):
+    wait: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CreateIncident(Effect):
+    wait: int
+    element: str
+    error_type: str
+    message: str
+    details: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ResolveIncident(Effect):
+    wait: int
+    actor: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Record(Effect):
+    """One append-only history entry; `seq` numbers an instance's entries without gaps."""
+
+    seq: int
+    at: datetime
+    type: str
+    element: str | None = None
+    actor: str | None = None
+    data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class InstanceEnded(Effect):
+    status: str

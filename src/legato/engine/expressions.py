@@ -1,0 +1,67 @@
+"""Compiled-expression cache and the evaluations the engine needs.
+
+Expressions were checked at deploy, so compiling here cannot fail for a deployed model;
+the cache makes the per-step cost one dictionary lookup plus the evaluation itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from legato.errors import EvaluationError
+from legato.model.elements import TimerDefinition
+from legato.model.expressions import Expression, Script, compile_expression, compile_script
+from legato.model.timers import TimerInvalid, TimerSpec, parse_timer
+
+
+@lru_cache(maxsize=4096)
+def _expression(source: str) -> Expression:
+    return compile_expression(source)
+
+
+@lru_cache(maxsize=1024)
+def _script(source: str) -> Script:
+    return compile_script(source)
+
+
+@lru_cache(maxsize=1024)
+def _timer(kind: str, text: str) -> TimerSpec:
+    return parse_timer(kind, text)
+
+
+def evaluate(source: str, variables: Mapping[str, Any]) -> Any:
+    return _expression(source).evaluate(variables)
+
+
+def condition(source: str, variables: Mapping[str, Any]) -> bool:
+    return _expression(source).evaluate_condition(variables)
+
+
+def run_script(source: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+    return _script(source).run(variables)
+
+
+def timer_due(
+    timer: TimerDefinition,
+    variables: Mapping[str, Any],
+    now: datetime,
+    fired: int,
+    previous_due: datetime,
+) -> datetime | None:
+    """When a timer is next due, or None when a cycle is exhausted."""
+    text = timer.value
+    if text.startswith("="):
+        value = evaluate(text[1:], variables)
+        if isinstance(value, datetime):
+            return value
+        text = str(value)
+    try:
+        spec = _timer(timer.kind, text)
+    except TimerInvalid as exc:
+        raise EvaluationError(f"timer {text!r}: {exc}") from None
+    if fired == 0:
+        return spec.first_due(now)
+    return spec.next_due(previous_due, fired)

@@ -1,0 +1,127 @@
+"""The state of one process instance: its token tree, variables, and open wait states.
+
+This is what the store keeps in one row per instance. It is versioned (`STATE_VERSION`);
+`from_dict` upgrades older stored forms, and golden files of each version live in the
+tests, so a change that would strand running instances fails a test.
+
+A *token* marks where execution stands (BPMN 2.0, 13.2 "token"). A *scope* is the root
+process or an entered embedded subprocess. A *wait* is one thing an instance waits for:
+a service task's job, a timer, a message subscription, a user task, or an incident on an
+element whose evaluation failed. Waits get ids from the same per-instance sequence as
+tokens, which makes every job id (`instance:wait`) deterministic and unique for life.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+STATE_VERSION = 1
+
+# token states
+MOVING = "moving"
+WAITING = "waiting"
+JOINING = "joining"
+
+# wait kinds
+JOB = "job"
+TIMER = "timer"
+MESSAGE = "message"
+TASK = "task"
+INCIDENT = "incident"
+INCIDENT_LEAVING = "incident_leaving"
+
+# instance statuses
+ACTIVE = "active"
+COMPLETED = "completed"
+TERMINATED = "terminated"
+CANCELLED = "cancelled"
+
+
+@dataclass(slots=True)
+class Token:
+    id: int
+    element: str
+    scope: int
+    flow: str | None = None  # the flow it arrived by, which parallel joins count
+    state: str = MOVING
+
+
+@dataclass(slots=True)
+class Scope:
+    id: int
+    element: str | None  # the subprocess, or None for the process itself
+    parent: int | None
+    token: int | None  # the token that waits at the subprocess in the parent scope
+
+
+@dataclass(slots=True)
+class Wait:
+    id: int
+    token: int
+    kind: str
+    element: str  # the activity, catch event or boundary event that owns it
+    fired: int = 0  # how often a cycle timer fired before this wait was opened
+    incident: bool = False
+
+
+@dataclass(slots=True)
+class InstanceState:
+    id: str
+    process: str
+    status: str = ACTIVE
+    variables: dict[str, Any] = field(default_factory=dict)
+    tokens: dict[int, Token] = field(default_factory=dict)
+    scopes: dict[int, Scope] = field(default_factory=dict)
+    waits: dict[int, Wait] = field(default_factory=dict)
+    seq: int = 0
+    history: int = 0
+
+    def copy(self) -> InstanceState:
+        """A copy the engine may change without touching the caller's state.
+
+        Variables are copied one level deep: the engine replaces top-level values and never
+        mutates a nested value in place.
+        """
+        return InstanceState(
+            id=self.id,
+            process=self.process,
+            status=self.status,
+            variables=dict(self.variables),
+            tokens={k: Token(t.id, t.element, t.scope, t.flow, t.state) for k, t in self.tokens.items()},
+            scopes={k: Scope(s.id, s.element, s.parent, s.token) for k, s in self.scopes.items()},
+            waits={k: Wait(w.id, w.token, w.kind, w.element, w.fired, w.incident) for k, w in self.waits.items()},
+            seq=self.seq,
+            history=self.history,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Compact stored form, without variables (the store keeps those in their own column)."""
+        return {
+            "v": STATE_VERSION,
+            "id": self.id,
+            "p": self.process,
+            "s": self.status,
+            "n": self.seq,
+            "h": self.history,
+            "t": [[t.id, t.element, t.scope, t.flow, t.state] for t in self.tokens.values()],
+            "c": [[s.id, s.element, s.parent, s.token] for s in self.scopes.values()],
+            "w": [[w.id, w.token, w.kind, w.element, w.fired, w.incident] for w in self.waits.values()],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], variables: dict[str, Any]) -> InstanceState:
+        version = data.get("v")
+        if version != STATE_VERSION:
+            raise ValueError(f"unknown instance state version {version!r}")
+        return cls(
+            id=data["id"],
+            process=data["p"],
+            status=data["s"],
+            variables=variables,
+            tokens={t[0]: Token(t[0], t[1], t[2], t[3], t[4]) for t in data["t"]},
+            scopes={s[0]: Scope(s[0], s[1], s[2], s[3]) for s in data["c"]},
+            waits={w[0]: Wait(w[0], w[1], w[2], w[3], w[4], w[5]) for w in data["w"]},
+            seq=data["n"],
+            history=data["h"],
+        )

@@ -1,0 +1,331 @@
+"""One engine step: a command applied to a copy of an instance's state.
+
+`Step` is the working context of a single command: it owns the state copy, the list of
+effects, and the *agenda* of tokens still moving. Tokens move until every one of them has
+reached a wait state or ended; that is the unit of work the store commits atomically
+(DESIGN.md, "the transaction model"). Element-specific behaviour lives in
+`legato.engine.behaviours`; this module holds what all elements share: moving along
+flows, opening and closing waits, ending scopes, throwing errors.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import datetime, timedelta
+from typing import Any
+
+from legato.errors import EvaluationError, ExpressionInvalid
+from legato.engine import effects as fx
+from legato.engine.expressions import condition, evaluate, timer_due
+from legato.engine.state import (
+    ACTIVE,
+    INCIDENT,
+    INCIDENT_LEAVING,
+    JOB,
+    MESSAGE,
+    MOVING,
+    TASK,
+    TIMER,
+    WAITING,
+    InstanceState,
+    Scope,
+    Token,
+    Wait,
+)
+from legato.model.elements import (
+    Activity,
+    BoundaryEvent,
+    ErrorDefinition,
+    MessageDefinition,
+    SequenceFlow,
+    TimerDefinition,
+)
+from legato.model.process import ProcessDefinition
+
+ROOT_SCOPE = 0
+
+
+class Step:
+    def __init__(
+        self,
+        definition: ProcessDefinition,
+        state: InstanceState,
+        now: datetime,
+        actor: str | None,
+    ) -> None:
+        self.definition = definition
+        self.state = state
+        self.now = now
+        self.actor = actor
+        self.effects: list[fx.Effect] = []
+        self.agenda: deque[Token] = deque()
+
+    # -- ids, history ----------------------------------------------------------------------
+
+    def next_id(self) -> int:
+        self.state.seq += 1
+        return self.state.seq
+
+    def record(self, type_: str, element: str | None = None, data: dict[str, Any] | None = None) -> None:
+        self.state.history += 1
+        self.effects.append(
+            fx.Record(
+                seq=self.state.history,
+                at=self.now,
+                type=type_,
+                element=element,
+                actor=self.actor,
+                data=data,
+            )
+        )
+
+    # -- variables -------------------------------------------------------------------------
+
+    def set_variables(self, updates: dict[str, Any]) -> dict[str, Any]:
+        """Write updates to the instance; returns what actually changed (for history)."""
+        changed = {k: v for k, v in updates.items() if self.state.variables.get(k, _MISSING) != v}
+        self.state.variables.update(changed)
+        return changed
+
+    def apply_outputs(self, activity: Activity, result: dict[str, Any]) -> dict[str, Any]:
+        """Map a result into the instance: every key by default, or the `outputs` mappings."""
+        if not activity.outputs:
+            return self.set_variables(result)
+        scope = {**self.state.variables, **result}
+        return self.set_variables({name: evaluate(src, scope) for name, src in activity.outputs.items()})
+
+    def inputs(self, activity: Activity) -> dict[str, Any]:
+        if not activity.inputs:
+            return dict(self.state.variables)
+        return {name: evaluate(src, self.state.variables) for name, src in activity.inputs.items()}
+
+    # -- tokens ----------------------------------------------------------------------------
+
+    def new_token(self, element: str, scope: int, flow: str | None = None) -> Token:
+        token = Token(self.next_id(), element, scope, flow, MOVING)
+        self.state.tokens[token.id] = token
+        return token
+
+    def arrive(self, token: Token, flow: SequenceFlow) -> None:
+        token.element = flow.target
+        token.flow = flow.id
+        token.state = MOVING
+        self.agenda.append(token)
+
+    def leave(self, token: Token, flows: list[SequenceFlow] | None = None) -> None:
+        """Take outgoing flows: every flow whose condition holds (BPMN 2.0, 10.2.1).
+
+        A first matching flow reuses the token; further ones fork new tokens. An element
+        whose outgoing flows all have false conditions has nowhere to go: that is a
+        modelling error at run time, and becomes an incident at the element.
+        """
+        if flows is None:
+            flows = self.taken_flows(token)
+        if not flows:
+            raise EvaluationError(f"no outgoing flow of {token.element!r} can be taken")
+        for index, flow in enumerate(flows):
+            if index == 0:
+                self.arrive(token, flow)
+            else:
+                self.arrive(self.new_token(flow.target, token.scope), flow)
+
+    def taken_flows(self, token: Token) -> list[SequenceFlow]:
+        taken = []
+        for flow in self.definition.outgoing(token.element):
+            if flow.condition is None or condition(flow.condition, self.state.variables):
+                taken.append(flow)
+        return taken
+
+    def consume(self, token: Token) -> None:
+        del self.state.tokens[token.id]
+
+    # -- waits -----------------------------------------------------------------------------
+
+    def open_wait(self, token: Token, kind: str, element: str, fired: int = 0) -> Wait:
+        wait = Wait(self.next_id(), token.id, kind, element, fired)
+        self.state.waits[wait.id] = wait
+        token.state = WAITING
+        return wait
+
+    def open_event_wait(
+        self, token: Token, element_id: str, event: TimerDefinition | MessageDefinition, fired: int = 0
+    ) -> Wait:
+        """Open the timer or message wait of a catch or boundary event."""
+        if isinstance(event, TimerDefinition):
+            due = timer_due(event, self.state.variables, self.now, fired, self.now)
+            wait = self.open_wait(token, TIMER, element_id, fired)
+            if due is not None:
+                self.effects.append(fx.ScheduleJob(wait=wait.id, element=element_id, due=due))
+            return wait
+        key = None
+        if event.correlation_key is not None:
+            value = evaluate(event.correlation_key, self.state.variables)
+            key = None if value is None else str(value)
+        wait = self.open_wait(token, MESSAGE, element_id)
+        self.effects.append(
+            fx.Subscribe(wait=wait.id, element=element_id, message=event.message, correlation_key=key)
+        )
+        return wait
+
+    def open_boundaries(self, token: Token) -> None:
+        for boundary in self.definition.boundary_events(token.element):
+            event = boundary.event
+            if isinstance(event, TimerDefinition | MessageDefinition):
+                self.open_event_wait(token, boundary.id, event)
+
+    def close_wait(self, wait: Wait, outcome: str = "cancelled") -> None:
+        del self.state.waits[wait.id]
+        if wait.incident:
+            self.effects.append(fx.ResolveIncident(wait=wait.id, actor=self.actor))
+        if wait.kind in (JOB, TIMER):
+            self.effects.append(fx.CancelJob(wait=wait.id))
+        elif wait.kind == MESSAGE:
+            self.effects.append(fx.Unsubscribe(wait=wait.id))
+        elif wait.kind == TASK:
+            self.effects.append(fx.CloseUserTask(wait=wait.id, outcome=outcome, actor=self.actor))
+
+    def close_waits_of(self, token: Token, keep: Wait | None = None) -> None:
+        for wait in [w for w in self.state.waits.values() if w.token == token.id]:
+            if wait is not keep:
+                self.close_wait(wait)
+
+    def raise_incident(self, token: Token, error: Exception, leaving: bool = False) -> None:
+        """Park a token whose element failed to evaluate; a retry runs the element again.
+
+        `leaving` marks a failure while choosing outgoing flows after the element's work was
+        done: the retry then only chooses again, it does not redo the work.
+        """
+        wait = self.open_wait(token, INCIDENT_LEAVING if leaving else INCIDENT, token.element)
+        wait.incident = True
+        error_type = "ExpressionError" if isinstance(error, EvaluationError | ExpressionInvalid) else type(error).__name__
+        message = str(error)
+        self.effects.append(
+            fx.CreateIncident(wait=wait.id, element=token.element, error_type=error_type, message=message)
+        )
+        self.record("incident_created", token.element, {"error_type": error_type, "message": message})
+
+    # -- scopes ----------------------------------------------------------------------------
+
+    def enter_scope(self, token: Token, subprocess_id: str) -> Scope:
+        scope = Scope(self.next_id(), subprocess_id, token.scope, token.id)
+        self.state.scopes[scope.id] = scope
+        return scope
+
+    def tokens_in(self, scope_id: int) -> list[Token]:
+        return [t for t in self.state.tokens.values() if t.scope == scope_id]
+
+    def scope_of_subprocess_token(self, token: Token) -> Scope | None:
+        for scope in self.state.scopes.values():
+            if scope.token == token.id:
+                return scope
+        return None
+
+    def terminate_token(self, token: Token) -> None:
+        """Interrupt whatever a token is doing: close its waits and any scope it runs."""
+        inner = self.scope_of_subprocess_token(token)
+        if inner is not None:
+            self.terminate_scope(inner)
+            del self.state.scopes[inner.id]
+        self.close_waits_of(token)
+        if token.state == WAITING:
+            self.record("element_terminated", token.element)
+        self.state.tokens.pop(token.id, None)
+
+    def terminate_scope(self, scope: Scope) -> None:
+        for token in self.tokens_in(scope.id):
+            self.terminate_token(token)
+
+    def after_token_ended(self, scope_id: int) -> None:
+        """If nothing is left in a scope, the scope completes (BPMN 2.0, 13.3.1)."""
+        if any(t.scope == scope_id for t in self.state.tokens.values()):
+            return
+        if scope_id == ROOT_SCOPE:
+            self.end_instance("completed")
+            return
+        scope = self.state.scopes.pop(scope_id)
+        assert scope.token is not None
+        parent_token = self.state.tokens[scope.token]
+        self.complete_activity(parent_token, {})
+
+    def complete_activity(self, token: Token, result: dict[str, Any]) -> None:
+        """A waiting activity is done: map its result, close its waits, move on."""
+        element = self.definition.elements[token.element]
+        self.close_waits_of(token)
+        changed = self.apply_outputs(element, result) if isinstance(element, Activity) else self.set_variables(result)
+        self.record("element_completed", token.element, {"variables": changed} if changed else None)
+        token.state = MOVING
+        self.leave_safely(token)
+
+    def leave_safely(self, token: Token) -> None:
+        try:
+            self.leave(token)
+        except (EvaluationError, ExpressionInvalid) as exc:
+            self.raise_incident(token, exc, leaving=True)
+
+    def end_instance(self, status: str) -> None:
+        if self.state.status != ACTIVE:
+            return
+        self.state.status = status
+        self.record(f"instance_{status}")
+        self.effects.append(fx.InstanceEnded(status=status))
+
+    # -- errors ----------------------------------------------------------------------------
+
+    def find_error_catch(self, element_id: str, code: str) -> BoundaryEvent | None:
+        for boundary in self.definition.boundary_events(element_id):
+            event = boundary.event
+            if isinstance(event, ErrorDefinition) and (event.code is None or event.code == code):
+                return boundary
+        return None
+
+    def throw_error(self, token: Token, code: str, message: str | None, from_activity: bool) -> bool:
+        """Propagate a BPMN error to the innermost catching boundary event (BPMN 2.0, 10.5.5).
+
+        Returns False when nothing catches it, so the caller raises an incident.
+        """
+        current = token
+        if from_activity:
+            boundary = self.find_error_catch(token.element, code)
+            if boundary is not None:
+                self.interrupt_into(token, boundary, {"code": code, "message": message})
+                return True
+        scope_id = token.scope
+        while scope_id != ROOT_SCOPE:
+            scope = self.state.scopes[scope_id]
+            assert scope.element is not None and scope.token is not None
+            current = self.state.tokens[scope.token]
+            boundary = self.find_error_catch(scope.element, code)
+            if boundary is not None:
+                self.interrupt_into(current, boundary, {"code": code, "message": message})
+                return True
+            scope_id = scope.parent if scope.parent is not None else ROOT_SCOPE
+        return False
+
+    def interrupt_into(self, token: Token, boundary: BoundaryEvent, data: dict[str, Any] | None) -> None:
+        """Cancel an activity and continue from one of its boundary events."""
+        scope = token.scope
+        self.terminate_token(token)
+        successor = self.new_token(boundary.id, scope)
+        self.record("boundary_triggered", boundary.id, data)
+        self.leave_safely(successor)
+
+    # -- driving ---------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Move tokens on the agenda until each rests in a wait state or has ended."""
+        from legato.engine.behaviours import enter
+
+        while self.agenda:
+            token = self.agenda.popleft()
+            if token.id not in self.state.tokens or self.state.status != ACTIVE:
+                continue
+            try:
+                enter(self, token)
+            except (EvaluationError, ExpressionInvalid) as exc:
+                self.raise_incident(token, exc)
+
+    def schedule_due(self, seconds: float) -> datetime:
+        return self.now + timedelta(seconds=seconds)
+
+
+_MISSING = object()

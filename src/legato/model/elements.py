@@ -1,0 +1,204 @@
+"""BPMN flow elements as plain, frozen data.
+
+Every element class carries a `kind` (the BPMN 2.0 element name in camelCase, e.g.
+`serviceTask`) that is its discriminator in the stored JSON form. Adding an element (an
+inclusive gateway, a call activity, ...) means adding a class here, registering it in
+`ELEMENT_TYPES`, and giving the engine one behaviour for it; nothing else changes shape.
+
+Element ids are unique within a whole definition, as BPMN requires of a document
+(BPMN 2.0, 8.3.1 BaseElement `id`), so a flat index by id serves every scope; `parent`
+names the enclosing subprocess, or is None at process level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TimerDefinition:
+    """BPMN 2.0, 10.5.5 TimerEventDefinition: exactly one of date/duration/cycle.
+
+    `value` is ISO 8601 text, or an expression (written `=expr`) that yields such text.
+    """
+
+    kind: str  # "duration" | "date" | "cycle"
+    value: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MessageDefinition:
+    """BPMN 2.0, 10.5.5 MessageEventDefinition, correlated by name and key.
+
+    `correlation_key` is an expression evaluated against the instance's variables when the
+    subscription opens; a message with that name and key then reaches this event.
+    """
+
+    message: str
+    correlation_key: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ErrorDefinition:
+    """BPMN 2.0, 10.5.5 ErrorEventDefinition. On a catch, `code=None` catches any error."""
+
+    code: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TerminateDefinition:
+    """BPMN 2.0, 10.5.5 TerminateEventDefinition: ends every token of the scope."""
+
+
+EventDefinition = TimerDefinition | MessageDefinition | ErrorDefinition | TerminateDefinition
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RetryPolicy:
+    """How a failing service task is retried before it becomes an incident.
+
+    The delay before attempt n+1 is `min(initial_backoff * multiplier**(n-1), max_backoff)`,
+    spread by +/- `jitter` (a fraction) so that retries of many instances do not arrive
+    together. Errors whose type name is in `non_retryable` go straight to an incident.
+    """
+
+    max_attempts: int = 3
+    initial_backoff: float = 1.0
+    multiplier: float = 2.0
+    max_backoff: float = 300.0
+    jitter: float = 0.1
+    non_retryable: tuple[str, ...] = ()
+
+    def backoff(self, attempt: int, jitter_sample: float) -> float:
+        """Seconds to wait after failed attempt `attempt` (1-based); jitter_sample in [0, 1)."""
+        base = min(self.initial_backoff * self.multiplier ** max(attempt - 1, 0), self.max_backoff)
+        spread = base * self.jitter * (2.0 * jitter_sample - 1.0)
+        return max(0.0, base + spread)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Element:
+    kind: ClassVar[str] = "element"
+    waits: ClassVar[bool] = False  # does a token stop here until a command arrives?
+
+    id: str
+    name: str | None = None
+    parent: str | None = None
+    documentation: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StartEvent(Element):
+    kind: ClassVar[str] = "startEvent"
+    event: TimerDefinition | MessageDefinition | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EndEvent(Element):
+    kind: ClassVar[str] = "endEvent"
+    event: TerminateDefinition | ErrorDefinition | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class IntermediateCatchEvent(Element):
+    kind: ClassVar[str] = "intermediateCatchEvent"
+    waits: ClassVar[bool] = True
+    event: TimerDefinition | MessageDefinition
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BoundaryEvent(Element):
+    """BPMN 2.0, 10.5.6 (boundary events): attached to an activity, interrupting or not."""
+
+    kind: ClassVar[str] = "boundaryEvent"
+    attached_to: str
+    cancel_activity: bool = True
+    event: TimerDefinition | ErrorDefinition | MessageDefinition
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Activity(Element):
+    """Common to tasks and subprocesses: variable mappings in and out.
+
+    `inputs` are evaluated when the activity starts and handed to its handler or form;
+    `outputs` are evaluated against the activity's result when it completes and written to
+    the instance. Without outputs, the whole result is merged into the instance variables.
+    """
+
+    inputs: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ServiceTask(Activity):
+    kind: ClassVar[str] = "serviceTask"
+    waits: ClassVar[bool] = True
+    task_type: str
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    timeout: float | None = None  # seconds per attempt
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ScriptTask(Activity):
+    kind: ClassVar[str] = "scriptTask"
+    script: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class UserTask(Activity):
+    kind: ClassVar[str] = "userTask"
+    waits: ClassVar[bool] = True
+    assignee: str | None = None
+    candidate_groups: tuple[str, ...] = ()
+    form: dict[str, object] | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SubProcess(Activity):
+    """BPMN 2.0, 10.3.5 embedded Sub-Process: a scope with its own start and end events."""
+
+    kind: ClassVar[str] = "subProcess"
+    waits: ClassVar[bool] = True
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ExclusiveGateway(Element):
+    """BPMN 2.0, 10.6.2: the first outgoing flow whose condition holds, else the default."""
+
+    kind: ClassVar[str] = "exclusiveGateway"
+    default: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ParallelGateway(Element):
+    """BPMN 2.0, 10.6.4: forks every outgoing flow; joins one token from each incoming flow."""
+
+    kind: ClassVar[str] = "parallelGateway"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SequenceFlow:
+    id: str
+    source: str
+    target: str
+    condition: str | None = None
+    name: str | None = None
+
+
+ELEMENT_TYPES: dict[str, type[Element]] = {
+    cls.kind: cls
+    for cls in (
+        StartEvent,
+        EndEvent,
+        IntermediateCatchEvent,
+        BoundaryEvent,
+        ServiceTask,
+        ScriptTask,
+        UserTask,
+        SubProcess,
+        ExclusiveGateway,
+        ParallelGateway,
+    )
+}

@@ -1,0 +1,99 @@
+"""A process definition: elements and flows, with the indexes the engine walks.
+
+The definition is immutable. Indexes (outgoing flows, boundary events per activity,
+the start event of each scope) are computed once when it is built, because the engine
+consults them on every step and a definition serves many thousands of instances.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TypeVar
+
+from legato.model.elements import (
+    BoundaryEvent,
+    Element,
+    SequenceFlow,
+    StartEvent,
+)
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProcessDefinition:
+    """A process model as data; `id` is the key that versions group under."""
+
+    id: str
+    name: str | None = None
+    elements: Mapping[str, Element]
+    flows: Mapping[str, SequenceFlow]
+    documentation: str | None = None
+
+    _outgoing: Mapping[str, tuple[SequenceFlow, ...]] = field(init=False, repr=False, compare=False)
+    _incoming: Mapping[str, tuple[SequenceFlow, ...]] = field(init=False, repr=False, compare=False)
+    _boundaries: Mapping[str, tuple[BoundaryEvent, ...]] = field(
+        init=False, repr=False, compare=False
+    )
+    _children: Mapping[str | None, tuple[Element, ...]] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        outgoing: dict[str, list[SequenceFlow]] = {}
+        incoming: dict[str, list[SequenceFlow]] = {}
+        for flow in self.flows.values():
+            outgoing.setdefault(flow.source, []).append(flow)
+            incoming.setdefault(flow.target, []).append(flow)
+        boundaries: dict[str, list[BoundaryEvent]] = {}
+        children: dict[str | None, list[Element]] = {}
+        for element in self.elements.values():
+            children.setdefault(element.parent, []).append(element)
+            if isinstance(element, BoundaryEvent):
+                boundaries.setdefault(element.attached_to, []).append(element)
+        object.__setattr__(self, "elements", MappingProxyType(dict(self.elements)))
+        object.__setattr__(self, "flows", MappingProxyType(dict(self.flows)))
+        object.__setattr__(self, "_outgoing", _freeze(outgoing))
+        object.__setattr__(self, "_incoming", _freeze(incoming))
+        object.__setattr__(self, "_boundaries", _freeze(boundaries))
+        object.__setattr__(self, "_children", _freeze(children))
+
+    def element(self, element_id: str) -> Element:
+        return self.elements[element_id]
+
+    def outgoing(self, element_id: str) -> tuple[SequenceFlow, ...]:
+        return self._outgoing.get(element_id, ())
+
+    def incoming(self, element_id: str) -> tuple[SequenceFlow, ...]:
+        return self._incoming.get(element_id, ())
+
+    def boundary_events(self, activity_id: str) -> tuple[BoundaryEvent, ...]:
+        return self._boundaries.get(activity_id, ())
+
+    def children(self, scope_id: str | None) -> tuple[Element, ...]:
+        """Elements directly inside a subprocess (or the process, for None)."""
+        return self._children.get(scope_id, ())
+
+    def start_events(self, scope_id: str | None = None) -> tuple[StartEvent, ...]:
+        return tuple(e for e in self.children(scope_id) if isinstance(e, StartEvent))
+
+    def none_start_event(self, scope_id: str | None = None) -> StartEvent | None:
+        """The start event without a trigger: where a plain start (or a subprocess) begins."""
+        for event in self.start_events(scope_id):
+            if event.event is None:
+                return event
+        return None
+
+    def ancestors(self, element_id: str) -> Iterable[str]:
+        """Enclosing subprocess ids, innermost first."""
+        parent = self.elements[element_id].parent
+        while parent is not None:
+            yield parent
+            parent = self.elements[parent].parent
+
+
+def _freeze(index: dict[K, list[V]]) -> Mapping[K, tuple[V, ...]]:
+    return MappingProxyType({key: tuple(value) for key, value in index.items()})

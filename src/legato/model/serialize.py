@@ -1,0 +1,149 @@
+"""The stored JSON form of a definition, and its checksum.
+
+The stored form is what the database keeps and what an instance runs against for its
+whole life, so it is explicit (a `kind` on every element and event definition), versioned
+(`format`), and round-trips exactly. The checksum of the canonical form decides whether a
+redeploy is a change (a new version) or a no-op.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from typing import Any
+
+import orjson
+
+from legato.errors import ModelInvalid, Problem
+from legato.model.elements import (
+    ELEMENT_TYPES,
+    ErrorDefinition,
+    MessageDefinition,
+    RetryPolicy,
+    SequenceFlow,
+    TerminateDefinition,
+    TimerDefinition,
+)
+from legato.model.process import ProcessDefinition
+
+FORMAT_VERSION = 1
+
+_EVENT_TYPES: dict[str, type[Any]] = {
+    "timer": TimerDefinition,
+    "message": MessageDefinition,
+    "error": ErrorDefinition,
+    "terminate": TerminateDefinition,
+}
+_EVENT_KINDS = {cls: kind for kind, cls in _EVENT_TYPES.items()}
+
+
+def to_dict(definition: ProcessDefinition) -> dict[str, Any]:
+    return {
+        "format": FORMAT_VERSION,
+        "id": definition.id,
+        "name": definition.name,
+        "documentation": definition.documentation,
+        "elements": [_element_to_dict(e) for e in definition.elements.values()],
+        "flows": [_plain(dataclasses.asdict(f)) for f in definition.flows.values()],
+    }
+
+
+def from_dict(data: Any) -> ProcessDefinition:
+    """Build a definition from its stored form; malformed data raises ModelInvalid."""
+    if not isinstance(data, dict):
+        raise ModelInvalid([Problem(element=None, message="a definition must be an object")])
+    version = data.get("format", FORMAT_VERSION)
+    if version != FORMAT_VERSION:
+        raise ModelInvalid([Problem(element=None, message=f"unknown format version {version!r}")])
+    elements = {}
+    for raw in _list(data.get("elements"), "elements"):
+        element = _element_from_dict(raw)
+        elements[element.id] = element
+    flows = {}
+    for raw in _list(data.get("flows"), "flows"):
+        flow = _build(SequenceFlow, raw, where=str(raw.get("id") if isinstance(raw, dict) else None))
+        flows[flow.id] = flow
+    return ProcessDefinition(
+        id=str(data.get("id")),
+        name=data.get("name"),
+        documentation=data.get("documentation"),
+        elements=elements,
+        flows=flows,
+    )
+
+
+def checksum(definition: ProcessDefinition) -> str:
+    canonical = orjson.dumps(to_dict(definition), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def _element_to_dict(element: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {"kind": element.kind}
+    for f in dataclasses.fields(element):
+        value = getattr(element, f.name)
+        if f.name == "event" and value is not None:
+            value = {"kind": _EVENT_KINDS[type(value)], **dataclasses.asdict(value)}
+        elif f.name == "retry":
+            value = dataclasses.asdict(value)
+        data[f.name] = _plain(value)
+    return {k: v for k, v in data.items() if v not in (None, {}, ())}
+
+
+def _element_from_dict(raw: Any) -> Any:
+    if not isinstance(raw, dict):
+        raise ModelInvalid([Problem(element=None, message="each element must be an object")])
+    where = str(raw.get("id"))
+    kind = raw.get("kind")
+    cls = ELEMENT_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise ModelInvalid([Problem(element=where, message=f"unknown element kind {kind!r}")])
+    fields = dict(raw)
+    fields.pop("kind")
+    event = fields.get("event")
+    if isinstance(event, dict):
+        event_kind = event.get("kind")
+        event_cls = _EVENT_TYPES.get(event_kind) if isinstance(event_kind, str) else None
+        if event_cls is None:
+            raise ModelInvalid(
+                [Problem(element=where, message=f"unknown event kind {event_kind!r}")]
+            )
+        fields["event"] = _build(event_cls, {k: v for k, v in event.items() if k != "kind"}, where)
+    if isinstance(fields.get("retry"), dict):
+        retry = dict(fields["retry"])
+        if "non_retryable" in retry:
+            retry["non_retryable"] = tuple(retry["non_retryable"])
+        fields["retry"] = _build(RetryPolicy, retry, where)
+    if "candidate_groups" in fields and isinstance(fields["candidate_groups"], list):
+        fields["candidate_groups"] = tuple(fields["candidate_groups"])
+    return _build(cls, fields, where)
+
+
+def _build(cls: type[Any], fields: Any, where: str) -> Any:
+    if not isinstance(fields, dict):
+        raise ModelInvalid([Problem(element=where, message=f"{cls.__name__} must be an object")])
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(fields) - known)
+    if unknown:
+        raise ModelInvalid(
+            [Problem(element=where, message=f"unknown field(s) {', '.join(unknown)}")]
+        )
+    try:
+        return cls(**fields)
+    except TypeError as exc:
+        raise ModelInvalid([Problem(element=where, message=str(exc))]) from None
+
+
+def _list(value: Any, name: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ModelInvalid([Problem(element=None, message=f"'{name}' must be a list")])
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value

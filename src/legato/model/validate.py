@@ -1,0 +1,253 @@
+"""Deploy-time validation: reject a broken model with every element at fault named.
+
+All problems are collected, not just the first, so a modeller fixes a file in one round.
+Expressions and timers are compiled here, so that a model that deploys never fails later
+for a syntax error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Callable
+
+from legato.errors import ExpressionInvalid, ModelInvalid, Problem
+from legato.model.elements import (
+    Activity,
+    BoundaryEvent,
+    EndEvent,
+    ErrorDefinition,
+    ExclusiveGateway,
+    IntermediateCatchEvent,
+    MessageDefinition,
+    ParallelGateway,
+    RetryPolicy,
+    ScriptTask,
+    ServiceTask,
+    StartEvent,
+    SubProcess,
+    TerminateDefinition,
+    TimerDefinition,
+)
+from legato.model.expressions import compile_expression, compile_script
+from legato.model.process import ProcessDefinition
+from legato.model.timers import TimerInvalid, parse_timer
+
+MAX_ELEMENTS = 5_000
+_Add = Callable[[Problem], None]
+_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,199}$")
+
+
+def validate(definition: ProcessDefinition) -> None:
+    """Raise ModelInvalid listing every problem; return quietly for a sound model."""
+    problems: list[Problem] = []
+    add = problems.append
+    if not _ID.match(definition.id or ""):
+        add(Problem(element=None, message=f"process id {definition.id!r} is not a valid id"))
+    if len(definition.elements) + len(definition.flows) > MAX_ELEMENTS:
+        add(Problem(element=None, message=f"more than {MAX_ELEMENTS} elements and flows"))
+        raise ModelInvalid(problems)
+    _check_ids(definition, add)
+    _check_structure(definition, add)
+    _check_elements(definition, add)
+    _check_flows(definition, add)
+    if not problems:
+        _check_reachable(definition, add)
+    if problems:
+        raise ModelInvalid(problems)
+
+
+def _check_ids(definition: ProcessDefinition, add: _Add) -> None:
+    seen: set[str] = set()
+    for element_id in definition.elements:
+        if not isinstance(element_id, str) or not _ID.match(element_id):
+            add(Problem(element=str(element_id), message="not a valid id"))
+        seen.add(element_id)
+    for flow_id in definition.flows:
+        if not isinstance(flow_id, str) or not _ID.match(flow_id):
+            add(Problem(element=str(flow_id), message="not a valid id"))
+        elif flow_id in seen:
+            add(Problem(element=flow_id, message="id is used by an element and a flow"))
+
+
+def _check_structure(definition: ProcessDefinition, add: _Add) -> None:
+    starts = definition.start_events(None)
+    if not starts:
+        add(Problem(element=None, message="the process has no start event"))
+    for element in definition.elements.values():
+        if element.parent is not None:
+            parent = definition.elements.get(element.parent)
+            if not isinstance(parent, SubProcess):
+                add(Problem(element=element.id, message=f"parent {element.parent!r} is not a subprocess"))
+                continue
+        if isinstance(element, SubProcess):
+            inner = definition.start_events(element.id)
+            if len(inner) != 1 or inner[0].event is not None:
+                add(
+                    Problem(
+                        element=element.id,
+                        message="an embedded subprocess needs exactly one start event, without trigger",
+                    )
+                )
+    none_starts = [s for s in starts if s.event is None]
+    if len(none_starts) > 1:
+        add(Problem(element=none_starts[1].id, message="a process may have only one plain start event"))
+
+
+def _check_elements(definition: ProcessDefinition, add: _Add) -> None:
+    for element in definition.elements.values():
+        where = element.id
+        outgoing = definition.outgoing(where)
+        incoming = definition.incoming(where)
+        if isinstance(element, StartEvent):
+            if incoming:
+                add(Problem(element=where, message="a start event cannot have incoming flows"))
+            if not outgoing:
+                add(Problem(element=where, message="a start event needs an outgoing flow"))
+            if element.parent is not None and element.event is not None:
+                add(Problem(element=where, message="a subprocess start event cannot have a trigger"))
+        elif isinstance(element, EndEvent):
+            if outgoing:
+                add(Problem(element=where, message="an end event cannot have outgoing flows"))
+            if element.event is not None and not isinstance(
+                element.event, ErrorDefinition | TerminateDefinition
+            ):
+                add(Problem(element=where, message="an end event can throw only an error or terminate"))
+            if isinstance(element.event, ErrorDefinition) and not element.event.code:
+                add(Problem(element=where, message="an error end event needs an error code"))
+        elif isinstance(element, BoundaryEvent):
+            host = definition.elements.get(element.attached_to)
+            if not isinstance(host, Activity):
+                add(Problem(element=where, message=f"attached to {element.attached_to!r}, which is not an activity"))
+            elif host.parent != element.parent:
+                add(Problem(element=where, message="must be in the same scope as its activity"))
+            if incoming:
+                add(Problem(element=where, message="a boundary event cannot have incoming flows"))
+            if not outgoing:
+                add(Problem(element=where, message="a boundary event needs an outgoing flow"))
+            if isinstance(element.event, ErrorDefinition) and not element.cancel_activity:
+                add(Problem(element=where, message="an error boundary event is always interrupting"))
+        elif isinstance(element, ExclusiveGateway | ParallelGateway):
+            if not outgoing:
+                add(Problem(element=where, message="a gateway needs at least one outgoing flow"))
+            if isinstance(element, ExclusiveGateway) and element.default is not None:
+                if element.default not in {f.id for f in outgoing}:
+                    add(Problem(element=where, message=f"default flow {element.default!r} is not one of its outgoing flows"))
+            if isinstance(element, ParallelGateway):
+                for flow in outgoing:
+                    if flow.condition:
+                        add(Problem(element=flow.id, message="a parallel gateway's flows cannot have conditions"))
+        if not isinstance(element, EndEvent) and not outgoing and not isinstance(element, BoundaryEvent):
+            add(Problem(element=where, message="has no outgoing flow; end the path with an end event"))
+        _check_element_details(element, add)
+
+
+def _check_element_details(element: object, add: _Add) -> None:
+    where = getattr(element, "id", None)
+    event = getattr(element, "event", None)
+    if isinstance(element, IntermediateCatchEvent) and not isinstance(
+        event, TimerDefinition | MessageDefinition
+    ):
+        add(Problem(element=where, message="an intermediate catch event needs a timer or message"))
+    if isinstance(event, TimerDefinition):
+        _check_timer(where, event, add)
+    if isinstance(event, MessageDefinition):
+        if not isinstance(event.message, str) or not event.message.strip():
+            add(Problem(element=where, message="a message event needs a message name"))
+        if event.correlation_key is not None:
+            _check_expression(where, event.correlation_key, add)
+    if isinstance(element, ServiceTask):
+        if not isinstance(element.task_type, str) or not element.task_type.strip():
+            add(Problem(element=where, message="a service task needs a task type (its handler name)"))
+        _check_retry(where, element.retry, add)
+        if element.timeout is not None and (
+            not isinstance(element.timeout, int | float) or element.timeout <= 0
+        ):
+            add(Problem(element=where, message="timeout must be a positive number of seconds"))
+    if isinstance(element, ScriptTask):
+        try:
+            compile_script(element.script)
+        except ExpressionInvalid as exc:
+            add(Problem(element=where, message=f"script: {exc.message}"))
+        except TypeError:
+            add(Problem(element=where, message="script must be text"))
+    if isinstance(element, Activity):
+        for mapping_name, mapping in (("inputs", element.inputs), ("outputs", element.outputs)):
+            if not isinstance(mapping, dict):
+                add(Problem(element=where, message=f"{mapping_name} must map names to expressions"))
+                continue
+            for target, source in mapping.items():
+                if not isinstance(target, str) or not _ID.match(target):
+                    add(Problem(element=where, message=f"{mapping_name}: {target!r} is not a valid variable name"))
+                _check_expression(where, source, add, prefix=f"{mapping_name}.{target}: ")
+
+
+def _check_timer(where: str | None, timer: TimerDefinition, add: _Add) -> None:
+    if not isinstance(timer.value, str):
+        add(Problem(element=where, message="a timer value must be text"))
+        return
+    if timer.value.startswith("="):
+        _check_expression(where, timer.value[1:], add, prefix="timer: ")
+        return
+    try:
+        parse_timer(timer.kind, timer.value)
+    except TimerInvalid as exc:
+        add(Problem(element=where, message=f"timer: {exc}"))
+
+
+def _check_retry(where: str | None, retry: RetryPolicy, add: _Add) -> None:
+    numbers = (retry.max_attempts, retry.initial_backoff, retry.multiplier, retry.max_backoff, retry.jitter)
+    if not all(isinstance(n, int | float) and not isinstance(n, bool) for n in numbers):
+        add(Problem(element=where, message="retry settings must be numbers"))
+        return
+    if not isinstance(retry.max_attempts, int) or not 1 <= retry.max_attempts <= 1000:
+        add(Problem(element=where, message="retry.max_attempts must be a whole number from 1 to 1000"))
+    if retry.initial_backoff < 0 or retry.max_backoff < 0 or retry.multiplier < 1:
+        add(Problem(element=where, message="retry backoff must be >= 0 and multiplier >= 1"))
+    if not 0 <= retry.jitter <= 1:
+        add(Problem(element=where, message="retry.jitter must be between 0 and 1"))
+
+
+def _check_expression(where: str | None, source: object, add: _Add, prefix: str = "") -> None:
+    if not isinstance(source, str):
+        add(Problem(element=where, message=f"{prefix}expression must be text"))
+        return
+    try:
+        compile_expression(source)
+    except ExpressionInvalid as exc:
+        add(Problem(element=where, message=f"{prefix}{exc.message}"))
+
+
+def _check_flows(definition: ProcessDefinition, add: _Add) -> None:
+    for flow in definition.flows.values():
+        source = definition.elements.get(flow.source)
+        target = definition.elements.get(flow.target)
+        if source is None:
+            add(Problem(element=flow.id, message=f"source {flow.source!r} does not exist"))
+        if target is None:
+            add(Problem(element=flow.id, message=f"target {flow.target!r} does not exist"))
+        if source is not None and target is not None and source.parent != target.parent:
+            add(Problem(element=flow.id, message="a sequence flow cannot cross a subprocess boundary"))
+        if isinstance(target, StartEvent | BoundaryEvent):
+            add(Problem(element=flow.id, message=f"cannot flow into {target.kind} {target.id!r}"))
+        if flow.condition is not None:
+            _check_expression(flow.id, flow.condition, add, prefix="condition: ")
+
+
+def _check_reachable(definition: ProcessDefinition, add: _Add) -> None:
+    """Every element must be reachable from a start event (BPMN 2.0, 10.5.2)."""
+    reached: set[str] = set()
+    queue: deque[str] = deque(s.id for s in definition.start_events(None))
+    while queue:
+        element_id = queue.popleft()
+        if element_id in reached:
+            continue
+        reached.add(element_id)
+        element = definition.elements[element_id]
+        queue.extend(f.target for f in definition.outgoing(element_id))
+        queue.extend(b.id for b in definition.boundary_events(element_id))
+        if isinstance(element, SubProcess):
+            queue.extend(s.id for s in definition.start_events(element.id))
+    for element_id in definition.elements:
+        if element_id not in reached:
+            add(Problem(element=element_id, message="unreachable from any start event"))

@@ -1,0 +1,312 @@
+"""`Legato`: the Python entry point. Deploy, start, message, complete, query, run a worker.
+
+    app = Legato("orders.db")
+
+    @app.handler("credit.check")
+    def check_credit(job):
+        return {"credit_ok": job.variables["amount"] < 5000}
+
+    app.deploy("order_to_cash.yaml")
+    with app.running():                       # the in-process worker, in a background thread
+        started = app.start("order_to_cash", {"amount": 120})
+        app.wait(started.instance_id)
+
+Everything goes through the store's transactions, so the same calls work whether the
+worker runs here, in another process, or on another machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from legato.errors import InstanceNotFound, InvalidInput, TaskNotFound
+
+from legato.model.process import ProcessDefinition
+from legato.model import serialize
+from legato.runtime.clock import Clock, SystemClock
+from legato.runtime.handlers import HandlerFunction, Handlers
+from legato.runtime.worker import Worker, WorkerSettings
+from legato.store import Deployment, Handoff, Started, StartRequest, Store
+from legato.store.variables import check_variables
+
+MAX_MODEL_BYTES = 5 * 1024 * 1024
+
+
+class Legato:
+    def __init__(
+        self,
+        database: str | Store = "legato.db",
+        *,
+        clock: Clock | None = None,
+        handlers: Handlers | None = None,
+        worker_settings: WorkerSettings | None = None,
+        actor: str = "python",
+    ) -> None:
+        self.store = database if isinstance(database, Store) else Store(database)
+        self.clock = clock or SystemClock()
+        self.handlers = handlers or Handlers()
+        self.worker_settings = worker_settings or WorkerSettings()
+        self.actor = actor
+        self.worker: Worker | None = None
+        self._thread: threading.Thread | None = None
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ended: dict[str, str] = {}
+        self._ended_cond = threading.Condition()
+
+    # -- handlers --------------------------------------------------------------------------
+
+    def handler(self, task_type: str, *, timeout: float | None = None) -> Any:
+        """Decorator registering a service-task handler for `task_type`."""
+        return self.handlers(task_type, timeout=timeout)
+
+    def register(self, task_type: str, function: HandlerFunction, *, timeout: float | None = None) -> None:
+        self.handlers.register(task_type, function, timeout=timeout)
+
+    # -- definitions -----------------------------------------------------------------------
+
+    def deploy(self, model: ProcessDefinition | str | Path, *, source_format: str | None = None) -> Deployment:
+        """Deploy a model: a ProcessDefinition, a path to a YAML/BPMN file, or YAML text."""
+        definition, source, fmt = load_model(model, source_format)
+        return self.store.definitions.deploy(definition, source=source, source_format=fmt, now=self.clock.now())
+
+    # -- instances -------------------------------------------------------------------------
+
+    def start(
+        self,
+        process: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        business_key: str | None = None,
+        idempotency_key: str | None = None,
+        version: int | None = None,
+        actor: str | None = None,
+    ) -> Started:
+        request = StartRequest(
+            process=process,
+            variables=check_variables(dict(variables) if variables is not None else None, where="start"),
+            business_key=business_key,
+            idempotency_key=idempotency_key,
+            version=version,
+            actor=actor or self.actor,
+        )
+        return self.start_many([request])[0]
+
+    def start_many(self, requests: Sequence[StartRequest]) -> list[Started]:
+        """Start many instances in one transaction (bulk loads, benchmarks)."""
+        for request in requests:
+            check_variables(request.variables, where="start")
+        started, handoffs = self.store.executor.start(requests, self.clock.now(), self._claim_new)
+        self._handoff(started_handoffs=handoffs)
+        self._note_ended([(s.instance_id, s.status) for s in started if s.status != "active"])
+        return started
+
+    def send_message(
+        self,
+        message: str,
+        correlation_key: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        actor: str | None = None,
+    ) -> dict[str, Any]:
+        if not isinstance(message, str) or not message:
+            raise InvalidInput("a message needs a name")
+        result, handoffs = self.store.executor.correlate(
+            message=message,
+            correlation_key=correlation_key,
+            variables=check_variables(dict(variables) if variables is not None else None, where="message"),
+            now=self.clock.now(),
+            actor=actor or self.actor,
+            claim_new=self._claim_new,
+        )
+        self._handoff(started_handoffs=handoffs)
+        return result
+
+    def complete_task(self, task_id: str, variables: Mapping[str, Any] | None = None, *, actor: str | None = None) -> None:
+        handoffs = self.store.complete_task(
+            task_id,
+            check_variables(dict(variables) if variables is not None else None, where="task completion"),
+            actor=actor or self.actor,
+            now=self.clock.now(),
+            claim_new=self._claim_new,
+        )
+        self._handoff(started_handoffs=handoffs)
+
+    def retry_incident(self, incident_id: int, *, actor: str | None = None) -> None:
+        handoffs = self.store.retry_incident(incident_id, actor=actor or self.actor, now=self.clock.now(), claim_new=self._claim_new)
+        self._handoff(started_handoffs=handoffs)
+        if self.worker is not None:
+            self.worker.wake()
+
+    def cancel(self, instance_id: str, *, reason: str | None = None, actor: str | None = None) -> None:
+        self.store.cancel(instance_id, actor=actor or self.actor, now=self.clock.now(), reason=reason)
+
+    def instance(self, instance_id: str) -> dict[str, Any]:
+        return self.store.queries.instance(instance_id)
+
+    def instances(self, **filters: Any) -> list[dict[str, Any]]:
+        return self.store.queries.instances(**filters)
+
+    def tasks(self, **filters: Any) -> list[dict[str, Any]]:
+        return self.store.queries.tasks(**filters)
+
+    def task_for(self, instance_id: str, element: str | None = None) -> dict[str, Any]:
+        """The open user task of an instance (at `element`): handy in tests and scripts."""
+        for task in self.store.queries.tasks(instance_id=instance_id):
+            if element is None or task["element"] == element:
+                return task
+        raise TaskNotFound(f"instance {instance_id} has no open task" + (f" at {element!r}" if element else ""))
+
+    def incidents(self, **filters: Any) -> list[dict[str, Any]]:
+        return self.store.queries.incidents(**filters)
+
+    def wait(self, instance_id: str, timeout: float = 30.0) -> dict[str, Any]:
+        """Block until an instance has ended (needs a worker somewhere); return it."""
+        with self._ended_cond:
+            if self._ended_cond.wait_for(lambda: instance_id in self._ended, timeout=min(timeout, 0.0)):
+                return self.instance(instance_id)
+        deadline = threading.Event()
+        remaining = timeout
+        step = 0.002
+        while remaining > 0:
+            with self._ended_cond:
+                if self._ended_cond.wait_for(lambda: instance_id in self._ended, timeout=min(step, remaining)):
+                    self._ended.pop(instance_id, None)
+                    return self.instance(instance_id)
+            remaining -= step
+            if self.worker is None or step >= 0.05:
+                info = self.store.queries.instance(instance_id, with_history=False)
+                if info["status"] != "active":
+                    return self.instance(instance_id)
+            step = min(step * 2, 0.25)
+        del deadline
+        raise TimeoutError(f"instance {instance_id} did not end within {timeout} s")
+
+    # -- the in-process worker -------------------------------------------------------------
+
+    def start_worker(self) -> Worker:
+        """Run a worker for this app's handlers in a background thread."""
+        if self._thread is not None:
+            assert self.worker is not None
+            return self.worker
+        self.worker = Worker(
+            self.store, self.handlers, clock=self.clock, settings=self.worker_settings, on_commit=self._note_ended
+        )
+        ready = threading.Event()
+
+        def main() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            self._stop = asyncio.Event()
+            ready.set()
+            assert self.worker is not None
+            loop.run_until_complete(self.worker.run(self._stop))
+            loop.close()
+
+        self._thread = threading.Thread(target=main, name="legato-worker", daemon=True)
+        self._thread.start()
+        ready.wait()
+        while self.worker._loop is None and self._thread.is_alive():
+            threading.Event().wait(0.001)
+        return self.worker
+
+    def stop_worker(self) -> None:
+        if self._thread is None or self._loop is None or self._stop is None:
+            return
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join()
+        self._thread = None
+        self.worker = None
+
+    @contextmanager
+    def running(self) -> Iterator[Legato]:
+        self.start_worker()
+        try:
+            yield self
+        finally:
+            self.stop_worker()
+
+    def close(self) -> None:
+        self.stop_worker()
+        self.store.close()
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _claim_new(self, effect: Any) -> tuple[str, float] | None:
+        worker = self.worker
+        return None if worker is None else worker.claim_new(effect)
+
+    def _handoff(self, *, started_handoffs: list[Handoff]) -> None:
+        if self.worker is not None and started_handoffs:
+            self.worker.accept(started_handoffs)
+
+    def _note_ended(self, ended: list[tuple[str, str | None]]) -> None:
+        if not ended:
+            return
+        with self._ended_cond:
+            for instance_id, status in ended:
+                self._ended[instance_id] = status or "ended"
+                if len(self._ended) > 100_000:
+                    self._ended.pop(next(iter(self._ended)))
+            self._ended_cond.notify_all()
+
+
+def load_model(model: ProcessDefinition | str | Path, source_format: str | None = None) -> tuple[ProcessDefinition, str, str]:
+    """Turn whatever a user deploys into a definition, its source text and its format."""
+    if isinstance(model, ProcessDefinition):
+        from legato.model.validate import validate
+
+        validate(model)
+        return model, serialize_source(model), "python"
+    if isinstance(model, Path) or (isinstance(model, str) and "\n" not in model and model.endswith((".yaml", ".yml", ".bpmn", ".xml"))):
+        path = Path(model)
+        if not path.is_file():
+            raise InvalidInput(f"no model file at {str(path)!r}")
+        if path.stat().st_size > MAX_MODEL_BYTES:
+            raise InvalidInput(f"model file {str(path)!r} is larger than {MAX_MODEL_BYTES} bytes")
+        text = path.read_text(encoding="utf-8")
+        fmt = source_format or ("bpmn" if path.suffix in (".bpmn", ".xml") else "yaml")
+    else:
+        text = str(model)
+        fmt = source_format or ("bpmn" if text.lstrip().startswith("<") else "yaml")
+    return parse_model(text, fmt), text, fmt
+
+
+def parse_model(text: str, source_format: str) -> ProcessDefinition:
+    if len(text.encode("utf-8", "replace")) > MAX_MODEL_BYTES:
+        raise InvalidInput(f"the model is larger than {MAX_MODEL_BYTES} bytes")
+    if source_format == "yaml":
+        from legato.formats.yaml_format import load_yaml
+
+        return load_yaml(text)
+    if source_format == "json":
+        from legato.model.validate import validate
+        import orjson
+
+        try:
+            data = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            from legato.errors import ModelParseError
+
+            raise ModelParseError(f"the JSON model does not parse: {exc}") from None
+        definition = serialize.from_dict(data)
+        validate(definition)
+        return definition
+    raise InvalidInput(
+        f"unknown model format {source_format!r}: Legato reads 'yaml' and 'json' models here "
+        "(BPMN 2.0 XML import arrives with issue #3)"
+    )
+
+
+def serialize_source(definition: ProcessDefinition) -> str:
+    import orjson
+
+    return orjson.dumps(serialize.to_dict(definition), option=orjson.OPT_INDENT_2).decode()
+
+
+__all__ = ["InstanceNotFound", "Legato", "load_model", "parse_model"]

@@ -1,0 +1,385 @@
+"""The command executor: load instances, run the engine, write state and effects at once.
+
+Every change to an instance goes through here, in one transaction with its effects
+(DESIGN.md, "the transaction model"). Batches are the normal case: the job executor hands
+in hundreds of completions, and they share one commit. Commands for the same instance in
+one batch run in rounds, each seeing the state the previous one left.
+
+Concurrency: on SQLite a write transaction holds the database's single write lock
+(BEGIN IMMEDIATE); on PostgreSQL the instance rows are locked `FOR UPDATE`. The version
+column is still checked on every update, so a lost race can never overwrite silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import bindparam, text
+from sqlalchemy.engine import Connection
+
+from legato import engine
+from legato.engine.commands import Command, CorrelateMessage
+from legato.engine.state import InstanceState
+from legato.errors import (
+    ConcurrentModification,
+    IdempotencyConflict,
+    InstanceNotFound,
+    LegatoError,
+    MessageNotCorrelated,
+    StaleCommand,
+)
+from legato.store.codec import dumps, to_epoch
+from legato.store.database import Database
+from legato.store.definitions import Definitions
+from legato.store.ids import new_instance_id
+from legato.store.writer import ClaimNew, Handoff, Writer
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StartRequest:
+    process: str
+    variables: dict[str, Any] = field(default_factory=dict)
+    business_key: str | None = None
+    idempotency_key: str | None = None
+    version: int | None = None
+    actor: str | None = None
+    start_event: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Started:
+    instance_id: str
+    process: str
+    version: int
+    status: str
+    created: bool
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CommandItem:
+    """A command for an instance; `job` guards it: it applies only while this worker holds the job."""
+
+    instance_id: str
+    command: Command
+    job: str | None = None
+    worker: str | None = None
+
+
+@dataclass(slots=True)
+class Outcome:
+    ok: bool
+    status: str | None = None
+    error: LegatoError | None = None
+
+
+@dataclass(slots=True)
+class _Loaded:
+    definition_id: int
+    version: int
+    state: InstanceState
+    dirty: bool = False
+    created_at: float | None = None
+    insert: dict[str, Any] | None = None
+
+
+_SELECT_INSTANCES = text(
+    "SELECT id, definition_id, state, variables, version FROM instances WHERE id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+_SELECT_INSTANCES_LOCKED = text(
+    "SELECT id, definition_id, state, variables, version FROM instances WHERE id IN :ids FOR UPDATE"
+).bindparams(bindparam("ids", expanding=True))
+_SELECT_OWNED_JOBS = text("SELECT id, locked_by FROM jobs WHERE id IN :ids").bindparams(
+    bindparam("ids", expanding=True)
+)
+_UPDATE_INSTANCE = text(
+    "UPDATE instances SET state = :state, variables = :variables, status = :status, version = :new_version, "
+    "updated_at = :now, ended_at = :ended_at WHERE id = :id AND version = :version"
+)
+_INSERT_INSTANCE = text(
+    "INSERT INTO instances (id, definition_id, process_key, business_key, status, state, variables, version, "
+    "created_at, updated_at, ended_at, idempotency_key, request_hash) VALUES (:id, :definition_id, :process_key, "
+    ":business_key, :status, :state, :variables, 1, :now, :now, :ended_at, :idempotency_key, :request_hash)"
+)
+
+
+class Executor:
+    def __init__(self, database: Database, definitions: Definitions) -> None:
+        self.database = database
+        self.definitions = definitions
+
+    # -- starting ------------------------------------------------------------------------
+
+    def start(
+        self, requests: Sequence[StartRequest], now: datetime, claim_new: ClaimNew | None = None
+    ) -> tuple[list[Started], list[Handoff]]:
+        """Start instances in one transaction; a known idempotency key returns its instance."""
+        writer = Writer(now=now, claim_new=claim_new)
+        results: list[Started] = []
+        with self.database.write() as conn:
+            rows: list[dict[str, Any]] = []
+            for request in requests:
+                results.append(self._start_one(conn, request, now, writer, rows))
+            if rows:
+                conn.execute(_INSERT_INSTANCE, rows)
+            writer.flush(conn)
+        return results, writer.handoffs
+
+    def _start_one(
+        self,
+        conn: Connection,
+        request: StartRequest,
+        now: datetime,
+        writer: Writer,
+        rows: list[dict[str, Any]],
+    ) -> Started:
+        request_hash = None
+        if request.idempotency_key is not None:
+            request_hash = hashlib.sha256(
+                orjson.dumps(
+                    [request.process, request.version, request.business_key, request.variables],
+                    option=orjson.OPT_SORT_KEYS,
+                )
+            ).hexdigest()
+            existing = conn.execute(
+                text(
+                    "SELECT i.id, i.status, i.request_hash, d.key, d.version FROM instances i "
+                    "JOIN definitions d ON d.id = i.definition_id WHERE i.idempotency_key = :key"
+                ),
+                {"key": request.idempotency_key},
+            ).first()
+            if existing is None:
+                existing_row = next((r for r in rows if r["idempotency_key"] == request.idempotency_key), None)
+                if existing_row is not None:
+                    existing = None
+                    if existing_row["request_hash"] != request_hash:
+                        raise IdempotencyConflict(
+                            f"idempotency key {request.idempotency_key!r} was used for a different start"
+                        )
+                    return Started(
+                        instance_id=existing_row["id"],
+                        process=existing_row["process_key"],
+                        version=self.definitions.by_id(existing_row["definition_id"], conn).version,
+                        status=existing_row["status"],
+                        created=False,
+                    )
+            if existing is not None:
+                if existing.request_hash != request_hash:
+                    raise IdempotencyConflict(
+                        f"idempotency key {request.idempotency_key!r} was already used to start "
+                        f"instance {existing.id} with different data",
+                        details={"instance_id": existing.id},
+                    )
+                return Started(
+                    instance_id=existing.id,
+                    process=existing.key,
+                    version=existing.version,
+                    status=existing.status,
+                    created=False,
+                )
+        stored = self.definitions.latest(request.process, conn, request.version)
+        instance_id = new_instance_id()
+        result = engine.start(
+            stored.model,
+            instance_id=instance_id,
+            variables=request.variables,
+            now=now,
+            actor=request.actor,
+            start_event=request.start_event,
+        )
+        state = result.state
+        writer.add(instance_id, result.effects)
+        rows.append(
+            {
+                "id": instance_id,
+                "definition_id": stored.id,
+                "process_key": stored.key,
+                "business_key": request.business_key,
+                "status": state.status,
+                "state": dumps(state.to_dict()),
+                "variables": dumps(state.variables),
+                "now": to_epoch(now),
+                "ended_at": None if state.status == "active" else to_epoch(now),
+                "idempotency_key": request.idempotency_key,
+                "request_hash": request_hash,
+            }
+        )
+        return Started(
+            instance_id=instance_id, process=stored.key, version=stored.version, status=state.status, created=True
+        )
+
+    # -- commands ------------------------------------------------------------------------
+
+    def apply(
+        self, items: Sequence[CommandItem], now: datetime, claim_new: ClaimNew | None = None
+    ) -> tuple[list[Outcome], list[Handoff]]:
+        """Apply commands in one transaction. Stale commands are skipped, not fatal."""
+        writer = Writer(now=now, claim_new=claim_new)
+        with self.database.write() as conn:
+            outcomes = self._apply(conn, items, now, writer)
+            writer.flush(conn)
+        return outcomes, writer.handoffs
+
+    def _apply(
+        self, conn: Connection, items: Sequence[CommandItem], now: datetime, writer: Writer
+    ) -> list[Outcome]:
+        ids = sorted({item.instance_id for item in items})  # sorted: lock order, no deadlocks
+        loaded = self._load(conn, ids)
+        owned = self._owned_jobs(conn, [item.job for item in items if item.job])
+        outcomes: list[Outcome] = [Outcome(ok=False) for _ in items]
+        pending = list(range(len(items)))
+        while pending:
+            seen: set[str] = set()
+            later: list[int] = []
+            for index in pending:
+                item = items[index]
+                if item.instance_id in seen:
+                    later.append(index)
+                    continue
+                seen.add(item.instance_id)
+                outcomes[index] = self._apply_one(item, loaded, owned, now, writer)
+            if later:
+                self._save(conn, loaded, now)
+                writer.flush(conn)
+            pending = later
+        self._save(conn, loaded, now)
+        return outcomes
+
+    def _apply_one(
+        self,
+        item: CommandItem,
+        loaded: dict[str, _Loaded],
+        owned: dict[str, str | None],
+        now: datetime,
+        writer: Writer,
+    ) -> Outcome:
+        current = loaded.get(item.instance_id)
+        if current is None:
+            return Outcome(ok=False, error=InstanceNotFound(f"no instance {item.instance_id}"))
+        if item.job is not None and owned.get(item.job, "") != item.worker:
+            return Outcome(ok=False, error=StaleCommand(f"job {item.job} is no longer held by {item.worker}"))
+        definition = self.definitions.by_id(current.definition_id)
+        try:
+            result = engine.apply(definition.model, current.state, item.command, now)
+        except LegatoError as exc:
+            return Outcome(ok=False, status=current.state.status, error=exc)
+        current.state = result.state
+        current.dirty = True
+        writer.add(item.instance_id, result.effects)
+        if item.job is not None:
+            owned[item.job] = None  # a second completion of the same job in this batch is stale
+        return Outcome(ok=True, status=result.state.status)
+
+    def _load(self, conn: Connection, ids: list[str]) -> dict[str, _Loaded]:
+        if not ids:
+            return {}
+        query = _SELECT_INSTANCES if self.database.is_sqlite else _SELECT_INSTANCES_LOCKED
+        loaded = {}
+        for row in conn.execute(query, {"ids": ids}):
+            state = InstanceState.from_dict(orjson.loads(row.state), orjson.loads(row.variables))
+            loaded[row.id] = _Loaded(definition_id=row.definition_id, version=row.version, state=state)
+        return loaded
+
+    def _owned_jobs(self, conn: Connection, job_ids: list[str]) -> dict[str, str | None]:
+        if not job_ids:
+            return {}
+        return {row.id: row.locked_by for row in conn.execute(_SELECT_OWNED_JOBS, {"ids": job_ids})}
+
+    def _save(self, conn: Connection, loaded: dict[str, _Loaded], now: datetime) -> None:
+        rows = []
+        epoch = to_epoch(now)
+        for instance_id, current in loaded.items():
+            if not current.dirty:
+                continue
+            state = current.state
+            rows.append(
+                {
+                    "id": instance_id,
+                    "state": dumps(state.to_dict()),
+                    "variables": dumps(state.variables),
+                    "status": state.status,
+                    "version": current.version,
+                    "new_version": current.version + 1,
+                    "now": epoch,
+                    "ended_at": None if state.status == "active" else epoch,
+                }
+            )
+            current.version += 1
+            current.dirty = False
+        if not rows:
+            return
+        result = conn.execute(_UPDATE_INSTANCE, rows)
+        if result.rowcount not in (-1, len(rows)):
+            raise ConcurrentModification(
+                f"{len(rows) - result.rowcount} instance(s) changed under this transaction; retry"
+            )
+
+    # -- messages ------------------------------------------------------------------------
+
+    def correlate(
+        self,
+        *,
+        message: str,
+        correlation_key: str | None,
+        variables: dict[str, Any],
+        now: datetime,
+        actor: str | None,
+        claim_new: ClaimNew | None = None,
+    ) -> tuple[dict[str, Any], list[Handoff]]:
+        """Deliver a message to the oldest instance waiting for it, or start one.
+
+        A message that neither reaches a waiting instance nor a message start event raises
+        MessageNotCorrelated: a message is never dropped in silence.
+        """
+        writer = Writer(now=now, claim_new=claim_new)
+        with self.database.write() as conn:
+            key_clause = "correlation_key IS NULL" if correlation_key is None else "correlation_key = :key"
+            lock = "" if self.database.is_sqlite else " FOR UPDATE SKIP LOCKED"
+            rows = conn.execute(
+                text(
+                    f"SELECT id, instance_id, wait FROM subscriptions WHERE message = :message AND {key_clause} "
+                    f"ORDER BY created_at, id LIMIT 5{lock}"
+                ),
+                {"message": message, "key": correlation_key},
+            ).all()
+            for row in rows:
+                command = CorrelateMessage(wait=row.wait, message=message, variables=variables, actor=actor)
+                outcomes = self._apply(conn, [CommandItem(instance_id=row.instance_id, command=command)], now, writer)
+                if outcomes[0].ok:
+                    writer.flush(conn)
+                    return {"correlated": "instance", "instance_id": row.instance_id}, writer.handoffs
+            start = conn.execute(
+                text(
+                    "SELECT s.element, d.key FROM start_events s JOIN definitions d ON d.id = s.definition_id "
+                    "WHERE s.kind = 'message' AND s.message = :message ORDER BY d.key LIMIT 1"
+                ),
+                {"message": message},
+            ).first()
+            if start is None:
+                raise MessageNotCorrelated(
+                    f"message {message!r}"
+                    + (f" with correlation key {correlation_key!r}" if correlation_key is not None else "")
+                    + " matches no waiting instance and no message start event",
+                    details={"message": message, "correlation_key": correlation_key},
+                )
+            instance_rows: list[dict[str, Any]] = []
+            started = self._start_one(
+                conn,
+                StartRequest(
+                    process=start.key,
+                    variables=variables,
+                    business_key=correlation_key,
+                    actor=actor,
+                    start_event=start.element,
+                ),
+                now,
+                writer,
+                instance_rows,
+            )
+            conn.execute(_INSERT_INSTANCE, instance_rows)
+            writer.flush(conn)
+            return {"correlated": "start", "instance_id": started.instance_id}, writer.handoffs

@@ -1,0 +1,209 @@
+"""Definitions: deployed, versioned, immutable once stored.
+
+A redeploy whose model has the same checksum as the latest version is a no-op; a changed
+one becomes version N+1. Instances keep running on the version they started on, because
+an instance row points at a definition id, never at a key.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from legato.errors import DefinitionNotFound
+from legato.model import serialize
+from legato.model.elements import MessageDefinition, TimerDefinition
+from legato.model.process import ProcessDefinition
+from legato.model.timers import parse_timer
+from legato.model.validate import validate
+from legato.store.codec import dumps, from_epoch, loads, to_epoch
+from legato.store.database import Database
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StoredDefinition:
+    id: int
+    key: str
+    version: int
+    name: str | None
+    checksum: str
+    source_format: str
+    deployed_at: datetime
+    model: ProcessDefinition
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "key": self.key,
+            "version": self.version,
+            "name": self.name,
+            "checksum": self.checksum,
+            "source_format": self.source_format,
+            "deployed_at": self.deployed_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Deployment:
+    definition: StoredDefinition
+    created: bool
+
+
+class Definitions:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._by_id: dict[int, StoredDefinition] = {}
+        self._lock = threading.Lock()
+
+    def deploy(
+        self, model: ProcessDefinition, *, source: str, source_format: str, now: datetime
+    ) -> Deployment:
+        validate(model)
+        checksum = serialize.checksum(model)
+        with self.database.write() as conn:
+            if not self.database.is_sqlite:
+                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": model.id})
+            latest = conn.execute(
+                text("SELECT id, version, checksum FROM definitions WHERE key = :key ORDER BY version DESC LIMIT 1"),
+                {"key": model.id},
+            ).first()
+            if latest is not None and latest.checksum == checksum:
+                return Deployment(definition=self._load(conn, latest.id), created=False)
+            version = 1 if latest is None else latest.version + 1
+            definition_id = conn.execute(
+                text(
+                    "INSERT INTO definitions (key, version, name, checksum, source_format, source, model, deployed_at) "
+                    "VALUES (:key, :version, :name, :checksum, :format, :source, :model, :at) RETURNING id"
+                ),
+                {
+                    "key": model.id,
+                    "version": version,
+                    "name": model.name,
+                    "checksum": checksum,
+                    "format": source_format,
+                    "source": source,
+                    "model": dumps(serialize.to_dict(model)),
+                    "at": to_epoch(now),
+                },
+            ).scalar_one()
+            self._replace_start_events(conn, model, definition_id, now)
+            return Deployment(definition=self._load(conn, definition_id), created=True)
+
+    def _replace_start_events(
+        self, conn: Connection, model: ProcessDefinition, definition_id: int, now: datetime
+    ) -> None:
+        """Message and timer start events follow the newest version (as in Camunda)."""
+        conn.execute(text("DELETE FROM start_events WHERE process_key = :key"), {"key": model.id})
+        conn.execute(
+            text(
+                "DELETE FROM jobs WHERE kind = 'start_timer' AND definition_id IN "
+                "(SELECT id FROM definitions WHERE key = :key)"
+            ),
+            {"key": model.id},
+        )
+        for event in model.start_events(None):
+            trigger = event.event
+            if isinstance(trigger, MessageDefinition):
+                kind, message = "message", trigger.message
+            elif isinstance(trigger, TimerDefinition):
+                kind, message = "timer", None
+                due = parse_timer(trigger.kind, trigger.value).first_due(now)
+                if due is not None:
+                    conn.execute(
+                        text(
+                            "INSERT INTO jobs (id, definition_id, kind, element, due_at, attempts, created_at) "
+                            "VALUES (:id, :definition, 'start_timer', :element, :due, 0, :now)"
+                        ),
+                        {
+                            "id": f"start:{definition_id}:{event.id}:1",
+                            "definition": definition_id,
+                            "element": event.id,
+                            "due": to_epoch(due),
+                            "now": to_epoch(now),
+                        },
+                    )
+            else:
+                continue
+            conn.execute(
+                text(
+                    "INSERT INTO start_events (definition_id, element, process_key, kind, message) "
+                    "VALUES (:definition, :element, :key, :kind, :message)"
+                ),
+                {"definition": definition_id, "element": event.id, "key": model.id, "kind": kind, "message": message},
+            )
+
+    def by_id(self, definition_id: int, conn: Connection | None = None) -> StoredDefinition:
+        cached = self._by_id.get(definition_id)
+        if cached is not None:
+            return cached
+        if conn is not None:
+            return self._load(conn, definition_id)
+        with self.database.read() as read:
+            return self._load(read, definition_id)
+
+    def latest(self, key: str, conn: Connection, version: int | None = None) -> StoredDefinition:
+        if version is None:
+            row = conn.execute(
+                text("SELECT id FROM definitions WHERE key = :key ORDER BY version DESC LIMIT 1"),
+                {"key": key},
+            ).first()
+        else:
+            row = conn.execute(
+                text("SELECT id FROM definitions WHERE key = :key AND version = :version"),
+                {"key": key, "version": version},
+            ).first()
+        if row is None:
+            which = f"version {version} of " if version is not None else ""
+            raise DefinitionNotFound(
+                f"no {which}process {key!r} is deployed", details={"process": key, "version": version}
+            )
+        return self.by_id(row.id, conn)
+
+    def get(self, key: str, version: int | None = None) -> StoredDefinition:
+        with self.database.read() as conn:
+            return self.latest(key, conn, version)
+
+    def source(self, key: str, version: int | None = None) -> tuple[str, str]:
+        definition = self.get(key, version)
+        with self.database.read() as conn:
+            row = conn.execute(
+                text("SELECT source, source_format FROM definitions WHERE id = :id"), {"id": definition.id}
+            ).one()
+        return row.source, row.source_format
+
+    def list(self, *, all_versions: bool = False) -> list[StoredDefinition]:
+        query = "SELECT id FROM definitions"
+        if not all_versions:
+            query += " d WHERE version = (SELECT MAX(version) FROM definitions e WHERE e.key = d.key)"
+        query += " ORDER BY key, version"
+        with self.database.read() as conn:
+            return [self.by_id(row.id, conn) for row in conn.execute(text(query))]
+
+    def _load(self, conn: Connection, definition_id: int) -> StoredDefinition:
+        row = conn.execute(
+            text(
+                "SELECT id, key, version, name, checksum, source_format, model, deployed_at "
+                "FROM definitions WHERE id = :id"
+            ),
+            {"id": definition_id},
+        ).first()
+        if row is None:
+            raise DefinitionNotFound(f"no definition with id {definition_id}")
+        stored = StoredDefinition(
+            id=row.id,
+            key=row.key,
+            version=row.version,
+            name=row.name,
+            checksum=row.checksum,
+            source_format=row.source_format,
+            deployed_at=from_epoch(row.deployed_at) or datetime.min,
+            model=serialize.from_dict(loads(row.model)),
+        )
+        with self._lock:
+            self._by_id[definition_id] = stored
+        return stored

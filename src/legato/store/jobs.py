@@ -1,0 +1,121 @@
+"""Claiming due jobs with expiring locks, extending them, and firing start timers.
+
+A claim sets `locked_by` and `lock_expires_at`; a worker that dies simply stops extending
+its locks, and once they expire the claim query sees the jobs as free again. On
+PostgreSQL the claim skips rows another worker is claiming at the same moment
+(`FOR UPDATE SKIP LOCKED`); on SQLite the database's single write lock serialises claims.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import bindparam, text
+
+from legato.store.codec import to_epoch
+from legato.store.database import Database
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ClaimedJob:
+    id: str
+    kind: str  # "task" | "timer" | "start_timer"
+    instance_id: str | None
+    wait: int | None
+    definition_id: int | None
+    element: str
+    task_type: str | None
+    attempts: int
+    timeout: float | None
+    payload: dict[str, Any] | None
+    lock_expires_at: float
+
+
+_FREE = "due_at <= :now AND (locked_by IS NULL OR lock_expires_at < :now)"
+_TYPES = "(kind <> 'task' OR task_type IN :types)"
+_RETURNING = (
+    "RETURNING id, kind, instance_id, wait, definition_id, element, task_type, attempts, timeout, payload"
+)
+
+
+class Jobs:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        if database.is_sqlite:
+            claim = (
+                f"UPDATE jobs SET locked_by = :worker, lock_expires_at = :until, attempts = attempts + 1 "
+                f"WHERE id IN (SELECT id FROM jobs WHERE {_FREE} AND {_TYPES} ORDER BY due_at LIMIT :limit) "
+                f"{_RETURNING}"
+            )
+        else:
+            claim = (
+                f"WITH c AS (SELECT id FROM jobs WHERE {_FREE} AND {_TYPES} ORDER BY due_at LIMIT :limit "
+                "FOR UPDATE SKIP LOCKED) UPDATE jobs j SET locked_by = :worker, lock_expires_at = :until, "
+                "attempts = j.attempts + 1 FROM c WHERE j.id = c.id RETURNING j.id, j.kind, j.instance_id, "
+                "j.wait, j.definition_id, j.element, j.task_type, j.attempts, j.timeout, j.payload"
+            )
+        self._claim = text(claim).bindparams(bindparam("types", expanding=True))
+        self._extend = text(
+            "UPDATE jobs SET lock_expires_at = :until WHERE id IN :ids AND locked_by = :worker"
+        ).bindparams(bindparam("ids", expanding=True))
+        self._next_due = text(
+            f"SELECT MIN(due_at) FROM jobs WHERE due_at IS NOT NULL AND locked_by IS NULL AND {_TYPES}"
+        ).bindparams(bindparam("types", expanding=True))
+
+    def claim(
+        self, *, worker: str, task_types: Sequence[str], limit: int, now: datetime, lock_seconds: float
+    ) -> list[ClaimedJob]:
+        epoch = to_epoch(now)
+        until = epoch + lock_seconds
+        params = {
+            "worker": worker,
+            "until": until,
+            "now": epoch,
+            "limit": limit,
+            "types": list(task_types) or ["\x00none"],
+        }
+        with self.database.write() as conn:
+            rows = conn.execute(self._claim, params).all()
+        return [
+            ClaimedJob(
+                id=row.id,
+                kind=row.kind,
+                instance_id=row.instance_id,
+                wait=row.wait,
+                definition_id=row.definition_id,
+                element=row.element,
+                task_type=row.task_type,
+                attempts=row.attempts,
+                timeout=row.timeout,
+                payload=None if row.payload is None else orjson.loads(row.payload),
+                lock_expires_at=until,
+            )
+            for row in rows
+        ]
+
+    def extend(self, *, worker: str, job_ids: Sequence[str], until: float) -> int:
+        if not job_ids:
+            return 0
+        with self.database.write() as conn:
+            return int(conn.execute(self._extend, {"ids": list(job_ids), "until": until, "worker": worker}).rowcount)
+
+    def next_due(self, task_types: Sequence[str]) -> float | None:
+        """When the next free job falls due, so an idle worker sleeps exactly that long."""
+        with self.database.read() as conn:
+            value = conn.execute(self._next_due, {"types": list(task_types) or ["\x00none"]}).scalar()
+        return None if value is None else float(value)
+
+    def release(self, *, worker: str, job_id: str) -> None:
+        """Give a claimed job back unrun (a worker shutting down before it started it)."""
+        with self.database.write() as conn:
+            conn.execute(
+                text(
+                    "UPDATE jobs SET locked_by = NULL, lock_expires_at = NULL, attempts = attempts - 1 "
+                    "WHERE id = :id AND locked_by = :worker"
+                ),
+                {"id": job_id, "worker": worker},
+            )

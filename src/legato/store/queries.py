@@ -1,0 +1,225 @@
+"""The read side: instances, history, user tasks and incidents as plain dictionaries.
+
+Reads never go through the engine: they are what operators, the API and the CLI look at,
+so they return JSON-ready dictionaries with ISO 8601 times.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.engine import Row
+
+from legato.errors import IncidentNotFound, InstanceNotFound, InvalidInput, TaskNotFound
+from legato.store.codec import from_epoch, loads
+from legato.store.database import Database
+
+MAX_PAGE = 1000
+STATUSES = ("active", "completed", "terminated", "cancelled")
+
+
+def _iso(seconds: float | None) -> str | None:
+    moment = from_epoch(seconds)
+    return None if moment is None else moment.isoformat()
+
+
+class Queries:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def instance(self, instance_id: str, *, with_history: bool = True) -> dict[str, Any]:
+        with self.database.read() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT i.*, d.version AS definition_version FROM instances i "
+                    "JOIN definitions d ON d.id = i.definition_id WHERE i.id = :id"
+                ),
+                {"id": instance_id},
+            ).first()
+            if row is None:
+                raise InstanceNotFound(f"no instance {instance_id!r}", details={"instance_id": instance_id})
+            result = self._instance(row, full=True)
+            result["incidents"] = [
+                self._incident(r)
+                for r in conn.execute(
+                    text("SELECT * FROM incidents WHERE instance_id = :id AND status = 'open' ORDER BY id"),
+                    {"id": instance_id},
+                )
+            ]
+            result["tasks"] = [
+                self._task(r)
+                for r in conn.execute(
+                    text("SELECT * FROM user_tasks WHERE instance_id = :id AND status = 'open' ORDER BY created_at"),
+                    {"id": instance_id},
+                )
+            ]
+            if with_history:
+                result["history"] = [
+                    self._history(r)
+                    for r in conn.execute(
+                        text("SELECT * FROM history WHERE instance_id = :id ORDER BY seq"), {"id": instance_id}
+                    )
+                ]
+        return result
+
+    def instances(
+        self,
+        *,
+        process: str | None = None,
+        status: str | None = None,
+        business_key: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        if status is not None and status not in STATUSES:
+            raise InvalidInput(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+        if not 1 <= limit <= MAX_PAGE or offset < 0:
+            raise InvalidInput(f"limit must be 1..{MAX_PAGE} and offset >= 0")
+        clauses, params = [], {"limit": limit, "offset": offset}
+        for column, value in (("process_key", process), ("status", status), ("business_key", business_key)):
+            if value is not None:
+                clauses.append(f"i.{column} = :{column}")
+                params[column] = value
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self.database.read() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT i.id, i.process_key, i.business_key, i.status, i.version, i.created_at, i.updated_at, "
+                    "i.ended_at, i.state, i.variables, d.version AS definition_version FROM instances i "
+                    f"JOIN definitions d ON d.id = i.definition_id {where} "
+                    "ORDER BY i.created_at DESC, i.id DESC LIMIT :limit OFFSET :offset"
+                ),
+                params,
+            ).all()
+        return [self._instance(r, full=False) for r in rows]
+
+    def count_instances(self, *, process: str | None = None) -> dict[str, int]:
+        where = "WHERE process_key = :process" if process else ""
+        with self.database.read() as conn:
+            rows = conn.execute(
+                text(f"SELECT status, COUNT(*) AS n FROM instances {where} GROUP BY status"), {"process": process}
+            ).all()
+        return {row.status: int(row.n) for row in rows}
+
+    def history(self, instance_id: str) -> list[dict[str, Any]]:
+        with self.database.read() as conn:
+            rows = conn.execute(
+                text("SELECT * FROM history WHERE instance_id = :id ORDER BY seq"), {"id": instance_id}
+            ).all()
+        return [self._history(r) for r in rows]
+
+    def tasks(self, *, status: str = "open", instance_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"status": status, "limit": min(max(limit, 1), MAX_PAGE)}
+        extra = ""
+        if instance_id is not None:
+            extra = " AND instance_id = :instance_id"
+            params["instance_id"] = instance_id
+        with self.database.read() as conn:
+            rows = conn.execute(
+                text(f"SELECT * FROM user_tasks WHERE status = :status{extra} ORDER BY created_at LIMIT :limit"),
+                params,
+            ).all()
+        return [self._task(r) for r in rows]
+
+    def task(self, task_id: str) -> dict[str, Any]:
+        with self.database.read() as conn:
+            row = conn.execute(text("SELECT * FROM user_tasks WHERE id = :id"), {"id": task_id}).first()
+        if row is None:
+            raise TaskNotFound(f"no user task {task_id!r}", details={"task_id": task_id})
+        return self._task(row)
+
+    def incidents(self, *, status: str = "open", instance_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"status": status, "limit": min(max(limit, 1), MAX_PAGE)}
+        extra = ""
+        if instance_id is not None:
+            extra = " AND instance_id = :instance_id"
+            params["instance_id"] = instance_id
+        with self.database.read() as conn:
+            rows = conn.execute(
+                text(f"SELECT * FROM incidents WHERE status = :status{extra} ORDER BY id LIMIT :limit"), params
+            ).all()
+        return [self._incident(r) for r in rows]
+
+    def incident(self, incident_id: int) -> dict[str, Any]:
+        with self.database.read() as conn:
+            row = conn.execute(text("SELECT * FROM incidents WHERE id = :id"), {"id": incident_id}).first()
+        if row is None:
+            raise IncidentNotFound(f"no incident {incident_id}", details={"incident_id": incident_id})
+        return self._incident(row)
+
+    def job_counts(self) -> dict[str, int]:
+        with self.database.read() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT CASE WHEN due_at IS NULL THEN 'held' WHEN locked_by IS NULL THEN 'waiting' "
+                    "ELSE 'locked' END AS state, COUNT(*) AS n FROM jobs GROUP BY 1"
+                )
+            ).all()
+        return {row.state: int(row.n) for row in rows}
+
+    # -- row shapes ----------------------------------------------------------------------
+
+    @staticmethod
+    def _instance(row: Row[Any], *, full: bool) -> dict[str, Any]:
+        state = orjson.loads(row.state)
+        waiting = sorted({token[1] for token in state["t"] if token[4] in ("waiting", "joining")})
+        result: dict[str, Any] = {
+            "id": row.id,
+            "process": row.process_key,
+            "version": row.definition_version,
+            "business_key": row.business_key,
+            "status": row.status,
+            "waiting_at": waiting,
+            "created_at": _iso(row.created_at),
+            "updated_at": _iso(row.updated_at),
+            "ended_at": _iso(row.ended_at),
+            "variables": orjson.loads(row.variables),
+        }
+        if full:
+            result["revision"] = row.version
+        return result
+
+    @staticmethod
+    def _history(row: Row[Any]) -> dict[str, Any]:
+        return {
+            "seq": row.seq,
+            "at": _iso(row.at),
+            "type": row.type,
+            "element": row.element,
+            "actor": row.actor,
+            "data": loads(row.data),
+        }
+
+    @staticmethod
+    def _task(row: Row[Any]) -> dict[str, Any]:
+        return {
+            "id": row.id,
+            "instance_id": row.instance_id,
+            "element": row.element,
+            "name": row.name,
+            "assignee": row.assignee,
+            "candidate_groups": loads(row.candidate_groups) or [],
+            "form": loads(row.form),
+            "payload": loads(row.payload),
+            "status": row.status,
+            "created_at": _iso(row.created_at),
+            "ended_at": _iso(row.ended_at),
+            "ended_by": row.ended_by,
+        }
+
+    @staticmethod
+    def _incident(row: Row[Any]) -> dict[str, Any]:
+        return {
+            "id": row.id,
+            "instance_id": row.instance_id,
+            "element": row.element,
+            "error_type": row.error_type,
+            "message": row.message,
+            "details": row.details,
+            "status": row.status,
+            "created_at": _iso(row.created_at),
+            "resolved_at": _iso(row.resolved_at),
+            "resolved_by": row.resolved_by,
+        }

@@ -1,0 +1,140 @@
+"""The store facade: one object that opens a database and offers every persistent operation.
+
+The runtime, the API and the test harness hold a `Store`; it delegates to one module per
+concept (definitions, the command executor, jobs, queries) and adds the single-instance
+operations that people trigger: completing a task, retrying an incident, cancelling.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+
+from legato.engine.commands import CancelInstance, CompleteUserTask, Command, RetryIncident
+from legato.errors import (
+    IncidentNotOpen,
+    InstanceNotActive,
+    InstanceNotFound,
+    LegatoError,
+    TaskNotActive,
+    TaskNotFound,
+)
+from legato.model.elements import StartEvent, TimerDefinition
+from legato.model.timers import parse_timer
+from legato.store import migrate
+from legato.store.commands import CommandItem, Executor, Outcome, StartRequest
+from legato.store.codec import to_epoch
+from legato.store.database import Database
+from legato.store.definitions import Definitions
+from legato.store.jobs import ClaimedJob, Jobs
+from legato.store.queries import Queries
+from legato.store.writer import ClaimNew, Handoff, Writer
+
+
+class Store:
+    def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL", run_migrations: bool = True) -> None:
+        self.database = Database(url, sqlite_synchronous=sqlite_synchronous)
+        if run_migrations:
+            migrate.upgrade(self.database)
+        self.definitions = Definitions(self.database)
+        self.executor = Executor(self.database, self.definitions)
+        self.jobs = Jobs(self.database)
+        self.queries = Queries(self.database)
+
+    @classmethod
+    def memory(cls) -> Store:
+        """An in-memory store, for tests of your own processes: nothing touches the disk."""
+        return cls("sqlite://")
+
+    def close(self) -> None:
+        self.database.dispose()
+
+    # -- single-instance operations --------------------------------------------------------
+
+    def command(self, instance_id: str, command: Command, now: datetime, claim_new: ClaimNew | None = None) -> list[Handoff]:
+        """Apply one command and raise its error, as an API caller expects."""
+        outcomes, handoffs = self.executor.apply([CommandItem(instance_id=instance_id, command=command)], now, claim_new)
+        _raise(outcomes[0])
+        return handoffs
+
+    def complete_task(
+        self, task_id: str, variables: dict[str, Any], *, actor: str | None, now: datetime, claim_new: ClaimNew | None = None
+    ) -> list[Handoff]:
+        task = self.queries.task(task_id)
+        if task["status"] != "open":
+            raise TaskNotActive(f"user task {task_id!r} is already {task['status']}", details={"task_id": task_id})
+        wait = int(task_id.rsplit(":", 1)[1])
+        command = CompleteUserTask(wait=wait, variables=variables, actor=actor)
+        try:
+            return self.command(task["instance_id"], command, now, claim_new)
+        except (LegatoError) as exc:
+            if exc.code in ("STALE_COMMAND", "INSTANCE_NOT_ACTIVE"):
+                raise TaskNotActive(f"user task {task_id!r} is no longer open", details={"task_id": task_id}) from None
+            raise
+
+    def retry_incident(self, incident_id: int, *, actor: str | None, now: datetime, claim_new: ClaimNew | None = None) -> list[Handoff]:
+        incident = self.queries.incident(incident_id)
+        if incident["status"] != "open":
+            raise IncidentNotOpen(f"incident {incident_id} is already {incident['status']}", details={"incident_id": incident_id})
+        with self.database.read() as conn:
+            wait = conn.execute(text("SELECT wait FROM incidents WHERE id = :id"), {"id": incident_id}).scalar_one()
+        return self.command(incident["instance_id"], RetryIncident(wait=wait, actor=actor), now, claim_new)
+
+    def cancel(self, instance_id: str, *, actor: str | None, now: datetime, reason: str | None = None) -> None:
+        self.command(instance_id, CancelInstance(actor=actor, reason=reason), now)
+
+    def fire_start_timer(self, job: ClaimedJob, worker: str, now: datetime) -> str | None:
+        """Start an instance for a timer start event and arm its next occurrence."""
+        assert job.definition_id is not None
+        stored = self.definitions.by_id(job.definition_id)
+        event = stored.model.elements[job.element]
+        assert isinstance(event, StartEvent) and isinstance(event.event, TimerDefinition)
+        fired = int(job.id.rsplit(":", 1)[1])
+        writer = Writer(now=now)
+        with self.database.write() as conn:
+            owner = conn.execute(text("SELECT locked_by FROM jobs WHERE id = :id"), {"id": job.id}).scalar()
+            if owner != worker:
+                return None
+            conn.execute(text("DELETE FROM jobs WHERE id = :id"), {"id": job.id})
+            spec = parse_timer(event.event.kind, event.event.value)
+            due = spec.next_due(now, fired) if event.event.kind == "cycle" else None
+            if due is not None:
+                conn.execute(
+                    text(
+                        "INSERT INTO jobs (id, definition_id, kind, element, due_at, attempts, created_at) "
+                        "VALUES (:id, :definition, 'start_timer', :element, :due, 0, :now)"
+                    ),
+                    {
+                        "id": f"start:{stored.id}:{job.element}:{fired + 1}",
+                        "definition": stored.id,
+                        "element": job.element,
+                        "due": to_epoch(due),
+                        "now": to_epoch(now),
+                    },
+                )
+            rows: list[dict[str, Any]] = []
+            started = self.executor._start_one(
+                conn,
+                StartRequest(process=stored.key, version=stored.version, start_event=job.element, actor="timer"),
+                now,
+                writer,
+                rows,
+            )
+            from legato.store.commands import _INSERT_INSTANCE
+
+            conn.execute(_INSERT_INSTANCE, rows)
+            writer.flush(conn)
+        return started.instance_id
+
+
+def _raise(outcome: Outcome) -> None:
+    if outcome.ok:
+        return
+    if outcome.error is not None:
+        raise outcome.error
+    raise InstanceNotFound("the instance was not found")
+
+
+__all__ = ["InstanceNotActive", "Store"]

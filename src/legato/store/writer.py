@@ -1,0 +1,287 @@
+"""Turns engine effects into rows, and writes a whole batch with one statement per kind.
+
+Effects are coalesced per row before anything is written: a job scheduled and cancelled
+in the same step never reaches the table, a retry of a job inserted in the same step
+updates the insert. After coalescing, every insert is of a new id and every update or
+delete is of a row that existed before the batch, so the fixed order deletes -> inserts
+-> updates is always right. Group commit is what makes this pay: one executemany per
+kind of row for the hundreds of steps of a batch, instead of statements per step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from legato.engine import effects as fx
+from legato.store.codec import dumps, to_epoch
+
+_SQL = {
+    "job_insert": text(
+        "INSERT INTO jobs (id, instance_id, wait, definition_id, kind, element, task_type, due_at, attempts, "
+        "timeout, payload, locked_by, lock_expires_at, last_error, created_at) VALUES (:id, :instance_id, "
+        ":wait, NULL, :kind, :element, :task_type, :due_at, :attempts, :timeout, :payload, :locked_by, "
+        ":lock_expires_at, :last_error, :created_at)"
+    ),
+    "job_update": text(
+        "UPDATE jobs SET due_at = :due_at, attempts = :attempts, last_error = :last_error, "
+        "locked_by = NULL, lock_expires_at = NULL WHERE id = :id"
+    ),
+    "job_delete": text("DELETE FROM jobs WHERE id = :id"),
+    "subscription_insert": text(
+        "INSERT INTO subscriptions (id, instance_id, wait, element, message, correlation_key, created_at) "
+        "VALUES (:id, :instance_id, :wait, :element, :message, :correlation_key, :created_at)"
+    ),
+    "subscription_delete": text("DELETE FROM subscriptions WHERE id = :id"),
+    "task_insert": text(
+        "INSERT INTO user_tasks (id, instance_id, wait, element, name, assignee, candidate_groups, form, "
+        "payload, status, created_at, ended_at, ended_by) VALUES (:id, :instance_id, :wait, :element, :name, "
+        ":assignee, :candidate_groups, :form, :payload, :status, :created_at, :ended_at, :ended_by)"
+    ),
+    "task_update": text(
+        "UPDATE user_tasks SET status = :status, ended_at = :ended_at, ended_by = :ended_by WHERE id = :id"
+    ),
+    "incident_insert": text(
+        "INSERT INTO incidents (instance_id, wait, element, error_type, message, details, status, created_at, "
+        "resolved_at, resolved_by) VALUES (:instance_id, :wait, :element, :error_type, :message, :details, "
+        ":status, :created_at, :resolved_at, :resolved_by)"
+    ),
+    "incident_update": text(
+        "UPDATE incidents SET status = 'resolved', resolved_at = :resolved_at, resolved_by = :resolved_by "
+        "WHERE instance_id = :instance_id AND wait = :wait AND status = 'open'"
+    ),
+    "history_insert": text(
+        "INSERT INTO history (instance_id, seq, at, type, element, actor, data) "
+        "VALUES (:instance_id, :seq, :at, :type, :element, :actor, :data)"
+    ),
+    "cleanup_jobs": text("DELETE FROM jobs WHERE instance_id = :instance_id"),
+    "cleanup_subscriptions": text("DELETE FROM subscriptions WHERE instance_id = :instance_id"),
+}
+
+
+def wait_key(instance_id: str, wait: int) -> str:
+    """The id of the job, task or subscription of a wait: also the idempotency key."""
+    return f"{instance_id}:{wait}"
+
+
+@dataclass(slots=True)
+class Handoff:
+    """A job created already locked by the local worker, to run without a claim round-trip."""
+
+    id: str
+    instance_id: str
+    wait: int
+    element: str
+    task_type: str
+    payload: dict[str, Any] | None
+    timeout: float | None
+    lock_expires_at: float
+
+
+ClaimNew = Callable[[fx.ScheduleJob], tuple[str, float] | None]
+
+
+@dataclass
+class Writer:
+    now: datetime
+    claim_new: ClaimNew | None = None
+    job_inserts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    job_updates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    job_deletes: set[str] = field(default_factory=set)
+    subscription_inserts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    subscription_deletes: set[str] = field(default_factory=set)
+    task_inserts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    task_updates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    incident_inserts: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    incident_updates: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    ended: list[str] = field(default_factory=list)
+    handoffs: list[Handoff] = field(default_factory=list)
+
+    def add(self, instance_id: str, effects: list[fx.Effect]) -> None:
+        now = to_epoch(self.now)
+        for effect in effects:
+            if isinstance(effect, fx.Record):
+                self.history.append(
+                    {
+                        "instance_id": instance_id,
+                        "seq": effect.seq,
+                        "at": to_epoch(effect.at),
+                        "type": effect.type,
+                        "element": effect.element,
+                        "actor": effect.actor,
+                        "data": None if effect.data is None else dumps(effect.data),
+                    }
+                )
+            elif isinstance(effect, fx.ScheduleJob):
+                self._schedule(instance_id, effect, now)
+            elif isinstance(effect, fx.RetryJob | fx.HoldJob):
+                key = wait_key(instance_id, effect.wait)
+                change = (
+                    {"due_at": to_epoch(effect.due), "attempts": effect.attempts, "last_error": effect.error}
+                    if isinstance(effect, fx.RetryJob)
+                    else {"due_at": None, "last_error": effect.error}
+                )
+                if key in self.job_inserts:
+                    self.job_inserts[key].update(change, locked_by=None, lock_expires_at=None)
+                    self.handoffs = [h for h in self.handoffs if h.id != key]
+                else:
+                    row = self.job_updates.setdefault(key, {"id": key, "attempts": 0})
+                    if "attempts" not in change:
+                        change = {**change, "attempts": None}
+                    row.update(change)
+            elif isinstance(effect, fx.CancelJob):
+                key = wait_key(instance_id, effect.wait)
+                if self.job_inserts.pop(key, None) is None:
+                    self.job_deletes.add(key)
+                else:
+                    self.handoffs = [h for h in self.handoffs if h.id != key]
+                self.job_updates.pop(key, None)
+            elif isinstance(effect, fx.Subscribe):
+                key = wait_key(instance_id, effect.wait)
+                self.subscription_inserts[key] = {
+                    "id": key,
+                    "instance_id": instance_id,
+                    "wait": effect.wait,
+                    "element": effect.element,
+                    "message": effect.message,
+                    "correlation_key": effect.correlation_key,
+                    "created_at": now,
+                }
+            elif isinstance(effect, fx.Unsubscribe):
+                key = wait_key(instance_id, effect.wait)
+                if self.subscription_inserts.pop(key, None) is None:
+                    self.subscription_deletes.add(key)
+            elif isinstance(effect, fx.OpenUserTask):
+                key = wait_key(instance_id, effect.wait)
+                self.task_inserts[key] = {
+                    "id": key,
+                    "instance_id": instance_id,
+                    "wait": effect.wait,
+                    "element": effect.element,
+                    "name": effect.name,
+                    "assignee": effect.assignee,
+                    "candidate_groups": dumps(list(effect.candidate_groups)),
+                    "form": None if effect.form is None else dumps(effect.form),
+                    "payload": None if effect.payload is None else dumps(effect.payload),
+                    "status": "open",
+                    "created_at": now,
+                    "ended_at": None,
+                    "ended_by": None,
+                }
+            elif isinstance(effect, fx.CloseUserTask):
+                key = wait_key(instance_id, effect.wait)
+                change = {"status": effect.outcome, "ended_at": now, "ended_by": effect.actor}
+                target = self.task_inserts.get(key)
+                if target is not None:
+                    target.update(change)
+                else:
+                    self.task_updates[key] = {"id": key, **change}
+            elif isinstance(effect, fx.CreateIncident):
+                self.incident_inserts[(instance_id, effect.wait)] = {
+                    "instance_id": instance_id,
+                    "wait": effect.wait,
+                    "element": effect.element,
+                    "error_type": effect.error_type,
+                    "message": effect.message[:4000],
+                    "details": effect.details[:20000] if effect.details else None,
+                    "status": "open",
+                    "created_at": now,
+                    "resolved_at": None,
+                    "resolved_by": None,
+                }
+            elif isinstance(effect, fx.ResolveIncident):
+                change = {"status": "resolved", "resolved_at": now, "resolved_by": effect.actor}
+                pending = self.incident_inserts.get((instance_id, effect.wait))
+                if pending is not None and pending["status"] == "open":
+                    pending.update(change)
+                else:
+                    self.incident_updates.append(
+                        {"instance_id": instance_id, "wait": effect.wait, "resolved_at": now, "resolved_by": effect.actor}
+                    )
+            elif isinstance(effect, fx.InstanceEnded):
+                self.ended.append(instance_id)
+
+    def _schedule(self, instance_id: str, effect: fx.ScheduleJob, now: float) -> None:
+        key = wait_key(instance_id, effect.wait)
+        lock = self.claim_new(effect) if self.claim_new is not None and effect.task_type else None
+        self.job_inserts[key] = {
+            "id": key,
+            "instance_id": instance_id,
+            "wait": effect.wait,
+            "kind": "task" if effect.task_type else "timer",
+            "element": effect.element,
+            "task_type": effect.task_type,
+            "due_at": to_epoch(effect.due),
+            "attempts": 1 if lock else 0,
+            "timeout": effect.timeout,
+            "payload": None if effect.payload is None else dumps(effect.payload),
+            "locked_by": lock[0] if lock else None,
+            "lock_expires_at": lock[1] if lock else None,
+            "last_error": None,
+            "created_at": now,
+        }
+        if lock is not None:
+            assert effect.task_type is not None
+            self.handoffs.append(
+                Handoff(
+                    id=key,
+                    instance_id=instance_id,
+                    wait=effect.wait,
+                    element=effect.element,
+                    task_type=effect.task_type,
+                    payload=effect.payload,
+                    timeout=effect.timeout,
+                    lock_expires_at=lock[1],
+                )
+            )
+
+    def flush(self, conn: Connection) -> None:
+        """Write everything collected so far and start empty (keeps `handoffs`)."""
+        run = _executemany(conn)
+        run("job_delete", [{"id": k} for k in self.job_deletes])
+        run("subscription_delete", [{"id": k} for k in self.subscription_deletes])
+        run("job_insert", list(self.job_inserts.values()))
+        run("subscription_insert", list(self.subscription_inserts.values()))
+        run("task_insert", list(self.task_inserts.values()))
+        run("incident_insert", list(self.incident_inserts.values()))
+        for row in self.job_updates.values():
+            if row.get("attempts") is None:
+                conn.execute(
+                    text("UPDATE jobs SET due_at = :due_at, last_error = :last_error, locked_by = NULL, "
+                         "lock_expires_at = NULL WHERE id = :id"),
+                    row,
+                )
+        run("job_update", [r for r in self.job_updates.values() if r.get("attempts") is not None])
+        run("task_update", list(self.task_updates.values()))
+        run("incident_update", self.incident_updates)
+        run("history_insert", self.history)
+        run("cleanup_jobs", [{"instance_id": i} for i in self.ended])
+        run("cleanup_subscriptions", [{"instance_id": i} for i in self.ended])
+        for collection in (
+            self.job_deletes,
+            self.subscription_deletes,
+            self.job_inserts,
+            self.subscription_inserts,
+            self.task_inserts,
+            self.incident_inserts,
+            self.job_updates,
+            self.task_updates,
+        ):
+            collection.clear()
+        self.incident_updates.clear()
+        self.history.clear()
+        self.ended.clear()
+
+
+def _executemany(conn: Connection) -> Callable[[str, list[dict[str, Any]]], None]:
+    def run(name: str, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            conn.execute(_SQL[name], rows)
+
+    return run
