@@ -1,7 +1,8 @@
 """The stored JSON form of a definition, and its checksum.
 
 The stored form is what the database keeps and what an instance runs against for its
-whole life, so it is explicit (a `kind` on every element and event definition), versioned
+whole life, so it is explicit (a `kind` on every element, a `type` on every event
+definition: timer, message, error, terminate), versioned
 (`format`), and round-trips exactly. The checksum of the canonical form decides whether a
 redeploy is a change (a new version) or a no-op.
 """
@@ -82,7 +83,7 @@ def _element_to_dict(element: Any) -> dict[str, Any]:
     for f in dataclasses.fields(element):
         value = getattr(element, f.name)
         if f.name == "event" and value is not None:
-            value = {"kind": _EVENT_KINDS[type(value)], **dataclasses.asdict(value)}
+            value = {"type": _EVENT_KINDS[type(value)], **dataclasses.asdict(value)}
         elif f.name == "retry":
             value = dataclasses.asdict(value)
         data[f.name] = _plain(value)
@@ -101,13 +102,13 @@ def _element_from_dict(raw: Any) -> Any:
     fields.pop("kind")
     event = fields.get("event")
     if isinstance(event, dict):
-        event_kind = event.get("kind")
-        event_cls = _EVENT_TYPES.get(event_kind) if isinstance(event_kind, str) else None
+        event_type = event.get("type")
+        event_cls = _EVENT_TYPES.get(event_type) if isinstance(event_type, str) else None
         if event_cls is None:
             raise ModelInvalid(
-                [Problem(element=where, message=f"unknown event kind {event_kind!r}")]
+                [Problem(element=where, message=f"unknown event type {event_type!r}")]
             )
-        fields["event"] = _build(event_cls, {k: v for k, v in event.items() if k != "kind"}, where)
+        fields["event"] = _build(event_cls, {k: v for k, v in event.items() if k != "type"}, where)
     if isinstance(fields.get("retry"), dict):
         retry = dict(fields["retry"])
         if "non_retryable" in retry:

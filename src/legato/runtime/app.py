@@ -17,7 +17,6 @@ worker runs here, in another process, or on another machine.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -53,9 +52,6 @@ class Legato:
         self.worker_settings = worker_settings or WorkerSettings()
         self.actor = actor
         self.worker: Worker | None = None
-        self._thread: threading.Thread | None = None
-        self._stop: asyncio.Event | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._ended: dict[str, str] = {}
         self._ended_cond = threading.Condition()
 
@@ -190,38 +186,18 @@ class Legato:
     # -- the in-process worker -------------------------------------------------------------
 
     def start_worker(self) -> Worker:
-        """Run a worker for this app's handlers in a background thread."""
-        if self._thread is not None:
-            assert self.worker is not None
-            return self.worker
-        self.worker = Worker(
-            self.store, self.handlers, clock=self.clock, settings=self.worker_settings, on_commit=self._note_ended
-        )
-        ready = threading.Event()
-
-        def main() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            self._stop = asyncio.Event()
-            ready.set()
-            assert self.worker is not None
-            loop.run_until_complete(self.worker.run(self._stop))
-            loop.close()
-
-        self._thread = threading.Thread(target=main, name="legato-worker", daemon=True)
-        self._thread.start()
-        ready.wait()
-        while self.worker._loop is None and self._thread.is_alive():
-            threading.Event().wait(0.001)
+        """Run a worker for this app's handlers in background threads."""
+        if self.worker is None:
+            self.worker = Worker(
+                self.store, self.handlers, clock=self.clock, settings=self.worker_settings, on_commit=self._note_ended
+            )
+            self.worker.start()
         return self.worker
 
     def stop_worker(self) -> None:
-        if self._thread is None or self._loop is None or self._stop is None:
-            return
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join()
-        self._thread = None
-        self.worker = None
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
 
     @contextmanager
     def running(self) -> Iterator[Legato]:

@@ -1,19 +1,23 @@
 """The job executor: claims due jobs, runs their handlers, commits results in groups.
 
-Three loops share one asyncio event loop:
+One *coordinator* thread does all database work, in a loop:
 
-- *acquire*: claims up to the free capacity in due jobs, then sleeps until woken (a new
-  job in this process, a clock jump) or until the next job falls due, at most
-  `poll_interval` (other processes' jobs are only seen by polling);
-- *commit*: takes every finished job result that has queued up and commits them in one
-  transaction (group commit); new jobs those steps create, when they are due now and
-  this worker has their handler, are inserted already locked by this worker and run at
-  once, with no claim round-trip (`claim_new`);
-- *heartbeat*: extends the locks of jobs still running, so a long handler keeps its job,
-  while the jobs of a dead worker come free when their locks expire.
+- commit: it takes every job result queued since its last turn and commits them in one
+  transaction (group commit). New jobs those steps create, when they are due now and this
+  worker has their handler, are inserted already locked by this worker and start at once,
+  with no claim round-trip (`claim_new`);
+- claim: when there is free capacity and it was woken (a new job in this process, a clock
+  jump) or a poll is due, it claims due jobs. An idle worker sleeps until the next job is
+  due, at most `poll_interval` (other processes' jobs are only seen by polling);
+- heartbeat: it extends the locks of jobs still running, so a long handler keeps its job,
+  while the jobs of a dead worker come free when their locks expire;
+- timeouts: a handler past its deadline is reported as a failed attempt (TimeoutError);
+  a late result of such an attempt is dropped.
 
-Database calls run on one dedicated thread: they are short, and a single writer thread
-is what SQLite wants anyway. Sync handlers run in a thread pool, async ones on the loop.
+Sync handlers run in a thread pool (its size is the concurrency limit) and hand their
+results back through a queue; async handlers run on an event loop in its own thread,
+started only if an async handler is registered. No event loop sits on the path of a sync
+job, which keeps a three-step instance at a few milliseconds end to end.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import queue
 import random
 import socket
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -30,11 +36,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from legato.engine.commands import CompleteJob, FailJob, FireTimer, ThrowError
+from legato.engine.commands import Command, CompleteJob, FailJob, FireTimer, ThrowError
 from legato.engine.effects import ScheduleJob
 from legato.errors import BpmnError
 from legato.runtime.clock import Clock, SystemClock
-from legato.runtime.handlers import Handlers, Job
+from legato.runtime.handlers import Handler, Handlers, Job
 from legato.store import ClaimedJob, CommandItem, Handoff, Store
 from legato.store.codec import to_epoch
 
@@ -43,12 +49,19 @@ log = logging.getLogger("legato.worker")
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class WorkerSettings:
-    concurrency: int = 64
-    batch_size: int = 256
+    concurrency: int = 64  # handlers running at once (threads for sync handlers)
+    batch_size: int = 256  # jobs per claim, results per commit
     lock_seconds: float = 30.0
     poll_interval: float = 0.5
     shutdown_grace: float = 10.0
-    handler_threads: int = 16
+
+
+@dataclass(slots=True)
+class _Running:
+    job: ClaimedJob
+    lock_expires_at: float
+    deadline: float | None  # monotonic seconds, for the per-attempt timeout
+    timed_out: bool = False
 
 
 class Worker:
@@ -68,123 +81,161 @@ class Worker:
         self.settings = settings or WorkerSettings()
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{random.getrandbits(32):08x}"
         self.on_commit = on_commit
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake: asyncio.Event | None = None
-        self._results: asyncio.Queue[CommandItem] | None = None
-        self._db = ThreadPoolExecutor(1, thread_name_prefix="legato-db")
-        self._pool = ThreadPoolExecutor(self.settings.handler_threads, thread_name_prefix="legato-handler")
-        self._in_flight: dict[str, float] = {}  # job id -> lock expiry
-        self._slots: asyncio.Semaphore | None = None
-        self._stopping = False
         self.stats = {"claimed": 0, "handed_off": 0, "completed": 0, "failed": 0, "commits": 0, "stale": 0}
+        self._results: queue.SimpleQueue[CommandItem] = queue.SimpleQueue()
+        self._handoffs: queue.SimpleQueue[list[Handoff]] = queue.SimpleQueue()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._running: dict[str, _Running] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: threading.Thread | None = None
+        self._thread: threading.Thread | None = None
+        self._accepting = False
         self.clock.subscribe(self.wake)
 
-    # -- capacity shared with other threads (handoffs) -------------------------------------
+    # -- life cycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._pool = ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="legato-handler")
+        if any(self.handlers.get(t).is_async for t in self.handlers.types()):  # type: ignore[union-attr]
+            self._start_loop()
+        self._accepting = True
+        self._thread = threading.Thread(target=self._main, name="legato-worker", daemon=True)
+        self._thread.start()
+        log.info("worker %s started with handlers %s", self.id, ", ".join(self.handlers.types()) or "-")
+
+    def stop(self) -> None:
+        """Graceful stop: no new work; running handlers get `shutdown_grace` to finish."""
+        if self._thread is None:
+            return
+        self._accepting = False
+        self._stop.set()
+        self._wake.set()
+        self._thread.join()
+        self._thread = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            if self._loop_thread is not None:
+                self._loop_thread.join(timeout=5)
+            self._loop = None
+        log.info("worker %s stopped: %s", self.id, self.stats)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run until `stop` is set: for hosting the worker inside an asyncio application."""
+        self.start()
+        try:
+            await stop.wait()
+        finally:
+            await asyncio.get_running_loop().run_in_executor(None, self.stop)
+
+    def _start_loop(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._loop_thread = threading.Thread(target=loop.run_forever, name="legato-async-handlers", daemon=True)
+        self._loop_thread.start()
+
+    # -- shared with other threads ---------------------------------------------------------
 
     def claim_new(self, effect: ScheduleJob) -> tuple[str, float] | None:
         """Take a job being created right now, if it is due and we can run it at once."""
-        if self._stopping or self._loop is None or effect.task_type not in self.handlers:
+        if not self._accepting or effect.task_type not in self.handlers:
             return None
-        if effect.due > self.clock.now():
+        now = self.clock.now()
+        if effect.due > now:
             return None
-        if len(self._in_flight) >= 2 * self.settings.concurrency:
+        if len(self._running) >= 2 * self.settings.concurrency:
             return None  # enough queued here already; let the job wait for any worker
-        return self.id, to_epoch(self.clock.now()) + self.settings.lock_seconds
+        return self.id, to_epoch(now) + self.settings.lock_seconds
 
     def accept(self, handoffs: list[Handoff]) -> None:
         """Run jobs handed off by a commit made in another thread of this process."""
-        loop = self._loop
-        if not handoffs or loop is None:
-            return
-        loop.call_soon_threadsafe(self._dispatch_handoffs, handoffs)
+        if handoffs:
+            self._handoffs.put(handoffs)
+            self._wake.set()
 
     def wake(self) -> None:
-        loop, wake = self._loop, self._wake
-        if loop is not None and wake is not None:
-            loop.call_soon_threadsafe(wake.set)
+        self._wake.set()
 
-    # -- main ------------------------------------------------------------------------------
+    # -- the coordinator -------------------------------------------------------------------
 
-    async def run(self, stop: asyncio.Event) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
-        self._results = asyncio.Queue()
-        self._slots = asyncio.Semaphore(self.settings.concurrency)
-        log.info("worker %s started with handlers %s", self.id, ", ".join(self.handlers.types()) or "-")
-        tasks = [
-            asyncio.create_task(self._acquire_loop(stop)),
-            asyncio.create_task(self._commit_loop()),
-            asyncio.create_task(self._heartbeat_loop(stop)),
-        ]
-        await stop.wait()
-        self._stopping = True
-        self.wake()
-        await self._drain()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._loop = None
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        self._db.shutdown(wait=True)
-        log.info("worker %s stopped: %s", self.id, self.stats)
-
-    async def _drain(self) -> None:
-        """Graceful shutdown: let running handlers finish (up to the grace period), commit."""
-        deadline = time.monotonic() + self.settings.shutdown_grace
-        assert self._results is not None
-        while (self._in_flight or not self._results.empty()) and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-        if self._in_flight:
-            log.warning("%d job(s) still running at shutdown; their locks will expire", len(self._in_flight))
-
-    async def _db_call(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._db, lambda: function(*args, **kwargs))
-
-    # -- acquire ---------------------------------------------------------------------------
-
-    async def _acquire_loop(self, stop: asyncio.Event) -> None:
-        assert self._wake is not None
+    def _main(self) -> None:
         types = self.handlers.types()
-        while not stop.is_set():
+        next_poll = 0.0
+        next_heartbeat = time.monotonic() + self.settings.lock_seconds / 3
+        stopping_since: float | None = None
+        while True:
+            woken = self._wake.is_set()
             self._wake.clear()
-            free = self.settings.concurrency - len(self._in_flight)
-            claimed: list[ClaimedJob] = []
-            if free > 0:
-                try:
-                    claimed = await self._db_call(
-                        self.store.jobs.claim,
-                        worker=self.id,
-                        task_types=types,
-                        limit=min(free, self.settings.batch_size),
-                        now=self.clock.now(),
-                        lock_seconds=self.settings.lock_seconds,
-                    )
-                except Exception:
-                    log.exception("claiming jobs failed; retrying")
-                    await asyncio.sleep(self.settings.poll_interval)
-                    continue
-                self.stats["claimed"] += len(claimed)
-                for job in claimed:
-                    self._dispatch(job)
-            if claimed and len(claimed) >= min(free, self.settings.batch_size):
-                continue  # there may be more due work
-            await self._sleep_until_due(types, stop)
+            self._take_handoffs()
+            self._commit_results()
+            self._check_timeouts()
+            monotonic = time.monotonic()
+            if monotonic >= next_heartbeat:
+                self._heartbeat()
+                next_heartbeat = monotonic + self.settings.lock_seconds / 3
+            if self._stop.is_set():
+                stopping_since = stopping_since or monotonic
+                if not self._running or monotonic - stopping_since > self.settings.shutdown_grace:
+                    self._commit_results()
+                    if self._running:
+                        log.warning("%d job(s) still running at shutdown; their locks will expire", len(self._running))
+                    return
+                self._wake.wait(0.01)
+                continue
+            free = self.settings.concurrency - len(self._running)
+            if free > 0 and (woken or monotonic >= next_poll):
+                claimed = self._claim(types, min(free, self.settings.batch_size))
+                if claimed == min(free, self.settings.batch_size):
+                    continue  # there may be more due work
+                next_poll = time.monotonic() + self._idle_wait(types)
+            if self._results.empty():
+                timeout = max(0.0, next_poll - time.monotonic())
+                deadline = self._next_deadline()
+                if deadline is not None:
+                    timeout = min(timeout, max(0.0, deadline - time.monotonic()))
+                self._wake.wait(min(timeout, self.settings.lock_seconds / 3))
 
-    async def _sleep_until_due(self, types: list[str], stop: asyncio.Event) -> None:
-        assert self._wake is not None
-        timeout = self.settings.poll_interval
+    def _claim(self, types: list[str], limit: int) -> int:
         try:
-            due = await self._db_call(self.store.jobs.next_due, types)
+            claimed = self.store.jobs.claim(
+                worker=self.id,
+                task_types=types,
+                limit=limit,
+                now=self.clock.now(),
+                lock_seconds=self.settings.lock_seconds,
+            )
         except Exception:
-            due = None
-        if due is not None:
-            timeout = max(0.0, min(timeout, due - to_epoch(self.clock.now())))
-        if timeout > 0 and not stop.is_set():
+            log.exception("claiming jobs failed; retrying")
+            self._stop.wait(self.settings.poll_interval)
+            return 0
+        self.stats["claimed"] += len(claimed)
+        for job in claimed:
+            self._dispatch(job)
+        return len(claimed)
+
+    def _idle_wait(self, types: list[str]) -> float:
+        """Seconds until the next poll: the next due job, capped by the poll interval."""
+        try:
+            due = self.store.jobs.next_due(types)
+        except Exception:
+            return self.settings.poll_interval
+        if due is None:
+            return self.settings.poll_interval
+        return max(0.0, min(self.settings.poll_interval, due - to_epoch(self.clock.now())))
+
+    def _take_handoffs(self) -> None:
+        while True:
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
-            except TimeoutError:
-                pass
+                batch = self._handoffs.get_nowait()
+            except queue.Empty:
+                return
+            self._dispatch_handoffs(batch)
 
     def _dispatch_handoffs(self, handoffs: list[Handoff]) -> None:
         for handoff in handoffs:
@@ -206,141 +257,174 @@ class Worker:
             )
 
     def _dispatch(self, job: ClaimedJob) -> None:
-        self._in_flight[job.id] = job.lock_expires_at
-        if job.kind == "task":
-            asyncio.create_task(self._run_task(job))
-        elif job.kind == "timer":
+        if job.kind == "timer":
             assert job.instance_id is not None and job.wait is not None
-            self._finish(job, FireTimer(wait=job.wait, actor="timer"))
-        else:
-            asyncio.create_task(self._fire_start_timer(job))
-
-    async def _fire_start_timer(self, job: ClaimedJob) -> None:
-        try:
-            await self._db_call(self.store.fire_start_timer, job, self.id, self.clock.now())
-        except Exception:
-            log.exception("timer start event %s failed", job.id)
-        finally:
-            self._in_flight.pop(job.id, None)
-
-    # -- running handlers ------------------------------------------------------------------
-
-    async def _run_task(self, job: ClaimedJob) -> None:
-        assert job.instance_id is not None and job.wait is not None and job.task_type is not None
-        handler = self.handlers.get(job.task_type)
-        if handler is None:  # only possible for a handoff raced with unregistering
-            self._in_flight.pop(job.id, None)
+            self._running[job.id] = _Running(job, job.lock_expires_at, None)
+            self._results.put(self._item(job, FireTimer(wait=job.wait, actor="timer")))
             return
+        if job.kind == "start_timer":
+            try:
+                self.store.fire_start_timer(job, self.id, self.clock.now())
+            except Exception:
+                log.exception("timer start event %s failed; it runs again when its lock expires", job.id)
+            return
+        handler = self.handlers.get(job.task_type or "")
+        if handler is None:  # a handoff raced with unregistering: let the lock expire
+            return
+        timeout = job.timeout or handler.timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
+        self._running[job.id] = _Running(job, job.lock_expires_at, deadline)
         context = Job(
             id=job.id,
             idempotency_key=job.id,
-            instance_id=job.instance_id,
+            instance_id=job.instance_id or "",
             element=job.element,
-            task_type=job.task_type,
+            task_type=job.task_type or "",
             attempt=job.attempts,
             variables=job.payload or {},
         )
-        timeout = job.timeout or handler.timeout
-        actor = f"worker:{self.id}"
-        assert self._slots is not None
-        async with self._slots:  # the hard limit on handlers running at once
-            command = await self._call(handler, context, timeout, job, actor)
-        self._finish(job, command)
+        if handler.is_async:
+            assert self._loop is not None
+            asyncio.run_coroutine_threadsafe(self._run_async(handler, context, job), self._loop)
+        else:
+            assert self._pool is not None
+            self._pool.submit(self._run_sync, handler, context, job)
 
-    async def _call(self, handler: Any, context: Job, timeout: float | None, job: ClaimedJob, actor: str) -> Any:
-        assert job.wait is not None
+    # -- running handlers ------------------------------------------------------------------
+
+    def _run_sync(self, handler: Handler, context: Job, job: ClaimedJob) -> None:
         try:
-            if handler.is_async:
-                call = handler.function(context)
-            else:
-                call = asyncio.get_running_loop().run_in_executor(self._pool, handler.function, context)
-            result = await (asyncio.wait_for(call, timeout) if timeout else call)  # type: ignore[arg-type]
-            if result is not None and not isinstance(result, dict):
-                raise TypeError(f"handler for {job.task_type!r} returned {type(result).__name__}, not a dict")
-            command: Any = CompleteJob(wait=job.wait, variables=result or {}, actor=actor)
-        except BpmnError as error:
-            command = ThrowError(
-                wait=job.wait, code=error.code, message=error.message, variables=error.variables, actor=actor
-            )
-        except TimeoutError:
-            self.stats["failed"] += 1
-            command = FailJob(
-                wait=job.wait,
-                attempt=job.attempts,
-                error_type="TimeoutError",
-                message=f"attempt {job.attempts} took longer than {timeout} s",
-                jitter=random.random(),
-                actor=actor,
-            )
-        except Exception as error:
-            self.stats["failed"] += 1
-            command = FailJob(
-                wait=job.wait,
-                attempt=job.attempts,
-                error_type=type(error).__name__,
-                message=str(error) or type(error).__name__,
-                details="".join(traceback.format_exception(error))[-20000:],
-                jitter=random.random(),
-                actor=actor,
-            )
-        return command
+            result = handler.function(context)
+            command = self._success(job, result)
+        except BaseException as error:  # noqa: BLE001 - every outcome must be reported
+            command = self._failure(job, error)
+        self._results.put(self._item(job, command))
+        self._wake.set()
 
-    def _finish(self, job: ClaimedJob, command: Any) -> None:
-        assert self._results is not None and job.instance_id is not None
-        self._results.put_nowait(
-            CommandItem(instance_id=job.instance_id, command=command, job=job.id, worker=self.id)
+    async def _run_async(self, handler: Handler, context: Job, job: ClaimedJob) -> None:
+        timeout = job.timeout or handler.timeout
+        try:
+            call = handler.function(context)
+            result = await (asyncio.wait_for(call, timeout) if timeout else call)  # type: ignore[arg-type]
+            command = self._success(job, result)
+        except BaseException as error:  # noqa: BLE001
+            command = self._failure(job, error)
+        self._results.put(self._item(job, command))
+        self._wake.set()
+
+    def _success(self, job: ClaimedJob, result: Any) -> Command:
+        assert job.wait is not None
+        if result is not None and not isinstance(result, dict):
+            raise TypeError(f"handler for {job.task_type!r} returned {type(result).__name__}, not a dict")
+        return CompleteJob(wait=job.wait, variables=result or {}, actor=f"worker:{self.id}")
+
+    def _failure(self, job: ClaimedJob, error: BaseException) -> Command:
+        assert job.wait is not None
+        actor = f"worker:{self.id}"
+        if isinstance(error, BpmnError):
+            return ThrowError(wait=job.wait, code=error.code, message=error.message, variables=error.variables, actor=actor)
+        self.stats["failed"] += 1
+        if isinstance(error, TimeoutError):
+            message = f"attempt {job.attempts} took longer than its timeout"
+        else:
+            message = str(error) or type(error).__name__
+        return FailJob(
+            wait=job.wait,
+            attempt=job.attempts,
+            error_type=type(error).__name__,
+            message=message,
+            details="".join(traceback.format_exception(error))[-20000:],
+            jitter=random.random(),
+            actor=actor,
         )
+
+    def _item(self, job: ClaimedJob, command: Command) -> CommandItem:
+        return CommandItem(instance_id=job.instance_id or "", command=command, job=job.id, worker=self.id)
+
+    def _check_timeouts(self) -> None:
+        now = time.monotonic()
+        for running in self._running.values():
+            if running.deadline is not None and not running.timed_out and now >= running.deadline:
+                running.timed_out = True
+                job = running.job
+                self.stats["failed"] += 1
+                assert job.wait is not None
+                self._results.put(
+                    self._item(
+                        job,
+                        FailJob(
+                            wait=job.wait,
+                            attempt=job.attempts,
+                            error_type="TimeoutError",
+                            message=f"attempt {job.attempts} took longer than {job.timeout or 'the handler timeout'} s",
+                            jitter=random.random(),
+                            actor=f"worker:{self.id}",
+                        ),
+                    )
+                )
+
+    def _next_deadline(self) -> float | None:
+        deadlines = [r.deadline for r in self._running.values() if r.deadline is not None and not r.timed_out]
+        return min(deadlines) if deadlines else None
 
     # -- group commit ----------------------------------------------------------------------
 
-    async def _commit_loop(self) -> None:
-        assert self._results is not None
-        while True:
-            first = await self._results.get()
-            batch = [first]
-            while len(batch) < self.settings.batch_size and not self._results.empty():
-                batch.append(self._results.get_nowait())
-            try:
-                outcomes, handoffs = await self._db_call(
-                    self.store.executor.apply, batch, self.clock.now(), self.claim_new
-                )
-            except Exception:
-                log.exception("committing %d job results failed; their jobs run again when locks expire", len(batch))
-                for item in batch:
-                    self._in_flight.pop(item.job or "", None)
-                continue
-            self.stats["commits"] += 1
-            ended: list[tuple[str, str | None]] = []
-            for item, outcome in zip(batch, outcomes, strict=True):
-                self._in_flight.pop(item.job or "", None)
-                if outcome.ok:
-                    self.stats["completed"] += 1
-                    if outcome.status != "active":
-                        ended.append((item.instance_id, outcome.status))
-                else:
-                    self.stats["stale"] += 1
-            self._dispatch_handoffs(handoffs)
-            if ended and self.on_commit is not None:
-                self.on_commit(ended)
-            if not handoffs:
-                self.wake()
+    def _commit_results(self) -> None:
+        while not self._results.empty():
+            batch: list[CommandItem] = []
+            while len(batch) < self.settings.batch_size:
+                try:
+                    item = self._results.get_nowait()
+                except queue.Empty:
+                    break
+                running = self._running.get(item.job or "")
+                if running is not None and running.timed_out and not _is_timeout(item.command):
+                    continue  # the late result of an attempt already failed by its timeout
+                batch.append(item)
+            if batch:
+                self._commit(batch)
+
+    def _commit(self, batch: list[CommandItem]) -> None:
+        try:
+            outcomes, handoffs = self.store.executor.apply(batch, self.clock.now(), self.claim_new)
+        except Exception:
+            log.exception("committing %d job results failed; their jobs run again when locks expire", len(batch))
+            for item in batch:
+                self._running.pop(item.job or "", None)
+            return
+        self.stats["commits"] += 1
+        ended: list[tuple[str, str | None]] = []
+        for item, outcome in zip(batch, outcomes, strict=True):
+            self._running.pop(item.job or "", None)
+            if outcome.ok:
+                self.stats["completed"] += 1
+                if outcome.status != "active":
+                    ended.append((item.instance_id, outcome.status))
+            else:
+                self.stats["stale"] += 1
+        self._dispatch_handoffs(handoffs)
+        if ended and self.on_commit is not None:
+            self.on_commit(ended)
 
     # -- locks -----------------------------------------------------------------------------
 
-    async def _heartbeat_loop(self, stop: asyncio.Event) -> None:
-        interval = self.settings.lock_seconds / 3
-        while not stop.is_set():
-            await asyncio.sleep(interval)
-            now = to_epoch(self.clock.now())
-            expiring = [job for job, expiry in self._in_flight.items() if expiry - now < 2 * interval]
-            if not expiring:
-                continue
-            until = now + self.settings.lock_seconds
-            try:
-                await self._db_call(self.store.jobs.extend, worker=self.id, job_ids=expiring, until=until)
-            except Exception:
-                log.exception("extending %d lock(s) failed", len(expiring))
-                continue
-            for job in expiring:
-                if job in self._in_flight:
-                    self._in_flight[job] = until
+    def _heartbeat(self) -> None:
+        now = to_epoch(self.clock.now())
+        window = 2 * self.settings.lock_seconds / 3
+        expiring = [job_id for job_id, r in self._running.items() if r.lock_expires_at - now < window]
+        if not expiring:
+            return
+        until = now + self.settings.lock_seconds
+        try:
+            self.store.jobs.extend(worker=self.id, job_ids=expiring, until=until)
+        except Exception:
+            log.exception("extending %d lock(s) failed", len(expiring))
+            return
+        for job_id in expiring:
+            running = self._running.get(job_id)
+            if running is not None:
+                running.lock_expires_at = until
+
+
+def _is_timeout(command: Command) -> bool:
+    return isinstance(command, FailJob) and command.error_type == "TimeoutError"

@@ -1,0 +1,55 @@
+"""Shared fixtures: stores on SQLite and on PostgreSQL, the same tests on both.
+
+A test that needs PostgreSQL skips with the reason when the server is unreachable, except
+when LEGATO_REQUIRE_SERVICES=1 (set by .ci/run): then a missing service fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+POSTGRES_BASE = os.environ.get("LEGATO_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def services_required() -> bool:
+    return os.environ.get("LEGATO_REQUIRE_SERVICES") == "1"
+
+
+def skip_or_fail(reason: str) -> None:
+    if services_required():
+        pytest.fail(f"{reason} (LEGATO_REQUIRE_SERVICES=1, so this is a failure, not a skip)")
+    pytest.skip(reason)
+
+
+def _admin_connect():  # type: ignore[no-untyped-def]
+    import psycopg
+
+    return psycopg.connect(POSTGRES_BASE, autocommit=True, connect_timeout=3)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    try:
+        admin = _admin_connect()
+    except Exception as exc:  # psycopg.OperationalError and friends
+        skip_or_fail(f"PostgreSQL is not reachable at {POSTGRES_BASE}: {exc}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+        try:
+            yield f"{POSTGRES_BASE}?options=-csearch_path%3D{schema}"
+        finally:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """Every store test runs on SQLite (a temp file) and on PostgreSQL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "legato.db")
+    return str(request.getfixturevalue("postgres_url"))
