@@ -88,12 +88,7 @@ class ModelInvalid(InvalidInput):
         text = "; ".join(str(p) for p in self.problems)
         super().__init__(
             f"the model is invalid: {text}",
-            details={
-                "problems": [
-                    {"element": p.element, "message": p.message, "line": p.line}
-                    for p in self.problems
-                ]
-            },
+            details={"problems": [{"element": p.element, "message": p.message, "line": p.line} for p in self.problems]},
         )
 
 
@@ -197,9 +192,7 @@ class BpmnError(Exception):
     incident, as Camunda does for an uncaught error.
     """
 
-    def __init__(
-        self, code: str, message: str = "", *, variables: Mapping[str, Any] | None = None
-    ) -> None:
+    def __init__(self, code: str, message: str = "", *, variables: Mapping[str, Any] | None = None) -> None:
         super().__init__(message or code)
         self.code = code
         self.message = message or code

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,8 +30,7 @@ from legato.model.elements import (
     UserTask,
 )
 from legato.model.process import ProcessDefinition
-from legato.store import CommandItem, StartRequest, Store
-from legato.store import migrate
+from legato.store import CommandItem, StartRequest, Store, migrate
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -39,7 +39,7 @@ def chain(process_id: str, *middle, start=None) -> ProcessDefinition:  # type: i
     elements = [start or StartEvent(id="start"), *middle, EndEvent(id="end")]
     flows = [
         SequenceFlow(id=f"f{i}", source=a.id, target=b.id)
-        for i, (a, b) in enumerate(zip(elements, elements[1:], strict=False))
+        for i, (a, b) in enumerate(itertools.pairwise(elements))
     ]
     return ProcessDefinition(id=process_id, elements={e.id: e for e in elements}, flows={f.id: f for f in flows})
 
@@ -142,7 +142,14 @@ def test_claims_take_due_unlocked_jobs_of_known_types_and_expired_locks_come_fre
     assert later[0].attempts == 2
     # w1 comes back late: its result is stale and changes nothing
     outcomes, _ = store.executor.apply(
-        [CommandItem(instance_id=first[0].instance_id or "", command=CompleteJob(wait=first[0].wait or 0), job=first[0].id, worker="w1")],
+        [
+            CommandItem(
+                instance_id=first[0].instance_id or "",
+                command=CompleteJob(wait=first[0].wait or 0),
+                job=first[0].id,
+                worker="w1",
+            )
+        ],
         NOW,
     )
     assert not outcomes[0].ok and outcomes[0].error is not None
@@ -165,7 +172,14 @@ def test_history_is_gap_free_and_records_variables(store: Store) -> None:
     for _ in range(2):
         [job] = claim(store)
         store.executor.apply(
-            [CommandItem(instance_id=started.instance_id, command=CompleteJob(wait=job.wait or 0, variables={job.element: True}), job=job.id, worker="w1")],
+            [
+                CommandItem(
+                    instance_id=started.instance_id,
+                    command=CompleteJob(wait=job.wait or 0, variables={job.element: True}),
+                    job=job.id,
+                    worker="w1",
+                )
+            ],
             NOW,
         )
     history = store.queries.history(started.instance_id)
@@ -275,7 +289,11 @@ def test_a_lost_race_is_detected_not_overwritten(store: Store, monkeypatch: pyte
     monkeypatch.setattr(store.executor, "_load", stale_load)
     with pytest.raises(ConcurrentModification):
         store.executor.apply(
-            [CommandItem(instance_id=started.instance_id, command=CompleteJob(wait=job.wait or 0), job=job.id, worker="w1")],
+            [
+                CommandItem(
+                    instance_id=started.instance_id, command=CompleteJob(wait=job.wait or 0), job=job.id, worker="w1"
+                )
+            ],
             NOW,
         )
     monkeypatch.undo()

@@ -35,12 +35,8 @@ class ProcessDefinition:
 
     _outgoing: Mapping[str, tuple[SequenceFlow, ...]] = field(init=False, repr=False, compare=False)
     _incoming: Mapping[str, tuple[SequenceFlow, ...]] = field(init=False, repr=False, compare=False)
-    _boundaries: Mapping[str, tuple[BoundaryEvent, ...]] = field(
-        init=False, repr=False, compare=False
-    )
-    _children: Mapping[str | None, tuple[Element, ...]] = field(
-        init=False, repr=False, compare=False
-    )
+    _boundaries: Mapping[str, tuple[BoundaryEvent, ...]] = field(init=False, repr=False, compare=False)
+    _children: Mapping[str | None, tuple[Element, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         outgoing: dict[str, list[SequenceFlow]] = {}

@@ -105,9 +105,7 @@ def _element_from_dict(raw: Any) -> Any:
         event_type = event.get("type")
         event_cls = _EVENT_TYPES.get(event_type) if isinstance(event_type, str) else None
         if event_cls is None:
-            raise ModelInvalid(
-                [Problem(element=where, message=f"unknown event type {event_type!r}")]
-            )
+            raise ModelInvalid([Problem(element=where, message=f"unknown event type {event_type!r}")])
         fields["event"] = _build(event_cls, {k: v for k, v in event.items() if k != "type"}, where)
     if isinstance(fields.get("retry"), dict):
         retry = dict(fields["retry"])
@@ -125,9 +123,7 @@ def _build(cls: type[Any], fields: Any, where: str) -> Any:
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(fields) - known)
     if unknown:
-        raise ModelInvalid(
-            [Problem(element=where, message=f"unknown field(s) {', '.join(unknown)}")]
-        )
+        raise ModelInvalid([Problem(element=where, message=f"unknown field(s) {', '.join(unknown)}")])
     try:
         return cls(**fields)
     except TypeError as exc:

@@ -109,9 +109,7 @@ def _check_elements(definition: ProcessDefinition, add: _Add) -> None:
         elif isinstance(element, EndEvent):
             if outgoing:
                 add(Problem(element=where, message="an end event cannot have outgoing flows"))
-            if element.event is not None and not isinstance(
-                element.event, ErrorDefinition | TerminateDefinition
-            ):
+            if element.event is not None and not isinstance(element.event, ErrorDefinition | TerminateDefinition):
                 add(Problem(element=where, message="an end event can throw only an error or terminate"))
             if isinstance(element.event, ErrorDefinition) and not element.event.code:
                 add(Problem(element=where, message="an error end event needs an error code"))
@@ -130,9 +128,14 @@ def _check_elements(definition: ProcessDefinition, add: _Add) -> None:
         elif isinstance(element, ExclusiveGateway | ParallelGateway):
             if not outgoing:
                 add(Problem(element=where, message="a gateway needs at least one outgoing flow"))
-            if isinstance(element, ExclusiveGateway) and element.default is not None:
-                if element.default not in {f.id for f in outgoing}:
-                    add(Problem(element=where, message=f"default flow {element.default!r} is not one of its outgoing flows"))
+            if (
+                isinstance(element, ExclusiveGateway)
+                and element.default is not None
+                and element.default not in {f.id for f in outgoing}
+            ):
+                add(
+                    Problem(element=where, message=f"default flow {element.default!r} is not one of its outgoing flows")
+                )
             if isinstance(element, ParallelGateway):
                 for flow in outgoing:
                     if flow.condition:
@@ -145,9 +148,7 @@ def _check_elements(definition: ProcessDefinition, add: _Add) -> None:
 def _check_element_details(element: object, add: _Add) -> None:
     where = getattr(element, "id", None)
     event = getattr(element, "event", None)
-    if isinstance(element, IntermediateCatchEvent) and not isinstance(
-        event, TimerDefinition | MessageDefinition
-    ):
+    if isinstance(element, IntermediateCatchEvent) and not isinstance(event, TimerDefinition | MessageDefinition):
         add(Problem(element=where, message="an intermediate catch event needs a timer or message"))
     if isinstance(event, TimerDefinition):
         _check_timer(where, event, add)
@@ -160,9 +161,7 @@ def _check_element_details(element: object, add: _Add) -> None:
         if not isinstance(element.task_type, str) or not element.task_type.strip():
             add(Problem(element=where, message="a service task needs a task type (its handler name)"))
         _check_retry(where, element.retry, add)
-        if element.timeout is not None and (
-            not isinstance(element.timeout, int | float) or element.timeout <= 0
-        ):
+        if element.timeout is not None and (not isinstance(element.timeout, int | float) or element.timeout <= 0):
             add(Problem(element=where, message="timeout must be a positive number of seconds"))
     if isinstance(element, ScriptTask):
         try:

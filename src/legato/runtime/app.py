@@ -18,15 +18,15 @@ worker runs here, in another process, or on another machine.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from legato.errors import InstanceNotFound, InvalidInput, TaskNotFound
-
-from legato.model.process import ProcessDefinition
 from legato.model import serialize
+from legato.model.process import ProcessDefinition
 from legato.runtime.clock import Clock, SystemClock
 from legato.runtime.handlers import HandlerFunction, Handlers
 from legato.runtime.worker import Worker, WorkerSettings
@@ -52,7 +52,8 @@ class Legato:
         self.worker_settings = worker_settings or WorkerSettings()
         self.actor = actor
         self.worker: Worker | None = None
-        self._ended: dict[str, str] = {}
+        self._awaited: set[str] = set()  # instances a wait() call is blocked on
+        self._ended: set[str] = set()
         self._ended_cond = threading.Condition()
 
     # -- handlers --------------------------------------------------------------------------
@@ -123,7 +124,9 @@ class Legato:
         self._handoff(started_handoffs=handoffs)
         return result
 
-    def complete_task(self, task_id: str, variables: Mapping[str, Any] | None = None, *, actor: str | None = None) -> None:
+    def complete_task(
+        self, task_id: str, variables: Mapping[str, Any] | None = None, *, actor: str | None = None
+    ) -> None:
         handoffs = self.store.complete_task(
             task_id,
             check_variables(dict(variables) if variables is not None else None, where="task completion"),
@@ -134,7 +137,9 @@ class Legato:
         self._handoff(started_handoffs=handoffs)
 
     def retry_incident(self, incident_id: int, *, actor: str | None = None) -> None:
-        handoffs = self.store.retry_incident(incident_id, actor=actor or self.actor, now=self.clock.now(), claim_new=self._claim_new)
+        handoffs = self.store.retry_incident(
+            incident_id, actor=actor or self.actor, now=self.clock.now(), claim_new=self._claim_new
+        )
         self._handoff(started_handoffs=handoffs)
         if self.worker is not None:
             self.worker.wake()
@@ -162,26 +167,30 @@ class Legato:
         return self.store.queries.incidents(**filters)
 
     def wait(self, instance_id: str, timeout: float = 30.0) -> dict[str, Any]:
-        """Block until an instance has ended (needs a worker somewhere); return it."""
+        """Block until an instance has ended (a worker must run somewhere); return it.
+
+        The in-process worker announces ended instances at once; an instance run by
+        another process is noticed by polling its row, every 50 ms at most.
+        """
+        deadline = time.monotonic() + timeout
+        poll = 0.002
         with self._ended_cond:
-            if self._ended_cond.wait_for(lambda: instance_id in self._ended, timeout=min(timeout, 0.0)):
-                return self.instance(instance_id)
-        deadline = threading.Event()
-        remaining = timeout
-        step = 0.002
-        while remaining > 0:
-            with self._ended_cond:
-                if self._ended_cond.wait_for(lambda: instance_id in self._ended, timeout=min(step, remaining)):
-                    self._ended.pop(instance_id, None)
-                    return self.instance(instance_id)
-            remaining -= step
-            if self.worker is None or step >= 0.05:
+            self._awaited.add(instance_id)
+        try:
+            while True:
+                with self._ended_cond:
+                    if self._ended_cond.wait_for(lambda: instance_id in self._ended, timeout=poll):
+                        return self.store.queries.instance(instance_id, with_history=False)
                 info = self.store.queries.instance(instance_id, with_history=False)
                 if info["status"] != "active":
-                    return self.instance(instance_id)
-            step = min(step * 2, 0.25)
-        del deadline
-        raise TimeoutError(f"instance {instance_id} did not end within {timeout} s")
+                    return info
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(f"instance {instance_id} did not end within {timeout} s")
+                poll = min(poll * 2, 0.05)
+        finally:
+            with self._ended_cond:
+                self._awaited.discard(instance_id)
+                self._ended.discard(instance_id)
 
     # -- the in-process worker -------------------------------------------------------------
 
@@ -225,21 +234,24 @@ class Legato:
         if not ended:
             return
         with self._ended_cond:
-            for instance_id, status in ended:
-                self._ended[instance_id] = status or "ended"
-                if len(self._ended) > 100_000:
-                    self._ended.pop(next(iter(self._ended)))
-            self._ended_cond.notify_all()
+            hits = [instance_id for instance_id, _ in ended if instance_id in self._awaited]
+            if hits:
+                self._ended.update(hits)
+                self._ended_cond.notify_all()
 
 
-def load_model(model: ProcessDefinition | str | Path, source_format: str | None = None) -> tuple[ProcessDefinition, str, str]:
+def load_model(
+    model: ProcessDefinition | str | Path, source_format: str | None = None
+) -> tuple[ProcessDefinition, str, str]:
     """Turn whatever a user deploys into a definition, its source text and its format."""
     if isinstance(model, ProcessDefinition):
         from legato.model.validate import validate
 
         validate(model)
         return model, serialize_source(model), "python"
-    if isinstance(model, Path) or (isinstance(model, str) and "\n" not in model and model.endswith((".yaml", ".yml", ".bpmn", ".xml"))):
+    if isinstance(model, Path) or (
+        isinstance(model, str) and "\n" not in model and model.endswith((".yaml", ".yml", ".bpmn", ".xml"))
+    ):
         path = Path(model)
         if not path.is_file():
             raise InvalidInput(f"no model file at {str(path)!r}")
@@ -261,8 +273,9 @@ def parse_model(text: str, source_format: str) -> ProcessDefinition:
 
         return load_yaml(text)
     if source_format == "json":
-        from legato.model.validate import validate
         import orjson
+
+        from legato.model.validate import validate
 
         try:
             data = orjson.loads(text)

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-HandlerFunction = Callable[["Job"], dict[str, Any] | None | Awaitable[dict[str, Any] | None]]
+HandlerFunction = Callable[["Job"], dict[str, Any] | Awaitable[dict[str, Any] | None] | None]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -31,10 +31,10 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from legato.engine.commands import Command, CompleteJob, FailJob, FireTimer, ThrowError
 from legato.engine.effects import ScheduleJob
@@ -84,7 +84,8 @@ class Worker:
         self.stats = {"claimed": 0, "handed_off": 0, "completed": 0, "failed": 0, "commits": 0, "stale": 0}
         self._results: queue.SimpleQueue[CommandItem] = queue.SimpleQueue()
         self._handoffs: queue.SimpleQueue[list[Handoff]] = queue.SimpleQueue()
-        self._wake = threading.Event()
+        self._wake = threading.Event()  # anything to do: results, handoffs, a claim request
+        self._claim_requested = True  # new due work may exist elsewhere in the database
         self._stop = threading.Event()
         self._running: dict[str, _Running] = {}
         self._pool: ThreadPoolExecutor | None = None
@@ -160,6 +161,8 @@ class Worker:
             self._wake.set()
 
     def wake(self) -> None:
+        """Ask for a claim now: jobs were created or time moved (not needed for handoffs)."""
+        self._claim_requested = True
         self._wake.set()
 
     # -- the coordinator -------------------------------------------------------------------
@@ -170,8 +173,8 @@ class Worker:
         next_heartbeat = time.monotonic() + self.settings.lock_seconds / 3
         stopping_since: float | None = None
         while True:
-            woken = self._wake.is_set()
             self._wake.clear()
+            requested, self._claim_requested = self._claim_requested, False
             self._take_handoffs()
             self._commit_results()
             self._check_timeouts()
@@ -189,10 +192,13 @@ class Worker:
                 self._wake.wait(0.01)
                 continue
             free = self.settings.concurrency - len(self._running)
-            if free > 0 and (woken or monotonic >= next_poll):
+            if free <= 0:
+                self._claim_requested = self._claim_requested or requested
+            elif requested or monotonic >= next_poll:
                 claimed = self._claim(types, min(free, self.settings.batch_size))
                 if claimed == min(free, self.settings.batch_size):
-                    continue  # there may be more due work
+                    self._claim_requested = True  # there may be more due work
+                    continue
                 next_poll = time.monotonic() + self._idle_wait(types)
             if self._results.empty():
                 timeout = max(0.0, next_poll - time.monotonic())
@@ -296,7 +302,7 @@ class Worker:
         try:
             result = handler.function(context)
             command = self._success(job, result)
-        except BaseException as error:  # noqa: BLE001 - every outcome must be reported
+        except BaseException as error:
             command = self._failure(job, error)
         self._results.put(self._item(job, command))
         self._wake.set()
@@ -304,10 +310,10 @@ class Worker:
     async def _run_async(self, handler: Handler, context: Job, job: ClaimedJob) -> None:
         timeout = job.timeout or handler.timeout
         try:
-            call = handler.function(context)
-            result = await (asyncio.wait_for(call, timeout) if timeout else call)  # type: ignore[arg-type]
+            call = cast(Awaitable[Any], handler.function(context))
+            result = await (asyncio.wait_for(call, timeout) if timeout else call)
             command = self._success(job, result)
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             command = self._failure(job, error)
         self._results.put(self._item(job, command))
         self._wake.set()
@@ -322,7 +328,9 @@ class Worker:
         assert job.wait is not None
         actor = f"worker:{self.id}"
         if isinstance(error, BpmnError):
-            return ThrowError(wait=job.wait, code=error.code, message=error.message, variables=error.variables, actor=actor)
+            return ThrowError(
+                wait=job.wait, code=error.code, message=error.message, variables=error.variables, actor=actor
+            )
         self.stats["failed"] += 1
         if isinstance(error, TimeoutError):
             message = f"attempt {job.attempts} took longer than its timeout"
@@ -339,7 +347,9 @@ class Worker:
         )
 
     def _item(self, job: ClaimedJob, command: Command) -> CommandItem:
-        return CommandItem(instance_id=job.instance_id or "", command=command, job=job.id, worker=self.id)
+        return CommandItem(
+            instance_id=job.instance_id or "", command=command, job=job.id, worker=self.id, attempt=job.attempts
+        )
 
     def _check_timeouts(self) -> None:
         now = time.monotonic()
@@ -378,6 +388,8 @@ class Worker:
                 except queue.Empty:
                     break
                 running = self._running.get(item.job or "")
+                if running is not None and running.job.attempts != item.attempt:
+                    continue  # a late result of an earlier attempt; the store would refuse it too
                 if running is not None and running.timed_out and not _is_timeout(item.command):
                     continue  # the late result of an attempt already failed by its timeout
                 batch.append(item)
@@ -390,12 +402,16 @@ class Worker:
         except Exception:
             log.exception("committing %d job results failed; their jobs run again when locks expire", len(batch))
             for item in batch:
-                self._running.pop(item.job or "", None)
+                running = self._running.get(item.job or "")
+                if running is not None and running.job.attempts == item.attempt:
+                    del self._running[item.job or ""]
             return
         self.stats["commits"] += 1
         ended: list[tuple[str, str | None]] = []
         for item, outcome in zip(batch, outcomes, strict=True):
-            self._running.pop(item.job or "", None)
+            running = self._running.get(item.job or "")
+            if running is not None and running.job.attempts == item.attempt:
+                del self._running[item.job or ""]
             if outcome.ok:
                 self.stats["completed"] += 1
                 if outcome.status != "active":
@@ -403,6 +419,8 @@ class Worker:
             else:
                 self.stats["stale"] += 1
         self._dispatch_handoffs(handoffs)
+        if not handoffs:
+            self._claim_requested = True  # the steps may have made jobs someone must claim
         if ended and self.on_commit is not None:
             self.on_commit(ended)
 

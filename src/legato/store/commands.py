@@ -3,7 +3,8 @@
 Every change to an instance goes through here, in one transaction with its effects
 (DESIGN.md, "the transaction model"). Batches are the normal case: the job executor hands
 in hundreds of completions, and they share one commit. Commands for the same instance in
-one batch run in rounds, each seeing the state the previous one left.
+one batch apply in order, each to the state the previous one left, and the instance row
+is written once.
 
 Concurrency: on SQLite a write transaction holds the database's single write lock
 (BEGIN IMMEDIATE); on PostgreSQL the instance rows are locked `FOR UPDATE`. The version
@@ -19,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from legato import engine
@@ -35,8 +36,9 @@ from legato.errors import (
 )
 from legato.store.codec import dumps, to_epoch
 from legato.store.database import Database
-from legato.store.definitions import Definitions
+from legato.store.definitions import Definitions, StoredDefinition
 from legato.store.ids import new_instance_id
+from legato.store.sql import execute_many, fetch
 from legato.store.writer import ClaimNew, Handoff, Writer
 
 
@@ -62,12 +64,15 @@ class Started:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CommandItem:
-    """A command for an instance; `job` guards it: it applies only while this worker holds the job."""
+    """A command for an instance, guarded by `job`: it applies only while `worker` holds
+    the job and the job is still at `attempt` (a late result of an attempt that already
+    timed out, or whose lock passed to another worker, is stale)."""
 
     instance_id: str
     command: Command
     job: str | None = None
     worker: str | None = None
+    attempt: int | None = None
 
 
 @dataclass(slots=True)
@@ -87,20 +92,13 @@ class _Loaded:
     insert: dict[str, Any] | None = None
 
 
-_SELECT_INSTANCES = text(
-    "SELECT id, definition_id, state, variables, version FROM instances WHERE id IN :ids"
-).bindparams(bindparam("ids", expanding=True))
-_SELECT_INSTANCES_LOCKED = text(
-    "SELECT id, definition_id, state, variables, version FROM instances WHERE id IN :ids FOR UPDATE"
-).bindparams(bindparam("ids", expanding=True))
-_SELECT_OWNED_JOBS = text("SELECT id, locked_by FROM jobs WHERE id IN :ids").bindparams(
-    bindparam("ids", expanding=True)
-)
-_UPDATE_INSTANCE = text(
+_SELECT_INSTANCES = "SELECT id, definition_id, state, variables, version FROM instances WHERE id IN_LIST(:ids)"
+_SELECT_OWNED_JOBS = "SELECT id, locked_by, attempts FROM jobs WHERE id IN_LIST(:ids)"
+_UPDATE_INSTANCE = (
     "UPDATE instances SET state = :state, variables = :variables, status = :status, version = :new_version, "
     "updated_at = :now, ended_at = :ended_at WHERE id = :id AND version = :version"
 )
-_INSERT_INSTANCE = text(
+_INSERT_INSTANCE = (
     "INSERT INTO instances (id, definition_id, process_key, business_key, status, state, variables, version, "
     "created_at, updated_at, ended_at, idempotency_key, request_hash) VALUES (:id, :definition_id, :process_key, "
     ":business_key, :status, :state, :variables, 1, :now, :now, :ended_at, :idempotency_key, :request_hash)"
@@ -122,10 +120,10 @@ class Executor:
         results: list[Started] = []
         with self.database.write() as conn:
             rows: list[dict[str, Any]] = []
+            latest: dict[tuple[str, int | None], StoredDefinition] = {}
             for request in requests:
-                results.append(self._start_one(conn, request, now, writer, rows))
-            if rows:
-                conn.execute(_INSERT_INSTANCE, rows)
+                results.append(self._start_one(conn, request, now, writer, rows, latest))
+            execute_many(conn, _INSERT_INSTANCE, rows)
             writer.flush(conn)
         return results, writer.handoffs
 
@@ -136,6 +134,7 @@ class Executor:
         now: datetime,
         writer: Writer,
         rows: list[dict[str, Any]],
+        latest: dict[tuple[str, int | None], StoredDefinition] | None = None,
     ) -> Started:
         request_hash = None
         if request.idempotency_key is not None:
@@ -181,7 +180,12 @@ class Executor:
                     status=existing.status,
                     created=False,
                 )
-        stored = self.definitions.latest(request.process, conn, request.version)
+        cache = {} if latest is None else latest
+        stored = cache.get((request.process, request.version))
+        if stored is None:
+            stored = cache[(request.process, request.version)] = self.definitions.latest(
+                request.process, conn, request.version
+            )
         instance_id = new_instance_id()
         result = engine.start(
             stored.model,
@@ -224,28 +228,13 @@ class Executor:
             writer.flush(conn)
         return outcomes, writer.handoffs
 
-    def _apply(
-        self, conn: Connection, items: Sequence[CommandItem], now: datetime, writer: Writer
-    ) -> list[Outcome]:
+    def _apply(self, conn: Connection, items: Sequence[CommandItem], now: datetime, writer: Writer) -> list[Outcome]:
         ids = sorted({item.instance_id for item in items})  # sorted: lock order, no deadlocks
         loaded = self._load(conn, ids)
         owned = self._owned_jobs(conn, [item.job for item in items if item.job])
-        outcomes: list[Outcome] = [Outcome(ok=False) for _ in items]
-        pending = list(range(len(items)))
-        while pending:
-            seen: set[str] = set()
-            later: list[int] = []
-            for index in pending:
-                item = items[index]
-                if item.instance_id in seen:
-                    later.append(index)
-                    continue
-                seen.add(item.instance_id)
-                outcomes[index] = self._apply_one(item, loaded, owned, now, writer)
-            if later:
-                self._save(conn, loaded, now)
-                writer.flush(conn)
-            pending = later
+        # Commands for one instance apply in order, each to the state the previous left;
+        # the writer coalesces their effects per row, so one flush at the end is right.
+        outcomes = [self._apply_one(item, loaded, owned, now, writer) for item in items]
         self._save(conn, loaded, now)
         return outcomes
 
@@ -253,15 +242,20 @@ class Executor:
         self,
         item: CommandItem,
         loaded: dict[str, _Loaded],
-        owned: dict[str, str | None],
+        owned: dict[str, tuple[str | None, int]],
         now: datetime,
         writer: Writer,
     ) -> Outcome:
         current = loaded.get(item.instance_id)
         if current is None:
             return Outcome(ok=False, error=InstanceNotFound(f"no instance {item.instance_id}"))
-        if item.job is not None and owned.get(item.job, "") != item.worker:
-            return Outcome(ok=False, error=StaleCommand(f"job {item.job} is no longer held by {item.worker}"))
+        if item.job is not None:
+            holder, attempts = owned.get(item.job, (None, -1))
+            if holder != item.worker or (item.attempt is not None and attempts != item.attempt):
+                return Outcome(
+                    ok=False,
+                    error=StaleCommand(f"job {item.job} attempt {item.attempt} is no longer held by {item.worker}"),
+                )
         definition = self.definitions.by_id(current.definition_id)
         try:
             result = engine.apply(definition.model, current.state, item.command, now)
@@ -271,23 +265,27 @@ class Executor:
         current.dirty = True
         writer.add(item.instance_id, result.effects)
         if item.job is not None:
-            owned[item.job] = None  # a second completion of the same job in this batch is stale
+            owned[item.job] = (None, -1)  # a second result for the same job in this batch is stale
         return Outcome(ok=True, status=result.state.status)
 
     def _load(self, conn: Connection, ids: list[str]) -> dict[str, _Loaded]:
         if not ids:
             return {}
-        query = _SELECT_INSTANCES if self.database.is_sqlite else _SELECT_INSTANCES_LOCKED
+        query = _SELECT_INSTANCES if self.database.is_sqlite else _SELECT_INSTANCES + " FOR UPDATE"
         loaded = {}
-        for row in conn.execute(query, {"ids": ids}):
-            state = InstanceState.from_dict(orjson.loads(row.state), orjson.loads(row.variables))
-            loaded[row.id] = _Loaded(definition_id=row.definition_id, version=row.version, state=state)
+        for instance_id, definition_id, state, variables, version in fetch(conn, query, {"ids": ids}, lists=["ids"]):
+            loaded[instance_id] = _Loaded(
+                definition_id=definition_id,
+                version=version,
+                state=InstanceState.from_dict(orjson.loads(state), orjson.loads(variables)),
+            )
         return loaded
 
-    def _owned_jobs(self, conn: Connection, job_ids: list[str]) -> dict[str, str | None]:
+    def _owned_jobs(self, conn: Connection, job_ids: list[str]) -> dict[str, tuple[str | None, int]]:
         if not job_ids:
             return {}
-        return {row.id: row.locked_by for row in conn.execute(_SELECT_OWNED_JOBS, {"ids": job_ids})}
+        rows = fetch(conn, _SELECT_OWNED_JOBS, {"ids": job_ids}, lists=["ids"])
+        return {job_id: (holder, attempts) for job_id, holder, attempts in rows}
 
     def _save(self, conn: Connection, loaded: dict[str, _Loaded], now: datetime) -> None:
         rows = []
@@ -312,11 +310,9 @@ class Executor:
             current.dirty = False
         if not rows:
             return
-        result = conn.execute(_UPDATE_INSTANCE, rows)
-        if result.rowcount not in (-1, len(rows)):
-            raise ConcurrentModification(
-                f"{len(rows) - result.rowcount} instance(s) changed under this transaction; retry"
-            )
+        updated = execute_many(conn, _UPDATE_INSTANCE, rows)
+        if updated not in (-1, len(rows)):
+            raise ConcurrentModification(f"{len(rows) - updated} instance(s) changed under this transaction; retry")
 
     # -- messages ------------------------------------------------------------------------
 
@@ -380,6 +376,6 @@ class Executor:
                 writer,
                 instance_rows,
             )
-            conn.execute(_INSERT_INSTANCE, instance_rows)
+            execute_many(conn, _INSERT_INSTANCE, instance_rows)
             writer.flush(conn)
             return {"correlated": "start", "instance_id": started.instance_id}, writer.handoffs

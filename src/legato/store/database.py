@@ -42,9 +42,7 @@ class Database:
 
     def _create_engine(self, synchronous: str, pool_size: int) -> Engine:
         if self.dialect == "postgresql":
-            return sa.create_engine(
-                self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-            )
+            return sa.create_engine(self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         memory = self.url in ("sqlite://", "sqlite:///:memory:")
         engine = sa.create_engine(
             self.url,

@@ -60,9 +60,7 @@ class Definitions:
         self._by_id: dict[int, StoredDefinition] = {}
         self._lock = threading.Lock()
 
-    def deploy(
-        self, model: ProcessDefinition, *, source: str, source_format: str, now: datetime
-    ) -> Deployment:
+    def deploy(self, model: ProcessDefinition, *, source: str, source_format: str, now: datetime) -> Deployment:
         validate(model)
         checksum = serialize.checksum(model)
         with self.database.write() as conn:

@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, text
 
 from legato.store.codec import to_epoch
 from legato.store.database import Database
+from legato.store.sql import fetch
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -36,10 +37,8 @@ class ClaimedJob:
 
 
 _FREE = "due_at <= :now AND (locked_by IS NULL OR lock_expires_at < :now)"
-_TYPES = "(kind <> 'task' OR task_type IN :types)"
-_RETURNING = (
-    "RETURNING id, kind, instance_id, wait, definition_id, element, task_type, attempts, timeout, payload"
-)
+_TYPES = "(kind <> 'task' OR task_type IN_LIST(:types))"
+_RETURNING = "RETURNING id, kind, instance_id, wait, definition_id, element, task_type, attempts, timeout, payload"
 
 
 class Jobs:
@@ -58,13 +57,11 @@ class Jobs:
                 "attempts = j.attempts + 1 FROM c WHERE j.id = c.id RETURNING j.id, j.kind, j.instance_id, "
                 "j.wait, j.definition_id, j.element, j.task_type, j.attempts, j.timeout, j.payload"
             )
-        self._claim = text(claim).bindparams(bindparam("types", expanding=True))
+        self._claim = claim
         self._extend = text(
             "UPDATE jobs SET lock_expires_at = :until WHERE id IN :ids AND locked_by = :worker"
         ).bindparams(bindparam("ids", expanding=True))
-        self._next_due = text(
-            f"SELECT MIN(due_at) FROM jobs WHERE due_at IS NOT NULL AND locked_by IS NULL AND {_TYPES}"
-        ).bindparams(bindparam("types", expanding=True))
+        self._next_due = f"SELECT MIN(due_at) FROM jobs WHERE due_at IS NOT NULL AND locked_by IS NULL AND {_TYPES}"
 
     def claim(
         self, *, worker: str, task_types: Sequence[str], limit: int, now: datetime, lock_seconds: float
@@ -76,25 +73,25 @@ class Jobs:
             "until": until,
             "now": epoch,
             "limit": limit,
-            "types": list(task_types) or ["\x00none"],
+            "types": list(task_types) or [""],
         }
         with self.database.write() as conn:
-            rows = conn.execute(self._claim, params).all()
+            rows = fetch(conn, self._claim, params, lists=["types"])
         return [
             ClaimedJob(
-                id=row.id,
-                kind=row.kind,
-                instance_id=row.instance_id,
-                wait=row.wait,
-                definition_id=row.definition_id,
-                element=row.element,
-                task_type=row.task_type,
-                attempts=row.attempts,
-                timeout=row.timeout,
-                payload=None if row.payload is None else orjson.loads(row.payload),
+                id=job_id,
+                kind=kind,
+                instance_id=instance_id,
+                wait=wait,
+                definition_id=definition_id,
+                element=element,
+                task_type=task_type,
+                attempts=attempts,
+                timeout=timeout,
+                payload=None if payload is None else orjson.loads(payload),
                 lock_expires_at=until,
             )
-            for row in rows
+            for job_id, kind, instance_id, wait, definition_id, element, task_type, attempts, timeout, payload in rows
         ]
 
     def extend(self, *, worker: str, job_ids: Sequence[str], until: float) -> int:
@@ -106,7 +103,7 @@ class Jobs:
     def next_due(self, task_types: Sequence[str]) -> float | None:
         """When the next free job falls due, so an idle worker sleeps exactly that long."""
         with self.database.read() as conn:
-            value = conn.execute(self._next_due, {"types": list(task_types) or ["\x00none"]}).scalar()
+            [(value,)] = fetch(conn, self._next_due, {"types": list(task_types) or [""]}, lists=["types"])
         return None if value is None else float(value)
 
     def release(self, *, worker: str, job_id: str) -> None:

@@ -77,7 +77,8 @@ class Queries:
             raise InvalidInput(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
         if not 1 <= limit <= MAX_PAGE or offset < 0:
             raise InvalidInput(f"limit must be 1..{MAX_PAGE} and offset >= 0")
-        clauses, params = [], {"limit": limit, "offset": offset}
+        clauses: list[str] = []
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
         for column, value in (("process_key", process), ("status", status), ("business_key", business_key)):
             if value is not None:
                 clauses.append(f"i.{column} = :{column}")
@@ -130,7 +131,9 @@ class Queries:
             raise TaskNotFound(f"no user task {task_id!r}", details={"task_id": task_id})
         return self._task(row)
 
-    def incidents(self, *, status: str = "open", instance_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    def incidents(
+        self, *, status: str = "open", instance_id: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"status": status, "limit": min(max(limit, 1), MAX_PAGE)}
         extra = ""
         if instance_id is not None:

@@ -12,24 +12,24 @@ from typing import Any
 
 from sqlalchemy import text
 
-from legato.engine.commands import CancelInstance, CompleteUserTask, Command, RetryIncident
+from legato.engine.commands import CancelInstance, Command, CompleteUserTask, RetryIncident
 from legato.errors import (
     IncidentNotOpen,
     InstanceNotActive,
     InstanceNotFound,
     LegatoError,
     TaskNotActive,
-    TaskNotFound,
 )
 from legato.model.elements import StartEvent, TimerDefinition
 from legato.model.timers import parse_timer
 from legato.store import migrate
-from legato.store.commands import CommandItem, Executor, Outcome, StartRequest
 from legato.store.codec import to_epoch
+from legato.store.commands import _INSERT_INSTANCE, CommandItem, Executor, Outcome, StartRequest
 from legato.store.database import Database
 from legato.store.definitions import Definitions
 from legato.store.jobs import ClaimedJob, Jobs
 from legato.store.queries import Queries
+from legato.store.sql import execute_many
 from legato.store.writer import ClaimNew, Handoff, Writer
 
 
@@ -53,14 +53,24 @@ class Store:
 
     # -- single-instance operations --------------------------------------------------------
 
-    def command(self, instance_id: str, command: Command, now: datetime, claim_new: ClaimNew | None = None) -> list[Handoff]:
+    def command(
+        self, instance_id: str, command: Command, now: datetime, claim_new: ClaimNew | None = None
+    ) -> list[Handoff]:
         """Apply one command and raise its error, as an API caller expects."""
-        outcomes, handoffs = self.executor.apply([CommandItem(instance_id=instance_id, command=command)], now, claim_new)
+        outcomes, handoffs = self.executor.apply(
+            [CommandItem(instance_id=instance_id, command=command)], now, claim_new
+        )
         _raise(outcomes[0])
         return handoffs
 
     def complete_task(
-        self, task_id: str, variables: dict[str, Any], *, actor: str | None, now: datetime, claim_new: ClaimNew | None = None
+        self,
+        task_id: str,
+        variables: dict[str, Any],
+        *,
+        actor: str | None,
+        now: datetime,
+        claim_new: ClaimNew | None = None,
     ) -> list[Handoff]:
         task = self.queries.task(task_id)
         if task["status"] != "open":
@@ -69,15 +79,19 @@ class Store:
         command = CompleteUserTask(wait=wait, variables=variables, actor=actor)
         try:
             return self.command(task["instance_id"], command, now, claim_new)
-        except (LegatoError) as exc:
+        except LegatoError as exc:
             if exc.code in ("STALE_COMMAND", "INSTANCE_NOT_ACTIVE"):
                 raise TaskNotActive(f"user task {task_id!r} is no longer open", details={"task_id": task_id}) from None
             raise
 
-    def retry_incident(self, incident_id: int, *, actor: str | None, now: datetime, claim_new: ClaimNew | None = None) -> list[Handoff]:
+    def retry_incident(
+        self, incident_id: int, *, actor: str | None, now: datetime, claim_new: ClaimNew | None = None
+    ) -> list[Handoff]:
         incident = self.queries.incident(incident_id)
         if incident["status"] != "open":
-            raise IncidentNotOpen(f"incident {incident_id} is already {incident['status']}", details={"incident_id": incident_id})
+            raise IncidentNotOpen(
+                f"incident {incident_id} is already {incident['status']}", details={"incident_id": incident_id}
+            )
         with self.database.read() as conn:
             wait = conn.execute(text("SELECT wait FROM incidents WHERE id = :id"), {"id": incident_id}).scalar_one()
         return self.command(incident["instance_id"], RetryIncident(wait=wait, actor=actor), now, claim_new)
@@ -122,9 +136,7 @@ class Store:
                 writer,
                 rows,
             )
-            from legato.store.commands import _INSERT_INSTANCE
-
-            conn.execute(_INSERT_INSTANCE, rows)
+            execute_many(conn, _INSERT_INSTANCE, rows)
             writer.flush(conn)
         return started.instance_id
 

@@ -44,6 +44,4 @@ def _check(value: Any, where: str, path: str, depth: int) -> None:
         if not math.isfinite(value):
             raise VariablesInvalid(f"{where}: {value} at {path} is not a JSON number")
     elif not isinstance(value, str | int | bool) and value is not None:
-        raise VariablesInvalid(
-            f"{where}: value at {path} is a {type(value).__name__}, which is not JSON"
-        )
+        raise VariablesInvalid(f"{where}: value at {path} is a {type(value).__name__}, which is not JSON")

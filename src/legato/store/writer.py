@@ -15,52 +15,56 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from legato.engine import effects as fx
 from legato.store.codec import dumps, to_epoch
+from legato.store.sql import execute_many
 
 _SQL = {
-    "job_insert": text(
+    "job_insert": (
         "INSERT INTO jobs (id, instance_id, wait, definition_id, kind, element, task_type, due_at, attempts, "
         "timeout, payload, locked_by, lock_expires_at, last_error, created_at) VALUES (:id, :instance_id, "
         ":wait, NULL, :kind, :element, :task_type, :due_at, :attempts, :timeout, :payload, :locked_by, "
         ":lock_expires_at, :last_error, :created_at)"
     ),
-    "job_update": text(
+    "job_update": (
         "UPDATE jobs SET due_at = :due_at, attempts = :attempts, last_error = :last_error, "
         "locked_by = NULL, lock_expires_at = NULL WHERE id = :id"
     ),
-    "job_delete": text("DELETE FROM jobs WHERE id = :id"),
-    "subscription_insert": text(
+    "job_hold": (
+        "UPDATE jobs SET due_at = :due_at, last_error = :last_error, locked_by = NULL, "
+        "lock_expires_at = NULL WHERE id = :id"
+    ),
+    "job_delete": ("DELETE FROM jobs WHERE id = :id"),
+    "subscription_insert": (
         "INSERT INTO subscriptions (id, instance_id, wait, element, message, correlation_key, created_at) "
         "VALUES (:id, :instance_id, :wait, :element, :message, :correlation_key, :created_at)"
     ),
-    "subscription_delete": text("DELETE FROM subscriptions WHERE id = :id"),
-    "task_insert": text(
+    "subscription_delete": ("DELETE FROM subscriptions WHERE id = :id"),
+    "task_insert": (
         "INSERT INTO user_tasks (id, instance_id, wait, element, name, assignee, candidate_groups, form, "
         "payload, status, created_at, ended_at, ended_by) VALUES (:id, :instance_id, :wait, :element, :name, "
         ":assignee, :candidate_groups, :form, :payload, :status, :created_at, :ended_at, :ended_by)"
     ),
-    "task_update": text(
+    "task_update": (
         "UPDATE user_tasks SET status = :status, ended_at = :ended_at, ended_by = :ended_by WHERE id = :id"
     ),
-    "incident_insert": text(
+    "incident_insert": (
         "INSERT INTO incidents (instance_id, wait, element, error_type, message, details, status, created_at, "
         "resolved_at, resolved_by) VALUES (:instance_id, :wait, :element, :error_type, :message, :details, "
         ":status, :created_at, :resolved_at, :resolved_by)"
     ),
-    "incident_update": text(
+    "incident_update": (
         "UPDATE incidents SET status = 'resolved', resolved_at = :resolved_at, resolved_by = :resolved_by "
         "WHERE instance_id = :instance_id AND wait = :wait AND status = 'open'"
     ),
-    "history_insert": text(
+    "history_insert": (
         "INSERT INTO history (instance_id, seq, at, type, element, actor, data) "
         "VALUES (:instance_id, :seq, :at, :type, :element, :actor, :data)"
     ),
-    "cleanup_jobs": text("DELETE FROM jobs WHERE instance_id = :instance_id"),
-    "cleanup_subscriptions": text("DELETE FROM subscriptions WHERE instance_id = :instance_id"),
+    "cleanup_jobs": ("DELETE FROM jobs WHERE instance_id = :instance_id"),
+    "cleanup_subscriptions": ("DELETE FROM subscriptions WHERE instance_id = :instance_id"),
 }
 
 
@@ -202,7 +206,12 @@ class Writer:
                     pending.update(change)
                 else:
                     self.incident_updates.append(
-                        {"instance_id": instance_id, "wait": effect.wait, "resolved_at": now, "resolved_by": effect.actor}
+                        {
+                            "instance_id": instance_id,
+                            "wait": effect.wait,
+                            "resolved_at": now,
+                            "resolved_by": effect.actor,
+                        }
                     )
             elif isinstance(effect, fx.InstanceEnded):
                 self.ended.append(instance_id)
@@ -244,22 +253,20 @@ class Writer:
     def flush(self, conn: Connection) -> None:
         """Write everything collected so far and start empty (keeps `handoffs`)."""
         run = _executemany(conn)
+        # deletes -> updates -> inserts: after coalescing, updates and deletes touch only rows
+        # that existed before the batch, inserts only new ids; an incident resolved and then
+        # raised again on the same wait must be resolved before the new one is inserted.
         run("job_delete", [{"id": k} for k in self.job_deletes])
         run("subscription_delete", [{"id": k} for k in self.subscription_deletes])
+        held = [r for r in self.job_updates.values() if r.get("attempts") is None]
+        run("job_hold", [{"id": r["id"], "due_at": r["due_at"], "last_error": r["last_error"]} for r in held])
+        run("job_update", [r for r in self.job_updates.values() if r.get("attempts") is not None])
+        run("task_update", list(self.task_updates.values()))
+        run("incident_update", self.incident_updates)
         run("job_insert", list(self.job_inserts.values()))
         run("subscription_insert", list(self.subscription_inserts.values()))
         run("task_insert", list(self.task_inserts.values()))
         run("incident_insert", list(self.incident_inserts.values()))
-        for row in self.job_updates.values():
-            if row.get("attempts") is None:
-                conn.execute(
-                    text("UPDATE jobs SET due_at = :due_at, last_error = :last_error, locked_by = NULL, "
-                         "lock_expires_at = NULL WHERE id = :id"),
-                    row,
-                )
-        run("job_update", [r for r in self.job_updates.values() if r.get("attempts") is not None])
-        run("task_update", list(self.task_updates.values()))
-        run("incident_update", self.incident_updates)
         run("history_insert", self.history)
         run("cleanup_jobs", [{"instance_id": i} for i in self.ended])
         run("cleanup_subscriptions", [{"instance_id": i} for i in self.ended])
@@ -281,7 +288,6 @@ class Writer:
 
 def _executemany(conn: Connection) -> Callable[[str, list[dict[str, Any]]], None]:
     def run(name: str, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            conn.execute(_SQL[name], rows)
+        execute_many(conn, _SQL[name], rows)
 
     return run
