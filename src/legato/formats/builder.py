@@ -203,7 +203,7 @@ class ActivityNode(FlowNode):
         """Fire after `duration`, at `date` or on `cycle` while the activity runs."""
         event = _timer(id or self.id, duration, date, cycle)
         if event is None:
-            raise _invalid(id or self.id, "on_timer needs one of duration=, date= or cycle=")
+            raise _invalid(id or self.id, "a timer boundary event needs a duration, date or cycle")
         return self._boundary("timer", event, interrupting, id, name, documentation)
 
     def on_message(
@@ -274,7 +274,7 @@ class _Scope:
                 raise _invalid(id, "a start event has a message or a timer, not both")
             event = MessageDefinition(message=message, correlation_key=correlation_key)
         elif correlation_key is not None:
-            raise _invalid(id, "correlation_key= needs message=")
+            raise _invalid(id, "a correlation key needs a message")
         process._add(
             StartEvent(id=id, name=name, parent=parent, documentation=documentation, event=event)
         )
@@ -300,7 +300,7 @@ class _Scope:
         elif error is not None:
             event = ErrorDefinition(code=error, message=error_message)
         elif error_message is not None:
-            raise _invalid(id, "error_message= needs error=")
+            raise _invalid(id, "an error message needs an error code")
         process._add(
             EndEvent(id=id, name=name, parent=parent, documentation=documentation, event=event)
         )
@@ -399,9 +399,7 @@ class _Scope:
     ) -> ExclusiveNode:
         """An exclusive gateway: the first flow whose `when` holds, else `otherwise`."""
         process, parent = self._context()
-        process._add(
-            ExclusiveGateway(id=id, name=name, parent=parent, documentation=documentation)
-        )
+        process._add(ExclusiveGateway(id=id, name=name, parent=parent, documentation=documentation))
         return ExclusiveNode(process, id)
 
     def parallel(
@@ -449,7 +447,7 @@ class _Scope:
         process, parent = self._context()
         event = _timer(id, duration, date, cycle)
         if event is None:
-            raise _invalid(id, "catch_timer needs one of duration=, date= or cycle=")
+            raise _invalid(id, "a timer catch event needs a duration, date or cycle")
         process._add(
             IntermediateCatchEvent(
                 id=id, name=name, parent=parent, documentation=documentation, event=event
@@ -650,13 +648,16 @@ def flow_id(source: str, target: str) -> str:
 def reading_order(definition: ProcessDefinition) -> list[str]:
     """Element ids in the order a person reads the process, for storage and for YAML.
 
-    Within a scope: from the start events, each element before everything it leads to
-    (a reverse postorder of the flow graph, so a join comes after all its branches and
-    only loops point backwards), an activity's boundary events right after it, and a
-    subprocess's elements right after the subprocess. Ties are broken by the order of
-    outgoing flows (an exclusive gateway's default last) and of the definition. Elements
-    that no start event reaches come last in their scope. The order depends only on the
-    graph, not on the order the elements were added, which keeps checksums stable.
+    Within a scope: from the start events (the plain one first, then by id), each
+    element before everything it leads to (a reverse postorder of the flow graph, so a
+    join comes after all its branches and only loops point backwards), an activity's
+    boundary events right after it (errors, timers, then messages), and a subprocess's
+    elements right after the subprocess. Elements that no start event reaches come last
+    in their scope.
+
+    The order depends on the graph and on the orders that mean something (an element's
+    outgoing flows, its boundary events of one kind), not on the order in which elements
+    were added, so the same process written differently has the same checksum.
     """
     order: list[str] = []
     stack: list[Iterator[str]] = [iter(_scope_order(definition, None))]
@@ -707,7 +708,10 @@ def _scope_order(definition: ProcessDefinition, scope: str | None) -> list[str]:
         postorder.reverse()
         return postorder
 
-    starts = [e.id for e in definition.children(scope) if isinstance(e, StartEvent)]
+    starts = [
+        e.id
+        for e in sorted(definition.start_events(scope), key=lambda e: (e.event is not None, e.id))
+    ]
     order = reverse_postorder(starts)
     # What no start event reaches (the model is invalid then) follows, as written.
     order += reverse_postorder([element_id for element_id in members if element_id not in seen])
@@ -756,8 +760,8 @@ def _timer(
         if value is not None
     ]
     if len(given) > 1:
-        names = " and ".join(f"{kind}=" for kind, _ in given)
-        raise _invalid(where, f"a timer takes one of duration=, date= or cycle=, not {names}")
+        names = " and ".join(kind for kind, _ in given)
+        raise _invalid(where, f"a timer has one of duration, date or cycle, not {names}")
     if not given:
         return None
     kind, value = given[0]

@@ -477,6 +477,12 @@ def _is_singleton(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and any(node.value is v for v in (None, True, False))
 
 
+def _is_identity_test(pair: list[ast.expr]) -> bool:
+    """`x is None` and the like; `1 is None` is refused, as Python's compiler warns on it."""
+    other_literals = [n for n in pair if isinstance(n, ast.Constant) and not _is_singleton(n)]
+    return any(map(_is_singleton, pair)) and not other_literals
+
+
 class _Translator:
     """Checks one expression against the whitelist and rewrites it into guarded Python.
 
@@ -557,9 +563,7 @@ class _Translator:
                 operands = [t(left), *(t(c) for c in comparators)]
                 for position, comparison in enumerate(comparisons):
                     pair = operands[position : position + 2]
-                    if isinstance(comparison, ast.Is | ast.IsNot) and not any(
-                        map(_is_singleton, pair)
-                    ):
+                    if isinstance(comparison, ast.Is | ast.IsNot) and not _is_identity_test(pair):
                         self._reject(node, "'is' only compares with None, True or False; use ==")
                 return ast.Compare(operands[0], comparisons, operands[1:])
             case ast.IfExp(test=test, body=body, orelse=orelse):

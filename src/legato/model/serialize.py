@@ -74,7 +74,16 @@ def from_dict(data: Any) -> ProcessDefinition:
 
 
 def checksum(definition: ProcessDefinition) -> str:
-    canonical = orjson.dumps(to_dict(definition), option=orjson.OPT_SORT_KEYS)
+    """A digest that changes exactly when the model's meaning can change.
+
+    Elements are sorted by id, since their order means nothing. Flows are sorted by their
+    source only, with a stable sort: the order of one element's outgoing flows is kept,
+    because an exclusive gateway takes the first flow whose condition holds.
+    """
+    data = to_dict(definition)
+    data["elements"] = sorted(data["elements"], key=lambda element: element["id"])
+    data["flows"] = sorted(data["flows"], key=lambda flow: flow["source"])
+    canonical = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(canonical).hexdigest()
 
 

@@ -7,6 +7,7 @@ for a syntax error.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import deque
 from collections.abc import Callable
@@ -136,11 +137,17 @@ def _check_elements(definition: ProcessDefinition, add: _Add) -> None:
                 add(
                     Problem(element=where, message=f"default flow {element.default!r} is not one of its outgoing flows")
                 )
+            if isinstance(element, ExclusiveGateway) and element.default is not None:
+                default = definition.flows.get(element.default)
+                if default is not None and default.condition is not None:
+                    # BPMN 2.0, 10.6.2: the default flow is taken when no condition holds; a
+                    # condition on it would be ignored, so it is refused rather than misread.
+                    add(Problem(element=default.id, message="the default flow of a gateway cannot have a condition"))
             if isinstance(element, ParallelGateway):
                 for flow in outgoing:
                     if flow.condition:
                         add(Problem(element=flow.id, message="a parallel gateway's flows cannot have conditions"))
-        if not isinstance(element, EndEvent) and not outgoing and not isinstance(element, BoundaryEvent):
+        if not outgoing and not isinstance(element, EndEvent | BoundaryEvent | ExclusiveGateway | ParallelGateway):
             add(Problem(element=where, message="has no outgoing flow; end the path with an end event"))
         _check_element_details(element, add)
 
@@ -161,7 +168,12 @@ def _check_element_details(element: object, add: _Add) -> None:
         if not isinstance(element.task_type, str) or not element.task_type.strip():
             add(Problem(element=where, message="a service task needs a task type (its handler name)"))
         _check_retry(where, element.retry, add)
-        if element.timeout is not None and (not isinstance(element.timeout, int | float) or element.timeout <= 0):
+        if element.timeout is not None and (
+            not isinstance(element.timeout, int | float)
+            or isinstance(element.timeout, bool)
+            or not math.isfinite(element.timeout)
+            or element.timeout <= 0
+        ):
             add(Problem(element=where, message="timeout must be a positive number of seconds"))
     if isinstance(element, ScriptTask):
         try:
@@ -196,8 +208,8 @@ def _check_timer(where: str | None, timer: TimerDefinition, add: _Add) -> None:
 
 def _check_retry(where: str | None, retry: RetryPolicy, add: _Add) -> None:
     numbers = (retry.max_attempts, retry.initial_backoff, retry.multiplier, retry.max_backoff, retry.jitter)
-    if not all(isinstance(n, int | float) and not isinstance(n, bool) for n in numbers):
-        add(Problem(element=where, message="retry settings must be numbers"))
+    if not all(isinstance(n, int | float) and not isinstance(n, bool) and math.isfinite(n) for n in numbers):
+        add(Problem(element=where, message="retry settings must be finite numbers"))
         return
     if not isinstance(retry.max_attempts, int) or not 1 <= retry.max_attempts <= 1000:
         add(Problem(element=where, message="retry.max_attempts must be a whole number from 1 to 1000"))

@@ -1,0 +1,131 @@
+"""Deploy-time validation names the element at fault, for every kind of broken model."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from legato.errors import ModelInvalid
+from legato.model.elements import (
+    EndEvent,
+    ExclusiveGateway,
+    ParallelGateway,
+    RetryPolicy,
+    ScriptTask,
+    SequenceFlow,
+    ServiceTask,
+    StartEvent,
+    SubProcess,
+)
+from legato.model.process import ProcessDefinition
+from legato.model.serialize import checksum, from_dict, to_dict
+from legato.model.validate import validate
+
+
+def model(*elements: Any, flows: list[tuple[str, str, str] | tuple[str, str, str, str]]) -> ProcessDefinition:
+    built = [SequenceFlow(id=f[0], source=f[1], target=f[2], condition=f[3] if len(f) > 3 else None) for f in flows]
+    return ProcessDefinition(id="p", elements={e.id: e for e in elements}, flows={f.id: f for f in built})
+
+
+def problems(definition: ProcessDefinition) -> list[tuple[str | None, str]]:
+    with pytest.raises(ModelInvalid) as caught:
+        validate(definition)
+    return [(p.element, p.message) for p in caught.value.problems]
+
+
+START, END = StartEvent(id="start"), EndEvent(id="end")
+
+
+def test_a_sound_model_passes() -> None:
+    validate(model(START, ServiceTask(id="a", task_type="a"), END, flows=[("f1", "start", "a"), ("f2", "a", "end")]))
+
+
+def test_unreachable_elements_are_named() -> None:
+    found = problems(
+        model(START, END, ServiceTask(id="orphan", task_type="x"), flows=[("f1", "start", "end"), ("f2", "orphan", "end")])
+    )
+    assert ("orphan", "unreachable from any start event") in found
+
+
+def test_a_gateway_without_outgoing_flows_is_named_once() -> None:
+    found = problems(model(START, ExclusiveGateway(id="g"), flows=[("f1", "start", "g")]))
+    assert [element for element, _ in found] == ["g"]
+    assert "outgoing" in found[0][1]
+
+
+def test_a_dangling_flow_is_named() -> None:
+    found = problems(model(START, END, flows=[("f1", "start", "end"), ("f2", "start", "nowhere")]))
+    assert ("f2", "target 'nowhere' does not exist") in found
+
+
+def test_an_expression_that_does_not_parse_is_named_with_its_flow() -> None:
+    g = ExclusiveGateway(id="g", default="f3")
+    found = problems(
+        model(START, g, END, flows=[("f1", "start", "g"), ("f2", "g", "end", "amount >> > 3"), ("f3", "g", "end")])
+    )
+    assert found[0][0] == "f2" and found[0][1].startswith("condition: ")
+
+
+def test_a_condition_on_the_default_flow_is_refused() -> None:
+    g = ExclusiveGateway(id="g", default="f3")
+    found = problems(
+        model(START, g, END, flows=[("f1", "start", "g"), ("f2", "g", "end", "x > 1"), ("f3", "g", "end", "x <= 1")])
+    )
+    assert found == [("f3", "the default flow of a gateway cannot have a condition")]
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -1.0, 0])
+def test_timeouts_must_be_positive_finite(bad: float) -> None:
+    task = ServiceTask(id="a", task_type="a", timeout=bad)
+    found = problems(model(START, task, END, flows=[("f1", "start", "a"), ("f2", "a", "end")]))
+    assert found == [("a", "timeout must be a positive number of seconds")]
+
+
+def test_retry_settings_must_be_finite() -> None:
+    task = ServiceTask(id="a", task_type="a", retry=RetryPolicy(initial_backoff=math.nan))
+    found = problems(model(START, task, END, flows=[("f1", "start", "a"), ("f2", "a", "end")]))
+    assert found == [("a", "retry settings must be finite numbers")]
+
+
+def test_a_script_that_does_not_parse_is_named() -> None:
+    task = ScriptTask(id="calc", script="total = = 3")
+    found = problems(model(START, task, END, flows=[("f1", "start", "calc"), ("f2", "calc", "end")]))
+    assert found[0][0] == "calc" and found[0][1].startswith("script: ")
+
+
+def test_flows_cannot_cross_a_subprocess_boundary_and_conditions_stay_off_parallel_gateways() -> None:
+    sub = SubProcess(id="sub")
+    inner_start, inner = StartEvent(id="inner_start", parent="sub"), EndEvent(id="inner_end", parent="sub")
+    fork = ParallelGateway(id="fork")
+    found = problems(
+        model(
+            START,
+            fork,
+            sub,
+            inner_start,
+            inner,
+            END,
+            flows=[
+                ("f1", "start", "fork"),
+                ("f2", "fork", "sub", "x"),
+                ("f3", "sub", "end"),
+                ("f4", "inner_start", "inner_end"),
+                ("f5", "fork", "inner_end"),
+            ],
+        )
+    )
+    assert ("f2", "a parallel gateway's flows cannot have conditions") in found
+    assert ("f5", "a sequence flow cannot cross a subprocess boundary") in found
+
+
+def test_checksum_ignores_element_order_but_not_the_order_of_a_gateways_flows() -> None:
+    g = ExclusiveGateway(id="g", default="f4")
+    flows = [("f1", "start", "g"), ("f2", "g", "end", "x > 1"), ("f3", "g", "end", "x > 0"), ("f4", "g", "end")]
+    one = model(START, g, END, flows=flows)
+    shuffled = model(END, g, START, flows=[flows[2], flows[0], flows[1], flows[3]])
+    assert checksum(one) != checksum(shuffled)  # f3 now comes before f2: a different decision
+    reordered = model(END, g, START, flows=[flows[1], flows[0], flows[2], flows[3]])
+    assert checksum(one) == checksum(reordered)
+    assert checksum(from_dict(to_dict(one))) == checksum(one)
