@@ -179,7 +179,9 @@ def test_cycle_with_a_start_long_ago_finds_the_next_occurrence_quickly() -> None
     months = parse_timer("cycle", "R/0001-01-31T00:00:00Z/P1M").first_due(NOW)
     assert seconds == NOW
     assert months == at("2026-12-31T00:00Z")
-    assert time.perf_counter() - started < 0.5
+    # A hang guard, not a speed assertion: stepping second by second from 2000 would take
+    # minutes, so a generous bound still tells the search from the naive loop under CI load.
+    assert time.perf_counter() - started < 10
 
 
 def test_cycle_without_a_start_adds_each_month_to_the_one_before() -> None:
