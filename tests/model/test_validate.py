@@ -129,3 +129,19 @@ def test_checksum_ignores_element_order_but_not_the_order_of_a_gateways_flows() 
     reordered = model(END, g, START, flows=[flows[1], flows[0], flows[2], flows[3]])
     assert checksum(one) == checksum(reordered)
     assert checksum(from_dict(to_dict(one))) == checksum(one)
+
+
+def test_a_subprocess_takes_no_inputs() -> None:
+    sub = SubProcess(id="sub", inputs={"x": "1"})
+    inner_start, inner_end = StartEvent(id="inner_start", parent="sub"), EndEvent(id="inner_end", parent="sub")
+    found = problems(
+        model(
+            START,
+            sub,
+            inner_start,
+            inner_end,
+            END,
+            flows=[("f1", "start", "sub"), ("f2", "sub", "end"), ("f3", "inner_start", "inner_end")],
+        )
+    )
+    assert found == [("sub", "a subprocess takes no inputs: variables are shared by the whole instance")]

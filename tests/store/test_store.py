@@ -299,3 +299,20 @@ def test_a_lost_race_is_detected_not_overwritten(store: Store, monkeypatch: pyte
     monkeypatch.undo()
     assert store.queries.instance(started.instance_id)["status"] == "active"
     assert count(store, "jobs") == 1
+
+
+def test_a_message_reaches_only_a_subscription_for_its_name(store: Store) -> None:
+    from legato.engine.commands import CorrelateMessage
+
+    catch = IntermediateCatchEvent(id="paid", event=MessageDefinition(message="payment", correlation_key="order"))
+    deploy(store, chain("p", catch))
+    started = start(store, "p", variables={"order": "A-1"})
+    [wait] = [w for w in store.queries.instance(started.instance_id)["waiting_at"]]
+    assert wait == "paid"
+    with store.database.read() as conn:
+        wait_id = conn.execute(text("SELECT wait FROM subscriptions")).scalar_one()
+    outcomes, _ = store.executor.apply(
+        [CommandItem(instance_id=started.instance_id, command=CorrelateMessage(wait=wait_id, message="refund"))], NOW
+    )
+    assert outcomes[0].error is not None and outcomes[0].error.code == "STALE_COMMAND"
+    assert store.queries.instance(started.instance_id)["status"] == "active"

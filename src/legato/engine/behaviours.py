@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from legato.errors import EvaluationError
-
 from legato.engine import effects as fx
-from legato.engine.expressions import condition
-from legato.engine.expressions import run_script
+from legato.engine.expressions import condition, json_value, run_script
 from legato.engine.state import JOB, JOINING, TASK, WAITING, Token
 from legato.engine.step import Step
+from legato.errors import EvaluationError
 from legato.model.elements import (
     EndEvent,
     ErrorDefinition,
@@ -99,7 +97,7 @@ def parallel_gateway(step: Step, token: Token) -> None:
             for t in step.state.tokens.values()
             if t.element == token.element and t.scope == token.scope and t.state == JOINING
         ]
-        by_flow = {}
+        by_flow: dict[str | None, Token] = {}
         for candidate in waiting:
             by_flow.setdefault(candidate.flow, candidate)
         if any(flow.id not in by_flow for flow in incoming):
@@ -116,6 +114,7 @@ def service_task(step: Step, token: Token) -> None:
     element = step.definition.elements[token.element]
     assert isinstance(element, ServiceTask)
     payload = step.inputs(element)
+    boundaries = step.boundary_triggers(element.id)
     wait = step.open_wait(token, JOB, element.id)
     step.effects.append(
         fx.ScheduleJob(
@@ -128,13 +127,14 @@ def service_task(step: Step, token: Token) -> None:
         )
     )
     step.record("element_entered", element.id)
-    step.open_boundaries(token)
+    step.open_boundaries(token, boundaries)
 
 
 def user_task(step: Step, token: Token) -> None:
     element = step.definition.elements[token.element]
     assert isinstance(element, UserTask)
     payload = step.inputs(element) if element.inputs else None
+    boundaries = step.boundary_triggers(element.id)
     wait = step.open_wait(token, TASK, element.id)
     step.effects.append(
         fx.OpenUserTask(
@@ -148,25 +148,33 @@ def user_task(step: Step, token: Token) -> None:
         )
     )
     step.record("element_entered", element.id)
-    step.open_boundaries(token)
+    step.open_boundaries(token, boundaries)
 
 
 def script_task(step: Step, token: Token) -> None:
     element = step.definition.elements[token.element]
     assert isinstance(element, ScriptTask)
-    assigned = run_script(element.script, step.state.variables)
+    # The script is the task's handler, so its input mappings are what it is handed; they
+    # overlay the instance variables, as local variables do in BPMN engines.
+    scope = {**step.state.variables, **step.inputs(element)} if element.inputs else step.state.variables
+    assigned = {
+        name: json_value(value, f"script variable {name!r}")
+        for name, value in run_script(element.script, scope).items()
+    }
     changed = step.apply_outputs(element, assigned)
     step.record("element_passed", element.id, {"variables": changed} if changed else None)
-    step.leave(token)
+    # The script's assignments are made: an incident on the way out must not run it again.
+    step.leave_safely(token)
 
 
 def subprocess(step: Step, token: Token) -> None:
     element = step.definition.elements[token.element]
     assert isinstance(element, SubProcess)
+    boundaries = step.boundary_triggers(element.id)
     scope = step.enter_scope(token, element.id)
     token.state = WAITING
     step.record("element_entered", element.id)
-    step.open_boundaries(token)
+    step.open_boundaries(token, boundaries)
     start = step.definition.none_start_event(element.id)
     assert start is not None  # validation guarantees it
     step.agenda.append(step.new_token(start.id, scope.id))

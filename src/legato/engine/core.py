@@ -27,6 +27,7 @@ from legato.engine.expressions import timer_due
 from legato.engine.state import (
     ACTIVE,
     INCIDENT,
+    INCIDENT_COMPLETING,
     INCIDENT_LEAVING,
     JOB,
     MESSAGE,
@@ -37,7 +38,13 @@ from legato.engine.state import (
     Wait,
 )
 from legato.engine.step import ROOT_SCOPE, Step
-from legato.errors import IncidentNotOpen, InstanceNotActive, StaleCommand
+from legato.errors import (
+    EvaluationError,
+    ExpressionInvalid,
+    IncidentNotOpen,
+    InstanceNotActive,
+    StaleCommand,
+)
 from legato.model.elements import BoundaryEvent, MessageDefinition, ServiceTask, TimerDefinition
 from legato.model.process import ProcessDefinition
 
@@ -56,7 +63,6 @@ def start(
     now: datetime,
     actor: str | None = None,
     start_event: str | None = None,
-    message_variables: dict[str, Any] | None = None,
 ) -> StepResult:
     """Create an instance and run it to its first wait states."""
     state = InstanceState(id=instance_id, process=definition.id, variables=dict(variables))
@@ -95,58 +101,65 @@ def _wait(step: Step, wait_id: int, *kinds: str) -> Wait:
     return wait
 
 
+def _open_job(step: Step, wait_id: int) -> Wait:
+    """The job a handler reports on; a job held by an incident takes no reports."""
+    wait = _wait(step, wait_id, JOB)
+    if wait.incident:
+        raise StaleCommand(f"job {wait_id} of {step.state.id} is held by an incident")
+    return wait
+
+
+def _hold_job(
+    step: Step, wait: Wait, error_type: str, message: str, details: str | None = None, **data: Any
+) -> None:
+    """Stop a job in an incident; retrying the incident runs the job again."""
+    wait.incident = True
+    step.effects.append(fx.HoldJob(wait=wait.id, error=message))
+    step.effects.append(
+        fx.CreateIncident(
+            wait=wait.id, element=wait.element, error_type=error_type, message=message, details=details
+        )
+    )
+    step.record("incident_created", wait.element, {**data, "error_type": error_type, "message": message})
+
+
 def _complete_job(step: Step, command: Any) -> None:
     assert isinstance(command, CompleteJob)
-    wait = _wait(step, command.wait, JOB)
-    if wait.incident:
-        raise StaleCommand(f"job {command.wait} of {step.state.id} is held by an incident")
-    step.complete_activity(step.state.tokens[wait.token], command.variables)
+    wait = _open_job(step, command.wait)
+    try:
+        step.complete_activity(step.state.tokens[wait.token], command.variables)
+    except (EvaluationError, ExpressionInvalid) as exc:
+        # The result cannot be mapped into the instance and is not kept: running the job
+        # again, after a fix, is the one way to get a result that can.
+        _hold_job(step, wait, "ExpressionError", str(exc))
 
 
 def _fail_job(step: Step, command: Any) -> None:
     assert isinstance(command, FailJob)
-    wait = _wait(step, command.wait, JOB)
-    if wait.incident:
-        raise StaleCommand(f"job {command.wait} of {step.state.id} is held by an incident")
+    wait = _open_job(step, command.wait)
     element = step.definition.elements[wait.element]
     assert isinstance(element, ServiceTask)
     policy = element.retry
-    data = {"attempt": command.attempt, "error_type": command.error_type, "message": command.message}
     if command.error_type in policy.non_retryable or command.attempt >= policy.max_attempts:
-        wait.incident = True
-        step.effects.append(fx.HoldJob(wait=wait.id, error=command.message))
-        step.effects.append(
-            fx.CreateIncident(
-                wait=wait.id,
-                element=wait.element,
-                error_type=command.error_type,
-                message=command.message,
-                details=command.details,
-            )
-        )
-        step.record("incident_created", wait.element, data)
+        _hold_job(step, wait, command.error_type, command.message, command.details, attempt=command.attempt)
         return
     delay = policy.backoff(command.attempt, command.jitter)
     step.effects.append(
         fx.RetryJob(wait=wait.id, due=step.schedule_due(delay), attempts=command.attempt, error=command.message)
     )
+    data = {"attempt": command.attempt, "error_type": command.error_type, "message": command.message}
     step.record("job_failed", wait.element, {**data, "retry_in": round(delay, 3)})
 
 
 def _throw_error(step: Step, command: Any) -> None:
     assert isinstance(command, ThrowError)
-    wait = _wait(step, command.wait, JOB)
+    wait = _open_job(step, command.wait)
     token = step.state.tokens[wait.token]
     changed = step.set_variables(command.variables)
     step.record("error_thrown", wait.element, {"code": command.code, "message": command.message, "variables": changed})
     if not step.throw_error(token, command.code, command.message, from_activity=True):
-        wait.incident = True
         message = f"BPMN error {command.code!r} was thrown but no boundary event catches it"
-        step.effects.append(fx.HoldJob(wait=wait.id, error=message))
-        step.effects.append(
-            fx.CreateIncident(wait=wait.id, element=wait.element, error_type="UnhandledBpmnError", message=message)
-        )
-        step.record("incident_created", wait.element, {"error_type": "UnhandledBpmnError", "message": message})
+        _hold_job(step, wait, "UnhandledBpmnError", message)
 
 
 def _trigger_event(step: Step, wait: Wait, data: dict[str, Any], variables: dict[str, Any]) -> None:
@@ -162,8 +175,8 @@ def _trigger_event(step: Step, wait: Wait, data: dict[str, Any], variables: dict
         return
     if element.cancel_activity:
         step.close_wait(wait, "completed")
-        step.set_variables(variables)
-        step.interrupt_into(token, element, data)
+        changed = step.set_variables(variables)
+        step.interrupt_into(token, element, {**data, "variables": changed} if changed else data)
         return
     # Non-interrupting (BPMN 2.0, 10.5.6): the activity goes on, a new path starts here,
     # and a cycle timer or a message boundary stays armed for the next occurrence.
@@ -193,6 +206,9 @@ def _fire_timer(step: Step, command: Any) -> None:
 def _correlate(step: Step, command: Any) -> None:
     assert isinstance(command, CorrelateMessage)
     wait = _wait(step, command.wait, MESSAGE)
+    event = getattr(step.definition.elements[wait.element], "event", None)
+    if not isinstance(event, MessageDefinition) or event.message != command.message:
+        raise StaleCommand(f"instance {step.state.id} does not wait for message {command.message!r} on {command.wait}")
     _trigger_event(step, wait, {"trigger": "message", "message": command.message}, command.variables)
 
 
@@ -206,7 +222,7 @@ def _complete_user_task(step: Step, command: Any) -> None:
 
 def _retry_incident(step: Step, command: Any) -> None:
     assert isinstance(command, RetryIncident)
-    wait = _wait(step, command.wait, JOB, INCIDENT, INCIDENT_LEAVING)
+    wait = _wait(step, command.wait, JOB, INCIDENT, INCIDENT_LEAVING, INCIDENT_COMPLETING)
     if not wait.incident:
         raise IncidentNotOpen(f"instance {step.state.id} has no open incident on {command.wait}")
     step.effects.append(fx.ResolveIncident(wait=wait.id, actor=step.actor))
@@ -217,6 +233,9 @@ def _retry_incident(step: Step, command: Any) -> None:
         return
     del step.state.waits[wait.id]
     token = step.state.tokens[wait.token]
+    if wait.kind == INCIDENT_COMPLETING:
+        step.complete_subprocess(token)
+        return
     token.state = MOVING
     if wait.kind == INCIDENT_LEAVING:
         step.leave_safely(token)

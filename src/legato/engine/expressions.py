@@ -6,6 +6,7 @@ the cache makes the per-step cost one dictionary lookup plus the evaluation itse
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
@@ -42,6 +43,42 @@ def condition(source: str, variables: Mapping[str, Any]) -> bool:
 
 def run_script(source: str, variables: Mapping[str, Any]) -> dict[str, Any]:
     return _script(source).run(variables)
+
+
+# The integers a stored JSON number keeps exactly (the store writes JSON with orjson).
+_SMALLEST_INT = -(2**63)
+_LARGEST_INT = 2**64 - 1
+
+
+def json_value(value: Any, where: str) -> Any:
+    """`value` as it will be stored: tuples become lists; what JSON cannot hold is refused.
+
+    Expressions and scripts can build tuples, sets, dicts with number keys and huge
+    integers. Variables and payloads are JSON (DESIGN.md, "Data"), and a value that only
+    lives in memory would change (or fail to save) when the instance is stored and loaded,
+    so everything the engine computes passes through here before it is kept or handed on.
+    """
+    if value is None or isinstance(value, str | bool):
+        return value
+    if isinstance(value, int):
+        if not _SMALLEST_INT <= value <= _LARGEST_INT:
+            raise EvaluationError(
+                f"{where}: an integer of {value.bit_length()} bits does not fit a stored "
+                "JSON number (64-bit)"
+            )
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise EvaluationError(f"{where}: {value} is not a JSON number")
+        return value
+    if isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, str):
+                raise EvaluationError(f"{where}: the key {key!r} is not text, as JSON keys must be")
+        return {key: json_value(item, where) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_value(item, where) for item in value]
+    raise EvaluationError(f"{where}: a {type(value).__name__} is not a JSON value; use a list")
 
 
 def timer_due(

@@ -28,8 +28,9 @@ JOB = "job"
 TIMER = "timer"
 MESSAGE = "message"
 TASK = "task"
-INCIDENT = "incident"
-INCIDENT_LEAVING = "incident_leaving"
+INCIDENT = "incident"  # entering the element failed; a retry enters it again
+INCIDENT_LEAVING = "incident_leaving"  # choosing outgoing flows failed; a retry chooses again
+INCIDENT_COMPLETING = "incident_completing"  # a subprocess's outputs failed; a retry maps again
 
 # instance statuses
 ACTIVE = "active"

@@ -11,15 +11,16 @@ flows, opening and closing waits, ending scopes, throwing errors.
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from legato.errors import EvaluationError, ExpressionInvalid
 from legato.engine import effects as fx
-from legato.engine.expressions import condition, evaluate, timer_due
+from legato.engine.expressions import condition, evaluate, json_value, timer_due
 from legato.engine.state import (
     ACTIVE,
     INCIDENT,
+    INCIDENT_COMPLETING,
     INCIDENT_LEAVING,
     JOB,
     MESSAGE,
@@ -32,6 +33,7 @@ from legato.engine.state import (
     Token,
     Wait,
 )
+from legato.errors import EvaluationError, ExpressionInvalid
 from legato.model.elements import (
     Activity,
     BoundaryEvent,
@@ -43,6 +45,16 @@ from legato.model.elements import (
 from legato.model.process import ProcessDefinition
 
 ROOT_SCOPE = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """What a timer or message event waits for: its due time, or its correlation key."""
+
+    element: str
+    event: TimerDefinition | MessageDefinition
+    due: datetime | None = None
+    key: str | None = None
 
 
 class Step:
@@ -87,17 +99,30 @@ class Step:
         self.state.variables.update(changed)
         return changed
 
-    def apply_outputs(self, activity: Activity, result: dict[str, Any]) -> dict[str, Any]:
-        """Map a result into the instance: every key by default, or the `outputs` mappings."""
+    def outputs(self, activity: Activity, result: dict[str, Any]) -> dict[str, Any]:
+        """What a result writes into the instance: every key, or the `outputs` mappings.
+
+        Raises EvaluationError before anything changes when a mapping fails.
+        """
         if not activity.outputs:
-            return self.set_variables(result)
+            return result
         scope = {**self.state.variables, **result}
-        return self.set_variables({name: evaluate(src, scope) for name, src in activity.outputs.items()})
+        return {
+            name: json_value(evaluate(src, scope), f"output {name!r}")
+            for name, src in activity.outputs.items()
+        }
+
+    def apply_outputs(self, activity: Activity, result: dict[str, Any]) -> dict[str, Any]:
+        """Map a result into the instance; returns what changed."""
+        return self.set_variables(self.outputs(activity, result))
 
     def inputs(self, activity: Activity) -> dict[str, Any]:
         if not activity.inputs:
             return dict(self.state.variables)
-        return {name: evaluate(src, self.state.variables) for name, src in activity.inputs.items()}
+        return {
+            name: json_value(evaluate(src, self.state.variables), f"input {name!r}")
+            for name, src in activity.inputs.items()
+        }
 
     # -- tokens ----------------------------------------------------------------------------
 
@@ -147,31 +172,53 @@ class Step:
         token.state = WAITING
         return wait
 
-    def open_event_wait(
-        self, token: Token, element_id: str, event: TimerDefinition | MessageDefinition, fired: int = 0
-    ) -> Wait:
-        """Open the timer or message wait of a catch or boundary event."""
+    def trigger(
+        self, element_id: str, event: TimerDefinition | MessageDefinition, fired: int = 0
+    ) -> Trigger:
+        """Evaluate what a timer or message event will wait for, opening nothing yet.
+
+        Evaluation can fail (a timer or key expression); doing it before any wait opens
+        keeps an element's entry all-or-nothing, so its incident retry starts clean.
+        """
         if isinstance(event, TimerDefinition):
             due = timer_due(event, self.state.variables, self.now, fired, self.now)
-            wait = self.open_wait(token, TIMER, element_id, fired)
-            if due is not None:
-                self.effects.append(fx.ScheduleJob(wait=wait.id, element=element_id, due=due))
-            return wait
+            return Trigger(element=element_id, event=event, due=due)
         key = None
         if event.correlation_key is not None:
             value = evaluate(event.correlation_key, self.state.variables)
             key = None if value is None else str(value)
-        wait = self.open_wait(token, MESSAGE, element_id)
+        return Trigger(element=element_id, event=event, key=key)
+
+    def open_trigger(self, token: Token, trigger: Trigger, fired: int = 0) -> Wait:
+        event = trigger.event
+        if isinstance(event, TimerDefinition):
+            wait = self.open_wait(token, TIMER, trigger.element, fired)
+            if trigger.due is not None:
+                self.effects.append(fx.ScheduleJob(wait=wait.id, element=trigger.element, due=trigger.due))
+            return wait
+        wait = self.open_wait(token, MESSAGE, trigger.element)
         self.effects.append(
-            fx.Subscribe(wait=wait.id, element=element_id, message=event.message, correlation_key=key)
+            fx.Subscribe(wait=wait.id, element=trigger.element, message=event.message, correlation_key=trigger.key)
         )
         return wait
 
-    def open_boundaries(self, token: Token) -> None:
-        for boundary in self.definition.boundary_events(token.element):
-            event = boundary.event
-            if isinstance(event, TimerDefinition | MessageDefinition):
-                self.open_event_wait(token, boundary.id, event)
+    def open_event_wait(
+        self, token: Token, element_id: str, event: TimerDefinition | MessageDefinition, fired: int = 0
+    ) -> Wait:
+        """Open the timer or message wait of a catch or boundary event."""
+        return self.open_trigger(token, self.trigger(element_id, event, fired), fired)
+
+    def boundary_triggers(self, activity_id: str) -> list[Trigger]:
+        """The timer and message boundary events of an activity, evaluated (may raise)."""
+        return [
+            self.trigger(boundary.id, boundary.event)
+            for boundary in self.definition.boundary_events(activity_id)
+            if isinstance(boundary.event, TimerDefinition | MessageDefinition)
+        ]
+
+    def open_boundaries(self, token: Token, triggers: list[Trigger]) -> None:
+        for trigger in triggers:
+            self.open_trigger(token, trigger)
 
     def close_wait(self, wait: Wait, outcome: str = "cancelled") -> None:
         del self.state.waits[wait.id]
@@ -189,15 +236,18 @@ class Step:
             if wait is not keep:
                 self.close_wait(wait)
 
-    def raise_incident(self, token: Token, error: Exception, leaving: bool = False) -> None:
+    def raise_incident(self, token: Token, error: Exception, kind: str = INCIDENT) -> None:
         """Park a token whose element failed to evaluate; a retry runs the element again.
 
-        `leaving` marks a failure while choosing outgoing flows after the element's work was
-        done: the retry then only chooses again, it does not redo the work.
+        `kind` says what failed, and so what a retry redoes: INCIDENT_LEAVING marks a failure
+        while choosing outgoing flows after the element's work was done (the retry only
+        chooses again), INCIDENT_COMPLETING a subprocess whose output mappings failed (the
+        retry maps again).
         """
-        wait = self.open_wait(token, INCIDENT_LEAVING if leaving else INCIDENT, token.element)
+        wait = self.open_wait(token, kind, token.element)
         wait.incident = True
-        error_type = "ExpressionError" if isinstance(error, EvaluationError | ExpressionInvalid) else type(error).__name__
+        expression_failed = isinstance(error, EvaluationError | ExpressionInvalid)
+        error_type = "ExpressionError" if expression_failed else type(error).__name__
         message = str(error)
         self.effects.append(
             fx.CreateIncident(wait=wait.id, element=token.element, error_type=error_type, message=message)
@@ -244,14 +294,25 @@ class Step:
             return
         scope = self.state.scopes.pop(scope_id)
         assert scope.token is not None
-        parent_token = self.state.tokens[scope.token]
-        self.complete_activity(parent_token, {})
+        self.complete_subprocess(self.state.tokens[scope.token])
+
+    def complete_subprocess(self, token: Token) -> None:
+        """The last token of a subprocess ended: the subprocess activity completes."""
+        try:
+            self.complete_activity(token, {})
+        except (EvaluationError, ExpressionInvalid) as exc:
+            self.raise_incident(token, exc, INCIDENT_COMPLETING)
 
     def complete_activity(self, token: Token, result: dict[str, Any]) -> None:
-        """A waiting activity is done: map its result, close its waits, move on."""
+        """A waiting activity is done: map its result, close its waits, move on.
+
+        A failing output mapping raises before anything changed, so each caller decides
+        what the failure means for its command.
+        """
         element = self.definition.elements[token.element]
+        updates = self.outputs(element, result) if isinstance(element, Activity) else result
         self.close_waits_of(token)
-        changed = self.apply_outputs(element, result) if isinstance(element, Activity) else self.set_variables(result)
+        changed = self.set_variables(updates)
         self.record("element_completed", token.element, {"variables": changed} if changed else None)
         token.state = MOVING
         self.leave_safely(token)
@@ -260,7 +321,7 @@ class Step:
         try:
             self.leave(token)
         except (EvaluationError, ExpressionInvalid) as exc:
-            self.raise_incident(token, exc, leaving=True)
+            self.raise_incident(token, exc, INCIDENT_LEAVING)
 
     def end_instance(self, status: str) -> None:
         if self.state.status != ACTIVE:
@@ -272,11 +333,21 @@ class Step:
     # -- errors ----------------------------------------------------------------------------
 
     def find_error_catch(self, element_id: str, code: str) -> BoundaryEvent | None:
+        """The error boundary of an activity that catches `code`: its own code first.
+
+        A boundary without a code catches every error (BPMN 2.0, 10.5.5), but only when no
+        boundary on the same activity names the code, as in Camunda: the order the
+        boundaries were drawn in must not decide which path an error takes.
+        """
+        catch_all = None
         for boundary in self.definition.boundary_events(element_id):
             event = boundary.event
-            if isinstance(event, ErrorDefinition) and (event.code is None or event.code == code):
-                return boundary
-        return None
+            if isinstance(event, ErrorDefinition):
+                if event.code == code:
+                    return boundary
+                if event.code is None and catch_all is None:
+                    catch_all = boundary
+        return catch_all
 
     def throw_error(self, token: Token, code: str, message: str | None, from_activity: bool) -> bool:
         """Propagate a BPMN error to the innermost catching boundary event (BPMN 2.0, 10.5.5).

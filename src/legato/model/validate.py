@@ -182,6 +182,13 @@ def _check_element_details(element: object, add: _Add) -> None:
             add(Problem(element=where, message=f"script: {exc.message}"))
         except TypeError:
             add(Problem(element=where, message="script must be text"))
+    if isinstance(element, SubProcess) and element.inputs:
+        add(
+            Problem(
+                element=where,
+                message="a subprocess takes no inputs: variables are shared by the whole instance",
+            )
+        )
     if isinstance(element, Activity):
         for mapping_name, mapping in (("inputs", element.inputs), ("outputs", element.outputs)):
             if not isinstance(mapping, dict):

@@ -1,0 +1,30 @@
+"""Every engine scenario runs twice: straight through, and saving and reloading the state
+at each wait state (STYLE.md, habit 6). Scenarios take the `start` fixture and never
+choose the mode themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from legato.model.process import ProcessDefinition
+from legato.testing import EngineHarness
+
+Start = Callable[..., EngineHarness]
+
+
+@pytest.fixture(params=[False, True], ids=["straight", "reload"])
+def reload(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
+@pytest.fixture
+def start(reload: bool) -> Start:
+    """Start an instance of a definition in the harness, in this run's mode."""
+
+    def _start(definition: ProcessDefinition, **options: Any) -> EngineHarness:
+        return EngineHarness(definition, reload=reload, **options)
+
+    return _start
