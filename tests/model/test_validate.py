@@ -44,7 +44,9 @@ def test_a_sound_model_passes() -> None:
 
 def test_unreachable_elements_are_named() -> None:
     found = problems(
-        model(START, END, ServiceTask(id="orphan", task_type="x"), flows=[("f1", "start", "end"), ("f2", "orphan", "end")])
+        model(
+            START, END, ServiceTask(id="orphan", task_type="x"), flows=[("f1", "start", "end"), ("f2", "orphan", "end")]
+        )
     )
     assert ("orphan", "unreachable from any start event") in found
 

@@ -38,8 +38,7 @@ NOW = datetime(2030, 1, 1, tzinfo=UTC)
 def chain(process_id: str, *middle, start=None) -> ProcessDefinition:  # type: ignore[no-untyped-def]
     elements = [start or StartEvent(id="start"), *middle, EndEvent(id="end")]
     flows = [
-        SequenceFlow(id=f"f{i}", source=a.id, target=b.id)
-        for i, (a, b) in enumerate(itertools.pairwise(elements))
+        SequenceFlow(id=f"f{i}", source=a.id, target=b.id) for i, (a, b) in enumerate(itertools.pairwise(elements))
     ]
     return ProcessDefinition(id=process_id, elements={e.id: e for e in elements}, flows={f.id: f for f in flows})
 
