@@ -21,6 +21,10 @@ def build() -> ProcessDefinition:
     notify_rejection = p.service("notify_rejection", "mail.rejection", name="Notify rejection")
     notify_rejection.then(p.end("order_rejected", name="Order rejected"))
     fulfil = p.parallel("fulfil", name="Fulfil")
+    # Both ways an order is accepted meet here. A parallel gateway with two incoming flows
+    # would wait for both (BPMN 2.0, 10.6.4), so the alternatives merge exclusively first.
+    accepted = p.exclusive("order_accepted", name="Order accepted")
+    accepted.then(fulfil)
 
     check_credit = p.start("order_received", name="Order received").then(
         p.service(
@@ -40,13 +44,13 @@ def build() -> ProcessDefinition:
         p.user("approve_order", name="Approve order", candidate_groups=["sales-leads"]),
         when="amount > 10000",
     )
-    order_size.otherwise(fulfil)
+    order_size.otherwise(accepted)
 
     approve_order.on_timer(duration="P2D", interrupting=False, id="approval_overdue").then(
         p.service("remind_approver", "mail.reminder", name="Remind approver")
     ).then(p.end("reminder_sent"))
     decision = approve_order.then(p.exclusive("approval_decision", name="Approved?"))
-    decision.then(fulfil, when="approved")
+    decision.then(accepted, when="approved")
     decision.otherwise(notify_rejection)
 
     fulfilled = p.parallel("fulfilled", name="Fulfilled")

@@ -90,7 +90,10 @@ def test_the_example_has_the_shape_the_docs_describe() -> None:
     }
     order_size = definition.elements["order_size"]
     assert isinstance(order_size, ExclusiveGateway)
-    assert order_size.default == "order_size_to_fulfil"
+    assert order_size.default == "order_size_to_order_accepted"
+    # the two ways of acceptance merge exclusively: a parallel gateway there would join them
+    assert {f.source for f in definition.incoming("order_accepted")} == {"order_size", "approval_decision"}
+    assert [f.source for f in definition.incoming("fulfil")] == ["order_accepted"]
     assert flow(definition, "order_size", "approve_order").condition == "amount > 10000"
     reminder = definition.elements["approval_overdue"]
     assert isinstance(reminder, BoundaryEvent) and reminder.cancel_activity is False
