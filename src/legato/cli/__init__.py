@@ -1,1 +1,6 @@
-"""legato.cli"""
+"""The command line: `legato server`, `legato worker` and the client commands."""
+
+from legato.cli.context import CliContext
+from legato.cli.main import cli
+
+__all__ = ["CliContext", "cli"]

@@ -7,6 +7,9 @@ operations that people trigger: completing a task, retrying an incident, cancell
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +38,7 @@ from legato.store.writer import ClaimNew, Handoff, Writer
 
 class Store:
     def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL", run_migrations: bool = True) -> None:
+        self._scratch: str | None = None
         self.database = Database(url, sqlite_synchronous=sqlite_synchronous)
         if run_migrations:
             migrate.upgrade(self.database)
@@ -45,11 +49,23 @@ class Store:
 
     @classmethod
     def memory(cls) -> Store:
-        """An in-memory store, for tests of your own processes: nothing touches the disk."""
-        return cls("sqlite://")
+        """A throwaway store for tests of your own processes, removed again by `close()`.
+
+        It is a SQLite file in a fresh temporary folder (in RAM where /dev/shm exists), not
+        SQLite's `:memory:`: that database lives in one connection, which the worker's
+        threads would have to share, while a file gives each thread its own connection
+        with the same WAL semantics as a real deployment.
+        """
+        folder = tempfile.mkdtemp(prefix="legato-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+        store = cls(os.path.join(folder, "legato.db"))
+        store._scratch = folder
+        return store
 
     def close(self) -> None:
         self.database.dispose()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     # -- single-instance operations --------------------------------------------------------
 

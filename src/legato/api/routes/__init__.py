@@ -1,0 +1,14 @@
+"""One router per resource; `ROUTERS` is what the app factory mounts under /api/v1."""
+
+from legato.api.routes import definitions, incidents, instances, messages, system, tasks
+
+ROUTERS = [
+    definitions.router,
+    instances.router,
+    messages.router,
+    tasks.router,
+    incidents.router,
+    system.router,
+]
+
+__all__ = ["ROUTERS"]

@@ -1,0 +1,203 @@
+"""Deploy process models and read them back.
+
+A model arrives as a multipart upload (field `file`; the format follows the file name)
+or as the raw body (the format follows `Content-Type`). It is parsed and validated before
+anything is stored, so a broken model leaves the database as it was, and the error names
+the element and line at fault (MODEL_INVALID, MODEL_PARSE_ERROR).
+"""
+
+from __future__ import annotations
+
+from email.message import Message
+from pathlib import PurePosixPath
+from typing import Any
+
+from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from legato.api.deps import LegatoDep
+from legato.api.problems import problem_responses
+from legato.api.schemas import DefinitionDetail, DefinitionList, Deployed
+from legato.errors import InvalidInput
+from legato.model import serialize
+from legato.runtime.app import Legato, parse_model
+from legato.store import StoredDefinition
+
+router = APIRouter(tags=["definitions"])
+
+SUFFIX_FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".bpmn": "bpmn", ".xml": "bpmn"}
+MEDIA_FORMATS = {
+    "application/yaml": "yaml",
+    "application/x-yaml": "yaml",
+    "text/yaml": "yaml",
+    "text/x-yaml": "yaml",
+    "application/json": "json",
+    "application/xml": "bpmn",
+    "text/xml": "bpmn",
+    "application/bpmn+xml": "bpmn",
+}
+FORMAT_MEDIA = {
+    "yaml": "application/yaml",
+    "json": "application/json",
+    "python": "application/json",
+    "bpmn": "application/xml",
+}
+
+_MODEL_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "The model: a multipart upload, or the raw text with its Content-Type.",
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "contentMediaType": "application/octet-stream",
+                            "description": "the model file; its suffix names the format "
+                            "(.yaml, .yml, .json, .bpmn)",
+                        }
+                    },
+                }
+            },
+            "application/yaml": {"schema": {"type": "string", "description": "a YAML model"}},
+            "application/json": {
+                "schema": {"type": "object", "description": "a model in the stored JSON form"}
+            },
+            "application/xml": {
+                "schema": {"type": "string", "description": "a BPMN 2.0 XML model"}
+            },
+        },
+    }
+}
+
+
+@router.post(
+    "/definitions",
+    status_code=201,
+    response_model=Deployed,
+    summary="Deploy a process model",
+    description="201 with the new version; 200 and `created: false` when the model is unchanged.",
+    responses=problem_responses(
+        also={200: {"model": Deployed, "description": "unchanged: the latest version is returned"}}
+    ),
+    openapi_extra=_MODEL_BODY,
+)
+async def deploy(request: Request, response: Response, legato: LegatoDep) -> dict[str, Any]:
+    text, source_format = await _read_model(request)
+    deployment = await run_in_threadpool(_deploy, legato, text, source_format)
+    stored = deployment.definition
+    response.status_code = 201 if deployment.created else 200
+    response.headers["Location"] = f"{request.url.path}/{stored.key}?version={stored.version}"
+    return {**stored.summary(), "created": deployment.created}
+
+
+@router.get(
+    "/definitions",
+    response_model=DefinitionList,
+    summary="List deployed processes",
+    responses=problem_responses(),
+)
+def list_definitions(legato: LegatoDep, all_versions: bool = False) -> dict[str, Any]:
+    """The latest version of each process, or every version with `all_versions=true`."""
+    stored = legato.store.definitions.list(all_versions=all_versions)
+    return {"items": [definition.summary() for definition in stored]}
+
+
+@router.get(
+    "/definitions/{key}",
+    response_model=DefinitionDetail,
+    summary="One process definition, with its model",
+    responses=problem_responses(404),
+)
+def get_definition(
+    key: str, legato: LegatoDep, version: int | None = Query(default=None, ge=1)
+) -> dict[str, Any]:
+    stored = legato.store.definitions.get(key, version)
+    return _detail(stored)
+
+
+@router.get(
+    "/definitions/{key}/source",
+    summary="The source text a definition was deployed from",
+    response_class=Response,
+    responses=problem_responses(
+        404,
+        also={
+            200: {
+                "description": "the source as uploaded, in its format's media type",
+                "content": {
+                    media: {"schema": {"type": "string"}}
+                    for media in sorted(set(FORMAT_MEDIA.values()))
+                },
+            }
+        },
+    ),
+)
+def get_source(
+    key: str, legato: LegatoDep, version: int | None = Query(default=None, ge=1)
+) -> Response:
+    source, source_format = legato.store.definitions.source(key, version)
+    media = FORMAT_MEDIA.get(source_format, "text/plain")
+    return Response(source, media_type=f"{media}; charset=utf-8")
+
+
+def _deploy(legato: Legato, text: str, source_format: str) -> Any:
+    # Not `legato.deploy(text)`: that reads a one-line string ending in .yaml as a *path*,
+    # and a caller over HTTP must never name a file on the server.
+    definition = parse_model(text, source_format)
+    return legato.store.definitions.deploy(
+        definition, source=text, source_format=source_format, now=legato.clock.now()
+    )
+
+
+def _detail(stored: StoredDefinition) -> dict[str, Any]:
+    return {**stored.summary(), "model": serialize.to_dict(stored.model)}
+
+
+async def _read_model(request: Request) -> tuple[str, str]:
+    media = _media_type(request.headers.get("content-type"))
+    if media == "multipart/form-data":
+        form = await request.form(max_files=1, max_fields=10)
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise InvalidInput("a multipart deploy needs the model in a file field named 'file'")
+        name = upload.filename or ""
+        source_format = SUFFIX_FORMATS.get(PurePosixPath(name).suffix.lower())
+        if source_format is None:
+            raise InvalidInput(
+                f"cannot tell the format of {name!r}: name it .yaml, .yml, .json or .bpmn",
+                details={"filename": name},
+            )
+        data = await upload.read()
+    else:
+        found = MEDIA_FORMATS.get(media)
+        if found is None:
+            raise InvalidInput(
+                f"cannot deploy a body of type {media or 'unknown'!r}: send a multipart upload "
+                "or application/yaml, application/json or application/xml",
+                details={"content_type": media},
+            )
+        source_format = found
+        data = await request.body()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"the model is not UTF-8 text (byte {exc.start} is invalid)") from None
+    if not text.strip():
+        raise InvalidInput("the model is empty")
+    return text, source_format
+
+
+def _media_type(header: str | None) -> str:
+    if not header:
+        return ""
+    message = Message()
+    message["content-type"] = header
+    return message.get_content_type().lower()
+
+
+__all__ = ["router"]

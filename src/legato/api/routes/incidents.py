@@ -1,0 +1,54 @@
+"""Incidents: steps that ran out of retries and hold their instance until a person acts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from legato.api.deps import API_ACTOR, LegatoDep
+from legato.api.problems import problem_responses
+from legato.api.schemas import Incident, IncidentList, IncidentStatus
+from legato.store.queries import MAX_PAGE
+
+router = APIRouter(tags=["incidents"])
+
+
+@router.get(
+    "/incidents",
+    response_model=IncidentList,
+    summary="List incidents",
+    responses=problem_responses(),
+)
+def list_incidents(
+    legato: LegatoDep,
+    status: IncidentStatus = "open",
+    instance_id: str | None = None,
+    limit: int = Query(default=100, ge=1, le=MAX_PAGE),
+) -> dict[str, Any]:
+    return {"items": legato.incidents(status=status, instance_id=instance_id, limit=limit)}
+
+
+@router.get(
+    "/incidents/{incident_id}",
+    response_model=Incident,
+    summary="One incident",
+    responses=problem_responses(404),
+)
+def get_incident(incident_id: int, legato: LegatoDep) -> dict[str, Any]:
+    return legato.store.queries.incident(incident_id)
+
+
+@router.post(
+    "/incidents/{incident_id}/retry",
+    response_model=Incident,
+    summary="Retry the failed step of an open incident (after fixing its cause)",
+    description=(
+        "The incident is resolved and the step runs again; "
+        "409 INCIDENT_NOT_OPEN if it was resolved already."
+    ),
+    responses=problem_responses(404, 409),
+)
+def retry_incident(incident_id: int, legato: LegatoDep) -> dict[str, Any]:
+    legato.retry_incident(incident_id, actor=API_ACTOR)
+    return legato.store.queries.incident(incident_id)

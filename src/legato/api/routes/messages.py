@@ -1,0 +1,31 @@
+"""Messages from other systems: delivered to a waiting instance, or starting a new one.
+
+A message that reaches neither is refused with 404 MESSAGE_NOT_CORRELATED, never dropped
+in silence, so the sender knows to retry later or to look for a typo in the key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from legato.api.deps import API_ACTOR, LegatoDep
+from legato.api.problems import problem_responses
+from legato.api.schemas import Correlated, SendMessage
+
+router = APIRouter(tags=["messages"])
+
+
+@router.post(
+    "/messages",
+    response_model=Correlated,
+    summary="Correlate a message by name and correlation key",
+    description=(
+        "Delivered to the oldest instance waiting for this name and key; otherwise, a process "
+        "with a message start event for the name starts (the key becomes its business key)."
+    ),
+    responses=problem_responses(404, 409, 422),
+)
+def send_message(body: SendMessage, legato: LegatoDep) -> dict[str, Any]:
+    return legato.send_message(body.name, body.correlation_key, body.variables, actor=API_ACTOR)

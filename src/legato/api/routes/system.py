@@ -1,0 +1,49 @@
+"""Health and statistics, for load balancers, dashboards and people."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from legato.api.deps import LegatoDep
+from legato.api.schemas import Health, Stats
+
+router = APIRouter(tags=["system"])
+log = logging.getLogger("legato.api")
+
+
+@router.get(
+    "/health",
+    response_model=Health,
+    summary="Is the database reachable, is the worker running?",
+    description=(
+        "503 when the database is unreachable, or when this server was started to run a worker "
+        "and it is not running. A server without a worker of its own is healthy without one."
+    ),
+    responses={503: {"model": Health, "description": "unavailable"}},
+)
+def health(request: Request, response: Response, legato: LegatoDep) -> dict[str, Any]:
+    try:
+        with legato.store.database.read() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        database = "ok"
+    except Exception:
+        log.warning("health check: the database is unreachable", exc_info=True)
+        database = "unreachable"
+    worker = "running" if legato.worker is not None else "stopped"
+    expects_worker = bool(getattr(request.app.state, "expects_worker", False))
+    healthy = database == "ok" and (worker == "running" or not expects_worker)
+    response.status_code = 200 if healthy else 503
+    return {"status": "ok" if healthy else "unavailable", "database": database, "worker": worker}
+
+
+@router.get("/stats", response_model=Stats, summary="Instance counts by status, job counts")
+def stats(legato: LegatoDep) -> dict[str, Any]:
+    worker = legato.worker
+    return {
+        "instances": legato.store.queries.count_instances(),
+        "jobs": legato.store.queries.job_counts(),
+        "worker": dict(worker.stats) if worker is not None else None,
+    }

@@ -1,0 +1,185 @@
+"""Request and response bodies of the REST API, as pydantic models.
+
+They are the contract the OpenAPI document publishes, so they describe exactly what the
+store's queries return (see `legato.store.queries`). Request bodies forbid unknown
+fields: a misspelt `variable` is a 400 naming it, not a silently empty start.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Variables = dict[str, Any]
+
+InstanceStatus = Literal["active", "completed", "terminated", "cancelled"]
+TaskStatus = Literal["open", "completed", "cancelled"]
+IncidentStatus = Literal["open", "resolved"]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- definitions ---------------------------------------------------------------------------
+
+
+class DefinitionSummary(BaseModel):
+    id: int = Field(description="the id of this version; instances point at it")
+    key: str = Field(description="the process id, shared by all versions")
+    version: int
+    name: str | None
+    checksum: str = Field(
+        description="SHA-256 of the canonical model; equal models, equal checksums"
+    )
+    source_format: str = Field(description="yaml, json, bpmn or python")
+    deployed_at: datetime
+
+
+class Deployed(DefinitionSummary):
+    created: bool = Field(description="false when the model equals the latest version (a no-op)")
+
+
+class DefinitionDetail(DefinitionSummary):
+    model: dict[str, Any] = Field(description="the stored JSON form of the model")
+
+
+class DefinitionList(BaseModel):
+    items: list[DefinitionSummary]
+
+
+# -- instances -----------------------------------------------------------------------------
+
+
+class StartInstance(_Request):
+    variables: Variables | None = Field(default=None, description="a JSON object")
+    business_key: str | None = Field(default=None, max_length=255)
+    version: int | None = Field(default=None, ge=1, description="default: the latest version")
+
+
+class StartedInstance(BaseModel):
+    instance_id: str
+    process: str
+    version: int
+    status: InstanceStatus = Field(description="'completed' if it ran to its end without waiting")
+    created: bool = Field(description="false when an Idempotency-Key matched an earlier start")
+
+
+class InstanceSummary(BaseModel):
+    id: str
+    process: str
+    version: int
+    business_key: str | None
+    status: InstanceStatus
+    waiting_at: list[str] = Field(description="ids of the elements where tokens wait")
+    created_at: datetime
+    updated_at: datetime
+    ended_at: datetime | None
+    variables: Variables
+
+
+class InstanceList(BaseModel):
+    items: list[InstanceSummary]
+    limit: int
+    offset: int
+
+
+class HistoryEvent(BaseModel):
+    seq: int
+    at: datetime
+    type: str = Field(description="instance_started, element_entered, element_completed, ...")
+    element: str | None
+    actor: str | None = Field(description="who caused it: api, python, timer, worker:<id>, ...")
+    data: Any = Field(description="event data; `variables` holds the variables it changed")
+
+
+class HistoryList(BaseModel):
+    items: list[HistoryEvent]
+
+
+class Task(BaseModel):
+    id: str
+    instance_id: str
+    element: str
+    name: str | None
+    assignee: str | None
+    candidate_groups: list[str]
+    form: Any
+    payload: Any = Field(description="the task's input variables")
+    status: TaskStatus
+    created_at: datetime
+    ended_at: datetime | None
+    ended_by: str | None
+
+
+class TaskList(BaseModel):
+    items: list[Task]
+
+
+class Incident(BaseModel):
+    id: int
+    instance_id: str
+    element: str
+    error_type: str
+    message: str
+    details: str | None = Field(
+        description="the stack trace of the last failure, when there is one"
+    )
+    status: IncidentStatus
+    created_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+
+
+class IncidentList(BaseModel):
+    items: list[Incident]
+
+
+class InstanceDetail(InstanceSummary):
+    revision: int = Field(description="bumped by every change; an optimistic-lock version")
+    incidents: list[Incident] = Field(description="open incidents")
+    tasks: list[Task] = Field(description="open user tasks")
+    history: list[HistoryEvent]
+
+
+class CancelInstance(_Request):
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+# -- messages and tasks --------------------------------------------------------------------
+
+
+class SendMessage(_Request):
+    name: str = Field(min_length=1, max_length=255)
+    correlation_key: str | None = Field(default=None, max_length=255)
+    variables: Variables | None = Field(default=None, description="a JSON object")
+
+
+class Correlated(BaseModel):
+    correlated: Literal["instance", "start"] = Field(
+        description="'instance': delivered to a waiting instance; 'start': started a new one"
+    )
+    instance_id: str
+
+
+class CompleteTask(_Request):
+    variables: Variables | None = Field(default=None, description="a JSON object")
+
+
+# -- operations ----------------------------------------------------------------------------
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
+    database: Literal["ok", "unreachable"]
+    worker: Literal["running", "stopped"]
+
+
+class Stats(BaseModel):
+    instances: dict[str, int] = Field(description="instance counts by status")
+    jobs: dict[str, int] = Field(description="job counts: waiting, locked, held")
+    worker: dict[str, int] | None = Field(
+        description="this process's worker counters, if it runs one"
+    )

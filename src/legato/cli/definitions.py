@@ -1,0 +1,74 @@
+"""`legato deploy` and `legato definitions`: models in, the catalogue out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from legato.cli import render
+from legato.cli.client import ApiError
+from legato.cli.context import CliContext
+
+
+@click.command()
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the server's answers as JSON.")
+@click.pass_obj
+def deploy(obj: CliContext, files: tuple[Path, ...], as_json: bool) -> None:
+    """Deploy process models (.yaml, .yml, .json, .bpmn).
+
+    Each file becomes a new version of its process, unless it equals the latest version.
+    A file the server refuses is reported with the elements at fault; the others still
+    deploy, and the exit code is 1.
+    """
+    results = []
+    failed = 0
+    with Progress(
+        TextColumn("deploying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=obj.err,
+        disable=len(files) < 2,
+    ) as progress:
+        task = progress.add_task("", total=len(files))
+        for path in files:
+            progress.update(task, description=path.name)
+            try:
+                deployed = obj.client.deploy(path)
+            except ApiError as exc:
+                failed += 1
+                render.print_problem(obj.err, exc.problem, context=str(path))
+            else:
+                results.append({"file": str(path), **deployed})
+                if not as_json:
+                    verb = "deployed " if deployed["created"] else "unchanged"
+                    obj.out.print(
+                        f"{verb} {deployed['key']} version {deployed['version']} "
+                        f"(definition {deployed['id']}) from {path}",
+                        markup=False,
+                    )
+            progress.advance(task)
+    if as_json:
+        render.print_json(results)
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+@click.command()
+@click.option("--all-versions", is_flag=True, help="Every version, not only the latest.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def definitions(obj: CliContext, all_versions: bool, as_json: bool) -> None:
+    """List deployed processes."""
+    items = obj.client.definitions(all_versions=all_versions)
+    if as_json:
+        render.print_json(items)
+    elif not items:
+        obj.out.print("no processes deployed: try `legato deploy FILE`")
+    else:
+        obj.out.print(render.definitions_table(items))

@@ -1,0 +1,148 @@
+"""`legato start`, `instances`, `show` and `cancel`: process instances from the shell."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from legato.cli import render
+from legato.cli.context import CliContext
+from legato.cli.variables import collect, var_option, vars_json_option
+
+STATUSES = ("active", "completed", "terminated", "cancelled")
+
+
+@click.command()
+@click.argument("process")
+@var_option
+@vars_json_option
+@click.option("--business-key", help="Your own key for the instance (an order number).")
+@click.option("--version", type=click.IntRange(min=1), help="Start this version, not the latest.")
+@click.option(
+    "--idempotency-key",
+    help="Start at most once per key; with --count N the keys are KEY-1 ... KEY-N.",
+)
+@click.option(
+    "--count",
+    type=click.IntRange(min=1, max=100_000),
+    default=1,
+    show_default=True,
+    help="How many instances to start.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the server's answers as JSON.")
+@click.pass_obj
+def start(
+    obj: CliContext,
+    process: str,
+    pairs: tuple[str, ...],
+    vars_json: str | None,
+    business_key: str | None,
+    version: int | None,
+    idempotency_key: str | None,
+    count: int,
+    as_json: bool,
+) -> None:
+    """Start instances of PROCESS.
+
+    \b
+      legato start order_to_cash --var amount=120 --var order_id=A-1
+      legato start order_to_cash --vars-json '{"amount": 120}' --count 100
+    """
+    variables = collect(pairs, vars_json)
+    results: list[dict[str, Any]] = []
+    with Progress(
+        TextColumn(f"starting {process}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=obj.err,
+        disable=count < 2,
+    ) as progress:
+        task = progress.add_task("", total=count)
+        for number in range(1, count + 1):
+            key = (
+                idempotency_key
+                if count == 1 or idempotency_key is None
+                else f"{idempotency_key}-{number}"
+            )
+            results.append(
+                obj.client.start(
+                    process,
+                    variables,
+                    business_key=business_key,
+                    version=version,
+                    idempotency_key=key,
+                )
+            )
+            progress.advance(task)
+    if as_json:
+        render.print_json(results[0] if count == 1 else results)
+        return
+    if count == 1:
+        started = results[0]
+        verb = "started" if started["created"] else "already started (same idempotency key)"
+        obj.out.print(
+            f"{verb} {started['process']} v{started['version']}: instance {started['instance_id']} "
+            f"({started['status']})",
+            markup=False,
+        )
+        return
+    by_status: dict[str, int] = {}
+    for started in results:
+        by_status[started["status"]] = by_status.get(started["status"], 0) + 1
+    summary = ", ".join(f"{n} {state}" for state, n in sorted(by_status.items()))
+    obj.out.print(f"started {count} instances of {process} ({summary})", markup=False)
+
+
+@click.command()
+@click.option("--process", help="Only instances of this process.")
+@click.option("--status", type=click.Choice(STATUSES), help="Only instances in this status.")
+@click.option("--business-key", help="Only instances with this business key.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def instances(
+    obj: CliContext,
+    process: str | None,
+    status: str | None,
+    business_key: str | None,
+    limit: int,
+    offset: int,
+    as_json: bool,
+) -> None:
+    """List instances, newest first."""
+    items = obj.client.instances(
+        process=process, status=status, business_key=business_key, limit=limit, offset=offset
+    )
+    if as_json:
+        render.print_json(items)
+    elif not items:
+        obj.out.print("no instances")
+    else:
+        obj.out.print(render.instances_table(items))
+
+
+@click.command()
+@click.argument("instance_id", metavar="INSTANCE")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def show(obj: CliContext, instance_id: str, as_json: bool) -> None:
+    """Show an instance: status, variables, open tasks, incidents and its history."""
+    instance = obj.client.instance(instance_id)
+    if as_json:
+        render.print_json(instance)
+    else:
+        obj.out.print(render.instance_view(instance))
+
+
+@click.command()
+@click.argument("instance_id", metavar="INSTANCE")
+@click.option("--reason", help="Why; kept in the history.")
+@click.pass_obj
+def cancel(obj: CliContext, instance_id: str, reason: str | None) -> None:
+    """Cancel an active instance."""
+    instance = obj.client.cancel(instance_id, reason)
+    obj.out.print(f"cancelled instance {instance['id']} ({instance['process']})", markup=False)

@@ -1,0 +1,185 @@
+"""`legato server` (API and in-process worker) and `legato worker` (executor only).
+
+Both stop gracefully on SIGTERM or SIGINT: no new jobs are claimed, running handlers get
+the worker's grace period to finish, their results are committed, and the command exits
+with status 0. A job still running after the grace period is not lost: its lock expires
+and another worker runs it again.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from legato.cli.context import CliContext, Failure
+from legato.settings import Settings
+
+if TYPE_CHECKING:  # the runtime is imported when a command runs: client commands start fast
+    from legato.runtime.app import Legato
+
+HANDLERS_HELP = (
+    "Handlers to run: MODULE or MODULE:ATTRIBUTE (a register function, Handlers or Legato). "
+    "Repeatable."
+)
+
+
+@click.command()
+@click.option(
+    "--demo/--no-demo",
+    default=None,
+    help="Deploy the order-to-cash demo and its handlers. "
+    "Default: on while the database is empty or holds only the demo.",
+)
+@click.option("--host", help="Listen on this address [LEGATO_HOST, 127.0.0.1].")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), help="Listen on this port [LEGATO_PORT, 8080]."
+)
+@click.option(
+    "--database", help="SQLite path or URL, or postgresql://... [LEGATO_DATABASE, legato.db]."
+)
+@click.option(
+    "--handlers", "handler_specs", multiple=True, metavar="MODULE[:ATTR]", help=HANDLERS_HELP
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(("critical", "error", "warning", "info", "debug")),
+    default="info",
+    show_default=True,
+)
+@click.pass_obj
+def server(
+    obj: CliContext,
+    demo: bool | None,
+    host: str | None,
+    port: int | None,
+    database: str | None,
+    handler_specs: tuple[str, ...],
+    log_level: str,
+) -> None:
+    """Run the REST API with an in-process worker."""
+    import uvicorn
+
+    from legato.api import create_app
+    from legato.cli import demo as demos
+    from legato.cli.loading import load_handlers
+
+    settings = obj.override(host=host, port=port, database=database)
+    legato = open_legato(settings)
+    try:
+        if demo is None:
+            demo = demos.is_demo_database(legato)
+        set_up = demos.set_up(legato) if demo else None
+        if set_up is not None and set_up.problem:
+            obj.err.print(f"warning: the demo model did not deploy: {set_up.problem}", markup=False)
+        for spec in handler_specs:
+            load_handlers(spec, legato)
+        app = create_app(legato, worker=True)
+        obj.out.print(demos.banner(settings, set_up, legato.handlers.types()))
+        config = uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=log_level,
+            lifespan="on",
+            access_log=False,
+        )
+        with _on_signals(_ignore):
+            uvicorn.Server(config).run()
+    finally:
+        legato.close()
+    obj.out.print("server stopped")
+
+
+@click.command()
+@click.option(
+    "--database", help="SQLite path or URL, or postgresql://... [LEGATO_DATABASE, legato.db]."
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 10_000),
+    help="Handlers running at once [LEGATO_WORKER_CONCURRENCY, 64].",
+)
+@click.option(
+    "--handlers", "handler_specs", multiple=True, metavar="MODULE[:ATTR]", help=HANDLERS_HELP
+)
+@click.pass_obj
+def worker(
+    obj: CliContext, database: str | None, concurrency: int | None, handler_specs: tuple[str, ...]
+) -> None:
+    """Run a job executor only: more of these scale out the work on a shared database."""
+    from legato.cli.demo import hide_password
+    from legato.cli.loading import load_handlers
+    from legato.runtime.worker import Worker
+
+    settings = obj.override(database=database, worker_concurrency=concurrency)
+    legato = open_legato(settings)
+    try:
+        for spec in handler_specs:
+            load_handlers(spec, legato)
+        types = legato.handlers.types()
+        running = Worker(
+            legato.store, legato.handlers, clock=legato.clock, settings=settings.worker_settings()
+        )
+        stop = threading.Event()
+        with _on_signals(lambda _signum, _frame: stop.set()):
+            running.start()
+            obj.out.print(
+                f"worker {running.id} on {hide_password(settings.database)}, concurrency "
+                f"{settings.worker_concurrency}; handlers: {', '.join(types) or 'none (timers only)'}",
+                markup=False,
+            )
+            try:
+                while not stop.wait(0.5):  # a timeout, so the main thread gets to run handlers
+                    pass
+            finally:
+                running.stop()
+    finally:
+        legato.close()
+    stats = running.stats
+    obj.out.print(
+        f"worker stopped: {stats['completed']} job(s) completed, {stats['failed']} failed",
+        markup=False,
+    )
+
+
+def open_legato(settings: Settings) -> Legato:
+    from legato.cli.demo import hide_password
+    from legato.runtime.app import Legato
+    from legato.store import Store
+
+    try:
+        store = Store(settings.database, sqlite_synchronous=settings.sqlite_synchronous)
+    except Exception as exc:
+        raise Failure(
+            "DATABASE_UNAVAILABLE",
+            f"cannot open the database {hide_password(settings.database)}: {exc}",
+        ) from None
+    return Legato(store, worker_settings=settings.worker_settings())
+
+
+@contextmanager
+def _on_signals(handler: Callable[[int, Any], None]) -> Iterator[None]:
+    """Run `handler` on SIGINT and SIGTERM while the block runs."""
+    previous = {
+        signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+def _ignore(_signum: int, _frame: Any) -> None:
+    """For uvicorn's graceful shutdown to be the end of `legato server`.
+
+    uvicorn catches SIGINT and SIGTERM, shuts down, then raises the signal again for the
+    handler that was installed before it. With Python's defaults that is a traceback
+    (SIGINT) or death by signal (SIGTERM) after a clean shutdown; with this one the
+    command goes on, closes the store and exits 0.
+    """

@@ -1,0 +1,109 @@
+"""`legato send`, `tasks`, `complete`, `incidents` and `retry`: the day-to-day work."""
+
+from __future__ import annotations
+
+import click
+
+from legato.cli import render
+from legato.cli.context import CliContext
+from legato.cli.variables import collect, var_option, vars_json_option
+
+
+@click.command()
+@click.argument("message")
+@click.option("--key", "correlation_key", help="The correlation key (which instance it is for).")
+@var_option
+@vars_json_option
+@click.option("--json", "as_json", is_flag=True, help="Print the server's answer as JSON.")
+@click.pass_obj
+def send(
+    obj: CliContext,
+    message: str,
+    correlation_key: str | None,
+    pairs: tuple[str, ...],
+    vars_json: str | None,
+    as_json: bool,
+) -> None:
+    """Send MESSAGE to the instance waiting for it (or start one by a message start event)."""
+    result = obj.client.send(message, correlation_key, collect(pairs, vars_json))
+    if as_json:
+        render.print_json(result)
+    elif result["correlated"] == "instance":
+        obj.out.print(
+            f"message {message} delivered to instance {result['instance_id']}", markup=False
+        )
+    else:
+        obj.out.print(f"message {message} started instance {result['instance_id']}", markup=False)
+
+
+@click.command()
+@click.option("--instance", "instance_id", help="Only the tasks of this instance.")
+@click.option(
+    "--status",
+    type=click.Choice(("open", "completed", "cancelled")),
+    default="open",
+    show_default=True,
+)
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def tasks(obj: CliContext, instance_id: str | None, status: str, limit: int, as_json: bool) -> None:
+    """List user tasks, oldest first."""
+    items = obj.client.tasks(status=status, instance_id=instance_id, limit=limit)
+    if as_json:
+        render.print_json(items)
+    elif not items:
+        obj.out.print(f"no {status} tasks")
+    else:
+        obj.out.print(render.tasks_table(items))
+
+
+@click.command()
+@click.argument("task_id")
+@var_option
+@vars_json_option
+@click.option("--json", "as_json", is_flag=True, help="Print the completed task as JSON.")
+@click.pass_obj
+def complete(
+    obj: CliContext, task_id: str, pairs: tuple[str, ...], vars_json: str | None, as_json: bool
+) -> None:
+    """Complete the user task TASK_ID, with its output variables."""
+    task = obj.client.complete(task_id, collect(pairs, vars_json))
+    if as_json:
+        render.print_json(task)
+    else:
+        obj.out.print(f"completed task {task['id']} ({task['element']})", markup=False)
+
+
+@click.command()
+@click.option("--instance", "instance_id", help="Only the incidents of this instance.")
+@click.option(
+    "--status", type=click.Choice(("open", "resolved")), default="open", show_default=True
+)
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def incidents(
+    obj: CliContext, instance_id: str | None, status: str, limit: int, as_json: bool
+) -> None:
+    """List incidents: steps that ran out of retries."""
+    items = obj.client.incidents(status=status, instance_id=instance_id, limit=limit)
+    if as_json:
+        render.print_json(items)
+    elif not items:
+        obj.out.print(f"no {status} incidents")
+    else:
+        obj.out.print(render.incidents_table(items))
+
+
+@click.command()
+@click.argument("incident_id", type=click.IntRange(min=1), metavar="INCIDENT_ID")
+@click.pass_obj
+def retry(obj: CliContext, incident_id: int) -> None:
+    """Retry the failed step of an incident (after fixing its cause)."""
+    incident = obj.client.retry(incident_id)
+    obj.out.print(
+        f"retrying incident {incident['id']}: instance {incident['instance_id']} runs "
+        f"'{incident['element']}' again",
+        markup=False,
+    )

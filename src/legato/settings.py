@@ -1,0 +1,156 @@
+"""Settings for the CLI and the API server, read from `LEGATO_*` variables in one place.
+
+    settings = Settings.from_env()              # os.environ
+    settings = Settings.from_env({"LEGATO_PORT": "9000"})   # tests pass their own mapping
+
+Only the command line and the API read settings: the engine, the store and the runtime
+take plain arguments, so an embedded user of `Legato(...)` never meets an environment
+variable by surprise. An empty variable counts as unset. A bad value raises
+`InvalidInput` naming the variable, before anything is opened or started.
+
+| variable                    | default                 | meaning                                  |
+| --------------------------- | ----------------------- | ---------------------------------------- |
+| LEGATO_DATABASE             | legato.db (in the cwd)  | SQLite path or URL, or postgresql://...  |
+| LEGATO_URL                  | http://127.0.0.1:8080   | the server the client commands talk to   |
+| LEGATO_HOST                 | 127.0.0.1               | where `legato server` listens            |
+| LEGATO_PORT                 | 8080                    |                                          |
+| LEGATO_WORKER_CONCURRENCY   | 64                      | handlers running at once, per worker     |
+| LEGATO_LOCK_SECONDS         | 30                      | how long a claimed job stays locked      |
+| LEGATO_POLL_INTERVAL        | 0.5                     | seconds between polls for others' jobs   |
+| LEGATO_SQLITE_SYNCHRONOUS   | NORMAL                  | OFF, NORMAL, FULL or EXTRA               |
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from legato.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from legato.runtime.worker import WorkerSettings
+
+SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Settings:
+    database: str = "legato.db"
+    url: str = "http://127.0.0.1:8080"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    worker_concurrency: int = 64
+    lock_seconds: float = 30.0
+    poll_interval: float = 0.5
+    sqlite_synchronous: str = "NORMAL"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `env` (default: the process environment)."""
+        source = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for field, (variable, parse) in _VARIABLES.items():
+            raw = source.get(variable, "").strip()
+            if raw:
+                values[field] = parse(variable, raw)
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        """These settings with command-line options laid over them; None leaves a value.
+
+        Values are checked as the variables are, and an error names the option.
+        """
+        checked: dict[str, Any] = {}
+        for field, value in changes.items():
+            if value is None:
+                continue
+            _variable, parse = _VARIABLES[field]
+            option = _OPTIONS.get(field, "--" + field.replace("_", "-"))
+            checked[field] = parse(option, str(value))
+        return dataclasses.replace(self, **checked)
+
+    def worker_settings(self) -> WorkerSettings:
+        from legato.runtime.worker import WorkerSettings
+
+        return WorkerSettings(
+            concurrency=self.worker_concurrency,
+            lock_seconds=self.lock_seconds,
+            poll_interval=self.poll_interval,
+        )
+
+
+def _database(variable: str, raw: str) -> str:
+    if "://" in raw:
+        scheme = raw.split("://", 1)[0].split("+", 1)[0].lower()
+        if scheme not in DATABASE_SCHEMES:
+            raise _bad(variable, raw, "a SQLite path, a sqlite:/// URL or a postgresql:// URL")
+    return raw
+
+
+def _url(variable: str, raw: str) -> str:
+    if not raw.startswith(("http://", "https://")) or len(raw) <= len("https://"):
+        raise _bad(variable, raw, "an http:// or https:// URL")
+    return raw.rstrip("/")
+
+
+def _host(variable: str, raw: str) -> str:
+    if any(c.isspace() for c in raw):
+        raise _bad(variable, raw, "a host name or IP address")
+    return raw
+
+
+def _integer(low: int, high: int) -> Callable[[str, str], int]:
+    def parse(variable: str, raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise _bad(variable, raw, f"an integer from {low} to {high}") from None
+        if not low <= value <= high:
+            raise _bad(variable, raw, f"an integer from {low} to {high}")
+        return value
+
+    return parse
+
+
+def _seconds(variable: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise _bad(variable, raw, "a positive number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise _bad(variable, raw, "a positive number of seconds")
+    return value
+
+
+def _synchronous(variable: str, raw: str) -> str:
+    value = raw.upper()
+    if value not in SQLITE_SYNCHRONOUS:
+        raise _bad(variable, raw, "one of " + ", ".join(SQLITE_SYNCHRONOUS))
+    return value
+
+
+def _bad(variable: str, raw: str, expected: str) -> InvalidInput:
+    return InvalidInput(
+        f"{variable} must be {expected}, not {raw!r}", details={"variable": variable}
+    )
+
+
+_VARIABLES: dict[str, tuple[str, Callable[[str, str], Any]]] = {
+    "database": ("LEGATO_DATABASE", _database),
+    "url": ("LEGATO_URL", _url),
+    "host": ("LEGATO_HOST", _host),
+    "port": ("LEGATO_PORT", _integer(1, 65535)),
+    "worker_concurrency": ("LEGATO_WORKER_CONCURRENCY", _integer(1, 10_000)),
+    "lock_seconds": ("LEGATO_LOCK_SECONDS", _seconds),
+    "poll_interval": ("LEGATO_POLL_INTERVAL", _seconds),
+    "sqlite_synchronous": ("LEGATO_SQLITE_SYNCHRONOUS", _synchronous),
+}
+
+_OPTIONS = {"worker_concurrency": "--concurrency"}
+
+__all__ = ["Settings"]
