@@ -147,3 +147,41 @@ def test_a_subprocess_takes_no_inputs() -> None:
         )
     )
     assert found == [("sub", "a subprocess takes no inputs: variables are shared by the whole instance")]
+
+
+def test_lanes_and_diagram_survive_the_stored_form() -> None:
+    from dataclasses import replace
+
+    from legato.model.diagram import Bounds, Diagram, Edge, Lane, Participant, Shape
+
+    base = model(START, END, flows=[("f1", "start", "end")])
+    drawn = replace(
+        base,
+        lanes=(Lane(id="sales", name="Sales", elements=("start",), lanes=(Lane(id="desk", elements=("end",)),)),),
+        participant=Participant(id="pool", name="Orders"),
+        diagram=Diagram(
+            shapes=(Shape(element="start", bounds=Bounds(x=10, y=20, width=36, height=36)),),
+            edges=(Edge(element="f1", waypoints=((46.0, 38.0), (100.0, 38.0))),),
+        ),
+    )
+    again = from_dict(to_dict(drawn))
+    assert (again.lanes, again.participant, again.diagram) == (drawn.lanes, drawn.participant, drawn.diagram)
+    assert checksum(base) == checksum(from_dict(to_dict(base)))  # no presentation, no new keys
+    assert checksum(drawn) != checksum(base)
+
+
+def test_lanes_and_diagram_may_only_name_what_the_process_has() -> None:
+    from dataclasses import replace
+
+    from legato.model.diagram import Bounds, Diagram, Lane, Shape
+
+    base = model(START, END, flows=[("f1", "start", "end")])
+    broken = replace(
+        base,
+        lanes=(Lane(id="sales", elements=("ghost",)),),
+        diagram=Diagram(shapes=(Shape(element="phantom", bounds=Bounds(x=0, y=0, width=1, height=1)),)),
+    )
+    assert problems(broken) == [
+        ("sales", "lane lists 'ghost', which is not in the process"),
+        ("phantom", "the diagram draws an element the process does not have"),
+    ]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TypeVar
 
+from legato.model.diagram import Diagram, Lane, Participant
 from legato.model.elements import (
     BoundaryEvent,
     Element,
@@ -32,6 +33,9 @@ class ProcessDefinition:
     elements: Mapping[str, Element]
     flows: Mapping[str, SequenceFlow]
     documentation: str | None = None
+    lanes: tuple[Lane, ...] = ()
+    participant: Participant | None = None
+    diagram: Diagram | None = None
 
     _outgoing: Mapping[str, tuple[SequenceFlow, ...]] = field(init=False, repr=False, compare=False)
     _incoming: Mapping[str, tuple[SequenceFlow, ...]] = field(init=False, repr=False, compare=False)

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from legato.errors import ModelInvalid, Problem
+from legato.model.diagram import Bounds, Diagram, Edge, Lane, Participant, Shape
 from legato.model.elements import (
     ELEMENT_TYPES,
     ErrorDefinition,
@@ -46,6 +47,7 @@ def to_dict(definition: ProcessDefinition) -> dict[str, Any]:
         "documentation": definition.documentation,
         "elements": [_element_to_dict(e) for e in definition.elements.values()],
         "flows": [_plain(dataclasses.asdict(f)) for f in definition.flows.values()],
+        **_presentation_to_dict(definition),
     }
 
 
@@ -70,6 +72,7 @@ def from_dict(data: Any) -> ProcessDefinition:
         documentation=data.get("documentation"),
         elements=elements,
         flows=flows,
+        **_presentation_from_dict(data),
     )
 
 
@@ -85,6 +88,63 @@ def checksum(definition: ProcessDefinition) -> str:
     data["flows"] = sorted(data["flows"], key=lambda flow: flow["source"])
     canonical = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(canonical).hexdigest()
+
+
+def _presentation_to_dict(definition: ProcessDefinition) -> dict[str, Any]:
+    """Lanes, pool and diagram: present only when the model has them, so that a model
+    without them keeps the stored form (and checksum) it had before they existed."""
+    data: dict[str, Any] = {}
+    if definition.lanes:
+        data["lanes"] = [_plain(dataclasses.asdict(lane)) for lane in definition.lanes]
+    if definition.participant is not None:
+        data["participant"] = dataclasses.asdict(definition.participant)
+    if definition.diagram is not None:
+        data["diagram"] = _plain(dataclasses.asdict(definition.diagram))
+    return data
+
+
+def _presentation_from_dict(data: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    try:
+        if data.get("lanes"):
+            result["lanes"] = tuple(_lane(raw) for raw in data["lanes"])
+        if data.get("participant"):
+            result["participant"] = Participant(**data["participant"])
+        if data.get("diagram"):
+            raw = data["diagram"]
+            result["diagram"] = Diagram(
+                id=raw.get("id", "diagram"),
+                shapes=tuple(
+                    Shape(
+                        element=s["element"],
+                        bounds=Bounds(**s["bounds"]),
+                        expanded=s.get("expanded"),
+                        horizontal=s.get("horizontal"),
+                        label=Bounds(**s["label"]) if s.get("label") else None,
+                    )
+                    for s in raw.get("shapes", [])
+                ),
+                edges=tuple(
+                    Edge(
+                        element=e["element"],
+                        waypoints=tuple((float(x), float(y)) for x, y in e["waypoints"]),
+                        label=Bounds(**e["label"]) if e.get("label") else None,
+                    )
+                    for e in raw.get("edges", [])
+                ),
+            )
+    except (TypeError, KeyError, ValueError) as exc:
+        raise ModelInvalid([Problem(element=None, message=f"malformed lanes or diagram: {exc}")]) from None
+    return result
+
+
+def _lane(raw: dict[str, Any]) -> Lane:
+    return Lane(
+        id=raw["id"],
+        name=raw.get("name"),
+        elements=tuple(raw.get("elements", ())),
+        lanes=tuple(_lane(child) for child in raw.get("lanes", ())),
+    )
 
 
 def _element_to_dict(element: Any) -> dict[str, Any]:

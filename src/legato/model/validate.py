@@ -52,6 +52,7 @@ def validate(definition: ProcessDefinition) -> None:
     _check_structure(definition, add)
     _check_elements(definition, add)
     _check_flows(definition, add)
+    _check_presentation(definition, add)
     if not problems:
         _check_reachable(definition, add)
     if problems:
@@ -250,6 +251,27 @@ def _check_flows(definition: ProcessDefinition, add: _Add) -> None:
             add(Problem(element=flow.id, message=f"cannot flow into {target.kind} {target.id!r}"))
         if flow.condition is not None:
             _check_expression(flow.id, flow.condition, add, prefix="condition: ")
+
+
+def _check_presentation(definition: ProcessDefinition, add: _Add) -> None:
+    """Lanes and the diagram may only name things the process has."""
+    lane_ids: set[str] = set()
+    pending = list(definition.lanes)
+    while pending:
+        lane = pending.pop()
+        lane_ids.add(lane.id)
+        pending.extend(lane.lanes)
+        for element_id in lane.elements:
+            if element_id not in definition.elements:
+                add(Problem(element=lane.id, message=f"lane lists {element_id!r}, which is not in the process"))
+    if definition.diagram is None:
+        return
+    known = set(definition.elements) | set(definition.flows) | lane_ids
+    if definition.participant is not None:
+        known.add(definition.participant.id)
+    for item in (*definition.diagram.shapes, *definition.diagram.edges):
+        if item.element not in known:
+            add(Problem(element=item.element, message="the diagram draws an element the process does not have"))
 
 
 def _check_reachable(definition: ProcessDefinition, add: _Add) -> None:
