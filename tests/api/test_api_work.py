@@ -159,3 +159,31 @@ def test_a_credit_denial_ends_the_instance_by_its_boundary_event(
     history = client.get(f"{API}/instances/{instance_id}/history").json()["items"]
     assert any(e["type"] == "error_thrown" for e in history)
     assert any(e["element"] == "rejected" for e in history)
+
+
+def test_a_signal_reaches_every_waiting_instance_and_a_signal_no_one_catches_is_not_an_error(
+    client: TestClient, legato: Legato
+) -> None:
+    from legato.model.elements import EndEvent, IntermediateCatchEvent, SequenceFlow, SignalDefinition, StartEvent
+    from legato.model.process import ProcessDefinition
+
+    catch = IntermediateCatchEvent(id="wait", event=SignalDefinition(signal="stock.refilled"))
+    elements = [StartEvent(id="s"), catch, EndEvent(id="e")]
+    model = ProcessDefinition(
+        id="restock",
+        elements={e.id: e for e in elements},
+        flows={
+            "f1": SequenceFlow(id="f1", source="s", target="wait"),
+            "f2": SequenceFlow(id="f2", source="wait", target="e"),
+        },
+    )
+    legato.deploy(model)
+    ids = [client.post(f"{API}/definitions/restock/instances", json={}).json()["instance_id"] for _ in range(2)]
+    nobody = client.post(f"{API}/signals", json={"name": "nobody.listens"})
+    assert nobody.status_code == 200 and nobody.json() == {"signal": "nobody.listens", "instances": 0, "started": 0}
+    assert_problem(client.post(f"{API}/signals", json={"name": ""}), 400, "INVALID_INPUT")
+    sent = client.post(f"{API}/signals", json={"name": "stock.refilled", "variables": {"units": 3}})
+    assert sent.json() == {"signal": "stock.refilled", "instances": 2, "started": 0}
+    for instance_id in ids:
+        instance = client.get(f"{API}/instances/{instance_id}").json()
+        assert (instance["status"], instance["variables"]) == ("completed", {"units": 3})

@@ -281,3 +281,10 @@ def test_an_error_without_a_problem_document_is_still_reported(run: Run) -> None
     result = run("instances", http=http)
     assert result.exit_code == 1
     assert result.stderr == "error HTTP_502: <html><body>Bad gateway</body></html>\n"
+
+
+def test_signal_says_how_many_it_reached(run: Run) -> None:
+    result = run("signal", "nobody.listens", "--var", "n=1")
+    assert result.exit_code == 0
+    assert result.stdout == "signal nobody.listens reached 0 waiting instance(s) and started 0\n"
+    assert json.loads(run("signal", "again", "--json").stdout) == {"signal": "again", "instances": 0, "started": 0}

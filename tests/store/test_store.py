@@ -315,3 +315,31 @@ def test_a_message_reaches_only_a_subscription_for_its_name(store: Store) -> Non
     )
     assert outcomes[0].error is not None and outcomes[0].error.code == "STALE_COMMAND"
     assert store.queries.instance(started.instance_id)["status"] == "active"
+
+
+def test_signals_reach_every_waiting_instance_and_start_signal_processes(store: Store) -> None:
+    from legato.model.elements import IntermediateThrowEvent, SignalDefinition
+
+    catch = IntermediateCatchEvent(id="wait", event=SignalDefinition(signal="go"))
+    deploy(store, chain("waiter", catch))
+    deploy(store, chain("starter", service("a"), start=StartEvent(id="start", event=SignalDefinition(signal="go"))))
+    deploy(store, chain("thrower", IntermediateThrowEvent(id="shout", event=SignalDefinition(signal="go"))))
+    waiters = [start(store, "waiter").instance_id for _ in range(3)]
+    assert store.queries.count_instances(process="waiter") == {"active": 3}
+    thrown = start(store, "thrower")  # the throw is delivered in the same transaction
+    assert store.queries.instance(thrown.instance_id)["status"] == "completed"
+    assert all(store.queries.instance(w)["status"] == "completed" for w in waiters)
+    assert store.queries.count_instances(process="starter") == {"active": 1}
+    result, _ = store.executor.broadcast(signal="go", variables={"n": 1}, now=NOW, actor="api")
+    assert result == {"signal": "go", "instances": 0, "started": 1}
+    assert store.queries.count_instances(process="starter") == {"active": 2}
+    assert count(store, "subscriptions") == 0
+
+
+def test_a_message_never_reaches_a_signal_subscription(store: Store) -> None:
+    from legato.model.elements import SignalDefinition
+
+    deploy(store, chain("waiter", IntermediateCatchEvent(id="wait", event=SignalDefinition(signal="go"))))
+    start(store, "waiter")
+    with pytest.raises(MessageNotCorrelated):
+        store.executor.correlate(message="go", correlation_key=None, variables={}, now=NOW, actor=None)

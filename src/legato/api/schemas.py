@@ -164,6 +164,17 @@ class Correlated(BaseModel):
     instance_id: str
 
 
+class BroadcastSignal(_Request):
+    name: str = Field(min_length=1, max_length=255)
+    variables: Variables | None = Field(default=None, description="a JSON object")
+
+
+class Broadcasted(BaseModel):
+    signal: str
+    instances: int = Field(description="waiting instances the signal reached")
+    started: int = Field(description="instances started by a signal start event")
+
+
 class CompleteTask(_Request):
     variables: Variables | None = Field(default=None, description="a JSON object")
 

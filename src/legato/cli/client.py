@@ -114,6 +114,9 @@ class ApiClient:
         body = {"name": name, "correlation_key": correlation_key, "variables": dict(variables)}
         return self._object("POST", "/messages", json=body)
 
+    def signal(self, name: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        return self._object("POST", "/signals", json={"name": name, "variables": dict(variables)})
+
     def tasks(self, **filters: Any) -> list[dict[str, Any]]:
         params = {name: value for name, value in filters.items() if value is not None}
         return self._items("/tasks", params)

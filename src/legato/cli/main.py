@@ -81,6 +81,7 @@ for command in (
     instances.show,
     instances.cancel,
     work.send,
+    work.signal,
     work.tasks,
     work.complete,
     work.incidents,

@@ -1,4 +1,4 @@
-"""`legato send`, `tasks`, `complete`, `incidents` and `retry`: the day-to-day work."""
+"""`legato send`, `signal`, `tasks`, `complete`, `incidents` and `retry`: the day-to-day work."""
 
 from __future__ import annotations
 
@@ -34,6 +34,24 @@ def send(
         )
     else:
         obj.out.print(f"message {message} started instance {result['instance_id']}", markup=False)
+
+
+@click.command()
+@click.argument("name")
+@var_option
+@vars_json_option
+@click.option("--json", "as_json", is_flag=True, help="Print the server's answer as JSON.")
+@click.pass_obj
+def signal(obj: CliContext, name: str, pairs: tuple[str, ...], vars_json: str | None, as_json: bool) -> None:
+    """Broadcast signal NAME to every instance waiting for it and every signal start event."""
+    result = obj.client.signal(name, collect(pairs, vars_json))
+    if as_json:
+        render.print_json(result)
+    else:
+        obj.out.print(
+            f"signal {name} reached {result['instances']} waiting instance(s) and started {result['started']}",
+            markup=False,
+        )
 
 
 @click.command()

@@ -11,19 +11,32 @@ from collections.abc import Callable
 
 from legato.engine import effects as fx
 from legato.engine.expressions import condition, json_value, run_script
+from legato.engine.gateways import event_based_gateway, inclusive_gateway
 from legato.engine.state import JOB, JOINING, TASK, WAITING, Token
 from legato.engine.step import Step
+from legato.engine.throws import broadcast, escalate, intermediate_throw_event
 from legato.errors import EvaluationError
 from legato.model.elements import (
     EndEvent,
     ErrorDefinition,
+    EscalationDefinition,
+    EventBasedGateway,
     ExclusiveGateway,
+    InclusiveGateway,
     IntermediateCatchEvent,
+    IntermediateThrowEvent,
+    LinkDefinition,
+    ManualTask,
+    MessageDefinition,
     ParallelGateway,
+    ReceiveTask,
     ScriptTask,
+    SendTask,
     ServiceTask,
+    SignalDefinition,
     StartEvent,
     SubProcess,
+    Task,
     TerminateDefinition,
     UserTask,
 )
@@ -52,6 +65,14 @@ def end_event(step: Step, token: Token) -> None:
         if not step.throw_error(token, event.code, event.message, from_activity=False):
             step.raise_incident(token, UnhandledBpmnError(event.code))
         return
+    if isinstance(event, EscalationDefinition):
+        assert event.code is not None
+        if not escalate(step, token, event.code):
+            step.record("escalation_uncaught", token.element, {"code": event.code})
+        if token.id not in step.state.tokens:
+            return  # an interrupting catch cancelled the scope this end event was in
+    elif isinstance(event, SignalDefinition):
+        broadcast(step, token.element, event)
     step.record("element_passed", token.element)
     scope = token.scope
     step.consume(token)
@@ -183,6 +204,10 @@ def subprocess(step: Step, token: Token) -> None:
 def intermediate_catch_event(step: Step, token: Token) -> None:
     element = step.definition.elements[token.element]
     assert isinstance(element, IntermediateCatchEvent)
+    if isinstance(element.event, LinkDefinition):
+        step.record("element_passed", element.id)  # entered only by its throw's jump
+        step.leave(token)
+        return
     step.open_event_wait(token, element.id, element.event)
     step.record("element_entered", element.id)
 
@@ -202,6 +227,22 @@ class UnhandledBpmnError(Exception):
         super().__init__(f"BPMN error {code!r} was thrown but no boundary event catches it")
 
 
+def pass_through(step: Step, token: Token) -> None:
+    """A task without behaviour (BPMN 2.0, 10.3.3 Task, Manual Task): the token passes."""
+    step.record("element_passed", token.element)
+    step.leave(token)
+
+
+def receive_task(step: Step, token: Token) -> None:
+    element = step.definition.elements[token.element]
+    assert isinstance(element, ReceiveTask)
+    message = MessageDefinition(message=element.message, correlation_key=element.correlation_key)
+    triggers = [step.trigger(element.id, message), *step.boundary_triggers(element.id)]
+    step.record("element_entered", element.id)
+    for trigger in triggers:
+        step.open_trigger(token, trigger)
+
+
 BEHAVIOURS: dict[str, Behaviour] = {
     StartEvent.kind: start_event,
     EndEvent.kind: end_event,
@@ -213,4 +254,11 @@ BEHAVIOURS: dict[str, Behaviour] = {
     SubProcess.kind: subprocess,
     IntermediateCatchEvent.kind: intermediate_catch_event,
     "boundaryEvent": boundary_event,
+    SendTask.kind: service_task,
+    ReceiveTask.kind: receive_task,
+    Task.kind: pass_through,
+    ManualTask.kind: pass_through,
+    IntermediateThrowEvent.kind: intermediate_throw_event,
+    InclusiveGateway.kind: inclusive_gateway,
+    EventBasedGateway.kind: event_based_gateway,
 }

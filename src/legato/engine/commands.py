@@ -58,6 +58,13 @@ class CorrelateMessage(Command):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class TriggerSignal(Command):
+    wait: int
+    signal: str
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CompleteUserTask(Command):
     wait: int
     variables: dict[str, Any] = field(default_factory=dict)

@@ -22,6 +22,7 @@ from legato.engine.commands import (
     FireTimer,
     RetryIncident,
     ThrowError,
+    TriggerSignal,
 )
 from legato.engine.expressions import timer_due
 from legato.engine.state import (
@@ -32,6 +33,7 @@ from legato.engine.state import (
     JOB,
     MESSAGE,
     MOVING,
+    SIGNAL,
     TASK,
     TIMER,
     InstanceState,
@@ -45,7 +47,14 @@ from legato.errors import (
     InstanceNotActive,
     StaleCommand,
 )
-from legato.model.elements import BoundaryEvent, MessageDefinition, ServiceTask, TimerDefinition
+from legato.model.elements import (
+    BoundaryEvent,
+    MessageDefinition,
+    ReceiveTask,
+    ServiceTask,
+    SignalDefinition,
+    TimerDefinition,
+)
 from legato.model.process import ProcessDefinition
 
 
@@ -163,11 +172,22 @@ def _throw_error(step: Step, command: Any) -> None:
 
 
 def _trigger_event(step: Step, wait: Wait, data: dict[str, Any], variables: dict[str, Any]) -> None:
-    """A timer or message arrived for a catch event or a boundary event."""
+    """A timer, message or signal arrived for a catch event, a receive task, an event after
+    an event-based gateway, or a boundary event."""
     element = step.definition.elements[wait.element]
     token = step.state.tokens[wait.token]
     if not isinstance(element, BoundaryEvent):
+        if isinstance(element, ReceiveTask) and token.element == element.id:
+            step.complete_activity(token, variables)  # outputs, boundary waits, on
+            return
         step.close_wait(wait, "completed")
+        if token.element != element.id:
+            # The first event after an event-based gateway (BPMN 2.0, 10.6.6): the other
+            # events' waits close, and the token moves on from the event that occurred.
+            step.close_waits_of(token)
+            step.record("element_passed", token.element, {"event": element.id})
+            token.element = element.id
+            token.flow = None
         changed = step.set_variables(variables)
         step.record("element_completed", element.id, {**data, "variables": changed} if changed else data)
         token.state = MOVING
@@ -189,7 +209,7 @@ def _trigger_event(step: Step, wait: Wait, data: dict[str, Any], variables: dict
         if due is not None and event.kind == "cycle":
             new_wait = step.open_wait(token, TIMER, element.id, fired)
             step.effects.append(fx.ScheduleJob(wait=new_wait.id, element=element.id, due=due))
-    elif isinstance(event, MessageDefinition):
+    elif isinstance(event, MessageDefinition | SignalDefinition):
         step.open_event_wait(token, element.id, event)
     token.state = "waiting"
     successor = step.new_token(element.id, token.scope)
@@ -206,10 +226,21 @@ def _fire_timer(step: Step, command: Any) -> None:
 def _correlate(step: Step, command: Any) -> None:
     assert isinstance(command, CorrelateMessage)
     wait = _wait(step, command.wait, MESSAGE)
-    event = getattr(step.definition.elements[wait.element], "event", None)
-    if not isinstance(event, MessageDefinition) or event.message != command.message:
+    target = step.definition.elements[wait.element]
+    event = getattr(target, "event", None)
+    expected = target.message if isinstance(target, ReceiveTask) else getattr(event, "message", None)
+    if expected != command.message:
         raise StaleCommand(f"instance {step.state.id} does not wait for message {command.message!r} on {command.wait}")
     _trigger_event(step, wait, {"trigger": "message", "message": command.message}, command.variables)
+
+
+def _trigger_signal(step: Step, command: Any) -> None:
+    assert isinstance(command, TriggerSignal)
+    wait = _wait(step, command.wait, SIGNAL)
+    event = getattr(step.definition.elements[wait.element], "event", None)
+    if not isinstance(event, SignalDefinition) or event.signal != command.signal:
+        raise StaleCommand(f"instance {step.state.id} does not wait for signal {command.signal!r} on {command.wait}")
+    _trigger_event(step, wait, {"trigger": "signal", "signal": command.signal}, command.variables)
 
 
 def _complete_user_task(step: Step, command: Any) -> None:
@@ -256,6 +287,7 @@ _HANDLERS = {
     ThrowError: _throw_error,
     FireTimer: _fire_timer,
     CorrelateMessage: _correlate,
+    TriggerSignal: _trigger_signal,
     CompleteUserTask: _complete_user_task,
     RetryIncident: _retry_incident,
     CancelInstance: _cancel,

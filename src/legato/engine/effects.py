@@ -79,6 +79,22 @@ class Subscribe(Effect):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class SubscribeSignal(Effect):
+    wait: int
+    element: str
+    signal: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BroadcastSignal(Effect):
+    """Deliver a signal to every instance waiting for it and start every process whose
+    start event it is (BPMN 2.0, 10.5.5), in the same transaction as this step."""
+
+    signal: str
+    variables: dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Unsubscribe(Effect):
     wait: int
 

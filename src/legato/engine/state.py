@@ -27,6 +27,7 @@ JOINING = "joining"
 JOB = "job"
 TIMER = "timer"
 MESSAGE = "message"
+SIGNAL = "signal"
 TASK = "task"
 INCIDENT = "incident"  # entering the element failed; a retry enters it again
 INCIDENT_LEAVING = "incident_leaving"  # choosing outgoing flows failed; a retry chooses again

@@ -25,6 +25,7 @@ from legato.engine.state import (
     JOB,
     MESSAGE,
     MOVING,
+    SIGNAL,
     TASK,
     TIMER,
     WAITING,
@@ -40,6 +41,7 @@ from legato.model.elements import (
     ErrorDefinition,
     MessageDefinition,
     SequenceFlow,
+    SignalDefinition,
     TimerDefinition,
 )
 from legato.model.process import ProcessDefinition
@@ -52,7 +54,7 @@ class Trigger:
     """What a timer or message event waits for: its due time, or its correlation key."""
 
     element: str
-    event: TimerDefinition | MessageDefinition
+    event: TimerDefinition | MessageDefinition | SignalDefinition
     due: datetime | None = None
     key: str | None = None
 
@@ -173,7 +175,7 @@ class Step:
         return wait
 
     def trigger(
-        self, element_id: str, event: TimerDefinition | MessageDefinition, fired: int = 0
+        self, element_id: str, event: TimerDefinition | MessageDefinition | SignalDefinition, fired: int = 0
     ) -> Trigger:
         """Evaluate what a timer or message event will wait for, opening nothing yet.
 
@@ -183,6 +185,8 @@ class Step:
         if isinstance(event, TimerDefinition):
             due = timer_due(event, self.state.variables, self.now, fired, self.now)
             return Trigger(element=element_id, event=event, due=due)
+        if isinstance(event, SignalDefinition):
+            return Trigger(element=element_id, event=event)
         key = None
         if event.correlation_key is not None:
             value = evaluate(event.correlation_key, self.state.variables)
@@ -196,6 +200,10 @@ class Step:
             if trigger.due is not None:
                 self.effects.append(fx.ScheduleJob(wait=wait.id, element=trigger.element, due=trigger.due))
             return wait
+        if isinstance(event, SignalDefinition):
+            wait = self.open_wait(token, SIGNAL, trigger.element)
+            self.effects.append(fx.SubscribeSignal(wait=wait.id, element=trigger.element, signal=event.signal))
+            return wait
         wait = self.open_wait(token, MESSAGE, trigger.element)
         self.effects.append(
             fx.Subscribe(wait=wait.id, element=trigger.element, message=event.message, correlation_key=trigger.key)
@@ -203,7 +211,11 @@ class Step:
         return wait
 
     def open_event_wait(
-        self, token: Token, element_id: str, event: TimerDefinition | MessageDefinition, fired: int = 0
+        self,
+        token: Token,
+        element_id: str,
+        event: TimerDefinition | MessageDefinition | SignalDefinition,
+        fired: int = 0,
     ) -> Wait:
         """Open the timer or message wait of a catch or boundary event."""
         return self.open_trigger(token, self.trigger(element_id, event, fired), fired)
@@ -213,7 +225,7 @@ class Step:
         return [
             self.trigger(boundary.id, boundary.event)
             for boundary in self.definition.boundary_events(activity_id)
-            if isinstance(boundary.event, TimerDefinition | MessageDefinition)
+            if isinstance(boundary.event, TimerDefinition | MessageDefinition | SignalDefinition)
         ]
 
     def open_boundaries(self, token: Token, triggers: list[Trigger]) -> None:
@@ -226,7 +238,7 @@ class Step:
             self.effects.append(fx.ResolveIncident(wait=wait.id, actor=self.actor))
         if wait.kind in (JOB, TIMER):
             self.effects.append(fx.CancelJob(wait=wait.id))
-        elif wait.kind == MESSAGE:
+        elif wait.kind in (MESSAGE, SIGNAL):
             self.effects.append(fx.Unsubscribe(wait=wait.id))
         elif wait.kind == TASK:
             self.effects.append(fx.CloseUserTask(wait=wait.id, outcome=outcome, actor=self.actor))
@@ -385,15 +397,21 @@ class Step:
     def run(self) -> None:
         """Move tokens on the agenda until each rests in a wait state or has ended."""
         from legato.engine.behaviours import enter
+        from legato.engine.gateways import release_inclusive_joins
 
-        while self.agenda:
-            token = self.agenda.popleft()
-            if token.id not in self.state.tokens or self.state.status != ACTIVE:
-                continue
-            try:
-                enter(self, token)
-            except (EvaluationError, ExpressionInvalid) as exc:
-                self.raise_incident(token, exc)
+        while True:
+            while self.agenda:
+                token = self.agenda.popleft()
+                if token.id not in self.state.tokens or self.state.status != ACTIVE:
+                    continue
+                try:
+                    enter(self, token)
+                except (EvaluationError, ExpressionInvalid) as exc:
+                    self.raise_incident(token, exc)
+            # Tokens that ended or came to rest may have been all an inclusive join was
+            # waiting for (BPMN 2.0, 13.4.3): check the joins once everything has settled.
+            if self.state.status != ACTIVE or not release_inclusive_joins(self):
+                return
 
     def schedule_due(self, seconds: float) -> datetime:
         return self.now + timedelta(seconds=seconds)

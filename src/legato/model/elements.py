@@ -52,7 +52,40 @@ class TerminateDefinition:
     """BPMN 2.0, 10.5.5 TerminateEventDefinition: ends every token of the scope."""
 
 
-EventDefinition = TimerDefinition | MessageDefinition | ErrorDefinition | TerminateDefinition
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LinkDefinition:
+    """BPMN 2.0, 10.5.5 LinkEventDefinition: a throw jumps to the catch of the same name
+    in the same scope, a "go to" that keeps large diagrams readable."""
+
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SignalDefinition:
+    """BPMN 2.0, 10.5.5 SignalEventDefinition: broadcast to every instance that waits for
+    the signal, and to every process whose start event it is (unlike a message, which
+    reaches exactly one)."""
+
+    signal: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EscalationDefinition:
+    """BPMN 2.0, 10.5.5 EscalationEventDefinition: a non-critical call for attention
+    thrown to the enclosing scopes; on a catch, `code=None` catches any escalation."""
+
+    code: str | None = None
+
+
+EventDefinition = (
+    TimerDefinition
+    | MessageDefinition
+    | ErrorDefinition
+    | TerminateDefinition
+    | LinkDefinition
+    | SignalDefinition
+    | EscalationDefinition
+)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -92,20 +125,28 @@ class Element:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class StartEvent(Element):
     kind: ClassVar[str] = "startEvent"
-    event: TimerDefinition | MessageDefinition | None = None
+    event: TimerDefinition | MessageDefinition | SignalDefinition | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class EndEvent(Element):
     kind: ClassVar[str] = "endEvent"
-    event: TerminateDefinition | ErrorDefinition | None = None
+    event: TerminateDefinition | ErrorDefinition | EscalationDefinition | SignalDefinition | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class IntermediateCatchEvent(Element):
     kind: ClassVar[str] = "intermediateCatchEvent"
     waits: ClassVar[bool] = True
-    event: TimerDefinition | MessageDefinition
+    event: TimerDefinition | MessageDefinition | SignalDefinition | LinkDefinition
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class IntermediateThrowEvent(Element):
+    """BPMN 2.0, 10.5.4: none (a milestone), link, signal or escalation."""
+
+    kind: ClassVar[str] = "intermediateThrowEvent"
+    event: LinkDefinition | SignalDefinition | EscalationDefinition | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -115,7 +156,7 @@ class BoundaryEvent(Element):
     kind: ClassVar[str] = "boundaryEvent"
     attached_to: str
     cancel_activity: bool = True
-    event: TimerDefinition | ErrorDefinition | MessageDefinition
+    event: TimerDefinition | ErrorDefinition | MessageDefinition | SignalDefinition | EscalationDefinition
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -138,6 +179,37 @@ class ServiceTask(Activity):
     task_type: str
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: float | None = None  # seconds per attempt
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SendTask(ServiceTask):
+    """BPMN 2.0, 10.3.3 Send Task: run by a handler that sends, as Camunda 8 does."""
+
+    kind: ClassVar[str] = "sendTask"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReceiveTask(Activity):
+    """BPMN 2.0, 10.3.3 Receive Task: waits for a message, correlated like a catch event."""
+
+    kind: ClassVar[str] = "receiveTask"
+    waits: ClassVar[bool] = True
+    message: str
+    correlation_key: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Task(Activity):
+    """BPMN 2.0, 10.3.3 abstract Task: no behaviour; a token passes through."""
+
+    kind: ClassVar[str] = "task"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ManualTask(Activity):
+    """BPMN 2.0, 10.3.3 Manual Task: work done outside any system; a token passes through."""
+
+    kind: ClassVar[str] = "manualTask"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -172,6 +244,22 @@ class ExclusiveGateway(Element):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class InclusiveGateway(Element):
+    """BPMN 2.0, 10.6.3: forks every flow whose condition holds (else the default); joins
+    when a token has arrived and no other token of the scope can still reach it (13.4.3)."""
+
+    kind: ClassVar[str] = "inclusiveGateway"
+    default: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EventBasedGateway(Element):
+    """BPMN 2.0, 10.6.6: waits for the first of the events its flows lead to."""
+
+    kind: ClassVar[str] = "eventBasedGateway"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ParallelGateway(Element):
     """BPMN 2.0, 10.6.4: forks every outgoing flow; joins one token from each incoming flow."""
 
@@ -193,12 +281,19 @@ ELEMENT_TYPES: dict[str, type[Element]] = {
         StartEvent,
         EndEvent,
         IntermediateCatchEvent,
+        IntermediateThrowEvent,
         BoundaryEvent,
         ServiceTask,
+        SendTask,
+        ReceiveTask,
+        Task,
+        ManualTask,
         ScriptTask,
         UserTask,
         SubProcess,
         ExclusiveGateway,
+        InclusiveGateway,
+        EventBasedGateway,
         ParallelGateway,
     )
 }

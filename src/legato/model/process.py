@@ -41,6 +41,7 @@ class ProcessDefinition:
     _incoming: Mapping[str, tuple[SequenceFlow, ...]] = field(init=False, repr=False, compare=False)
     _boundaries: Mapping[str, tuple[BoundaryEvent, ...]] = field(init=False, repr=False, compare=False)
     _children: Mapping[str | None, tuple[Element, ...]] = field(init=False, repr=False, compare=False)
+    _reaching: dict[str, frozenset[str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         outgoing: dict[str, list[SequenceFlow]] = {}
@@ -60,6 +61,7 @@ class ProcessDefinition:
         object.__setattr__(self, "_incoming", _freeze(incoming))
         object.__setattr__(self, "_boundaries", _freeze(boundaries))
         object.__setattr__(self, "_children", _freeze(children))
+        object.__setattr__(self, "_reaching", {})
 
     def element(self, element_id: str) -> Element:
         return self.elements[element_id]
@@ -86,6 +88,43 @@ class ProcessDefinition:
             if event.event is None:
                 return event
         return None
+
+    def elements_reaching(self, target: str) -> frozenset[str]:
+        """Elements from which a token can still arrive at `target` without passing it.
+
+        Walks the flows backwards, from a boundary event to its activity (a waiting
+        activity may leave through it) and from a link catch to its throws. This is the
+        question an inclusive join asks (BPMN 2.0, 13.4.3); the answer is cached, since a
+        definition never changes.
+        """
+        cached = self._reaching.get(target)
+        if cached is not None:
+            return cached
+        from legato.model.elements import BoundaryEvent, IntermediateCatchEvent, IntermediateThrowEvent, LinkDefinition
+
+        reached: set[str] = set()
+        pending = [flow.source for flow in self.incoming(target)]
+        while pending:
+            element_id = pending.pop()
+            if element_id in reached or element_id == target:
+                continue
+            reached.add(element_id)
+            element = self.elements[element_id]
+            pending.extend(flow.source for flow in self.incoming(element_id))
+            if isinstance(element, BoundaryEvent):
+                pending.append(element.attached_to)
+            if isinstance(element, IntermediateCatchEvent) and isinstance(element.event, LinkDefinition):
+                name = element.event.name
+                pending.extend(
+                    e.id
+                    for e in self.children(element.parent)
+                    if isinstance(e, IntermediateThrowEvent)
+                    and isinstance(e.event, LinkDefinition)
+                    and e.event.name == name
+                )
+        result = frozenset(reached)
+        self._reaching[target] = result
+        return result
 
     def ancestors(self, element_id: str) -> Iterable[str]:
         """Enclosing subprocess ids, innermost first."""

@@ -20,9 +20,12 @@ from legato.model.diagram import Bounds, Diagram, Edge, Lane, Participant, Shape
 from legato.model.elements import (
     ELEMENT_TYPES,
     ErrorDefinition,
+    EscalationDefinition,
+    LinkDefinition,
     MessageDefinition,
     RetryPolicy,
     SequenceFlow,
+    SignalDefinition,
     TerminateDefinition,
     TimerDefinition,
 )
@@ -35,6 +38,9 @@ _EVENT_TYPES: dict[str, type[Any]] = {
     "message": MessageDefinition,
     "error": ErrorDefinition,
     "terminate": TerminateDefinition,
+    "link": LinkDefinition,
+    "signal": SignalDefinition,
+    "escalation": EscalationDefinition,
 }
 _EVENT_KINDS = {cls: kind for kind, cls in _EVENT_TYPES.items()}
 

@@ -18,13 +18,20 @@ from legato.model.elements import (
     BoundaryEvent,
     EndEvent,
     ErrorDefinition,
+    EscalationDefinition,
+    EventBasedGateway,
     ExclusiveGateway,
+    InclusiveGateway,
     IntermediateCatchEvent,
+    IntermediateThrowEvent,
+    LinkDefinition,
     MessageDefinition,
     ParallelGateway,
+    ReceiveTask,
     RetryPolicy,
     ScriptTask,
     ServiceTask,
+    SignalDefinition,
     StartEvent,
     SubProcess,
     TerminateDefinition,
@@ -111,10 +118,14 @@ def _check_elements(definition: ProcessDefinition, add: _Add) -> None:
         elif isinstance(element, EndEvent):
             if outgoing:
                 add(Problem(element=where, message="an end event cannot have outgoing flows"))
-            if element.event is not None and not isinstance(element.event, ErrorDefinition | TerminateDefinition):
-                add(Problem(element=where, message="an end event can throw only an error or terminate"))
+            if element.event is not None and not isinstance(
+                element.event, ErrorDefinition | TerminateDefinition | EscalationDefinition | SignalDefinition
+            ):
+                add(Problem(element=where, message="an end event throws an error, escalation or signal, or terminates"))
             if isinstance(element.event, ErrorDefinition) and not element.event.code:
                 add(Problem(element=where, message="an error end event needs an error code"))
+            if isinstance(element.event, EscalationDefinition) and not element.event.code:
+                add(Problem(element=where, message="an escalation end event needs an escalation code"))
         elif isinstance(element, BoundaryEvent):
             host = definition.elements.get(element.attached_to)
             if not isinstance(host, Activity):
@@ -127,18 +138,54 @@ def _check_elements(definition: ProcessDefinition, add: _Add) -> None:
                 add(Problem(element=where, message="a boundary event needs an outgoing flow"))
             if isinstance(element.event, ErrorDefinition) and not element.cancel_activity:
                 add(Problem(element=where, message="an error boundary event is always interrupting"))
-        elif isinstance(element, ExclusiveGateway | ParallelGateway):
+        elif isinstance(element, IntermediateThrowEvent) and isinstance(element.event, LinkDefinition):
+            if outgoing:
+                add(Problem(element=where, message="a link throw event jumps to its catch: it has no outgoing flows"))
+            catches = _link_catches(definition, element.parent, element.event.name)
+            if len(catches) != 1:
+                add(
+                    Problem(
+                        element=where,
+                        message=f"needs exactly one link catch event named {element.event.name!r} in its scope, "
+                        f"found {len(catches)}",
+                    )
+                )
+        elif isinstance(element, IntermediateCatchEvent) and isinstance(element.event, LinkDefinition):
+            if incoming:
+                add(Problem(element=where, message="a link catch event is entered by its throw: no incoming flows"))
+        elif isinstance(element, EventBasedGateway):
+            if len(outgoing) < 2:
+                add(Problem(element=where, message="an event-based gateway needs two or more outgoing flows"))
+            for flow in outgoing:
+                target = definition.elements.get(flow.target)
+                if flow.condition is not None:
+                    add(Problem(element=flow.id, message="an event-based gateway's flows cannot have conditions"))
+                if target is not None and not (
+                    isinstance(target, ReceiveTask)
+                    or (
+                        isinstance(target, IntermediateCatchEvent)
+                        and isinstance(target.event, TimerDefinition | MessageDefinition | SignalDefinition)
+                    )
+                ):
+                    add(
+                        Problem(
+                            element=flow.id,
+                            message="an event-based gateway leads only to timer, message or signal catch events "
+                            "or receive tasks (BPMN 2.0, 10.6.6)",
+                        )
+                    )
+        elif isinstance(element, ExclusiveGateway | InclusiveGateway | ParallelGateway):
             if not outgoing:
                 add(Problem(element=where, message="a gateway needs at least one outgoing flow"))
             if (
-                isinstance(element, ExclusiveGateway)
+                isinstance(element, ExclusiveGateway | InclusiveGateway)
                 and element.default is not None
                 and element.default not in {f.id for f in outgoing}
             ):
                 add(
                     Problem(element=where, message=f"default flow {element.default!r} is not one of its outgoing flows")
                 )
-            if isinstance(element, ExclusiveGateway) and element.default is not None:
+            if isinstance(element, ExclusiveGateway | InclusiveGateway) and element.default is not None:
                 default = definition.flows.get(element.default)
                 if default is not None and default.condition is not None:
                     # BPMN 2.0, 10.6.2: the default flow is taken when no condition holds; a
@@ -148,7 +195,9 @@ def _check_elements(definition: ProcessDefinition, add: _Add) -> None:
                 for flow in outgoing:
                     if flow.condition:
                         add(Problem(element=flow.id, message="a parallel gateway's flows cannot have conditions"))
-        if not outgoing and not isinstance(element, EndEvent | BoundaryEvent | ExclusiveGateway | ParallelGateway):
+        jumps = isinstance(element, IntermediateThrowEvent) and isinstance(element.event, LinkDefinition)
+        gateway = isinstance(element, ExclusiveGateway | InclusiveGateway | ParallelGateway | EventBasedGateway)
+        if not outgoing and not jumps and not gateway and not isinstance(element, EndEvent | BoundaryEvent):
             add(Problem(element=where, message="has no outgoing flow; end the path with an end event"))
         _check_element_details(element, add)
 
@@ -156,8 +205,19 @@ def _check_elements(definition: ProcessDefinition, add: _Add) -> None:
 def _check_element_details(element: object, add: _Add) -> None:
     where = getattr(element, "id", None)
     event = getattr(element, "event", None)
-    if isinstance(element, IntermediateCatchEvent) and not isinstance(event, TimerDefinition | MessageDefinition):
-        add(Problem(element=where, message="an intermediate catch event needs a timer or message"))
+    if isinstance(element, IntermediateCatchEvent) and not isinstance(
+        event, TimerDefinition | MessageDefinition | SignalDefinition | LinkDefinition
+    ):
+        add(Problem(element=where, message="an intermediate catch event needs a timer, message, signal or link"))
+    if isinstance(event, SignalDefinition) and (not isinstance(event.signal, str) or not event.signal.strip()):
+        add(Problem(element=where, message="a signal event needs a signal name"))
+    if isinstance(event, LinkDefinition) and (not isinstance(event.name, str) or not event.name.strip()):
+        add(Problem(element=where, message="a link event needs a name"))
+    if isinstance(element, ReceiveTask):
+        if not isinstance(element.message, str) or not element.message.strip():
+            add(Problem(element=where, message="a receive task needs a message name"))
+        if element.correlation_key is not None:
+            _check_expression(where, element.correlation_key, add)
     if isinstance(event, TimerDefinition):
         _check_timer(where, event, add)
     if isinstance(event, MessageDefinition):
@@ -269,9 +329,18 @@ def _check_presentation(definition: ProcessDefinition, add: _Add) -> None:
     known = set(definition.elements) | set(definition.flows) | lane_ids
     if definition.participant is not None:
         known.add(definition.participant.id)
-    for item in (*definition.diagram.shapes, *definition.diagram.edges):
-        if item.element not in known:
-            add(Problem(element=item.element, message="the diagram draws an element the process does not have"))
+    drawn = [shape.element for shape in definition.diagram.shapes] + [edge.element for edge in definition.diagram.edges]
+    for element_id in drawn:
+        if element_id not in known:
+            add(Problem(element=element_id, message="the diagram draws an element the process does not have"))
+
+
+def _link_catches(definition: ProcessDefinition, scope: str | None, name: str) -> list[IntermediateCatchEvent]:
+    return [
+        e
+        for e in definition.children(scope)
+        if isinstance(e, IntermediateCatchEvent) and isinstance(e.event, LinkDefinition) and e.event.name == name
+    ]
 
 
 def _check_reachable(definition: ProcessDefinition, add: _Add) -> None:
@@ -286,6 +355,8 @@ def _check_reachable(definition: ProcessDefinition, add: _Add) -> None:
         element = definition.elements[element_id]
         queue.extend(f.target for f in definition.outgoing(element_id))
         queue.extend(b.id for b in definition.boundary_events(element_id))
+        if isinstance(element, IntermediateThrowEvent) and isinstance(element.event, LinkDefinition):
+            queue.extend(c.id for c in _link_catches(definition, element.parent, element.event.name))
         if isinstance(element, SubProcess):
             queue.extend(s.id for s in definition.start_events(element.id))
     for element_id in definition.elements:

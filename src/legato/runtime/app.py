@@ -124,6 +124,24 @@ class Legato:
         self._handoff(started_handoffs=handoffs)
         return result
 
+    def broadcast_signal(
+        self, signal: str, variables: Mapping[str, Any] | None = None, *, actor: str | None = None
+    ) -> dict[str, Any]:
+        """Send a signal to every instance waiting for it and start every process with that
+        signal start event; returns how many of each (both may be zero: a signal that no
+        one catches is not an error, unlike a message)."""
+        if not isinstance(signal, str) or not signal:
+            raise InvalidInput("a signal needs a name")
+        result, handoffs = self.store.executor.broadcast(
+            signal=signal,
+            variables=check_variables(dict(variables) if variables is not None else None, where="signal"),
+            now=self.clock.now(),
+            actor=actor or self.actor,
+            claim_new=self._claim_new,
+        )
+        self._handoff(started_handoffs=handoffs)
+        return result
+
     def complete_task(
         self, task_id: str, variables: Mapping[str, Any] | None = None, *, actor: str | None = None
     ) -> None:

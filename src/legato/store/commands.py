@@ -24,10 +24,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from legato import engine
-from legato.engine.commands import Command, CorrelateMessage
+from legato.engine.commands import Command, CorrelateMessage, TriggerSignal
 from legato.engine.state import InstanceState
 from legato.errors import (
     ConcurrentModification,
+    EvaluationError,
     IdempotencyConflict,
     InstanceNotFound,
     LegatoError,
@@ -105,6 +106,9 @@ _INSERT_INSTANCE = (
 )
 
 
+MAX_SIGNAL_ROUNDS = 20
+
+
 class Executor:
     def __init__(self, database: Database, definitions: Definitions) -> None:
         self.database = database
@@ -124,7 +128,7 @@ class Executor:
             for request in requests:
                 results.append(self._start_one(conn, request, now, writer, rows, latest))
             execute_many(conn, _INSERT_INSTANCE, rows)
-            writer.flush(conn)
+            self.finish(conn, writer, now)
         return results, writer.handoffs
 
     def _start_one(
@@ -225,7 +229,7 @@ class Executor:
         writer = Writer(now=now, claim_new=claim_new)
         with self.database.write() as conn:
             outcomes = self._apply(conn, items, now, writer)
-            writer.flush(conn)
+            self.finish(conn, writer, now)
         return outcomes, writer.handoffs
 
     def _apply(self, conn: Connection, items: Sequence[CommandItem], now: datetime, writer: Writer) -> list[Outcome]:
@@ -314,6 +318,82 @@ class Executor:
         if updated not in (-1, len(rows)):
             raise ConcurrentModification(f"{len(rows) - updated} instance(s) changed under this transaction; retry")
 
+    # -- signals -------------------------------------------------------------------------
+
+    def finish(self, conn: Connection, writer: Writer, now: datetime) -> None:
+        """Write what the writer holds, then deliver the signals those steps threw.
+
+        A signal reaches every instance waiting for it and starts every process with that
+        signal start event (BPMN 2.0, 10.5.5), in this same transaction: the throw and
+        its effects commit together or not at all. A signal caught may throw another;
+        delivery goes on until no signal is left, up to a bound that stops a loop of
+        processes signalling each other.
+        """
+        writer.flush(conn)
+        rounds = 0
+        while writer.broadcasts:
+            rounds += 1
+            if rounds > MAX_SIGNAL_ROUNDS:
+                raise EvaluationError(
+                    f"signals kept triggering signals for {MAX_SIGNAL_ROUNDS} rounds; is there a signal loop?"
+                )
+            pending, writer.broadcasts = writer.broadcasts, []
+            for signal, variables in pending:
+                self._deliver_signal(conn, signal, variables, now, writer)
+            writer.flush(conn)
+
+    def broadcast(
+        self,
+        *,
+        signal: str,
+        variables: dict[str, Any],
+        now: datetime,
+        actor: str | None,
+        claim_new: ClaimNew | None = None,
+    ) -> tuple[dict[str, Any], list[Handoff]]:
+        """Broadcast a signal from outside (the API, the CLI, Python)."""
+        writer = Writer(now=now, claim_new=claim_new)
+        with self.database.write() as conn:
+            counts = self._deliver_signal(conn, signal, variables, now, writer, actor=actor)
+            self.finish(conn, writer, now)
+        return {"signal": signal, **counts}, writer.handoffs
+
+    def _deliver_signal(
+        self,
+        conn: Connection,
+        signal: str,
+        variables: dict[str, Any],
+        now: datetime,
+        writer: Writer,
+        actor: str | None = "signal",
+    ) -> dict[str, int]:
+        waiting = fetch(
+            conn,
+            "SELECT instance_id, wait FROM subscriptions WHERE kind = 'signal' AND message = :signal "
+            "ORDER BY created_at, id",
+            {"signal": signal},
+        )
+        items = [
+            CommandItem(
+                instance_id=instance_id,
+                command=TriggerSignal(wait=wait, signal=signal, variables=variables, actor=actor),
+            )
+            for instance_id, wait in waiting
+        ]
+        outcomes = self._apply(conn, items, now, writer) if items else []
+        starts = fetch(
+            conn,
+            "SELECT s.element, d.key, d.version FROM start_events s JOIN definitions d ON d.id = s.definition_id "
+            "WHERE s.kind = 'signal' AND s.message = :signal ORDER BY d.key",
+            {"signal": signal},
+        )
+        rows: list[dict[str, Any]] = []
+        for element, key, version in starts:
+            request = StartRequest(process=key, version=version, variables=variables, actor=actor, start_event=element)
+            self._start_one(conn, request, now, writer, rows)
+        execute_many(conn, _INSERT_INSTANCE, rows)
+        return {"instances": sum(1 for o in outcomes if o.ok), "started": len(rows)}
+
     # -- messages ------------------------------------------------------------------------
 
     def correlate(
@@ -337,7 +417,8 @@ class Executor:
             lock = "" if self.database.is_sqlite else " FOR UPDATE SKIP LOCKED"
             rows = conn.execute(
                 text(
-                    f"SELECT id, instance_id, wait FROM subscriptions WHERE message = :message AND {key_clause} "
+                    f"SELECT id, instance_id, wait FROM subscriptions WHERE kind = 'message' AND message = :message "
+                    f"AND {key_clause} "
                     f"ORDER BY created_at, id LIMIT 5{lock}"
                 ),
                 {"message": message, "key": correlation_key},
@@ -346,7 +427,7 @@ class Executor:
                 command = CorrelateMessage(wait=row.wait, message=message, variables=variables, actor=actor)
                 outcomes = self._apply(conn, [CommandItem(instance_id=row.instance_id, command=command)], now, writer)
                 if outcomes[0].ok:
-                    writer.flush(conn)
+                    self.finish(conn, writer, now)
                     return {"correlated": "instance", "instance_id": row.instance_id}, writer.handoffs
             start = conn.execute(
                 text(
@@ -377,5 +458,5 @@ class Executor:
                 instance_rows,
             )
             execute_many(conn, _INSERT_INSTANCE, instance_rows)
-            writer.flush(conn)
+            self.finish(conn, writer, now)
             return {"correlated": "start", "instance_id": started.instance_id}, writer.handoffs

@@ -153,7 +153,7 @@ class Store:
                 rows,
             )
             execute_many(conn, _INSERT_INSTANCE, rows)
-            writer.flush(conn)
+            self.executor.finish(conn, writer, now)
         return started.instance_id
 
 

@@ -38,8 +38,8 @@ _SQL = {
     ),
     "job_delete": ("DELETE FROM jobs WHERE id = :id"),
     "subscription_insert": (
-        "INSERT INTO subscriptions (id, instance_id, wait, element, message, correlation_key, created_at) "
-        "VALUES (:id, :instance_id, :wait, :element, :message, :correlation_key, :created_at)"
+        "INSERT INTO subscriptions (id, instance_id, wait, element, kind, message, correlation_key, created_at) "
+        "VALUES (:id, :instance_id, :wait, :element, :kind, :message, :correlation_key, :created_at)"
     ),
     "subscription_delete": ("DELETE FROM subscriptions WHERE id = :id"),
     "task_insert": (
@@ -106,6 +106,7 @@ class Writer:
     history: list[dict[str, Any]] = field(default_factory=list)
     ended: list[str] = field(default_factory=list)
     handoffs: list[Handoff] = field(default_factory=list)
+    broadcasts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # delivered after a flush
 
     def add(self, instance_id: str, effects: list[fx.Effect]) -> None:
         now = to_epoch(self.now)
@@ -153,10 +154,25 @@ class Writer:
                     "instance_id": instance_id,
                     "wait": effect.wait,
                     "element": effect.element,
+                    "kind": "message",
                     "message": effect.message,
                     "correlation_key": effect.correlation_key,
                     "created_at": now,
                 }
+            elif isinstance(effect, fx.SubscribeSignal):
+                key = wait_key(instance_id, effect.wait)
+                self.subscription_inserts[key] = {
+                    "id": key,
+                    "instance_id": instance_id,
+                    "wait": effect.wait,
+                    "element": effect.element,
+                    "kind": "signal",
+                    "message": effect.signal,
+                    "correlation_key": None,
+                    "created_at": now,
+                }
+            elif isinstance(effect, fx.BroadcastSignal):
+                self.broadcasts.append((effect.signal, effect.variables))
             elif isinstance(effect, fx.Unsubscribe):
                 key = wait_key(instance_id, effect.wait)
                 if self.subscription_inserts.pop(key, None) is None:

@@ -49,6 +49,7 @@ from legato.engine.commands import (
     FireTimer,
     RetryIncident,
     ThrowError,
+    TriggerSignal,
 )
 from legato.engine.core import StepResult, apply, start
 from legato.engine.state import (
@@ -56,6 +57,7 @@ from legato.engine.state import (
     JOB,
     JOINING,
     MESSAGE,
+    SIGNAL,
     TASK,
     TIMER,
     WAITING,
@@ -69,7 +71,7 @@ __all__ = ["DEFAULT_START", "EngineHarness", "HarnessError", "Incident", "OpenWa
 
 DEFAULT_START = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 # Every other kind of wait is an incident alone (entering, leaving, completing failed).
-_OPENED_BY_EFFECTS = (JOB, TIMER, MESSAGE, TASK)
+_OPENED_BY_EFFECTS = (JOB, TIMER, MESSAGE, SIGNAL, TASK)
 
 
 class HarnessError(AssertionError):
@@ -125,6 +127,7 @@ class EngineHarness:
         self._waits: dict[int, OpenWait] = {}
         self._incidents: dict[int, Incident] = {}
         self._history: list[fx.Record] = []
+        self.broadcasts: list[str] = []  # signals this instance threw, in order
         result = start(
             definition,
             instance_id=instance_id,
@@ -343,6 +346,15 @@ class EngineHarness:
             )
         )
 
+    def signal(self, name: str, variables: dict[str, Any] | None = None, *, actor: str | None = None) -> None:
+        """Deliver a broadcast signal to every wait of this instance that catches it."""
+        targets = [w for w in self.waits(SIGNAL) if w.message == name]
+        if not targets:
+            raise HarnessError(f"no wait catches signal {name!r}; open: {self.waits()}")
+        for target in targets:
+            if target.wait in self._waits:  # an earlier delivery may have closed it
+                self.send(TriggerSignal(wait=target.wait, signal=name, variables=dict(variables or {}), actor=actor))
+
     def complete_task(
         self, element: str, variables: dict[str, Any] | None = None, *, actor: str | None = None
     ) -> None:
@@ -453,8 +465,12 @@ class EngineHarness:
             self._close(effect.wait, (JOB, TIMER), effect)
         elif isinstance(effect, fx.CloseUserTask):
             self._close(effect.wait, (TASK,), effect)
+        elif isinstance(effect, fx.SubscribeSignal):
+            self._open(OpenWait(wait=effect.wait, kind=SIGNAL, element=effect.element, message=effect.signal))
+        elif isinstance(effect, fx.BroadcastSignal):
+            self.broadcasts.append(effect.signal)
         elif isinstance(effect, fx.Unsubscribe):
-            self._close(effect.wait, (MESSAGE,), effect)
+            self._close(effect.wait, (MESSAGE, SIGNAL), effect)
         elif isinstance(effect, fx.CreateIncident):
             if effect.wait in self._incidents:
                 raise HarnessError(f"a second incident on wait {effect.wait}: {effect}")
@@ -498,7 +514,7 @@ class EngineHarness:
             if held.incident and held.id not in self._incidents:
                 raise HarnessError(f"the state holds an incident no effect created: {held}")
             # A timer whose cycle is exhausted has a wait but no job: it never fires.
-            if held.kind in (JOB, MESSAGE, TASK) and held.id not in self._waits:
+            if held.kind in (JOB, MESSAGE, SIGNAL, TASK) and held.id not in self._waits:
                 raise HarnessError(f"the state waits on {held}, which no effect opened")
             if held.kind not in _OPENED_BY_EFFECTS and not held.incident:
                 raise HarnessError(f"an incident wait without its incident: {held}")

@@ -1,4 +1,7 @@
-"""Messages from other systems: delivered to a waiting instance, or starting a new one.
+"""Messages and signals from other systems.
+
+A message is delivered to one waiting instance, or starts a new one; a signal is
+broadcast to all waiting instances and signal start events.
 
 A message that reaches neither is refused with 404 MESSAGE_NOT_CORRELATED, never dropped
 in silence, so the sender knows to retry later or to look for a typo in the key.
@@ -12,7 +15,7 @@ from fastapi import APIRouter
 
 from legato.api.deps import API_ACTOR, LegatoDep
 from legato.api.problems import problem_responses
-from legato.api.schemas import Correlated, SendMessage
+from legato.api.schemas import Broadcasted, BroadcastSignal, Correlated, SendMessage
 
 router = APIRouter(tags=["messages"])
 
@@ -29,3 +32,17 @@ router = APIRouter(tags=["messages"])
 )
 def send_message(body: SendMessage, legato: LegatoDep) -> dict[str, Any]:
     return legato.send_message(body.name, body.correlation_key, body.variables, actor=API_ACTOR)
+
+
+@router.post(
+    "/signals",
+    response_model=Broadcasted,
+    summary="Broadcast a signal",
+    description=(
+        "Reaches every instance waiting for the signal and starts every process with that signal start "
+        "event. Unlike a message, a signal that reaches no one is not an error: the counts say so."
+    ),
+    responses=problem_responses(422),
+)
+def broadcast_signal(body: BroadcastSignal, legato: LegatoDep) -> dict[str, Any]:
+    return legato.broadcast_signal(body.name, body.variables, actor=API_ACTOR)

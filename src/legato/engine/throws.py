@@ -1,0 +1,99 @@
+"""Throw events that do not end a path: links, signals, escalations.
+
+- Link (BPMN 2.0, 10.5.5): the token jumps from a throw to the catch of the same name in
+  the same scope, as if a flow connected them.
+- Signal (10.5.5): a broadcast. The step emits `BroadcastSignal`; the store delivers it
+  to every waiting instance and starts every process with that signal start event, in
+  the same transaction. A signal carries no variables of the throwing instance: another
+  instance must not see data it was not given (Camunda 8 makes the same choice).
+- Escalation (10.5.5): thrown to the enclosing subprocesses, innermost first, where a
+  boundary escalation event with the code (or without a code) catches it. Interrupting,
+  it cancels the subprocess; non-interrupting, a new path starts and the subprocess goes
+  on. Unlike an error, an escalation that nothing catches is not a failure: the
+  throwing path simply continues, as in Camunda 8.
+"""
+
+from __future__ import annotations
+
+from legato.engine import effects as fx
+from legato.engine.state import MOVING, Token
+from legato.engine.step import ROOT_SCOPE, Step
+from legato.model.elements import (
+    BoundaryEvent,
+    EscalationDefinition,
+    IntermediateCatchEvent,
+    IntermediateThrowEvent,
+    LinkDefinition,
+    SignalDefinition,
+)
+
+
+def intermediate_throw_event(step: Step, token: Token) -> None:
+    element = step.definition.elements[token.element]
+    assert isinstance(element, IntermediateThrowEvent)
+    event = element.event
+    if isinstance(event, LinkDefinition):
+        jump(step, token, event)
+        return
+    if isinstance(event, SignalDefinition):
+        broadcast(step, token.element, event)
+    elif isinstance(event, EscalationDefinition):
+        if not escalate(step, token, event.code or ""):
+            step.record("escalation_uncaught", token.element, {"code": event.code})
+        if token.id not in step.state.tokens:
+            return  # an interrupting catch cancelled the scope this token was in
+    else:
+        step.record("element_passed", token.element)
+    step.leave(token)
+
+
+def jump(step: Step, token: Token, event: LinkDefinition) -> None:
+    scope_element = step.definition.elements[token.element].parent
+    [catch] = [
+        e
+        for e in step.definition.children(scope_element)
+        if isinstance(e, IntermediateCatchEvent) and isinstance(e.event, LinkDefinition) and e.event.name == event.name
+    ]
+    step.record("element_passed", token.element, {"link": event.name})
+    token.element = catch.id
+    token.flow = None
+    token.state = MOVING
+    step.record("element_passed", catch.id, {"link": event.name})
+    step.leave(token)
+
+
+def broadcast(step: Step, element_id: str, event: SignalDefinition) -> None:
+    step.record("signal_thrown", element_id, {"signal": event.signal})
+    step.effects.append(fx.BroadcastSignal(signal=event.signal, variables={}))
+
+
+def find_escalation_catch(step: Step, activity_id: str, code: str) -> BoundaryEvent | None:
+    catch_all = None
+    for boundary in step.definition.boundary_events(activity_id):
+        if isinstance(boundary.event, EscalationDefinition):
+            if boundary.event.code == code:
+                return boundary
+            if boundary.event.code is None and catch_all is None:
+                catch_all = boundary
+    return catch_all
+
+
+def escalate(step: Step, token: Token, code: str) -> bool:
+    """Throw an escalation from `token` to its enclosing subprocesses; True if caught."""
+    step.record("escalation_thrown", token.element, {"code": code})
+    scope_id = token.scope
+    while scope_id != ROOT_SCOPE:
+        scope = step.state.scopes[scope_id]
+        assert scope.element is not None and scope.token is not None
+        boundary = find_escalation_catch(step, scope.element, code)
+        if boundary is not None:
+            holder = step.state.tokens[scope.token]
+            if boundary.cancel_activity:
+                step.interrupt_into(holder, boundary, {"code": code})
+            else:
+                successor = step.new_token(boundary.id, holder.scope)
+                step.record("boundary_triggered", boundary.id, {"code": code})
+                step.leave_safely(successor)
+            return True
+        scope_id = scope.parent if scope.parent is not None else ROOT_SCOPE
+    return False
