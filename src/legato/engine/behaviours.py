@@ -95,7 +95,7 @@ def exclusive_gateway(step: Step, token: Token) -> None:
     for flow in step.definition.outgoing(token.element):
         if flow.id == element.default:
             continue
-        if flow.condition is None or _holds(step, flow.condition):
+        if flow.condition is None or _holds(step, flow.condition, token):
             chosen = flow
             break
     if chosen is None and element.default is not None:
@@ -134,8 +134,8 @@ def parallel_gateway(step: Step, token: Token) -> None:
 def service_task(step: Step, token: Token) -> None:
     element = step.definition.elements[token.element]
     assert isinstance(element, ServiceTask)
-    payload = step.inputs(element)
-    boundaries = step.boundary_triggers(element.id)
+    payload = step.inputs(element, token)
+    boundaries = step.boundary_triggers(element.id, token)
     wait = step.open_wait(token, JOB, element.id)
     step.effects.append(
         fx.ScheduleJob(
@@ -154,8 +154,8 @@ def service_task(step: Step, token: Token) -> None:
 def user_task(step: Step, token: Token) -> None:
     element = step.definition.elements[token.element]
     assert isinstance(element, UserTask)
-    payload = step.inputs(element) if element.inputs else None
-    boundaries = step.boundary_triggers(element.id)
+    payload = step.inputs(element, token) if element.inputs else None
+    boundaries = step.boundary_triggers(element.id, token)
     wait = step.open_wait(token, TASK, element.id)
     step.effects.append(
         fx.OpenUserTask(
@@ -177,12 +177,12 @@ def script_task(step: Step, token: Token) -> None:
     assert isinstance(element, ScriptTask)
     # The script is the task's handler, so its input mappings are what it is handed; they
     # overlay the instance variables, as local variables do in BPMN engines.
-    scope = {**step.state.variables, **step.inputs(element)} if element.inputs else step.state.variables
+    scope = {**step.view(token), **step.inputs(element, token)} if element.inputs else step.view(token)
     assigned = {
         name: json_value(value, f"script variable {name!r}")
         for name, value in run_script(element.script, scope).items()
     }
-    changed = step.apply_outputs(element, assigned)
+    changed = step.apply_outputs(element, assigned, token)
     step.record("element_passed", element.id, {"variables": changed} if changed else None)
     # The script's assignments are made: an incident on the way out must not run it again.
     step.leave_safely(token)
@@ -191,7 +191,7 @@ def script_task(step: Step, token: Token) -> None:
 def subprocess(step: Step, token: Token) -> None:
     element = step.definition.elements[token.element]
     assert isinstance(element, SubProcess)
-    boundaries = step.boundary_triggers(element.id)
+    boundaries = step.boundary_triggers(element.id, token)
     scope = step.enter_scope(token, element.id)
     token.state = WAITING
     step.record("element_entered", element.id)
@@ -218,8 +218,8 @@ def boundary_event(step: Step, token: Token) -> None:
     step.leave(token)
 
 
-def _holds(step: Step, source: str) -> bool:
-    return condition(source, step.state.variables)
+def _holds(step: Step, source: str, token: Token) -> bool:
+    return condition(source, step.view(token))
 
 
 class UnhandledBpmnError(Exception):
@@ -237,7 +237,7 @@ def receive_task(step: Step, token: Token) -> None:
     element = step.definition.elements[token.element]
     assert isinstance(element, ReceiveTask)
     message = MessageDefinition(message=element.message, correlation_key=element.correlation_key)
-    triggers = [step.trigger(element.id, message), *step.boundary_triggers(element.id)]
+    triggers = [step.trigger(element.id, message, token=token), *step.boundary_triggers(element.id, token)]
     step.record("element_entered", element.id)
     for trigger in triggers:
         step.open_trigger(token, trigger)

@@ -164,7 +164,7 @@ def _throw_error(step: Step, command: Any) -> None:
     assert isinstance(command, ThrowError)
     wait = _open_job(step, command.wait)
     token = step.state.tokens[wait.token]
-    changed = step.set_variables(command.variables)
+    changed = step.set_variables(command.variables, token)
     step.record("error_thrown", wait.element, {"code": command.code, "message": command.message, "variables": changed})
     if not step.throw_error(token, command.code, command.message, from_activity=True):
         message = f"BPMN error {command.code!r} was thrown but no boundary event catches it"
@@ -188,24 +188,24 @@ def _trigger_event(step: Step, wait: Wait, data: dict[str, Any], variables: dict
             step.record("element_passed", token.element, {"event": element.id})
             token.element = element.id
             token.flow = None
-        changed = step.set_variables(variables)
+        changed = step.set_variables(variables, token)
         step.record("element_completed", element.id, {**data, "variables": changed} if changed else data)
         token.state = MOVING
         step.leave_safely(token)
         return
     if element.cancel_activity:
         step.close_wait(wait, "completed")
-        changed = step.set_variables(variables)
+        changed = step.set_variables(variables, token)
         step.interrupt_into(token, element, {**data, "variables": changed} if changed else data)
         return
     # Non-interrupting (BPMN 2.0, 10.5.6): the activity goes on, a new path starts here,
     # and a cycle timer or a message boundary stays armed for the next occurrence.
     step.close_wait(wait, "completed")
-    changed = step.set_variables(variables)
+    changed = step.set_variables(variables, token)
     event = element.event
     if isinstance(event, TimerDefinition):
         fired = wait.fired + 1
-        due = timer_due(event, step.state.variables, step.now, fired, step.now)
+        due = timer_due(event, step.view(token), step.now, fired, step.now)
         if due is not None and event.kind == "cycle":
             new_wait = step.open_wait(token, TIMER, element.id, fired)
             step.effects.append(fx.ScheduleJob(wait=new_wait.id, element=element.id, due=due))

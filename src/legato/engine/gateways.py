@@ -44,7 +44,7 @@ def _fork(step: Step, token: Token, element: InclusiveGateway) -> None:
     flows = [
         flow
         for flow in step.definition.outgoing(element.id)
-        if flow.id != element.default and (flow.condition is None or condition(flow.condition, step.state.variables))
+        if flow.id != element.default and (flow.condition is None or condition(flow.condition, step.view(token)))
     ]
     if not flows and element.default is not None:
         flows = [step.definition.flows[element.default]]
@@ -93,7 +93,7 @@ def event_based_gateway(step: Step, token: Token) -> None:
             assert isinstance(target, IntermediateCatchEvent)
             assert isinstance(target.event, TimerDefinition | MessageDefinition | SignalDefinition)
             event = target.event
-        triggers.append(step.trigger(target.id, event))  # all evaluated before any wait opens
+        triggers.append(step.trigger(target.id, event, token=token))  # all evaluated before any wait opens
     token.state = WAITING
     for trigger in triggers:
         step.open_trigger(token, trigger)

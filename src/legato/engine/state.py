@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 # token states
 MOVING = "moving"
@@ -49,12 +49,21 @@ class Token:
     state: str = MOVING
 
 
+# scope kinds
+SUBPROCESS = "sub"
+BODY = "body"  # the multi-instance body of an activity: holds the instances
+INSTANCE = "one"  # one instance of a multi-instance activity, with its local variables
+
+
 @dataclass(slots=True)
 class Scope:
     id: int
-    element: str | None  # the subprocess, or None for the process itself
+    element: str | None  # the subprocess or multi-instance activity, or None for the process
     parent: int | None
-    token: int | None  # the token that waits at the subprocess in the parent scope
+    token: int | None  # the token that waits at the element in the parent scope
+    kind: str = SUBPROCESS
+    variables: dict[str, Any] = field(default_factory=dict)  # local to this scope
+    meta: dict[str, Any] = field(default_factory=dict)  # bookkeeping of a multi-instance body
 
 
 @dataclass(slots=True)
@@ -91,7 +100,10 @@ class InstanceState:
             status=self.status,
             variables=dict(self.variables),
             tokens={k: Token(t.id, t.element, t.scope, t.flow, t.state) for k, t in self.tokens.items()},
-            scopes={k: Scope(s.id, s.element, s.parent, s.token) for k, s in self.scopes.items()},
+            scopes={
+                k: Scope(s.id, s.element, s.parent, s.token, s.kind, dict(s.variables), _copy_meta(s.meta))
+                for k, s in self.scopes.items()
+            },
             waits={k: Wait(w.id, w.token, w.kind, w.element, w.fired, w.incident) for k, w in self.waits.items()},
             seq=self.seq,
             history=self.history,
@@ -107,23 +119,32 @@ class InstanceState:
             "n": self.seq,
             "h": self.history,
             "t": [[t.id, t.element, t.scope, t.flow, t.state] for t in self.tokens.values()],
-            "c": [[s.id, s.element, s.parent, s.token] for s in self.scopes.values()],
+            "c": [[s.id, s.element, s.parent, s.token, s.kind, s.variables, s.meta] for s in self.scopes.values()],
             "w": [[w.id, w.token, w.kind, w.element, w.fired, w.incident] for w in self.waits.values()],
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], variables: dict[str, Any]) -> InstanceState:
         version = data.get("v")
-        if version != STATE_VERSION:
+        if version not in (1, STATE_VERSION):
             raise ValueError(f"unknown instance state version {version!r}")
+        # Version 1 scopes were [id, element, parent, token]: subprocesses without locals.
         return cls(
             id=data["id"],
             process=data["p"],
             status=data["s"],
             variables=variables,
             tokens={t[0]: Token(t[0], t[1], t[2], t[3], t[4]) for t in data["t"]},
-            scopes={s[0]: Scope(s[0], s[1], s[2], s[3]) for s in data["c"]},
+            scopes={
+                s[0]: Scope(s[0], s[1], s[2], s[3], *(s[4:7] if len(s) >= 7 else (SUBPROCESS, {}, {})))
+                for s in data["c"]
+            },
             waits={w[0]: Wait(w[0], w[1], w[2], w[3], w[4], w[5]) for w in data["w"]},
             seq=data["n"],
             history=data["h"],
         )
+
+
+def _copy_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    """Multi-instance bookkeeping holds lists the engine appends to: copy them too."""
+    return {key: list(value) if isinstance(value, list) else value for key, value in meta.items()}

@@ -10,7 +10,8 @@ flows, opening and closing waits, ending scopes, throwing errors.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import ChainMap, deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -95,34 +96,64 @@ class Step:
 
     # -- variables -------------------------------------------------------------------------
 
-    def set_variables(self, updates: dict[str, Any]) -> dict[str, Any]:
-        """Write updates to the instance; returns what actually changed (for history)."""
-        changed = {k: v for k, v in updates.items() if self.state.variables.get(k, _MISSING) != v}
-        self.state.variables.update(changed)
+    def view(self, token: Token | None) -> Mapping[str, Any]:
+        """The variables an expression at `token` sees: the locals of its scopes, innermost
+        first (a multi-instance activity's element variable and loop counter), then the
+        instance's. Without locals (the common case) this is the instance's dict itself."""
+        if token is None:
+            return self.state.variables
+        layers = self._local_layers(token.scope)
+        return ChainMap(*layers, self.state.variables) if layers else self.state.variables
+
+    def _local_layers(self, scope_id: int) -> list[dict[str, Any]]:
+        layers = []
+        while scope_id != ROOT_SCOPE:
+            scope = self.state.scopes.get(scope_id)
+            if scope is None:
+                break
+            if scope.variables:
+                layers.append(scope.variables)
+            scope_id = scope.parent if scope.parent is not None else ROOT_SCOPE
+        return layers
+
+    def set_variables(self, updates: dict[str, Any], token: Token | None = None) -> dict[str, Any]:
+        """Write updates; returns what actually changed (for history).
+
+        A name that a scope of `token` holds locally is written there; every other name
+        goes to the instance, as Camunda 8 propagates variables to the top.
+        """
+        layers = self._local_layers(token.scope) if token is not None else []
+        changed = {}
+        for name, value in updates.items():
+            target = next((layer for layer in layers if name in layer), self.state.variables)
+            if target.get(name, _MISSING) != value:
+                target[name] = value
+                changed[name] = value
         return changed
 
-    def outputs(self, activity: Activity, result: dict[str, Any]) -> dict[str, Any]:
+    def outputs(self, activity: Activity, result: dict[str, Any], token: Token | None = None) -> dict[str, Any]:
         """What a result writes into the instance: every key, or the `outputs` mappings.
 
         Raises EvaluationError before anything changes when a mapping fails.
         """
         if not activity.outputs:
             return result
-        scope = {**self.state.variables, **result}
+        scope = ChainMap(result, dict(self.view(token)))
         return {
             name: json_value(evaluate(src, scope), f"output {name!r}")
             for name, src in activity.outputs.items()
         }
 
-    def apply_outputs(self, activity: Activity, result: dict[str, Any]) -> dict[str, Any]:
+    def apply_outputs(self, activity: Activity, result: dict[str, Any], token: Token | None = None) -> dict[str, Any]:
         """Map a result into the instance; returns what changed."""
-        return self.set_variables(self.outputs(activity, result))
+        return self.set_variables(self.outputs(activity, result, token), token)
 
-    def inputs(self, activity: Activity) -> dict[str, Any]:
+    def inputs(self, activity: Activity, token: Token | None = None) -> dict[str, Any]:
+        variables = self.view(token)
         if not activity.inputs:
-            return dict(self.state.variables)
+            return dict(variables)
         return {
-            name: json_value(evaluate(src, self.state.variables), f"input {name!r}")
+            name: json_value(evaluate(src, variables), f"input {name!r}")
             for name, src in activity.inputs.items()
         }
 
@@ -159,7 +190,7 @@ class Step:
     def taken_flows(self, token: Token) -> list[SequenceFlow]:
         taken = []
         for flow in self.definition.outgoing(token.element):
-            if flow.condition is None or condition(flow.condition, self.state.variables):
+            if flow.condition is None or condition(flow.condition, self.view(token)):
                 taken.append(flow)
         return taken
 
@@ -175,7 +206,11 @@ class Step:
         return wait
 
     def trigger(
-        self, element_id: str, event: TimerDefinition | MessageDefinition | SignalDefinition, fired: int = 0
+        self,
+        element_id: str,
+        event: TimerDefinition | MessageDefinition | SignalDefinition,
+        fired: int = 0,
+        token: Token | None = None,
     ) -> Trigger:
         """Evaluate what a timer or message event will wait for, opening nothing yet.
 
@@ -183,13 +218,13 @@ class Step:
         keeps an element's entry all-or-nothing, so its incident retry starts clean.
         """
         if isinstance(event, TimerDefinition):
-            due = timer_due(event, self.state.variables, self.now, fired, self.now)
+            due = timer_due(event, self.view(token), self.now, fired, self.now)
             return Trigger(element=element_id, event=event, due=due)
         if isinstance(event, SignalDefinition):
             return Trigger(element=element_id, event=event)
         key = None
         if event.correlation_key is not None:
-            value = evaluate(event.correlation_key, self.state.variables)
+            value = evaluate(event.correlation_key, self.view(token))
             key = None if value is None else str(value)
         return Trigger(element=element_id, event=event, key=key)
 
@@ -218,12 +253,12 @@ class Step:
         fired: int = 0,
     ) -> Wait:
         """Open the timer or message wait of a catch or boundary event."""
-        return self.open_trigger(token, self.trigger(element_id, event, fired), fired)
+        return self.open_trigger(token, self.trigger(element_id, event, fired, token), fired)
 
-    def boundary_triggers(self, activity_id: str) -> list[Trigger]:
-        """The timer and message boundary events of an activity, evaluated (may raise)."""
+    def boundary_triggers(self, activity_id: str, token: Token | None = None) -> list[Trigger]:
+        """The timer, message and signal boundary events of an activity, evaluated (may raise)."""
         return [
-            self.trigger(boundary.id, boundary.event)
+            self.trigger(boundary.id, boundary.event, token=token)
             for boundary in self.definition.boundary_events(activity_id)
             if isinstance(boundary.event, TimerDefinition | MessageDefinition | SignalDefinition)
         ]
@@ -322,9 +357,9 @@ class Step:
         what the failure means for its command.
         """
         element = self.definition.elements[token.element]
-        updates = self.outputs(element, result) if isinstance(element, Activity) else result
+        updates = self.outputs(element, result, token) if isinstance(element, Activity) else result
         self.close_waits_of(token)
-        changed = self.set_variables(updates)
+        changed = self.set_variables(updates, token)
         self.record("element_completed", token.element, {"variables": changed} if changed else None)
         token.state = MOVING
         self.leave_safely(token)
