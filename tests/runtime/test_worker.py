@@ -255,3 +255,22 @@ def test_graceful_stop_lets_running_handlers_finish(app: Legato) -> None:
     app.stop_worker()  # returns after the handler finished and its result was committed
     instance = app.instance(started.instance_id)
     assert (instance["status"], instance["variables"]) == ("completed", {"finished": True})
+
+
+def test_a_parallel_multi_instance_task_runs_one_job_per_item(app: Legato) -> None:
+    from legato.formats.builder import MultiInstance
+
+    p = Process("fan_out")
+    loop = MultiInstance(collection="emails", element_variable="email", output_collection="sent", output_element="id")
+    p.start("start").then(p.service("send", "mail.send", multi_instance=loop)).then(p.end("end"))
+
+    @app.handler("mail.send")
+    def send(job: Job) -> dict[str, Any]:
+        return {"id": job.variables["email"].upper()}
+
+    app.deploy(p.build())
+    with app.running():
+        started = app.start("fan_out", {"emails": ["a@x", "b@x", "c@x"]})
+        result = app.wait(started.instance_id)
+    assert result["variables"]["sent"] == ["A@X", "B@X", "C@X"]
+    assert set(result["variables"]) == {"emails", "sent", "id"}

@@ -12,11 +12,13 @@ from collections.abc import Callable
 from legato.engine import effects as fx
 from legato.engine.expressions import condition, json_value, run_script
 from legato.engine.gateways import event_based_gateway, inclusive_gateway
+from legato.engine.multi_instance import enter_body, is_instance_token
 from legato.engine.state import JOB, JOINING, TASK, WAITING, Token
 from legato.engine.step import Step
 from legato.engine.throws import broadcast, escalate, intermediate_throw_event
 from legato.errors import EvaluationError
 from legato.model.elements import (
+    Activity,
     EndEvent,
     ErrorDefinition,
     EscalationDefinition,
@@ -46,6 +48,9 @@ Behaviour = Callable[[Step, Token], None]
 
 def enter(step: Step, token: Token) -> None:
     element = step.definition.elements[token.element]
+    if isinstance(element, Activity) and element.multi_instance is not None and not is_instance_token(step, token):
+        enter_body(step, token, element)  # BPMN 2.0, 10.3.7: the body runs the instances
+        return
     BEHAVIOURS[element.kind](step, token)
 
 

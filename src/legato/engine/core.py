@@ -27,15 +27,18 @@ from legato.engine.commands import (
 from legato.engine.expressions import timer_due
 from legato.engine.state import (
     ACTIVE,
+    BODY,
     INCIDENT,
     INCIDENT_COMPLETING,
     INCIDENT_LEAVING,
+    INSTANCE,
     JOB,
     MESSAGE,
     MOVING,
     SIGNAL,
     TASK,
     TIMER,
+    WAITING,
     InstanceState,
     Wait,
 )
@@ -265,6 +268,18 @@ def _retry_incident(step: Step, command: Any) -> None:
     del step.state.waits[wait.id]
     token = step.state.tokens[wait.token]
     if wait.kind == INCIDENT_COMPLETING:
+        body = next((sc for sc in step.state.scopes.values() if sc.token == token.id and sc.kind == BODY), None)
+        if body is not None:
+            # a multi-instance output element failed: collect the finished instances again
+            finished = [
+                sc
+                for sc in list(step.state.scopes.values())
+                if sc.parent == body.id and sc.kind == INSTANCE and not step.tokens_in(sc.id)
+            ]
+            token.state = WAITING
+            for instance in finished:
+                step.after_token_ended(instance.id)
+            return
         step.complete_subprocess(token)
         return
     token.state = MOVING

@@ -23,10 +23,12 @@ from legato.engine.state import (
     INCIDENT,
     INCIDENT_COMPLETING,
     INCIDENT_LEAVING,
+    INSTANCE,
     JOB,
     MESSAGE,
     MOVING,
     SIGNAL,
+    SUBPROCESS,
     TASK,
     TIMER,
     WAITING,
@@ -105,6 +107,11 @@ class Step:
         layers = self._local_layers(token.scope)
         return ChainMap(*layers, self.state.variables) if layers else self.state.variables
 
+    def scope_view(self, scope_id: int) -> Mapping[str, Any]:
+        """The variables seen from inside a scope (for a scope whose tokens are gone)."""
+        layers = self._local_layers(scope_id)
+        return ChainMap(*layers, self.state.variables) if layers else self.state.variables
+
     def _local_layers(self, scope_id: int) -> list[dict[str, Any]]:
         layers = []
         while scope_id != ROOT_SCOPE:
@@ -177,6 +184,13 @@ class Step:
         whose outgoing flows all have false conditions has nowhere to go: that is a
         modelling error at run time, and becomes an incident at the element.
         """
+        from legato.engine.multi_instance import is_instance_token
+
+        if is_instance_token(self, token):
+            scope = token.scope  # one instance of a multi-instance activity is done
+            self.consume(token)
+            self.after_token_ended(scope)
+            return
         if flows is None:
             flows = self.taken_flows(token)
         if not flows:
@@ -256,7 +270,14 @@ class Step:
         return self.open_trigger(token, self.trigger(element_id, event, fired, token), fired)
 
     def boundary_triggers(self, activity_id: str, token: Token | None = None) -> list[Trigger]:
-        """The timer, message and signal boundary events of an activity, evaluated (may raise)."""
+        """The timer, message and signal boundary events of an activity, evaluated (may raise).
+
+        An instance of a multi-instance activity has none: they belong to its body.
+        """
+        from legato.engine.multi_instance import is_instance_token
+
+        if token is not None and is_instance_token(self, token):
+            return []
         return [
             self.trigger(boundary.id, boundary.event, token=token)
             for boundary in self.definition.boundary_events(activity_id)
@@ -331,6 +352,9 @@ class Step:
     def terminate_scope(self, scope: Scope) -> None:
         for token in self.tokens_in(scope.id):
             self.terminate_token(token)
+        for child in [s for s in self.state.scopes.values() if s.parent == scope.id and s.token is None]:
+            self.terminate_scope(child)  # the instances of a multi-instance body
+            del self.state.scopes[child.id]
 
     def after_token_ended(self, scope_id: int) -> None:
         """If nothing is left in a scope, the scope completes (BPMN 2.0, 13.3.1)."""
@@ -338,6 +362,18 @@ class Step:
             return
         if scope_id == ROOT_SCOPE:
             self.end_instance("completed")
+            return
+        if self.state.scopes[scope_id].kind == INSTANCE:
+            from legato.engine.multi_instance import instance_completed
+
+            try:
+                instance_completed(self, self.state.scopes[scope_id])
+            except (EvaluationError, ExpressionInvalid) as exc:
+                body = self.state.scopes.get(self.state.scopes[scope_id].parent or ROOT_SCOPE)
+                holder = self.state.tokens[body.token] if body is not None and body.token is not None else None
+                if holder is None:
+                    raise
+                self.raise_incident(holder, exc, INCIDENT_COMPLETING)
             return
         scope = self.state.scopes.pop(scope_id)
         assert scope.token is not None
@@ -410,17 +446,22 @@ class Step:
         scope_id = token.scope
         while scope_id != ROOT_SCOPE:
             scope = self.state.scopes[scope_id]
+            scope_id = scope.parent if scope.parent is not None else ROOT_SCOPE
+            if scope.kind != SUBPROCESS:
+                continue  # the body and instances of a multi-instance activity catch nothing
             assert scope.element is not None and scope.token is not None
             current = self.state.tokens[scope.token]
             boundary = self.find_error_catch(scope.element, code)
             if boundary is not None:
                 self.interrupt_into(current, boundary, {"code": code, "message": message})
                 return True
-            scope_id = scope.parent if scope.parent is not None else ROOT_SCOPE
         return False
 
     def interrupt_into(self, token: Token, boundary: BoundaryEvent, data: dict[str, Any] | None) -> None:
         """Cancel an activity and continue from one of its boundary events."""
+        from legato.engine.multi_instance import body_token
+
+        token = body_token(self, token)
         scope = token.scope
         self.terminate_token(token)
         successor = self.new_token(boundary.id, scope)

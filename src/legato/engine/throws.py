@@ -16,7 +16,8 @@
 from __future__ import annotations
 
 from legato.engine import effects as fx
-from legato.engine.state import MOVING, Token
+from legato.engine.multi_instance import body_token
+from legato.engine.state import MOVING, SUBPROCESS, Token
 from legato.engine.step import ROOT_SCOPE, Step
 from legato.model.elements import (
     BoundaryEvent,
@@ -84,10 +85,13 @@ def escalate(step: Step, token: Token, code: str) -> bool:
     scope_id = token.scope
     while scope_id != ROOT_SCOPE:
         scope = step.state.scopes[scope_id]
+        if scope.kind != SUBPROCESS:
+            scope_id = scope.parent if scope.parent is not None else ROOT_SCOPE
+            continue  # the body and instances of a multi-instance activity catch nothing
         assert scope.element is not None and scope.token is not None
         boundary = find_escalation_catch(step, scope.element, code)
         if boundary is not None:
-            holder = step.state.tokens[scope.token]
+            holder = body_token(step, step.state.tokens[scope.token])
             if boundary.cancel_activity:
                 step.interrupt_into(holder, boundary, {"code": code})
             else:

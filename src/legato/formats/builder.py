@@ -50,6 +50,7 @@ from legato.model.elements import (
     ExclusiveGateway,
     IntermediateCatchEvent,
     MessageDefinition,
+    MultiInstance,
     ParallelGateway,
     RetryPolicy,
     ScriptTask,
@@ -70,6 +71,7 @@ __all__ = [
     "EndNode",
     "ExclusiveNode",
     "FlowNode",
+    "MultiInstance",
     "Node",
     "Process",
     "RetryPolicy",
@@ -159,9 +161,7 @@ class FlowNode(Source, Node):
 class ExclusiveNode(FlowNode):
     """An exclusive gateway (BPMN 2.0, 10.6.2): conditional flows and one default."""
 
-    def otherwise(
-        self, target: _NodeT, *, id: str | None = None, name: str | None = None
-    ) -> _NodeT:
+    def otherwise(self, target: _NodeT, *, id: str | None = None, name: str | None = None) -> _NodeT:
         """Add the default flow, taken when no condition holds, and return target.
 
         BPMN 2.0, 10.6.2: the default flow has no condition, so this takes none.
@@ -275,9 +275,7 @@ class _Scope:
             event = MessageDefinition(message=message, correlation_key=correlation_key)
         elif correlation_key is not None:
             raise _invalid(id, "a correlation key needs a message")
-        process._add(
-            StartEvent(id=id, name=name, parent=parent, documentation=documentation, event=event)
-        )
+        process._add(StartEvent(id=id, name=name, parent=parent, documentation=documentation, event=event))
         return StartNode(process, id)
 
     def end(
@@ -301,9 +299,7 @@ class _Scope:
             event = ErrorDefinition(code=error, message=error_message)
         elif error_message is not None:
             raise _invalid(id, "an error message needs an error code")
-        process._add(
-            EndEvent(id=id, name=name, parent=parent, documentation=documentation, event=event)
-        )
+        process._add(EndEvent(id=id, name=name, parent=parent, documentation=documentation, event=event))
         return EndNode(process, id)
 
     def service(
@@ -316,6 +312,7 @@ class _Scope:
         timeout: float | None = None,
         inputs: Mapping[str, str] | None = None,
         outputs: Mapping[str, str] | None = None,
+        multi_instance: MultiInstance | None = None,
         documentation: str | None = None,
     ) -> ActivityNode:
         """A service task run by the handler registered for `task_type`.
@@ -329,6 +326,7 @@ class _Scope:
                 name=name,
                 parent=parent,
                 documentation=documentation,
+                multi_instance=multi_instance,
                 task_type=task_type,
                 retry=_float_retry(retry or RetryPolicy()),
                 timeout=_float(timeout),
@@ -346,6 +344,7 @@ class _Scope:
         name: str | None = None,
         inputs: Mapping[str, str] | None = None,
         outputs: Mapping[str, str] | None = None,
+        multi_instance: MultiInstance | None = None,
         documentation: str | None = None,
     ) -> ActivityNode:
         """A script task: assignments in the safe expression dialect, run by the engine."""
@@ -356,6 +355,7 @@ class _Scope:
                 name=name,
                 parent=parent,
                 documentation=documentation,
+                multi_instance=multi_instance,
                 script=script,
                 inputs=dict(inputs or {}),
                 outputs=dict(outputs or {}),
@@ -373,6 +373,7 @@ class _Scope:
         form: Mapping[str, object] | None = None,
         inputs: Mapping[str, str] | None = None,
         outputs: Mapping[str, str] | None = None,
+        multi_instance: MultiInstance | None = None,
         documentation: str | None = None,
     ) -> ActivityNode:
         """A user task, for `assignee` or anyone in `candidate_groups`."""
@@ -385,6 +386,7 @@ class _Scope:
                 name=name,
                 parent=parent,
                 documentation=documentation,
+                multi_instance=multi_instance,
                 assignee=assignee,
                 candidate_groups=tuple(candidate_groups),
                 form=None if form is None else dict(form),
@@ -394,17 +396,13 @@ class _Scope:
         )
         return ActivityNode(process, id)
 
-    def exclusive(
-        self, id: str, *, name: str | None = None, documentation: str | None = None
-    ) -> ExclusiveNode:
+    def exclusive(self, id: str, *, name: str | None = None, documentation: str | None = None) -> ExclusiveNode:
         """An exclusive gateway: the first flow whose `when` holds, else `otherwise`."""
         process, parent = self._context()
         process._add(ExclusiveGateway(id=id, name=name, parent=parent, documentation=documentation))
         return ExclusiveNode(process, id)
 
-    def parallel(
-        self, id: str, *, name: str | None = None, documentation: str | None = None
-    ) -> FlowNode:
+    def parallel(self, id: str, *, name: str | None = None, documentation: str | None = None) -> FlowNode:
         """A parallel gateway: forks on its outgoing flows, joins its incoming ones."""
         process, parent = self._context()
         process._add(ParallelGateway(id=id, name=name, parent=parent, documentation=documentation))
@@ -417,6 +415,7 @@ class _Scope:
         name: str | None = None,
         inputs: Mapping[str, str] | None = None,
         outputs: Mapping[str, str] | None = None,
+        multi_instance: MultiInstance | None = None,
         documentation: str | None = None,
     ) -> SubProcessNode:
         """An embedded subprocess; make its elements through the handle it returns."""
@@ -427,6 +426,7 @@ class _Scope:
                 name=name,
                 parent=parent,
                 documentation=documentation,
+                multi_instance=multi_instance,
                 inputs=dict(inputs or {}),
                 outputs=dict(outputs or {}),
             )
@@ -448,11 +448,7 @@ class _Scope:
         event = _timer(id, duration, date, cycle)
         if event is None:
             raise _invalid(id, "a timer catch event needs a duration, date or cycle")
-        process._add(
-            IntermediateCatchEvent(
-                id=id, name=name, parent=parent, documentation=documentation, event=event
-            )
-        )
+        process._add(IntermediateCatchEvent(id=id, name=name, parent=parent, documentation=documentation, event=event))
         return FlowNode(process, id)
 
     def catch_message(
@@ -467,11 +463,7 @@ class _Scope:
         """An intermediate message catch event: the token waits for `message`."""
         process, parent = self._context()
         event = MessageDefinition(message=message, correlation_key=correlation_key)
-        process._add(
-            IntermediateCatchEvent(
-                id=id, name=name, parent=parent, documentation=documentation, event=event
-            )
-        )
+        process._add(IntermediateCatchEvent(id=id, name=name, parent=parent, documentation=documentation, event=event))
         return FlowNode(process, id)
 
 
@@ -495,9 +487,7 @@ class SubProcessNode(ActivityNode, _Scope):
 class Process(_Scope):
     """A process under construction; `build()` returns the validated definition."""
 
-    def __init__(
-        self, id: str, *, name: str | None = None, documentation: str | None = None
-    ) -> None:
+    def __init__(self, id: str, *, name: str | None = None, documentation: str | None = None) -> None:
         self.id = id
         self.name = name
         self.documentation = documentation
@@ -525,9 +515,7 @@ class Process(_Scope):
     def _add(self, element: Element) -> None:
         existing = self._elements.get(element.id)
         if existing is not None:
-            raise _invalid(
-                element.id, f"duplicate id {element.id!r}: {_describe(existing)} has it already"
-            )
+            raise _invalid(element.id, f"duplicate id {element.id!r}: {_describe(existing)} has it already")
         if element.id in self._flow_ids:
             raise _invalid(element.id, f"duplicate id {element.id!r}: a sequence flow has it")
         self._elements[element.id] = element
@@ -570,9 +558,7 @@ class Process(_Scope):
                 raise _invalid(flow_id, f"duplicate id {flow_id!r}: a sequence flow has it")
             if flow_id in self._elements:
                 existing = self._elements[flow_id]
-                raise _invalid(
-                    flow_id, f"duplicate id {flow_id!r}: {_describe(existing)} has it already"
-                )
+                raise _invalid(flow_id, f"duplicate id {flow_id!r}: {_describe(existing)} has it already")
             self._flow_ids.add(flow_id)
         self._flows.append(
             _Flow(
@@ -590,8 +576,7 @@ class Process(_Scope):
         # that a generated id never depends on the order the process was written in.
         placeholders = {f"\0{index}": flow for index, flow in enumerate(self._flows)}
         draft_flows = {
-            key: SequenceFlow(id=key, source=flow.source, target=flow.target)
-            for key, flow in placeholders.items()
+            key: SequenceFlow(id=key, source=flow.source, target=flow.target) for key, flow in placeholders.items()
         }
         draft_elements = dict(self._elements)
         for key, flow in placeholders.items():
@@ -682,9 +667,7 @@ def _scope_order(definition: ProcessDefinition, scope: str | None) -> list[str]:
     seen: set[str] = set()
 
     def successors(element_id: str) -> list[str]:
-        boundaries = sorted(
-            definition.boundary_events(element_id), key=lambda b: _boundary_rank(b.event)
-        )
+        boundaries = sorted(definition.boundary_events(element_id), key=lambda b: _boundary_rank(b.event))
         following = [b.id for b in boundaries]
         following += [flow.target for flow in outgoing_in_order(definition, element_id)]
         return [target for target in following if target in member_set]
@@ -708,10 +691,7 @@ def _scope_order(definition: ProcessDefinition, scope: str | None) -> list[str]:
         postorder.reverse()
         return postorder
 
-    starts = [
-        e.id
-        for e in sorted(definition.start_events(scope), key=lambda e: (e.event is not None, e.id))
-    ]
+    starts = [e.id for e in sorted(definition.start_events(scope), key=lambda e: (e.event is not None, e.id))]
     order = reverse_postorder(starts)
     # What no start event reaches (the model is invalid then) follows, as written.
     order += reverse_postorder([element_id for element_id in members if element_id not in seen])
@@ -751,13 +731,9 @@ def _unique(base: str, taken: set[str]) -> str:
     return candidate
 
 
-def _timer(
-    where: str, duration: str | None, date: str | None, cycle: str | None
-) -> TimerDefinition | None:
+def _timer(where: str, duration: str | None, date: str | None, cycle: str | None) -> TimerDefinition | None:
     given = [
-        (kind, value)
-        for kind, value in (("duration", duration), ("date", date), ("cycle", cycle))
-        if value is not None
+        (kind, value) for kind, value in (("duration", duration), ("date", date), ("cycle", cycle)) if value is not None
     ]
     if len(given) > 1:
         names = " and ".join(kind for kind, _ in given)

@@ -112,6 +112,30 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class MultiInstance:
+    """BPMN 2.0, 10.3.7 MultiInstanceLoopCharacteristics: run an activity once per item of
+    a collection (or `cardinality` times), in parallel or one after another.
+
+    Each instance sees `element_variable` (its item) and `loopCounter` (1-based) as local
+    variables. `output_element`, evaluated when an instance completes, is collected in
+    order into `output_collection`. A true `completion_condition` ends the remaining
+    instances early; it may use numberOfInstances, numberOfCompletedInstances and
+    numberOfActiveInstances.
+    """
+
+    sequential: bool = False
+    collection: str | None = None
+    element_variable: str | None = None
+    cardinality: str | None = None
+    completion_condition: str | None = None
+    output_collection: str | None = None
+    output_element: str | None = None
+
+
+MAX_INSTANCES = 10_000  # per multi-instance activity: a hostile collection cannot exhaust memory
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Element:
     kind: ClassVar[str] = "element"
     waits: ClassVar[bool] = False  # does a token stop here until a command arrives?
@@ -170,6 +194,7 @@ class Activity(Element):
 
     inputs: dict[str, str] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
+    multi_instance: MultiInstance | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

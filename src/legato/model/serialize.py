@@ -23,6 +23,7 @@ from legato.model.elements import (
     EscalationDefinition,
     LinkDefinition,
     MessageDefinition,
+    MultiInstance,
     RetryPolicy,
     SequenceFlow,
     SignalDefinition,
@@ -159,7 +160,7 @@ def _element_to_dict(element: Any) -> dict[str, Any]:
         value = getattr(element, f.name)
         if f.name == "event" and value is not None:
             value = {"type": _EVENT_KINDS[type(value)], **dataclasses.asdict(value)}
-        elif f.name == "retry":
+        elif f.name in ("retry", "multi_instance") and value is not None:
             value = dataclasses.asdict(value)
         data[f.name] = _plain(value)
     return {k: v for k, v in data.items() if v not in (None, {}, ())}
@@ -187,6 +188,8 @@ def _element_from_dict(raw: Any) -> Any:
         if "non_retryable" in retry:
             retry["non_retryable"] = tuple(retry["non_retryable"])
         fields["retry"] = _build(RetryPolicy, retry, where)
+    if isinstance(fields.get("multi_instance"), dict):
+        fields["multi_instance"] = _build(MultiInstance, fields["multi_instance"], where)
     if "candidate_groups" in fields and isinstance(fields["candidate_groups"], list):
         fields["candidate_groups"] = tuple(fields["candidate_groups"])
     return _build(cls, fields, where)

@@ -26,6 +26,7 @@ from legato.model.elements import (
     IntermediateThrowEvent,
     LinkDefinition,
     MessageDefinition,
+    MultiInstance,
     ParallelGateway,
     ReceiveTask,
     RetryPolicy,
@@ -250,6 +251,8 @@ def _check_element_details(element: object, add: _Add) -> None:
                 message="a subprocess takes no inputs: variables are shared by the whole instance",
             )
         )
+    if isinstance(element, Activity) and element.multi_instance is not None:
+        _check_multi_instance(where, element.multi_instance, add)
     if isinstance(element, Activity):
         for mapping_name, mapping in (("inputs", element.inputs), ("outputs", element.outputs)):
             if not isinstance(mapping, dict):
@@ -259,6 +262,24 @@ def _check_element_details(element: object, add: _Add) -> None:
                 if not isinstance(target, str) or not _ID.match(target):
                     add(Problem(element=where, message=f"{mapping_name}: {target!r} is not a valid variable name"))
                 _check_expression(where, source, add, prefix=f"{mapping_name}.{target}: ")
+
+
+def _check_multi_instance(where: str | None, loop: MultiInstance, add: _Add) -> None:
+    if (loop.collection is None) == (loop.cardinality is None):
+        add(Problem(element=where, message="a multi-instance activity needs a collection or a cardinality, not both"))
+    for label, source in (
+        ("collection", loop.collection),
+        ("cardinality", loop.cardinality),
+        ("completion condition", loop.completion_condition),
+        ("output element", loop.output_element),
+    ):
+        if source is not None:
+            _check_expression(where, source, add, prefix=f"{label}: ")
+    for label, name in (("element variable", loop.element_variable), ("output collection", loop.output_collection)):
+        if name is not None and (not isinstance(name, str) or not _ID.match(name)):
+            add(Problem(element=where, message=f"{label} {name!r} is not a valid variable name"))
+    if (loop.output_collection is None) != (loop.output_element is None):
+        add(Problem(element=where, message="output collection and output element go together"))
 
 
 def _check_timer(where: str | None, timer: TimerDefinition, add: _Add) -> None:

@@ -529,10 +529,12 @@ class EngineHarness:
             if wait.token not in state.tokens:
                 raise HarnessError(f"{wait} belongs to no token; tokens: {state.tokens}")
         for scope in state.scopes.values():
-            if scope.token not in state.tokens or (
-                scope.parent != 0 and scope.parent not in state.scopes
-            ):
+            # One instance of a multi-instance activity hangs from its body scope, not a token.
+            held = scope.token in state.tokens or (scope.kind == "one" and scope.token is None)
+            if not held or (scope.parent != 0 and scope.parent not in state.scopes):
                 raise HarnessError(f"{scope} hangs from nothing; state: {state.to_dict()}")
+            if scope.kind == "one" and not any(t.scope == scope.id for t in state.tokens.values()):
+                raise HarnessError(f"{scope} is an instance without a token: {state.to_dict()}")
         for token in state.tokens.values():
             if token.scope != 0 and token.scope not in state.scopes:
                 raise HarnessError(f"{token} is in a scope that is gone: {state.to_dict()}")
