@@ -191,7 +191,9 @@ class Legato:
         another process is noticed by polling its row, every 50 ms at most.
         """
         deadline = time.monotonic() + timeout
-        poll = 0.002
+        # The in-process worker announces every instance it ends; reading the row is only
+        # for an instance another process runs, so with a local worker it is a slow fallback.
+        poll = 0.05 if self.worker is not None else 0.002
         with self._ended_cond:
             self._awaited.add(instance_id)
         try:

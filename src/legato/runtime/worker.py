@@ -88,6 +88,7 @@ class Worker:
         self._claim_requested = True  # new due work may exist elsewhere in the database
         self._stop = threading.Event()
         self._running: dict[str, _Running] = {}
+        self._timed = 0  # how many running jobs have a timeout: skip deadline scans when none do
         self._pool: ThreadPoolExecutor | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
@@ -280,6 +281,8 @@ class Worker:
         timeout = job.timeout or handler.timeout
         deadline = None if timeout is None else time.monotonic() + timeout
         self._running[job.id] = _Running(job, job.lock_expires_at, deadline)
+        if deadline is not None:
+            self._timed += 1
         context = Job(
             id=job.id,
             idempotency_key=job.id,
@@ -352,6 +355,8 @@ class Worker:
         )
 
     def _check_timeouts(self) -> None:
+        if not self._timed:
+            return
         now = time.monotonic()
         for running in self._running.values():
             if running.deadline is not None and not running.timed_out and now >= running.deadline:
@@ -374,6 +379,8 @@ class Worker:
                 )
 
     def _next_deadline(self) -> float | None:
+        if not self._timed:
+            return None
         deadlines = [r.deadline for r in self._running.values() if r.deadline is not None and not r.timed_out]
         return min(deadlines) if deadlines else None
 
@@ -402,16 +409,12 @@ class Worker:
         except Exception:
             log.exception("committing %d job results failed; their jobs run again when locks expire", len(batch))
             for item in batch:
-                running = self._running.get(item.job or "")
-                if running is not None and running.job.attempts == item.attempt:
-                    del self._running[item.job or ""]
+                self._forget(item)
             return
         self.stats["commits"] += 1
         ended: list[tuple[str, str | None]] = []
         for item, outcome in zip(batch, outcomes, strict=True):
-            running = self._running.get(item.job or "")
-            if running is not None and running.job.attempts == item.attempt:
-                del self._running[item.job or ""]
+            self._forget(item)
             if outcome.ok:
                 self.stats["completed"] += 1
                 if outcome.status != "active":
@@ -423,6 +426,14 @@ class Worker:
             self._claim_requested = True  # the steps may have made jobs someone must claim
         if ended and self.on_commit is not None:
             self.on_commit(ended)
+
+    def _forget(self, item: CommandItem) -> None:
+        """The result of this attempt is committed (or lost): the job no longer runs here."""
+        running = self._running.get(item.job or "")
+        if running is not None and running.job.attempts == item.attempt:
+            del self._running[item.job or ""]
+            if running.deadline is not None:
+                self._timed -= 1
 
     # -- locks -----------------------------------------------------------------------------
 

@@ -63,8 +63,6 @@ _SQL = {
         "INSERT INTO history (instance_id, seq, at, type, element, actor, data) "
         "VALUES (:instance_id, :seq, :at, :type, :element, :actor, :data)"
     ),
-    "cleanup_jobs": ("DELETE FROM jobs WHERE instance_id = :instance_id"),
-    "cleanup_subscriptions": ("DELETE FROM subscriptions WHERE instance_id = :instance_id"),
 }
 
 
@@ -104,7 +102,6 @@ class Writer:
     incident_inserts: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     incident_updates: list[dict[str, Any]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
-    ended: list[str] = field(default_factory=list)
     handoffs: list[Handoff] = field(default_factory=list)
     broadcasts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # delivered after a flush
 
@@ -229,8 +226,8 @@ class Writer:
                             "resolved_by": effect.actor,
                         }
                     )
-            elif isinstance(effect, fx.InstanceEnded):
-                self.ended.append(instance_id)
+            # InstanceEnded needs no row of its own: the engine closed every wait already,
+            # and the instance row carries the status.
 
     def _schedule(self, instance_id: str, effect: fx.ScheduleJob, now: float) -> None:
         key = wait_key(instance_id, effect.wait)
@@ -284,8 +281,6 @@ class Writer:
         run("task_insert", list(self.task_inserts.values()))
         run("incident_insert", list(self.incident_inserts.values()))
         run("history_insert", self.history)
-        run("cleanup_jobs", [{"instance_id": i} for i in self.ended])
-        run("cleanup_subscriptions", [{"instance_id": i} for i in self.ended])
         for collection in (
             self.job_deletes,
             self.subscription_deletes,
@@ -299,7 +294,6 @@ class Writer:
             collection.clear()
         self.incident_updates.clear()
         self.history.clear()
-        self.ended.clear()
 
 
 def _executemany(conn: Connection) -> Callable[[str, list[dict[str, Any]]], None]:
