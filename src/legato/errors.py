@@ -15,7 +15,8 @@ the code beside the message, so scripts can match on codes rather than on wordin
     │   ├── DefinitionNotFound        404 DEFINITION_NOT_FOUND
     │   ├── InstanceNotFound          404 INSTANCE_NOT_FOUND
     │   ├── TaskNotFound              404 TASK_NOT_FOUND
-    │   └── IncidentNotFound          404 INCIDENT_NOT_FOUND
+    │   ├── IncidentNotFound          404 INCIDENT_NOT_FOUND
+    │   └── DecisionNotFound          404 DECISION_NOT_FOUND: no deployed DMN decision has the id
     ├── Conflict                      409
     │   ├── TaskNotActive             409 TASK_NOT_ACTIVE: completing a task that is done
     │   ├── InstanceNotActive         409 INSTANCE_NOT_ACTIVE
@@ -143,6 +144,10 @@ class TaskNotFound(NotFound):
 
 class IncidentNotFound(NotFound):
     code = "INCIDENT_NOT_FOUND"
+
+
+class DecisionNotFound(NotFound):
+    code = "DECISION_NOT_FOUND"
 
 
 class Conflict(LegatoError):

@@ -7,12 +7,9 @@ can make fail into an incident (`Switch`).
 
 from __future__ import annotations
 
-import time
 import warnings
-from collections.abc import Callable
 from typing import Any
 
-from legato.errors import BpmnError
 from legato.formats.builder import Process, RetryPolicy
 from legato.model.process import ProcessDefinition
 from legato.runtime.app import Legato, serialize_source
@@ -68,40 +65,6 @@ def message_start_json() -> str:
     p = Process("refund")
     p.start("refund_requested", message="refund.requested").then(p.user("review")).then(p.end("refunded"))
     return serialize_source(p.build())
-
-
-class Switch:
-    """A handler's behaviour that a test flips: `ship` fails while `failing` is set."""
-
-    def __init__(self) -> None:
-        self.failing = False
-
-
-def install_handlers(legato: Legato, switch: Switch) -> None:
-    def check_credit(job: Any) -> dict[str, Any]:
-        if job.variables.get("amount", 0) > 1000:
-            raise BpmnError("CREDIT_DENIED")
-        return {"credit_ok": True}
-
-    def ship(job: Any) -> dict[str, Any]:
-        if switch.failing:
-            raise RuntimeError("the carrier is down")
-        return {"shipped": True}
-
-    legato.register("credit.check", check_credit)
-    legato.register("ship", ship)
-
-
-def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Poll `check` until it returns something truthy: the worker runs in its own thread."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(0.01)
 
 
 def start(client: TestClient, **body: Any) -> dict[str, Any]:

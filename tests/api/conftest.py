@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from api_helpers import API, ORDER_YAML, Switch, TestClient, install_handlers
+from api_helpers import API, ORDER_YAML, TestClient
 
 from legato.api import create_app
 from legato.runtime.app import Legato
+from support import Switch, install_handlers
 
 
 @pytest.fixture

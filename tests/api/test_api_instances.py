@@ -4,21 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_helpers import (
-    API,
-    ORDER_YAML,
-    TestClient,
-    assert_problem,
-    eventually,
-    install_handlers,
-    order_json,
-    snapshot,
-    start,
-    waiting_at,
-)
+from api_helpers import API, ORDER_YAML, TestClient, assert_problem, order_json, snapshot, start, waiting_at
 
 from legato.api import create_app
 from legato.runtime.app import Legato
+from support import eventually, install_handlers
 
 
 def test_an_instance_runs_and_is_visible_with_its_history(database_url: str, switch: Any) -> None:

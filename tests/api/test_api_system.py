@@ -5,17 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from api_helpers import API, TestClient, assert_problem, eventually, start, waiting_at
+from api_helpers import API, TestClient, assert_problem, start, waiting_at
 from openapi_spec_validator import validate
 
 from legato.api import create_app
 from legato.runtime.app import Legato
+from support import eventually
 
 ALL_PATHS = {
     "/api/v1/definitions",
     "/api/v1/definitions/{key}",
     "/api/v1/definitions/{key}/source",
     "/api/v1/definitions/{key}/instances",
+    "/api/v1/decisions",
+    "/api/v1/decisions/evaluations",
+    "/api/v1/decisions/{decision_id}/evaluate",
     "/api/v1/instances",
     "/api/v1/instances/{instance_id}",
     "/api/v1/instances/{instance_id}/history",

@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_helpers import (
-    API,
-    Switch,
-    TestClient,
-    assert_problem,
-    eventually,
-    message_start_json,
-    snapshot,
-    start,
-    waiting_at,
-)
+from api_helpers import API, TestClient, assert_problem, message_start_json, snapshot, start, waiting_at
 
 from legato.runtime.app import Legato
+from support import Switch, eventually
 
 
 def _open_task(client: TestClient, instance_id: str) -> dict[str, Any]:

@@ -6,15 +6,10 @@ Commands run through click's `CliRunner` against the real API in the same proces
 
 from __future__ import annotations
 
-import time
 import warnings
 from collections.abc import Callable
-from typing import Any
 
 from click.testing import Result
-
-from legato.errors import BpmnError
-from legato.runtime.app import Legato
 
 with warnings.catch_warnings():  # starlette asks for httpx2; httpx is what is installed
     warnings.simplefilter("ignore")
@@ -57,38 +52,4 @@ steps:
 """
 
 
-class Switch:
-    """`ship` fails while `failing` is set."""
-
-    def __init__(self) -> None:
-        self.failing = False
-
-
-def install_handlers(legato: Legato, switch: Switch) -> None:
-    def check_credit(job: Any) -> dict[str, Any]:
-        if job.variables.get("amount", 0) > 1000:
-            raise BpmnError("CREDIT_DENIED")
-        return {"credit_ok": True}
-
-    def ship(job: Any) -> dict[str, Any]:
-        if switch.failing:
-            raise RuntimeError("the carrier is down")
-        return {"shipped": True}
-
-    legato.register("credit.check", check_credit)
-    legato.register("ship", ship)
-
-
-def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Poll `check` until it returns something truthy: the worker runs in its own thread."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(0.01)
-
-
-__all__ = ["INVALID_YAML", "ORDER_YAML", "Run", "Switch", "TestClient", "eventually", "install_handlers"]
+__all__ = ["INVALID_YAML", "ORDER_YAML", "Run", "TestClient"]

@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import ORDER_YAML, Run, Switch, TestClient, install_handlers
+from cli_helpers import ORDER_YAML, Run, TestClient
 from click.testing import CliRunner, Result
 
 from legato.api import create_app
 from legato.cli import CliContext, cli
 from legato.runtime.app import Legato
+from support import Switch, install_handlers
 
 
 @pytest.fixture

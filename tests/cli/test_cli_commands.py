@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from cli_helpers import INVALID_YAML, Run, Switch, eventually
+from cli_helpers import INVALID_YAML, Run
 
 from legato.runtime.app import Legato
+from support import Switch, eventually
 
 
 def _start(run: Run, *args: str) -> str:

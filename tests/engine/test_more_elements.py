@@ -275,3 +275,11 @@ def test_a_signal_end_event_broadcasts_then_ends(start: Start) -> None:
     end = EndEvent(id="done", event=SignalDefinition(signal="order.closed"))
     run = start(process(S, end, flows="s>done"))
     assert run.status == "completed" and run.broadcasts == ["order.closed"]
+
+
+def test_timer_values_may_be_feel_or_juel_expressions(start: Start) -> None:
+    for value, expected_minutes in (('=duration("PT" + string(wait) + "M")', 5), ("${delay}", 7)):
+        timer = IntermediateCatchEvent(id="t", event=TimerDefinition(kind="duration", value=value))
+        run = start(process(S, timer, E, flows="s>t t>e"), variables={"wait": 5, "delay": "PT7M"})
+        due = run.timer("t").due
+        assert due is not None and (due - run.now).total_seconds() == expected_minutes * 60

@@ -18,6 +18,7 @@ from legato.model.expressions import (
     Expression,
     compile_expression,
     compile_script,
+    dialect_of,
 )
 
 
@@ -506,7 +507,28 @@ def test_any_exception_becomes_an_evaluation_error() -> None:
         compile_expression("x").evaluate(Hostile())
 
 
-# --- FEEL and JUEL markers ----------------------------------------------------------------
+# --- routing to the FEEL and JUEL dialects -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "dialect"),
+    [
+        ("amount > 100", "legato"),
+        ("=amount > 100", "feel"),
+        ("  = amount > 100\n", "feel"),
+        ("${amount > 100}", "juel"),
+        ("  ${amount > 100}\n", "juel"),
+        ("#{amount > 100}", "juel"),
+        ("Hello ${name}", "juel"),  # a composite: text with a JUEL part
+        ("It's ${name}", "juel"),  # an apostrophe that opens no string
+        ("'Total in ${currency}'", "legato"),  # a Legato string that happens to contain ${
+        ('"#{x}" + suffix', "legato"),
+        ("price * 2", "legato"),
+    ],
+)
+def test_the_dialect_is_read_from_the_text(source: str, dialect: str) -> None:
+    assert dialect_of(source) == dialect
+    assert compile_expression(source).dialect == dialect
 
 
 @pytest.mark.parametrize(
@@ -517,13 +539,23 @@ def test_any_exception_becomes_an_evaluation_error() -> None:
         "  ${amount > 100}\n",
         "= amount > 100",
         "=amount>100",
+        "#{amount gt 100}",
     ],
 )
-def test_feel_and_juel_markers_are_stripped(source: str) -> None:
+def test_conditions_in_each_marked_dialect_hold_as_written(source: str) -> None:
     expression = compile_expression(source)
     assert expression.source == source
     assert expression.evaluate_condition({"amount": 101}) is True
     assert expression.evaluate_condition({"amount": 99}) is False
+
+
+def test_each_dialect_reads_its_own_operators() -> None:
+    variables = {"status": "ok", "amount": 1500, "approved": True}
+    assert compile_expression('=status = "ok" and amount > 1000').evaluate_condition(variables) is True
+    assert compile_expression("${amount > 1000 && approved}").evaluate_condition(variables) is True
+    assert compile_expression("amount > 1000 and approved").evaluate_condition(variables) is True
+    with pytest.raises(ExpressionInvalid, match="compare with =="):
+        compile_expression('status = "ok"')  # a single = is FEEL, not the Legato dialect
 
 
 def test_juel_style_literals_work_in_simple_cases() -> None:
@@ -532,8 +564,16 @@ def test_juel_style_literals_work_in_simple_cases() -> None:
 
 
 def test_equality_is_not_taken_for_a_feel_marker() -> None:
+    assert dialect_of("== 1") == "legato"
     with pytest.raises(ExpressionInvalid):
         compile_expression("== 1")
+
+
+def test_scripts_stay_in_the_legato_dialect() -> None:
+    with pytest.raises(ExpressionInvalid):
+        compile_script("a = ${b}")
+    with pytest.raises(ExpressionInvalid):
+        compile_script("=a + 1")
 
 
 # --- positions in errors ------------------------------------------------------------------
@@ -551,7 +591,8 @@ def test_equality_is_not_taken_for_a_feel_marker() -> None:
         ("${ 1 + foo(2) }", 7, "foo"),
         ("= 1 + foo(2)", 6, "foo"),
         ("'é' + foo(2)", 6, "foo"),  # characters, not UTF-8 bytes
-        ("${a && b}", 5, "&"),
+        ("a && b", 3, "&"),
+        ("${a &&}", 6, "}"),
     ],
 )
 def test_errors_give_the_column_in_the_source_as_written(source: str, offset: int, at: str) -> None:
@@ -569,9 +610,9 @@ def test_errors_on_later_lines_name_the_line() -> None:
     assert "line 2" in caught.value.message
 
 
-def test_juel_operators_get_a_hint() -> None:
+def test_juel_operators_outside_juel_get_a_hint() -> None:
     with pytest.raises(ExpressionInvalid, match="write 'and' and 'or' instead of && and"):
-        compile_expression("${a && b}")
+        compile_expression("amount > 1 && vip")
 
 
 def test_expression_is_the_public_type() -> None:

@@ -185,3 +185,11 @@ def test_lanes_and_diagram_may_only_name_what_the_process_has() -> None:
         ("sales", "lane lists 'ghost', which is not in the process"),
         ("phantom", "the diagram draws an element the process does not have"),
     ]
+
+
+def test_fields_at_their_default_are_not_stored_so_new_fields_keep_old_checksums() -> None:
+    stored = to_dict(
+        model(START, ServiceTask(id="a", task_type="a"), END, flows=[("f1", "start", "a"), ("f2", "a", "end")])
+    )
+    task = next(e for e in stored["elements"] if e["id"] == "a")
+    assert task == {"kind": "serviceTask", "id": "a", "task_type": "a"}

@@ -139,6 +139,8 @@ class IncidentList(BaseModel):
 
 class InstanceDetail(InstanceSummary):
     revision: int = Field(description="bumped by every change; an optimistic-lock version")
+    parent_id: str | None = Field(default=None, description="the instance whose call activity started this one")
+    children: list[str] = Field(default_factory=list, description="instances its call activities started")
     incidents: list[Incident] = Field(description="open incidents")
     tasks: list[Task] = Field(description="open user tasks")
     history: list[HistoryEvent]

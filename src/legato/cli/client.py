@@ -73,6 +73,16 @@ class ApiClient:
     def definitions(self, *, all_versions: bool = False) -> list[dict[str, Any]]:
         return self._items("/definitions", {"all_versions": all_versions})
 
+    # -- decisions -------------------------------------------------------------------------
+
+    def decisions(self, *, all_versions: bool = False) -> list[dict[str, Any]]:
+        return self._items("/decisions", {"all_versions": all_versions})
+
+    def evaluate(self, decision_id: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        return self._object(
+            "POST", f"/decisions/{_segment(decision_id)}/evaluate", json={"variables": dict(variables)}
+        )
+
     # -- instances -------------------------------------------------------------------------
 
     def start(

@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from legato.cli import render
 from legato.cli.client import ApiError
 from legato.cli.context import CliContext
+from legato.cli.decisions import print_deployed
 
 
 @click.command()
@@ -19,7 +20,7 @@ from legato.cli.context import CliContext
 @click.option("--json", "as_json", is_flag=True, help="Print the server's answers as JSON.")
 @click.pass_obj
 def deploy(obj: CliContext, files: tuple[Path, ...], as_json: bool) -> None:
-    """Deploy process models (.yaml, .yml, .json, .bpmn).
+    """Deploy process models (.yaml, .yml, .json, .bpmn) and DMN decisions (.dmn).
 
     Each file becomes a new version of its process, unless it equals the latest version.
     A file the server refuses is reported with the elements at fault; the others still
@@ -45,7 +46,9 @@ def deploy(obj: CliContext, files: tuple[Path, ...], as_json: bool) -> None:
                 render.print_problem(obj.err, exc.problem, context=str(path))
             else:
                 results.append({"file": str(path), **deployed})
-                if not as_json:
+                if not as_json and deployed.get("kind") == "decisions":
+                    print_deployed(obj, deployed, path)
+                elif not as_json:
                     verb = "deployed " if deployed["created"] else "unchanged"
                     obj.out.print(
                         f"{verb} {deployed['key']} version {deployed['version']} "

@@ -10,6 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from legato.engine import effects as fx
+from legato.engine.calls import call_activity
+from legato.engine.compensation import throw as compensate
+from legato.engine.decisions import business_rule_task
+from legato.engine.event_subprocess import arm
 from legato.engine.expressions import condition, json_value, run_script
 from legato.engine.gateways import event_based_gateway, inclusive_gateway
 from legato.engine.multi_instance import enter_body, is_instance_token
@@ -19,6 +23,9 @@ from legato.engine.throws import broadcast, escalate, intermediate_throw_event
 from legato.errors import EvaluationError
 from legato.model.elements import (
     Activity,
+    BusinessRuleTask,
+    CallActivity,
+    CompensationDefinition,
     EndEvent,
     ErrorDefinition,
     EscalationDefinition,
@@ -78,6 +85,8 @@ def end_event(step: Step, token: Token) -> None:
             return  # an interrupting catch cancelled the scope this end event was in
     elif isinstance(event, SignalDefinition):
         broadcast(step, token.element, event)
+    elif isinstance(event, CompensationDefinition) and compensate(step, token, event):
+        return  # the end event completes when the last undo is done (engine/compensation.py)
     step.record("element_passed", token.element)
     scope = token.scope
     step.consume(token)
@@ -85,8 +94,7 @@ def end_event(step: Step, token: Token) -> None:
         # BPMN 2.0, 10.5.3: terminate ends every path of the scope it is in; at process
         # level the instance ends as terminated, in a subprocess the subprocess completes.
         if scope == 0:
-            for other in step.tokens_in(0):
-                step.terminate_token(other)
+            step.terminate_within(0)
             step.end_instance("terminated")
             return
         step.terminate_scope(step.state.scopes[scope])
@@ -203,6 +211,7 @@ def subprocess(step: Step, token: Token) -> None:
     step.open_boundaries(token, boundaries)
     start = step.definition.none_start_event(element.id)
     assert start is not None  # validation guarantees it
+    arm(step, element.id, scope.id)
     step.agenda.append(step.new_token(start.id, scope.id))
 
 
@@ -266,4 +275,6 @@ BEHAVIOURS: dict[str, Behaviour] = {
     IntermediateThrowEvent.kind: intermediate_throw_event,
     InclusiveGateway.kind: inclusive_gateway,
     EventBasedGateway.kind: event_based_gateway,
+    CallActivity.kind: call_activity,
+    BusinessRuleTask.kind: business_rule_task,
 }

@@ -78,3 +78,30 @@ class RetryIncident(Command):
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CancelInstance(Command):
     reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CompleteCallActivity(Command):
+    """The instance a call activity called completed with these final variables."""
+
+    wait: int
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FailCallActivity(Command):
+    """A BPMN error that nothing caught ended the called instance: the call activity throws it."""
+
+    wait: int
+    code: str
+    message: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class HoldCallActivity(Command):
+    """The called instance could not start, or was cancelled on its own: an incident on the
+    call activity, whose retry calls the process again."""
+
+    wait: int
+    error_type: str
+    message: str

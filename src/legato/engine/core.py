@@ -12,22 +12,28 @@ from datetime import datetime
 from typing import Any
 
 from legato.engine import effects as fx
+from legato.engine.calls import call_again, complete_call, fail_call, hold_call
 from legato.engine.commands import (
     CancelInstance,
     Command,
+    CompleteCallActivity,
     CompleteJob,
     CompleteUserTask,
     CorrelateMessage,
+    FailCallActivity,
     FailJob,
     FireTimer,
+    HoldCallActivity,
     RetryIncident,
     ThrowError,
     TriggerSignal,
 )
+from legato.engine.event_subprocess import arm, triggered
 from legato.engine.expressions import timer_due
 from legato.engine.state import (
     ACTIVE,
     BODY,
+    CALL,
     INCIDENT,
     INCIDENT_COMPLETING,
     INCIDENT_LEAVING,
@@ -56,6 +62,7 @@ from legato.model.elements import (
     ReceiveTask,
     ServiceTask,
     SignalDefinition,
+    StartEvent,
     TimerDefinition,
 )
 from legato.model.process import ProcessDefinition
@@ -75,17 +82,23 @@ def start(
     now: datetime,
     actor: str | None = None,
     start_event: str | None = None,
+    caller: tuple[str, int] | None = None,
 ) -> StepResult:
-    """Create an instance and run it to its first wait states."""
-    state = InstanceState(id=instance_id, process=definition.id, variables=dict(variables))
+    """Create an instance and run it to its first wait states; `caller` is the instance and
+    wait of the call activity that called it (engine/calls.py)."""
+    state = InstanceState(id=instance_id, process=definition.id, variables=dict(variables), caller=caller)
     step = Step(definition, state, now, actor)
     if start_event is None:
         event = definition.none_start_event(None)
         if event is None:
             raise StaleCommand(f"process {definition.id!r} has no plain start event; send its message")
         start_event = event.id
-    step.record("instance_started", None, {"variables": dict(variables), "start_event": start_event})
+    started: dict[str, Any] = {"variables": dict(variables), "start_event": start_event}
+    if caller is not None:
+        started["called_by"] = {"instance_id": caller[0], "wait": caller[1]}
+    step.record("instance_started", None, started)
     token = step.new_token(start_event, ROOT_SCOPE)
+    arm(step, None, ROOT_SCOPE)
     step.agenda.append(token)
     step.run()
     return StepResult(state, step.effects)
@@ -179,6 +192,9 @@ def _trigger_event(step: Step, wait: Wait, data: dict[str, Any], variables: dict
     an event-based gateway, or a boundary event."""
     element = step.definition.elements[wait.element]
     token = step.state.tokens[wait.token]
+    if isinstance(element, StartEvent):
+        triggered(step, wait, token, data, variables)  # an event subprocess's trigger
+        return
     if not isinstance(element, BoundaryEvent):
         if isinstance(element, ReceiveTask) and token.element == element.id:
             step.complete_activity(token, variables)  # outputs, boundary waits, on
@@ -256,7 +272,7 @@ def _complete_user_task(step: Step, command: Any) -> None:
 
 def _retry_incident(step: Step, command: Any) -> None:
     assert isinstance(command, RetryIncident)
-    wait = _wait(step, command.wait, JOB, INCIDENT, INCIDENT_LEAVING, INCIDENT_COMPLETING)
+    wait = _wait(step, command.wait, JOB, CALL, INCIDENT, INCIDENT_LEAVING, INCIDENT_COMPLETING)
     if not wait.incident:
         raise IncidentNotOpen(f"instance {step.state.id} has no open incident on {command.wait}")
     step.effects.append(fx.ResolveIncident(wait=wait.id, actor=step.actor))
@@ -264,6 +280,9 @@ def _retry_incident(step: Step, command: Any) -> None:
     if wait.kind == JOB:
         wait.incident = False
         step.effects.append(fx.RetryJob(wait=wait.id, due=step.now, attempts=0))
+        return
+    if wait.kind == CALL:
+        call_again(step, wait)
         return
     del step.state.waits[wait.id]
     token = step.state.tokens[wait.token]
@@ -291,8 +310,7 @@ def _retry_incident(step: Step, command: Any) -> None:
 
 def _cancel(step: Step, command: Any) -> None:
     assert isinstance(command, CancelInstance)
-    for token in step.tokens_in(ROOT_SCOPE):
-        step.terminate_token(token)
+    step.terminate_within(ROOT_SCOPE)
     step.end_instance("cancelled")
 
 
@@ -306,4 +324,7 @@ _HANDLERS = {
     CompleteUserTask: _complete_user_task,
     RetryIncident: _retry_incident,
     CancelInstance: _cancel,
+    CompleteCallActivity: complete_call,
+    FailCallActivity: fail_call,
+    HoldCallActivity: hold_call,
 }

@@ -129,3 +129,37 @@ class Record(Effect):
 @dataclass(frozen=True, kw_only=True, slots=True)
 class InstanceEnded(Effect):
     status: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StartChild(Effect):
+    """Start an instance of `process` (its latest version when `version` is None) for the
+    call activity waiting on `wait`, in the same transaction (BPMN 2.0, 10.3.6)."""
+
+    wait: int
+    element: str
+    process: str
+    version: int | None
+    variables: dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CancelChild(Effect):
+    """Cancel the instance called by the call activity on `wait`, and whatever it called."""
+
+    wait: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReturnToCaller(Effect):
+    """A called instance ended: tell the call activity waiting on `wait` in `parent`.
+
+    `error_code` is set when a BPMN error that nothing in this instance caught ended it.
+    """
+
+    parent: str
+    wait: int
+    status: str
+    variables: dict[str, Any]
+    error_code: str | None = None
+    error_message: str | None = None

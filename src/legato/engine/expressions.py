@@ -81,6 +81,10 @@ def json_value(value: Any, where: str) -> Any:
     raise EvaluationError(f"{where}: a {type(value).__name__} is not a JSON value; use a list")
 
 
+def is_timer_expression(text: str) -> bool:
+    return text.startswith("=") or "${" in text or "#{" in text
+
+
 def timer_due(
     timer: TimerDefinition,
     variables: Mapping[str, Any],
@@ -90,8 +94,10 @@ def timer_due(
 ) -> datetime | None:
     """When a timer is next due, or None when a cycle is exhausted."""
     text = timer.value
-    if text.startswith("="):
-        value = evaluate(text[1:], variables)
+    if is_timer_expression(text):
+        # FEEL (`=duration("PT5M")`, Camunda 8) or JUEL (`${dueDate}`, Camunda 7): the
+        # dialect follows the marker, as for every other expression
+        value = evaluate(text, variables)
         if isinstance(value, datetime):
             return value
         text = str(value)

@@ -32,6 +32,8 @@ TASK = "task"
 INCIDENT = "incident"  # entering the element failed; a retry enters it again
 INCIDENT_LEAVING = "incident_leaving"  # choosing outgoing flows failed; a retry chooses again
 INCIDENT_COMPLETING = "incident_completing"  # a subprocess's outputs failed; a retry maps again
+COMPENSATING = "compensating"  # a throw waits for its compensation handlers (engine/compensation.py)
+CALL = "call"  # a call activity waits for the instance it called (engine/calls.py)
 
 # instance statuses
 ACTIVE = "active"
@@ -87,6 +89,11 @@ class InstanceState:
     waits: dict[int, Wait] = field(default_factory=dict)
     seq: int = 0
     history: int = 0
+    # completed activities that can be undone: [scope path (innermost first), activity, handler, locals]
+    compensable: list[list[Any]] = field(default_factory=list)
+    # running compensations: the throw's wait id -> the entries still to undo, next first
+    compensating: dict[int, list[list[Any]]] = field(default_factory=dict)
+    caller: tuple[str, int] | None = None  # the instance and wait that called this one, if any
 
     def copy(self) -> InstanceState:
         """A copy the engine may change without touching the caller's state.
@@ -107,6 +114,9 @@ class InstanceState:
             waits={k: Wait(w.id, w.token, w.kind, w.element, w.fired, w.incident) for k, w in self.waits.items()},
             seq=self.seq,
             history=self.history,
+            caller=self.caller,
+            compensable=[list(entry) for entry in self.compensable],
+            compensating={k: [list(e) for e in v] for k, v in self.compensating.items()},
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -118,9 +128,13 @@ class InstanceState:
             "s": self.status,
             "n": self.seq,
             "h": self.history,
+            **({"k": self.compensable} if self.compensable else {}),
+            **({"q": {str(k): v for k, v in self.compensating.items()}} if self.compensating else {}),
             "t": [[t.id, t.element, t.scope, t.flow, t.state] for t in self.tokens.values()],
             "c": [[s.id, s.element, s.parent, s.token, s.kind, s.variables, s.meta] for s in self.scopes.values()],
             "w": [[w.id, w.token, w.kind, w.element, w.fired, w.incident] for w in self.waits.values()],
+            # Only a called instance has "pa", so every other stored state is as before.
+            **({"pa": [self.caller[0], self.caller[1]]} if self.caller is not None else {}),
         }
 
     @classmethod
@@ -142,6 +156,9 @@ class InstanceState:
             waits={w[0]: Wait(w[0], w[1], w[2], w[3], w[4], w[5]) for w in data["w"]},
             seq=data["n"],
             history=data["h"],
+            compensable=data.get("k", []),
+            compensating={int(k): v for k, v in data.get("q", {}).items()},
+            caller=(data["pa"][0], data["pa"][1]) if "pa" in data else None,
         )
 
 

@@ -20,6 +20,7 @@ from legato.engine import effects as fx
 from legato.engine.expressions import condition, evaluate, json_value, timer_due
 from legato.engine.state import (
     ACTIVE,
+    CALL,
     INCIDENT,
     INCIDENT_COMPLETING,
     INCIDENT_LEAVING,
@@ -46,6 +47,9 @@ from legato.model.elements import (
     SequenceFlow,
     SignalDefinition,
     TimerDefinition,
+)
+from legato.model.elements import (
+    SubProcess as SubProcessElement,
 )
 from legato.model.process import ProcessDefinition
 
@@ -184,8 +188,12 @@ class Step:
         whose outgoing flows all have false conditions has nowhere to go: that is a
         modelling error at run time, and becomes an incident at the element.
         """
+        from legato.engine.compensation import handler_done, is_handler_token
         from legato.engine.multi_instance import is_instance_token
 
+        if is_handler_token(self, token):
+            handler_done(self, token)  # an undo finished: the next one, or the throw goes on
+            return
         if is_instance_token(self, token):
             scope = token.scope  # one instance of a multi-instance activity is done
             self.consume(token)
@@ -290,6 +298,7 @@ class Step:
 
     def close_wait(self, wait: Wait, outcome: str = "cancelled") -> None:
         del self.state.waits[wait.id]
+        self.state.compensating.pop(wait.id, None)
         if wait.incident:
             self.effects.append(fx.ResolveIncident(wait=wait.id, actor=self.actor))
         if wait.kind in (JOB, TIMER):
@@ -298,6 +307,8 @@ class Step:
             self.effects.append(fx.Unsubscribe(wait=wait.id))
         elif wait.kind == TASK:
             self.effects.append(fx.CloseUserTask(wait=wait.id, outcome=outcome, actor=self.actor))
+        elif wait.kind == CALL and outcome == "cancelled":
+            self.effects.append(fx.CancelChild(wait=wait.id))  # a child that returned is over already
 
     def close_waits_of(self, token: Token, keep: Wait | None = None) -> None:
         for wait in [w for w in self.state.waits.values() if w.token == token.id]:
@@ -350,16 +361,27 @@ class Step:
         self.state.tokens.pop(token.id, None)
 
     def terminate_scope(self, scope: Scope) -> None:
-        for token in self.tokens_in(scope.id):
+        self.terminate_within(scope.id)
+
+    def terminate_within(self, scope_id: int) -> None:
+        """End every token of a scope (the root too) and the scopes without a holder token
+        that hang from it: multi-instance instances and running compensation handlers."""
+        for token in self.tokens_in(scope_id):
             self.terminate_token(token)
-        for child in [s for s in self.state.scopes.values() if s.parent == scope.id and s.token is None]:
-            self.terminate_scope(child)  # the instances of a multi-instance body
+        for child in [s for s in self.state.scopes.values() if s.parent == scope_id and s.token is None]:
+            self.terminate_within(child.id)
             del self.state.scopes[child.id]
 
     def after_token_ended(self, scope_id: int) -> None:
-        """If nothing is left in a scope, the scope completes (BPMN 2.0, 13.3.1)."""
-        if any(t.scope == scope_id for t in self.state.tokens.values()):
+        """If nothing is left in a scope, the scope completes (BPMN 2.0, 13.3.1).
+
+        Listeners of event subprocesses do not count: they close with the scope.
+        """
+        from legato.engine.event_subprocess import disarm, is_listener
+
+        if any(t.scope == scope_id and not is_listener(self, t) for t in self.state.tokens.values()):
             return
+        disarm(self, scope_id)
         if scope_id == ROOT_SCOPE:
             self.end_instance("completed")
             return
@@ -381,6 +403,12 @@ class Step:
 
     def complete_subprocess(self, token: Token) -> None:
         """The last token of a subprocess ended: the subprocess activity completes."""
+        element = self.definition.elements[token.element]
+        if isinstance(element, SubProcessElement) and element.triggered_by_event:
+            from legato.engine.event_subprocess import completed
+
+            completed(self, token)
+            return
         try:
             self.complete_activity(token, {})
         except (EvaluationError, ExpressionInvalid) as exc:
@@ -396,6 +424,10 @@ class Step:
         updates = self.outputs(element, result, token) if isinstance(element, Activity) else result
         self.close_waits_of(token)
         changed = self.set_variables(updates, token)
+        if isinstance(element, Activity) and element.compensated_by is not None:
+            from legato.engine.compensation import record_completion
+
+            record_completion(self, token, element)
         self.record("element_completed", token.element, {"variables": changed} if changed else None)
         token.state = MOVING
         self.leave_safely(token)
@@ -412,6 +444,10 @@ class Step:
         self.state.status = status
         self.record(f"instance_{status}")
         self.effects.append(fx.InstanceEnded(status=status))
+        if self.state.caller is not None:
+            from legato.engine.calls import return_to_caller
+
+            return_to_caller(self, status)
 
     # -- errors ----------------------------------------------------------------------------
 
@@ -443,9 +479,14 @@ class Step:
             if boundary is not None:
                 self.interrupt_into(token, boundary, {"code": code, "message": message})
                 return True
+        from legato.engine.event_subprocess import catch
+
+        data = {"code": code, "message": message}
         scope_id = token.scope
         while scope_id != ROOT_SCOPE:
             scope = self.state.scopes[scope_id]
+            if scope.kind == SUBPROCESS and catch(self, scope.element, scope_id, ErrorDefinition, code, data):
+                return True  # an error event subprocess of this scope (BPMN 2.0, 10.3.5)
             scope_id = scope.parent if scope.parent is not None else ROOT_SCOPE
             if scope.kind != SUBPROCESS:
                 continue  # the body and instances of a multi-instance activity catch nothing
@@ -453,9 +494,11 @@ class Step:
             current = self.state.tokens[scope.token]
             boundary = self.find_error_catch(scope.element, code)
             if boundary is not None:
-                self.interrupt_into(current, boundary, {"code": code, "message": message})
+                self.interrupt_into(current, boundary, data)
                 return True
-        return False
+        from legato.engine.calls import escape_error
+
+        return catch(self, None, ROOT_SCOPE, ErrorDefinition, code, data) or escape_error(self, code, message)
 
     def interrupt_into(self, token: Token, boundary: BoundaryEvent, data: dict[str, Any] | None) -> None:
         """Cancel an activity and continue from one of its boundary events."""

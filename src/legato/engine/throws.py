@@ -16,11 +16,13 @@
 from __future__ import annotations
 
 from legato.engine import effects as fx
+from legato.engine.event_subprocess import catch
 from legato.engine.multi_instance import body_token
 from legato.engine.state import MOVING, SUBPROCESS, Token
 from legato.engine.step import ROOT_SCOPE, Step
 from legato.model.elements import (
     BoundaryEvent,
+    CompensationDefinition,
     EscalationDefinition,
     IntermediateCatchEvent,
     IntermediateThrowEvent,
@@ -43,6 +45,11 @@ def intermediate_throw_event(step: Step, token: Token) -> None:
             step.record("escalation_uncaught", token.element, {"code": event.code})
         if token.id not in step.state.tokens:
             return  # an interrupting catch cancelled the scope this token was in
+    elif isinstance(event, CompensationDefinition):
+        from legato.engine.compensation import throw as compensate
+
+        if compensate(step, token, event):
+            return  # goes on when the last undo is done
     else:
         step.record("element_passed", token.element)
     step.leave(token)
@@ -85,6 +92,9 @@ def escalate(step: Step, token: Token, code: str) -> bool:
     scope_id = token.scope
     while scope_id != ROOT_SCOPE:
         scope = step.state.scopes[scope_id]
+        data = {"code": code}
+        if scope.kind == SUBPROCESS and catch(step, scope.element, scope_id, EscalationDefinition, code, data):
+            return True  # an escalation event subprocess of this scope
         if scope.kind != SUBPROCESS:
             scope_id = scope.parent if scope.parent is not None else ROOT_SCOPE
             continue  # the body and instances of a multi-instance activity catch nothing
@@ -100,4 +110,4 @@ def escalate(step: Step, token: Token, code: str) -> bool:
                 step.leave_safely(successor)
             return True
         scope_id = scope.parent if scope.parent is not None else ROOT_SCOPE
-    return False
+    return catch(step, None, ROOT_SCOPE, EscalationDefinition, code, {"code": code})

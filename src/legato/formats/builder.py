@@ -44,6 +44,8 @@ from typing import TypeVar
 from legato.errors import ModelInvalid, Problem
 from legato.model.elements import (
     BoundaryEvent,
+    BusinessRuleTask,
+    CallActivity,
     Element,
     EndEvent,
     ErrorDefinition,
@@ -432,6 +434,78 @@ class _Scope:
             )
         )
         return SubProcessNode(process, id)
+
+    def call(
+        self,
+        id: str,
+        process: str,
+        *,
+        version: int | None = None,
+        name: str | None = None,
+        inputs: Mapping[str, str] | None = None,
+        outputs: Mapping[str, str] | None = None,
+        multi_instance: MultiInstance | None = None,
+        documentation: str | None = None,
+    ) -> ActivityNode:
+        """A call activity: runs the deployed process `process` (its latest version, or
+        `version`) as a child instance and waits for it (docs/call-activities.md).
+
+        Without `inputs` the child gets all variables; without `outputs` all of the
+        child's variables come back.
+        """
+        scope_process, parent = self._context()
+        scope_process._add(
+            CallActivity(
+                id=id,
+                name=name,
+                parent=parent,
+                documentation=documentation,
+                process=process,
+                version=version,
+                multi_instance=multi_instance,
+                inputs=dict(inputs or {}),
+                outputs=dict(outputs or {}),
+            )
+        )
+        return ActivityNode(scope_process, id)
+
+    def decision(
+        self,
+        id: str,
+        decision: str,
+        *,
+        result_variable: str | None = None,
+        name: str | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+        inputs: Mapping[str, str] | None = None,
+        outputs: Mapping[str, str] | None = None,
+        multi_instance: MultiInstance | None = None,
+        documentation: str | None = None,
+    ) -> ActivityNode:
+        """A business rule task: evaluates the deployed DMN decision with the id `decision`
+        as a job that every worker runs itself (docs/dmn.md).
+
+        The value goes to `result_variable`; without one, a decision with several outputs
+        sets each output as a variable. `retry` and `timeout` work as for `service`.
+        """
+        process, parent = self._context()
+        process._add(
+            BusinessRuleTask(
+                id=id,
+                name=name,
+                parent=parent,
+                documentation=documentation,
+                multi_instance=multi_instance,
+                decision=decision,
+                result_variable=result_variable,
+                retry=_float_retry(retry or RetryPolicy()),
+                timeout=_float(timeout),
+                inputs=dict(inputs or {}),
+                outputs=dict(outputs or {}),
+            )
+        )
+        return ActivityNode(process, id)
 
     def catch_timer(
         self,

@@ -62,6 +62,8 @@ from legato.formats.builder import (
 from legato.model.elements import (
     Activity,
     BoundaryEvent,
+    BusinessRuleTask,
+    CallActivity,
     Element,
     EndEvent,
     ErrorDefinition,
@@ -100,6 +102,8 @@ STEP_KINDS: dict[str, tuple[str, ...]] = {
     "exclusive": ("next",),
     "parallel": ("next",),
     "subprocess": ("steps", *_ACTIVITY_KEYS),
+    "call": ("process", "version", *_ACTIVITY_KEYS),
+    "decision": ("decision_ref", "result_variable", "retry", "timeout", *_ACTIVITY_KEYS),
     "catch_timer": (*_TIMER_KEYS, "next"),
     "catch_message": ("message", "correlation_key", "next"),
 }
@@ -599,6 +603,24 @@ class _Reader:
             subprocess = scope.subprocess(element_id, **activity)
             self.steps(step.sequence("steps") or [], subprocess)
             return subprocess
+        if kind == "call":
+            called = step.text("process", required=True)
+            assert called is not None
+            version = step.number("version")
+            if version is not None and not isinstance(version, int):
+                raise _shape_error(f"'version' in {step.what} must be a whole number", step.key_node("version"))
+            return scope.call(element_id, called, version=version, **activity)
+        if kind == "decision":
+            decision = step.text("decision_ref", required=True)
+            assert decision is not None
+            return scope.decision(
+                element_id,
+                decision,
+                result_variable=step.text("result_variable"),
+                retry=self.retry(step),
+                timeout=step.number("timeout"),
+                **activity,
+            )
         if kind == "catch_timer":
             return scope.catch_timer(element_id, **timer, **common)
         message = step.text("message", required=True)
@@ -824,6 +846,8 @@ _STEP_KIND_OF: dict[type[Element], str] = {
     ExclusiveGateway: "exclusive",
     ParallelGateway: "parallel",
     SubProcess: "subprocess",
+    CallActivity: "call",
+    BusinessRuleTask: "decision",
 }
 
 
@@ -1008,8 +1032,12 @@ def _fields(element: Element) -> dict[str, Any]:
         fields.update(_event_fields(element.event))
     if isinstance(element, EndEvent):
         fields.update(_event_fields(element.event, error_key="error"))
-    if isinstance(element, ServiceTask):
+    if isinstance(element, BusinessRuleTask):
+        fields["decision_ref"] = element.decision
+        _put(fields, "result_variable", element.result_variable)
+    elif isinstance(element, ServiceTask):
         fields["task_type"] = element.task_type
+    if isinstance(element, ServiceTask):
         default = RetryPolicy()
         retry = {
             f.name: getattr(element.retry, f.name)
@@ -1023,6 +1051,9 @@ def _fields(element: Element) -> dict[str, Any]:
         _put(fields, "timeout", element.timeout)
     if isinstance(element, ScriptTask):
         fields["code"] = element.script
+    if isinstance(element, CallActivity):
+        fields["process"] = element.process
+        _put(fields, "version", element.version)
     if isinstance(element, UserTask):
         _put(fields, "assignee", element.assignee)
         if element.candidate_groups:

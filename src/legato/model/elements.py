@@ -77,8 +77,18 @@ class EscalationDefinition:
     code: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CompensationDefinition:
+    """BPMN 2.0, 10.5.5 CompensateEventDefinition, thrown: undo what completed in the scope
+    (or only `activity`), newest first, waiting for each undo to finish (waitForCompletion
+    is always true here: a saga must know its undo is done before it goes on)."""
+
+    activity: str | None = None
+
+
 EventDefinition = (
-    TimerDefinition
+    CompensationDefinition
+    | TimerDefinition
     | MessageDefinition
     | ErrorDefinition
     | TerminateDefinition
@@ -148,14 +158,20 @@ class Element:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class StartEvent(Element):
+    """A start event; inside an event subprocess it has a trigger, which may also be an
+    error or escalation, and `interrupting` says whether it cancels the enclosing scope."""
+
     kind: ClassVar[str] = "startEvent"
-    event: TimerDefinition | MessageDefinition | SignalDefinition | None = None
+    event: TimerDefinition | MessageDefinition | SignalDefinition | ErrorDefinition | EscalationDefinition | None = None
+    interrupting: bool = True
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class EndEvent(Element):
     kind: ClassVar[str] = "endEvent"
-    event: TerminateDefinition | ErrorDefinition | EscalationDefinition | SignalDefinition | None = None
+    event: (
+        TerminateDefinition | ErrorDefinition | EscalationDefinition | SignalDefinition | CompensationDefinition | None
+    ) = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -170,7 +186,7 @@ class IntermediateThrowEvent(Element):
     """BPMN 2.0, 10.5.4: none (a milestone), link, signal or escalation."""
 
     kind: ClassVar[str] = "intermediateThrowEvent"
-    event: LinkDefinition | SignalDefinition | EscalationDefinition | None = None
+    event: LinkDefinition | SignalDefinition | EscalationDefinition | CompensationDefinition | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -195,6 +211,8 @@ class Activity(Element):
     inputs: dict[str, str] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
     multi_instance: MultiInstance | None = None
+    compensated_by: str | None = None  # the activity that undoes this one (BPMN 2.0, 10.5.5)
+    for_compensation: bool = False  # this activity is such an undo: no flows in or out
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -258,6 +276,46 @@ class SubProcess(Activity):
 
     kind: ClassVar[str] = "subProcess"
     waits: ClassVar[bool] = True
+    triggered_by_event: bool = False  # an event subprocess (BPMN 2.0, 10.3.5): no flows in or out
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CallActivity(Activity):
+    """BPMN 2.0, 10.3.6 Call Activity: runs another deployed process as a child instance
+    and waits until it ends (docs/call-activities.md).
+
+    `process` is the called process's key; `version` pins one version, or None calls the
+    latest at call time. Without `inputs` the child starts with all of the caller's
+    variables (Camunda 8's propagateAllParentVariables); without `outputs` all of the
+    child's final variables come back.
+    """
+
+    kind: ClassVar[str] = "callActivity"
+    waits: ClassVar[bool] = True
+    process: str
+    version: int | None = None
+
+
+DECISION_TASK_TYPE = "legato.decision"
+"""The reserved task type of a business rule task's job; every worker runs it itself."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BusinessRuleTask(ServiceTask):
+    """BPMN 2.0, 10.3.3 Business Rule Task: evaluates a deployed DMN decision (docs/dmn.md).
+
+    It is a service task whose handler is built in: a job of the reserved task type
+    `legato.decision`, so it retries, times out and raises incidents as a service task
+    does. `decision` is the decision's id, evaluated at its latest deployed version when
+    the job runs. The value goes to `result_variable`; without one, a value that is an
+    object (a single-hit table with several outputs) is merged into the variables by
+    output name, and any other value fails the job.
+    """
+
+    kind: ClassVar[str] = "businessRuleTask"
+    task_type: str = DECISION_TASK_TYPE
+    decision: str
+    result_variable: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -316,6 +374,8 @@ ELEMENT_TYPES: dict[str, type[Element]] = {
         ScriptTask,
         UserTask,
         SubProcess,
+        CallActivity,
+        BusinessRuleTask,
         ExclusiveGateway,
         InclusiveGateway,
         EventBasedGateway,

@@ -1,4 +1,12 @@
-"""The safe expression dialect: Python syntax, a whitelist of it, and no way out.
+"""Expressions: one interface, three dialects, and the safe Python-like one that is Legato's own.
+
+`compile_expression` reads what the text says it is (DESIGN.md, "Expressions"): text that
+starts with `=` is FEEL, as Camunda 8 models write it (`legato.model.feel`); text that starts
+with `${` or `#{`, or holds one outside a quoted string, is JUEL, as Camunda 7 models write it
+(`legato.model.juel`); anything else is the Legato dialect below. Each compiles to an
+`Expression`, the one interface the engine calls. Scripts are Legato dialect only.
+
+The Legato dialect: Python syntax, a whitelist of it, and no way out.
 
 Conditions, variable mappings, scripts and correlation keys are data in a model, and a
 model can come from anyone with deploy rights (DESIGN.md, "Expressions"), so their text is
@@ -19,9 +27,10 @@ import ast
 import math
 import re
 import reprlib
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, NoReturn
+from typing import Any, ClassVar, Final, Literal, NoReturn
 
 from legato.errors import EvaluationError, ExpressionInvalid
 
@@ -36,6 +45,7 @@ __all__ = [
     "Script",
     "compile_expression",
     "compile_script",
+    "dialect_of",
 ]
 
 MAX_SOURCE_LENGTH: Final = 10_000
@@ -657,22 +667,23 @@ def _failure(
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class Expression:
-    """A checked, compiled expression; evaluate it as often as needed."""
+class Expression(ABC):
+    """A checked, compiled expression in one of the dialects; evaluate it as often as needed.
 
+    Immutable and safe to share between threads. What `evaluate` returns is a JSON value (or
+    a tuple or set, which the engine turns into a list or refuses) that the engine can store.
+    """
+
+    dialect: ClassVar[str]
+    """"legato", "feel" or "juel"."""
     source: str
+    """The text as written, markers (`=`, `${...}`) included."""
     names: frozenset[str]
-    """The variables it reads, including those named in exists()/value()."""
-    _function: Function = field(repr=False, compare=False)
+    """The variables it reads."""
 
+    @abstractmethod
     def evaluate(self, variables: Mapping[str, Any]) -> Any:
         """The value of the expression; EvaluationError if it cannot be computed."""
-        try:
-            return self._function(variables, [MAX_WORK])
-        except Exception as error:
-            label = f"expression {self.source!r}"
-            details = {"expression": self.source}
-            raise _failure(error, label, self.names, variables, details) from error
 
     def evaluate_condition(self, variables: Mapping[str, Any]) -> bool:
         """The value of a condition, which must be True or False, never merely truthy."""
@@ -684,6 +695,22 @@ class Expression:
             f"but this one gave {_describe(result)}",
             details={"expression": self.source},
         )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _LegatoExpression(Expression):
+    """An expression in the Legato dialect, compiled to a guarded Python function."""
+
+    dialect: ClassVar[str] = "legato"
+    _function: Function = field(repr=False, compare=False)
+
+    def evaluate(self, variables: Mapping[str, Any]) -> Any:
+        try:
+            return self._function(variables, [MAX_WORK])
+        except Exception as error:
+            label = f"expression {self.source!r}"
+            details = {"expression": self.source}
+            raise _failure(error, label, self.names, variables, details) from error
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -733,16 +760,8 @@ def _check_length(source: str, kind: str) -> None:
 
 
 def _unwrap(source: str) -> _Text:
-    """Strip a FEEL-style leading `=` or a JUEL-style `${...}` around the expression."""
+    """The expression without the white space around it, with its place in the original."""
     start, end = 0, len(source)
-    while start < end and source[start].isspace():
-        start += 1
-    while end > start and source[end - 1].isspace():
-        end -= 1
-    if source.startswith("${", start) and end - start >= 3 and source[end - 1] == "}":
-        start, end = start + 2, end - 1
-    elif source.startswith("=", start) and not source.startswith("==", start):
-        start += 1
     while start < end and source[start].isspace():
         start += 1
     while end > start and source[end - 1].isspace():
@@ -758,9 +777,57 @@ def _unwrap(source: str) -> _Text:
     )
 
 
+def _juel_marker_outside_quotes(source: str) -> bool:
+    """Whether `${` or `#{` appears outside a quoted string, as in `Hello ${name}`.
+
+    In the Legato dialect `$` and `#{` can only appear inside quotes (`'cost in ${x}'` is a
+    string), so one outside them means JUEL text. A quote left open (`It's ${x}`) was not
+    a string either, so a marker anywhere then counts.
+    """
+    quote: str | None = None
+    position = 0
+    while position < len(source):
+        char = source[position]
+        if quote is not None:
+            if char == "\\":
+                position += 1
+            elif char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char in "$#" and source.startswith("{", position + 1):
+            return True
+        position += 1
+    return quote is not None and ("${" in source or "#{" in source)
+
+
+def dialect_of(source: str) -> Literal["legato", "feel", "juel"]:
+    """Which dialect `compile_expression` reads `source` as.
+
+    `=...` is FEEL (Camunda 8 marks its expressions so), `${...}` and `#{...}` are JUEL
+    (Camunda 7), and so is text with such a part outside quotes (`Hello ${name}`); the rest
+    is the Legato dialect. `==` at the start is not a FEEL marker.
+    """
+    text = source.strip()
+    if text.startswith("=") and not text.startswith("=="):
+        return "feel"
+    if text.startswith(("${", "#{")) or _juel_marker_outside_quotes(text):
+        return "juel"
+    return "legato"
+
+
 def compile_expression(source: str) -> Expression:
-    """Check and compile `source`; ExpressionInvalid (with its column) if it is not allowed."""
+    """Check and compile `source` in its dialect; ExpressionInvalid (with its column) if it is not allowed."""
     _check_length(source, "expression")
+    dialect = dialect_of(source)
+    if dialect == "feel":
+        from legato.model.feel import compile_feel  # imported here: feel builds on this module
+
+        return compile_feel(source)
+    if dialect == "juel":
+        from legato.model.juel import compile_juel
+
+        return compile_juel(source)
     text = _unwrap(source)
     if not text.body:
         raise text.invalid("the expression is empty")
@@ -772,7 +839,7 @@ def compile_expression(source: str) -> Expression:
         (function,) = _build([("_evaluate", "_vars, _work", translator.translate(tree.body))])
     except RecursionError:  # within MAX_DEPTH, but called from deep in the stack
         raise text.invalid("the expression is nested too deeply") from None
-    return Expression(source=source, names=frozenset(translator.names), _function=function)
+    return _LegatoExpression(source=source, names=frozenset(translator.names), _function=function)
 
 
 def _dedent(source: str) -> _Text:

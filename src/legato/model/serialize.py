@@ -19,6 +19,7 @@ from legato.errors import ModelInvalid, Problem
 from legato.model.diagram import Bounds, Diagram, Edge, Lane, Participant, Shape
 from legato.model.elements import (
     ELEMENT_TYPES,
+    CompensationDefinition,
     ErrorDefinition,
     EscalationDefinition,
     LinkDefinition,
@@ -42,6 +43,7 @@ _EVENT_TYPES: dict[str, type[Any]] = {
     "link": LinkDefinition,
     "signal": SignalDefinition,
     "escalation": EscalationDefinition,
+    "compensation": CompensationDefinition,
 }
 _EVENT_KINDS = {cls: kind for kind, cls in _EVENT_TYPES.items()}
 
@@ -158,12 +160,22 @@ def _element_to_dict(element: Any) -> dict[str, Any]:
     data: dict[str, Any] = {"kind": element.kind}
     for f in dataclasses.fields(element):
         value = getattr(element, f.name)
+        if _is_default(f, value):
+            continue  # a field added later keeps older models' stored form, and so their checksum
         if f.name == "event" and value is not None:
             value = {"type": _EVENT_KINDS[type(value)], **dataclasses.asdict(value)}
         elif f.name in ("retry", "multi_instance") and value is not None:
             value = dataclasses.asdict(value)
         data[f.name] = _plain(value)
     return {k: v for k, v in data.items() if v not in (None, {}, ())}
+
+
+def _is_default(field: dataclasses.Field[Any], value: Any) -> bool:
+    if field.default is not dataclasses.MISSING:
+        return bool(value == field.default)
+    if field.default_factory is not dataclasses.MISSING:
+        return bool(value == field.default_factory())
+    return False
 
 
 def _element_from_dict(raw: Any) -> Any:

@@ -14,8 +14,12 @@ from collections.abc import Callable
 
 from legato.errors import ExpressionInvalid, ModelInvalid, Problem
 from legato.model.elements import (
+    DECISION_TASK_TYPE,
     Activity,
     BoundaryEvent,
+    BusinessRuleTask,
+    CallActivity,
+    CompensationDefinition,
     EndEvent,
     ErrorDefinition,
     EscalationDefinition,
@@ -44,6 +48,7 @@ from legato.model.timers import TimerInvalid, parse_timer
 
 MAX_ELEMENTS = 5_000
 _Add = Callable[[Problem], None]
+_END_THROWS = (ErrorDefinition, TerminateDefinition, EscalationDefinition, SignalDefinition, CompensationDefinition)
 _ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,199}$")
 
 
@@ -90,7 +95,26 @@ def _check_structure(definition: ProcessDefinition, add: _Add) -> None:
             if not isinstance(parent, SubProcess):
                 add(Problem(element=element.id, message=f"parent {element.parent!r} is not a subprocess"))
                 continue
-        if isinstance(element, SubProcess):
+        if isinstance(element, SubProcess) and element.triggered_by_event:
+            inner = definition.start_events(element.id)
+            if len(inner) != 1 or not isinstance(
+                inner[0].event,
+                TimerDefinition | MessageDefinition | SignalDefinition | ErrorDefinition | EscalationDefinition,
+            ):
+                add(
+                    Problem(
+                        element=element.id,
+                        message="an event subprocess needs exactly one start event with a timer, message, signal, "
+                        "error or escalation trigger",
+                    )
+                )
+            elif isinstance(inner[0].event, ErrorDefinition) and not inner[0].interrupting:
+                add(Problem(element=inner[0].id, message="an error start event always interrupts (BPMN 2.0, 10.5.2)"))
+            if definition.incoming(element.id) or definition.outgoing(element.id):
+                add(Problem(element=element.id, message="an event subprocess has no incoming or outgoing flows"))
+            if definition.boundary_events(element.id):
+                add(Problem(element=element.id, message="an event subprocess cannot have boundary events"))
+        elif isinstance(element, SubProcess):
             inner = definition.start_events(element.id)
             if len(inner) != 1 or inner[0].event is not None:
                 add(
@@ -114,14 +138,16 @@ def _check_elements(definition: ProcessDefinition, add: _Add) -> None:
                 add(Problem(element=where, message="a start event cannot have incoming flows"))
             if not outgoing:
                 add(Problem(element=where, message="a start event needs an outgoing flow"))
-            if element.parent is not None and element.event is not None:
+            parent = definition.elements.get(element.parent) if element.parent is not None else None
+            in_event_subprocess = isinstance(parent, SubProcess) and parent.triggered_by_event
+            if element.parent is not None and element.event is not None and not in_event_subprocess:
                 add(Problem(element=where, message="a subprocess start event cannot have a trigger"))
+            if element.parent is None and isinstance(element.event, ErrorDefinition | EscalationDefinition):
+                add(Problem(element=where, message="only an event subprocess starts on an error or escalation"))
         elif isinstance(element, EndEvent):
             if outgoing:
                 add(Problem(element=where, message="an end event cannot have outgoing flows"))
-            if element.event is not None and not isinstance(
-                element.event, ErrorDefinition | TerminateDefinition | EscalationDefinition | SignalDefinition
-            ):
+            if element.event is not None and not isinstance(element.event, _END_THROWS):
                 add(Problem(element=where, message="an end event throws an error, escalation or signal, or terminates"))
             if isinstance(element.event, ErrorDefinition) and not element.event.code:
                 add(Problem(element=where, message="an error end event needs an error code"))
@@ -198,12 +224,21 @@ def _check_elements(definition: ProcessDefinition, add: _Add) -> None:
                         add(Problem(element=flow.id, message="a parallel gateway's flows cannot have conditions"))
         jumps = isinstance(element, IntermediateThrowEvent) and isinstance(element.event, LinkDefinition)
         gateway = isinstance(element, ExclusiveGateway | InclusiveGateway | ParallelGateway | EventBasedGateway)
-        if not outgoing and not jumps and not gateway and not isinstance(element, EndEvent | BoundaryEvent):
+        event_subprocess = (isinstance(element, SubProcess) and element.triggered_by_event) or (
+            isinstance(element, Activity) and element.for_compensation
+        )
+        if (
+            not outgoing
+            and not jumps
+            and not gateway
+            and not event_subprocess
+            and not isinstance(element, EndEvent | BoundaryEvent)
+        ):
             add(Problem(element=where, message="has no outgoing flow; end the path with an end event"))
-        _check_element_details(element, add)
+        _check_element_details(definition, element, add)
 
 
-def _check_element_details(element: object, add: _Add) -> None:
+def _check_element_details(definition: ProcessDefinition, element: object, add: _Add) -> None:
     where = getattr(element, "id", None)
     event = getattr(element, "event", None)
     if isinstance(element, IntermediateCatchEvent) and not isinstance(
@@ -251,6 +286,29 @@ def _check_element_details(element: object, add: _Add) -> None:
                 message="a subprocess takes no inputs: variables are shared by the whole instance",
             )
         )
+    if isinstance(element, CallActivity):
+        _check_call(where, element, add)
+    if isinstance(element, BusinessRuleTask):
+        _check_business_rule_task(where, element, add)
+    handler_with_flows = definition.incoming(str(where)) or definition.outgoing(str(where))
+    if isinstance(element, Activity) and element.for_compensation and handler_with_flows:
+        add(Problem(element=where, message="a compensation handler has no incoming or outgoing flows"))
+    if isinstance(element, Activity) and element.compensated_by is not None:
+        handler = definition.elements.get(element.compensated_by)
+        if not isinstance(handler, Activity) or not handler.for_compensation:
+            add(
+                Problem(
+                    element=where,
+                    message=f"compensated by {element.compensated_by!r}, which is not a compensation handler",
+                )
+            )
+        elif handler.parent != element.parent:
+            add(Problem(element=where, message="its compensation handler must be in the same scope"))
+    event = getattr(element, "event", None)
+    if isinstance(event, CompensationDefinition) and event.activity is not None:
+        compensated = definition.elements.get(event.activity)
+        if not isinstance(compensated, Activity) or compensated.compensated_by is None:
+            add(Problem(element=where, message=f"compensates {event.activity!r}, which has no compensation handler"))
     if isinstance(element, Activity) and element.multi_instance is not None:
         _check_multi_instance(where, element.multi_instance, add)
     if isinstance(element, Activity):
@@ -262,6 +320,29 @@ def _check_element_details(element: object, add: _Add) -> None:
                 if not isinstance(target, str) or not _ID.match(target):
                     add(Problem(element=where, message=f"{mapping_name}: {target!r} is not a valid variable name"))
                 _check_expression(where, source, add, prefix=f"{mapping_name}.{target}: ")
+
+
+def _check_business_rule_task(where: str | None, task: BusinessRuleTask, add: _Add) -> None:
+    """The decision is named by its id, checked when the task runs: it may be deployed
+    after the process (BPMN 2.0, 10.3.3; docs/dmn.md)."""
+    if not isinstance(task.decision, str) or not task.decision.strip():
+        add(Problem(element=where, message="a business rule task needs the id of the decision it evaluates"))
+    variable = task.result_variable
+    if variable is not None and (not isinstance(variable, str) or not _ID.match(variable)):
+        add(Problem(element=where, message=f"result variable {variable!r} is not a valid variable name"))
+    if task.task_type != DECISION_TASK_TYPE:
+        message = f"a business rule task runs as task type {DECISION_TASK_TYPE!r}, not {task.task_type!r}"
+        add(Problem(element=where, message=message))
+
+
+def _check_call(where: str | None, call: CallActivity, add: _Add) -> None:
+    """The called process is named by its key, checked when the call happens: it may be
+    deployed after the caller (BPMN 2.0, 10.3.6 calledElement)."""
+    if not isinstance(call.process, str) or not _ID.match(call.process):
+        add(Problem(element=where, message=f"a call activity needs the key of the process it calls: {call.process!r}"))
+    version = call.version
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool) or version < 1):
+        add(Problem(element=where, message=f"the called version must be a whole number from 1, not {version!r}"))
 
 
 def _check_multi_instance(where: str | None, loop: MultiInstance, add: _Add) -> None:
@@ -286,8 +367,8 @@ def _check_timer(where: str | None, timer: TimerDefinition, add: _Add) -> None:
     if not isinstance(timer.value, str):
         add(Problem(element=where, message="a timer value must be text"))
         return
-    if timer.value.startswith("="):
-        _check_expression(where, timer.value[1:], add, prefix="timer: ")
+    if timer.value.startswith("=") or "${" in timer.value or "#{" in timer.value:
+        _check_expression(where, timer.value, add, prefix="timer: ")  # FEEL or JUEL, by its marker
         return
     try:
         parse_timer(timer.kind, timer.value)
@@ -364,10 +445,15 @@ def _link_catches(definition: ProcessDefinition, scope: str | None, name: str) -
     ]
 
 
+def _event_subprocesses(definition: ProcessDefinition, scope: str | None) -> list[str]:
+    return [e.id for e in definition.children(scope) if isinstance(e, SubProcess) and e.triggered_by_event]
+
+
 def _check_reachable(definition: ProcessDefinition, add: _Add) -> None:
     """Every element must be reachable from a start event (BPMN 2.0, 10.5.2)."""
     reached: set[str] = set()
     queue: deque[str] = deque(s.id for s in definition.start_events(None))
+    queue.extend(_event_subprocesses(definition, None))
     while queue:
         element_id = queue.popleft()
         if element_id in reached:
@@ -376,10 +462,13 @@ def _check_reachable(definition: ProcessDefinition, add: _Add) -> None:
         element = definition.elements[element_id]
         queue.extend(f.target for f in definition.outgoing(element_id))
         queue.extend(b.id for b in definition.boundary_events(element_id))
+        if isinstance(element, Activity) and element.compensated_by is not None:
+            queue.append(element.compensated_by)
         if isinstance(element, IntermediateThrowEvent) and isinstance(element.event, LinkDefinition):
             queue.extend(c.id for c in _link_catches(definition, element.parent, element.event.name))
         if isinstance(element, SubProcess):
             queue.extend(s.id for s in definition.start_events(element.id))
+            queue.extend(_event_subprocesses(definition, element.id))
     for element_id in definition.elements:
         if element_id not in reached:
             add(Problem(element=element_id, message="unreachable from any start event"))

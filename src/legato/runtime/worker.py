@@ -40,6 +40,7 @@ from legato.engine.commands import Command, CompleteJob, FailJob, FireTimer, Thr
 from legato.engine.effects import ScheduleJob
 from legato.errors import BpmnError
 from legato.runtime.clock import Clock, SystemClock
+from legato.runtime.decisions import with_builtin_handlers
 from legato.runtime.handlers import Handler, Handlers, Job
 from legato.store import ClaimedJob, CommandItem, Handoff, Store
 from legato.store.codec import to_epoch
@@ -76,8 +77,8 @@ class Worker:
         on_commit: Callable[[list[tuple[str, str | None]]], None] | None = None,
     ) -> None:
         self.store = store
-        self.handlers = handlers
         self.clock = clock or SystemClock()
+        self.handlers = with_builtin_handlers(handlers, store, self.clock)  # and business rule tasks' decisions
         self.settings = settings or WorkerSettings()
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{random.getrandbits(32):08x}"
         self.on_commit = on_commit

@@ -17,7 +17,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import text
@@ -41,6 +41,9 @@ from legato.store.definitions import Definitions, StoredDefinition
 from legato.store.ids import new_instance_id
 from legato.store.sql import execute_many, fetch
 from legato.store.writer import ClaimNew, Handoff, Writer
+
+if TYPE_CHECKING:
+    from legato.store.calls import CallDelivery
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -101,8 +104,9 @@ _UPDATE_INSTANCE = (
 )
 _INSERT_INSTANCE = (
     "INSERT INTO instances (id, definition_id, process_key, business_key, status, state, variables, version, "
-    "created_at, updated_at, ended_at, idempotency_key, request_hash) VALUES (:id, :definition_id, :process_key, "
-    ":business_key, :status, :state, :variables, 1, :now, :now, :ended_at, :idempotency_key, :request_hash)"
+    "created_at, updated_at, ended_at, idempotency_key, request_hash, parent_id, parent_wait) VALUES (:id, "
+    ":definition_id, :process_key, :business_key, :status, :state, :variables, 1, :now, :now, :ended_at, "
+    ":idempotency_key, :request_hash, :parent_id, :parent_wait)"
 )
 
 
@@ -139,7 +143,10 @@ class Executor:
         writer: Writer,
         rows: list[dict[str, Any]],
         latest: dict[tuple[str, int | None], StoredDefinition] | None = None,
+        caller: tuple[str, int] | None = None,
     ) -> Started:
+        """Start one instance; `caller` is the instance and wait of the call activity that
+        calls it (store/calls.py), which the new row and its state both remember."""
         request_hash = None
         if request.idempotency_key is not None:
             request_hash = hashlib.sha256(
@@ -198,6 +205,7 @@ class Executor:
             now=now,
             actor=request.actor,
             start_event=request.start_event,
+            caller=caller,
         )
         state = result.state
         writer.add(instance_id, result.effects)
@@ -214,6 +222,8 @@ class Executor:
                 "ended_at": None if state.status == "active" else to_epoch(now),
                 "idempotency_key": request.idempotency_key,
                 "request_hash": request_hash,
+                "parent_id": None if caller is None else caller[0],
+                "parent_wait": None if caller is None else caller[1],
             }
         )
         return Started(
@@ -327,11 +337,21 @@ class Executor:
         signal start event (BPMN 2.0, 10.5.5), in this same transaction: the throw and
         its effects commit together or not at all. A signal caught may throw another;
         delivery goes on until no signal is left, up to a bound that stops a loop of
-        processes signalling each other.
+        processes signalling each other. Call activities' children are started, cancelled
+        and answered the same way, before the signals (store/calls.py).
         """
         writer.flush(conn)
         rounds = 0
-        while writer.broadcasts:
+        calls: CallDelivery | None = None
+        while writer.broadcasts or writer.calls:
+            if writer.calls:
+                # Children to start, cancel or answer, in this transaction too: store/calls.py.
+                from legato.store.calls import CallDelivery
+
+                calls = calls or CallDelivery(self, conn, now)
+                calls.deliver(writer)
+                writer.flush(conn)
+                continue
             rounds += 1
             if rounds > MAX_SIGNAL_ROUNDS:
                 raise EvaluationError(

@@ -41,6 +41,13 @@ class Queries:
             if row is None:
                 raise InstanceNotFound(f"no instance {instance_id!r}", details={"instance_id": instance_id})
             result = self._instance(row, full=True)
+            result["parent_id"] = row.parent_id  # the instance whose call activity started this one
+            result["children"] = [
+                child_id
+                for (child_id,) in conn.execute(
+                    text("SELECT id FROM instances WHERE parent_id = :id ORDER BY created_at, id"), {"id": instance_id}
+                )
+            ]
             result["incidents"] = [
                 self._incident(r)
                 for r in conn.execute(

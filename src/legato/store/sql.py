@@ -63,3 +63,4 @@ def execute_many(conn: Connection, sql: str, rows: Sequence[Mapping[str, Any]]) 
         return int(cursor.rowcount)
     finally:
         cursor.close()
+

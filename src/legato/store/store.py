@@ -29,6 +29,7 @@ from legato.store import migrate
 from legato.store.codec import to_epoch
 from legato.store.commands import _INSERT_INSTANCE, CommandItem, Executor, Outcome, StartRequest
 from legato.store.database import Database
+from legato.store.decisions import Decisions
 from legato.store.definitions import Definitions
 from legato.store.jobs import ClaimedJob, Jobs
 from legato.store.queries import Queries
@@ -46,6 +47,7 @@ class Store:
         self.executor = Executor(self.database, self.definitions)
         self.jobs = Jobs(self.database)
         self.queries = Queries(self.database)
+        self.decisions = Decisions(self.database)
 
     @classmethod
     def memory(cls) -> Store:

@@ -104,6 +104,7 @@ class Writer:
     history: list[dict[str, Any]] = field(default_factory=list)
     handoffs: list[Handoff] = field(default_factory=list)
     broadcasts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # delivered after a flush
+    calls: list[tuple[str, fx.Effect]] = field(default_factory=list)  # children to start, cancel, answer: calls.py
 
     def add(self, instance_id: str, effects: list[fx.Effect]) -> None:
         now = to_epoch(self.now)
@@ -170,6 +171,8 @@ class Writer:
                 }
             elif isinstance(effect, fx.BroadcastSignal):
                 self.broadcasts.append((effect.signal, effect.variables))
+            elif isinstance(effect, fx.StartChild | fx.CancelChild | fx.ReturnToCaller):
+                self.calls.append((instance_id, effect))
             elif isinstance(effect, fx.Unsubscribe):
                 key = wait_key(instance_id, effect.wait)
                 if self.subscription_inserts.pop(key, None) is None:

@@ -42,11 +42,14 @@ from legato.engine import effects as fx
 from legato.engine.commands import (
     CancelInstance,
     Command,
+    CompleteCallActivity,
     CompleteJob,
     CompleteUserTask,
     CorrelateMessage,
+    FailCallActivity,
     FailJob,
     FireTimer,
+    HoldCallActivity,
     RetryIncident,
     ThrowError,
     TriggerSignal,
@@ -54,6 +57,7 @@ from legato.engine.commands import (
 from legato.engine.core import StepResult, apply, start
 from legato.engine.state import (
     ACTIVE,
+    CALL,
     JOB,
     JOINING,
     MESSAGE,
@@ -71,7 +75,7 @@ __all__ = ["DEFAULT_START", "EngineHarness", "HarnessError", "Incident", "OpenWa
 
 DEFAULT_START = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 # Every other kind of wait is an incident alone (entering, leaving, completing failed).
-_OPENED_BY_EFFECTS = (JOB, TIMER, MESSAGE, SIGNAL, TASK)
+_OPENED_BY_EFFECTS = (JOB, TIMER, MESSAGE, SIGNAL, TASK, CALL)
 
 
 class HarnessError(AssertionError):
@@ -95,6 +99,7 @@ class OpenWait:
     correlation_key: str | None = None
     assignee: str | None = None
     candidate_groups: tuple[str, ...] = ()
+    process: str | None = None  # the process a call activity called
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +123,7 @@ class EngineHarness:
         instance_id: str = "instance-1",
         start_event: str | None = None,
         actor: str | None = None,
+        caller: tuple[str, int] | None = None,
     ) -> None:
         self.definition = definition
         self.reload = reload
@@ -135,6 +141,7 @@ class EngineHarness:
             now=now,
             actor=actor,
             start_event=start_event,
+            caller=caller,
         )
         self.state = result.state
         self._absorb(result, was_active=True)
@@ -225,6 +232,10 @@ class EngineHarness:
 
     def subscription(self, element: str) -> OpenWait:
         return self._one(MESSAGE, element)
+
+    def call(self, element: str) -> OpenWait:
+        """The open call of a call activity: `payload` holds the child's start variables."""
+        return self._one(CALL, element)
 
     def incident(self, element: str) -> Incident:
         found = [i for i in self._incidents.values() if i.element == element]
@@ -367,6 +378,18 @@ class EngineHarness:
     def cancel(self, reason: str | None = None, *, actor: str | None = None) -> None:
         self.send(CancelInstance(reason=reason, actor=actor))
 
+    def complete_call(self, element: str, variables: dict[str, Any] | None = None) -> None:
+        """The instance the call activity at `element` called completed with `variables`."""
+        self.send(CompleteCallActivity(wait=self.call(element).wait, variables=dict(variables or {})))
+
+    def fail_call(self, element: str, code: str, message: str | None = None) -> None:
+        """A BPMN error that nothing caught ended the instance `element` called."""
+        self.send(FailCallActivity(wait=self.call(element).wait, code=code, message=message))
+
+    def hold_call(self, element: str, error_type: str, message: str) -> None:
+        """The instance `element` calls could not start, or was cancelled on its own."""
+        self.send(HoldCallActivity(wait=self.call(element).wait, error_type=error_type, message=message))
+
     def send(self, command: Command) -> list[fx.Effect]:
         """Apply any command as it is; errors (StaleCommand, ...) propagate unchanged."""
         before = self.state.to_dict()
@@ -380,6 +403,8 @@ class EngineHarness:
                     f"the engine changed the state it was given, applying {command!r}"
                 )
         self.state = result.state
+        if isinstance(command, CompleteCallActivity | FailCallActivity) and command.wait not in self.state.waits:
+            self._waits.pop(command.wait, None)  # the child returned: its call closed without an effect
         self._absorb(result, was_active)
         return result.effects
 
@@ -469,6 +494,14 @@ class EngineHarness:
             self._open(OpenWait(wait=effect.wait, kind=SIGNAL, element=effect.element, message=effect.signal))
         elif isinstance(effect, fx.BroadcastSignal):
             self.broadcasts.append(effect.signal)
+        elif isinstance(effect, fx.StartChild):
+            call = self._waits.get(effect.wait)
+            if call is None:  # a retried call starts its new child on the same wait
+                self._open(OpenWait(wait=effect.wait, kind=CALL, element=effect.element))
+                call = self._waits[effect.wait]
+            call.payload, call.process = effect.variables, effect.process
+        elif isinstance(effect, fx.CancelChild):
+            self._close(effect.wait, (CALL,), effect)
         elif isinstance(effect, fx.Unsubscribe):
             self._close(effect.wait, (MESSAGE, SIGNAL), effect)
         elif isinstance(effect, fx.CreateIncident):
@@ -514,9 +547,9 @@ class EngineHarness:
             if held.incident and held.id not in self._incidents:
                 raise HarnessError(f"the state holds an incident no effect created: {held}")
             # A timer whose cycle is exhausted has a wait but no job: it never fires.
-            if held.kind in (JOB, MESSAGE, SIGNAL, TASK) and held.id not in self._waits:
+            if held.kind in (JOB, MESSAGE, SIGNAL, TASK, CALL) and held.id not in self._waits:
                 raise HarnessError(f"the state waits on {held}, which no effect opened")
-            if held.kind not in _OPENED_BY_EFFECTS and not held.incident:
+            if held.kind not in (*_OPENED_BY_EFFECTS, "compensating", "call") and not held.incident:
                 raise HarnessError(f"an incident wait without its incident: {held}")
         self._check_tokens()
 
@@ -530,7 +563,7 @@ class EngineHarness:
                 raise HarnessError(f"{wait} belongs to no token; tokens: {state.tokens}")
         for scope in state.scopes.values():
             # One instance of a multi-instance activity hangs from its body scope, not a token.
-            held = scope.token in state.tokens or (scope.kind == "one" and scope.token is None)
+            held = scope.token in state.tokens or (scope.kind in ("one", "comp") and scope.token is None)
             if not held or (scope.parent != 0 and scope.parent not in state.scopes):
                 raise HarnessError(f"{scope} hangs from nothing; state: {state.to_dict()}")
             if scope.kind == "one" and not any(t.scope == scope.id for t in state.tokens.values()):

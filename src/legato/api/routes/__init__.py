@@ -1,9 +1,10 @@
 """One router per resource; `ROUTERS` is what the app factory mounts under /api/v1."""
 
-from legato.api.routes import definitions, incidents, instances, messages, system, tasks
+from legato.api.routes import decisions, definitions, incidents, instances, messages, system, tasks
 
 ROUTERS = [
     definitions.router,
+    decisions.router,
     instances.router,
     messages.router,
     tasks.router,

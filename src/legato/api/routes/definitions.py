@@ -16,17 +16,20 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from legato.api.decision_schemas import DecisionsDeployed
 from legato.api.deps import LegatoDep
 from legato.api.problems import problem_responses
+from legato.api.routes.decisions import deploy_decision_model
 from legato.api.schemas import DefinitionDetail, DefinitionList, Deployed
 from legato.errors import InvalidInput
+from legato.formats.detect import is_dmn
 from legato.model import serialize
 from legato.runtime.app import Legato, parse_model
 from legato.store import StoredDefinition
 
 router = APIRouter(tags=["definitions"])
 
-SUFFIX_FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".bpmn": "bpmn", ".xml": "bpmn"}
+SUFFIX_FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".bpmn": "bpmn", ".xml": "bpmn", ".dmn": "dmn"}
 MEDIA_FORMATS = {
     "application/yaml": "yaml",
     "application/x-yaml": "yaml",
@@ -58,7 +61,7 @@ _MODEL_BODY: dict[str, Any] = {
                             "type": "string",
                             "contentMediaType": "application/octet-stream",
                             "description": "the model file; its suffix names the format "
-                            "(.yaml, .yml, .json, .bpmn)",
+                            "(.yaml, .yml, .json, .bpmn, .dmn)",
                         }
                     },
                 }
@@ -68,7 +71,7 @@ _MODEL_BODY: dict[str, Any] = {
                 "schema": {"type": "object", "description": "a model in the stored JSON form"}
             },
             "application/xml": {
-                "schema": {"type": "string", "description": "a BPMN 2.0 XML model"}
+                "schema": {"type": "string", "description": "a BPMN 2.0 XML model, or a DMN file"}
             },
         },
     }
@@ -78,16 +81,24 @@ _MODEL_BODY: dict[str, Any] = {
 @router.post(
     "/definitions",
     status_code=201,
-    response_model=Deployed,
-    summary="Deploy a process model",
-    description="201 with the new version; 200 and `created: false` when the model is unchanged.",
+    response_model=Deployed | DecisionsDeployed,
+    summary="Deploy a process model, or DMN decisions",
+    description="201 with the new version; 200 and `created: false` when the model is unchanged. "
+    "A DMN file (named .dmn, or XML in a DMN namespace) deploys decisions: `kind: decisions`.",
     responses=problem_responses(
-        also={200: {"model": Deployed, "description": "unchanged: the latest version is returned"}}
+        also={
+            200: {
+                "model": Deployed | DecisionsDeployed,
+                "description": "unchanged: the latest version is returned",
+            }
+        }
     ),
     openapi_extra=_MODEL_BODY,
 )
 async def deploy(request: Request, response: Response, legato: LegatoDep) -> dict[str, Any]:
     text, source_format = await _read_model(request)
+    if source_format == "dmn" or (source_format == "bpmn" and is_dmn(text)):
+        return await deploy_decision_model(response, legato, text)
     deployment = await run_in_threadpool(_deploy, legato, text, source_format)
     stored = deployment.definition
     response.status_code = 201 if deployment.created else 200
@@ -169,7 +180,7 @@ async def _read_model(request: Request) -> tuple[str, str]:
         source_format = SUFFIX_FORMATS.get(PurePosixPath(name).suffix.lower())
         if source_format is None:
             raise InvalidInput(
-                f"cannot tell the format of {name!r}: name it .yaml, .yml, .json or .bpmn",
+                f"cannot tell the format of {name!r}: name it .yaml, .yml, .json, .bpmn or .dmn",
                 details={"filename": name},
             )
         data = await upload.read()

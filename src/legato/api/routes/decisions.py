@@ -1,0 +1,77 @@
+"""DMN decisions: deployed through POST /definitions, listed, evaluated, and audited.
+
+A DMN file goes through the same deploy endpoint as a process (routes/definitions.py hands
+it here when the file name ends in `.dmn` or the XML root is in a DMN namespace), so one
+upload command serves both. Evaluating a decision directly is a read: it stores nothing.
+The evaluations that business rule tasks made are kept, with the rules that matched, and
+listed per instance.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Response
+from starlette.concurrency import run_in_threadpool
+
+from legato.api.decision_schemas import (
+    DecisionEvaluated,
+    DecisionEvaluationList,
+    DecisionModelList,
+    EvaluateDecision,
+)
+from legato.api.deps import LegatoDep
+from legato.api.problems import problem_responses
+from legato.runtime.app import Legato
+from legato.runtime.decisions import deploy_decisions
+
+router = APIRouter(tags=["decisions"])
+
+
+@router.get(
+    "/decisions",
+    response_model=DecisionModelList,
+    summary="List deployed decision models and their decisions",
+    responses=problem_responses(),
+)
+def list_decisions(legato: LegatoDep, all_versions: bool = False) -> dict[str, Any]:
+    """The latest version of each DMN model, or every version with `all_versions=true`."""
+    stored = legato.store.decisions.list(all_versions=all_versions)
+    return {"items": [model.summary() for model in stored]}
+
+
+@router.get(
+    "/decisions/evaluations",
+    response_model=DecisionEvaluationList,
+    summary="Evaluations made by business rule tasks",
+    responses=problem_responses(),
+)
+def list_evaluations(
+    legato: LegatoDep,
+    instance_id: str | None = Query(default=None, description="only this instance's evaluations"),
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> dict[str, Any]:
+    """Oldest first: every evaluation of one instance (up to `limit`), or the latest `limit` of all."""
+    return {"items": legato.store.decisions.evaluations(instance_id=instance_id, limit=limit)}
+
+
+@router.post(
+    "/decisions/{decision_id}/evaluate",
+    response_model=DecisionEvaluated,
+    summary="Evaluate the latest version of a decision",
+    description="404 DECISION_NOT_FOUND for an unknown id; 422 EVALUATION_ERROR when the decision fails on "
+    "these variables (a UNIQUE table with overlapping rules names them in `rules`).",
+    responses=problem_responses(404, 422),
+)
+def evaluate_decision(decision_id: str, body: EvaluateDecision, legato: LegatoDep) -> dict[str, Any]:
+    return legato.evaluate_decision(decision_id, body.variables)
+
+
+async def deploy_decision_model(response: Response, legato: Legato, text: str) -> dict[str, Any]:
+    """POST /definitions with a DMN file: 201 with the new version, 200 when unchanged."""
+    deployment = await run_in_threadpool(lambda: deploy_decisions(legato.store, text, now=legato.clock.now()))
+    response.status_code = 201 if deployment.created else 200
+    return deployment.summary()
+
+
+__all__ = ["deploy_decision_model", "router"]

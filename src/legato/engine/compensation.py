@@ -1,0 +1,106 @@
+"""Compensation (BPMN 2.0, 10.5.5 and 13.5.5): undo, newest first, what already completed.
+
+An activity with a compensation handler (`compensated_by`) that completes is written to
+the instance's compensation log, with the path of scopes it ran in and the local
+variables it saw (a multi-instance item, for example), so that its undo sees the same.
+A compensation throw (an intermediate throw or end event) takes from the log every entry
+of its scope, including activities of subprocesses that ran inside it, or only those of
+one activity (`CompensationDefinition.activity`), and runs their handlers one at a time,
+newest first. The throwing token waits until the last handler is done
+(waitForCompletion), then goes on. Each entry is undone at most once.
+
+Differences from the spec, on purpose: handlers always run one after another (the spec
+allows them in parallel), because an undo often depends on the later step's undo having
+happened; and compensation event subprocesses are not supported, a handler activity
+being what real models use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from legato.engine.state import COMPENSATING, MOVING, Scope, Token
+from legato.engine.step import ROOT_SCOPE, Step
+from legato.model.elements import Activity, CompensationDefinition, EndEvent
+
+HANDLER = "comp"  # the scope kind a compensation handler runs in, holding the snapshot locals
+
+
+def record_completion(step: Step, token: Token, activity: Activity) -> None:
+    """Log a completed activity that has an undo."""
+    from legato.engine.multi_instance import body_token
+
+    if activity.compensated_by is None:
+        return
+    holder = body_token(step, token)
+    path = []
+    scope_id = holder.scope
+    while scope_id != ROOT_SCOPE:
+        path.append(scope_id)
+        parent = step.state.scopes[scope_id].parent
+        scope_id = parent if parent is not None else ROOT_SCOPE
+    path.append(ROOT_SCOPE)
+    local = {name: value for name, value in step.view(token).items() if name not in step.state.variables}
+    step.state.compensable.append([path, activity.id, activity.compensated_by, local])
+
+
+def throw(step: Step, token: Token, event: CompensationDefinition) -> bool:
+    """Start compensating; True when the token must wait for handlers to finish."""
+    entries = [
+        entry
+        for entry in step.state.compensable
+        if token.scope in entry[0] and (event.activity is None or entry[1] == event.activity)
+    ]
+    step.state.compensable = [entry for entry in step.state.compensable if entry not in entries]
+    step.record("compensation_thrown", token.element, {"activities": [entry[1] for entry in reversed(entries)]})
+    if not entries:
+        return False
+    wait = step.open_wait(token, COMPENSATING, token.element)
+    step.state.compensating[wait.id] = list(reversed(entries))
+    _start_next(step, wait.id, token)
+    return True
+
+
+def is_handler_token(step: Step, token: Token) -> bool:
+    scope = step.state.scopes.get(token.scope)
+    return scope is not None and scope.kind == HANDLER and scope.element == token.element
+
+
+def handler_done(step: Step, token: Token) -> None:
+    """A handler finished: start the next one, or let the throwing token go on."""
+    scope = step.state.scopes[token.scope]
+    run = int(scope.meta["run"])
+    step.consume(token)
+    del step.state.scopes[scope.id]
+    wait = step.state.waits.get(run)
+    if wait is None:
+        return  # the compensation was cancelled meanwhile
+    thrower = step.state.tokens[wait.token]
+    if step.state.compensating.get(run):
+        _start_next(step, run, thrower)
+        return
+    del step.state.compensating[run]
+    del step.state.waits[run]
+    step.record("compensation_completed", thrower.element)
+    thrower.state = MOVING
+    if isinstance(step.definition.elements[thrower.element], EndEvent):
+        scope_id = thrower.scope
+        step.consume(thrower)
+        step.after_token_ended(scope_id)
+    else:
+        step.leave_safely(thrower)
+
+
+def _start_next(step: Step, run: int, thrower: Token) -> None:
+    path, activity, handler, local = step.state.compensating[run].pop(0)
+    # the innermost scope of the activity that still runs, or the thrower's
+    target = next((scope_id for scope_id in path if scope_id in step.state.scopes), thrower.scope)
+    scope = Scope(step.next_id(), handler, target, None, HANDLER, dict(local), {"run": run})
+    step.state.scopes[scope.id] = scope
+    step.record("compensation_started", handler, {"compensates": activity})
+    step.agenda.append(step.new_token(handler, scope.id))
+
+
+def log_entries(step: Step) -> list[dict[str, Any]]:
+    """The compensation log, readable (for tests and the instance view)."""
+    return [{"activity": e[1], "handler": e[2]} for e in step.state.compensable]

@@ -1,0 +1,134 @@
+"""The business rule task (BPMN 2.0, 10.3.3): a DMN decision, evaluated as a job.
+
+The engine stays pure: it cannot read deployed decisions, so a business rule task schedules
+a job of the reserved task type `legato.decision` whose payload is a `DecisionRequest` (the
+decision's id, the result variable, and the variables the decision sees). Every worker runs
+that task type itself (legato.runtime.decisions), evaluates the decision through the store
+and completes the job with `DecisionRequest.result(value)`. Being a job, the evaluation
+retries, times out and ends in an incident exactly as a service task's handler does: a
+decision that is not deployed yet, or a UNIQUE table whose rules overlap for this data,
+is a technical failure a person fixes (deploy, correct the table) and retries.
+
+The variables the decision sees follow the service task's rule: the task's `inputs` when it
+has any, otherwise all the variables visible at the task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from legato.engine import effects as fx
+from legato.engine.state import JOB, Token
+from legato.engine.step import Step
+from legato.errors import EvaluationError
+from legato.model.dmn import DecisionModel, evaluate
+from legato.model.elements import BusinessRuleTask
+
+__all__ = ["DecisionRequest", "business_rule_task", "decide"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DecisionRequest:
+    """What a `legato.decision` job carries, and how its result becomes variables."""
+
+    decision: str
+    result_variable: str | None = None
+    variables: dict[str, Any] = field(default_factory=dict)
+    element: str | None = None  # the task, for messages
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "decision": self.decision,
+            "result_variable": self.result_variable,
+            "variables": self.variables,
+            "element": self.element,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> DecisionRequest:
+        """The request a job's payload holds; ValueError when it is not one (a job made by hand)."""
+        decision = payload.get("decision")
+        result_variable = payload.get("result_variable")
+        variables = payload.get("variables", {})
+        element = payload.get("element")
+        if not isinstance(decision, str) or not decision:
+            raise ValueError(f"a decision job's payload names no decision: {dict(payload)!r:.200}")
+        if result_variable is not None and not isinstance(result_variable, str):
+            raise ValueError(f"a decision job's result_variable must be text, not {result_variable!r:.50}")
+        if not isinstance(variables, dict):
+            raise ValueError("a decision job's variables must be an object")
+        if element is not None and not isinstance(element, str):
+            raise ValueError("a decision job's element must be text")
+        return cls(decision=decision, result_variable=result_variable, variables=variables, element=element)
+
+    def result(self, value: Any) -> dict[str, Any]:
+        """The job's result variables for the decision's `value`.
+
+        With a result variable, `{result_variable: value}`. Without one, an object (a
+        single-hit table with several outputs) gives its outputs as variables, null (no rule
+        matched) gives none, and any other value raises EvaluationError: it has no names to
+        be stored under.
+        """
+        if self.result_variable is not None:
+            return {self.result_variable: value}
+        if value is None:
+            return {}
+        if isinstance(value, dict):
+            return dict(value)
+        where = f"business rule task {self.element!r}" if self.element else "the business rule task"
+        raise EvaluationError(
+            f"decision {self.decision!r} gave {_describe(value)}, which has no output names to be stored under; "
+            f"give {where} a result variable",
+            details={"decision": self.decision, "element": self.element},
+        )
+
+
+def decide(payload: Mapping[str, Any], model: DecisionModel) -> dict[str, Any]:
+    """The result variables of a `legato.decision` job, evaluated against `model` in memory.
+
+    What a worker does, without a store: for tests in the engine harness,
+
+        h.complete_job("rate", decide(h.job("rate").payload or {}, load_dmn(source)))
+    """
+    request = DecisionRequest.from_payload(payload)
+    return request.result(evaluate(model, request.decision, request.variables).value)
+
+
+def business_rule_task(step: Step, token: Token) -> None:
+    """Schedule the decision's evaluation: a `legato.decision` job, due now."""
+    element = step.definition.elements[token.element]
+    assert isinstance(element, BusinessRuleTask)
+    request = DecisionRequest(
+        decision=element.decision,
+        result_variable=element.result_variable,
+        variables=step.inputs(element, token),
+        element=element.id,
+    )
+    boundaries = step.boundary_triggers(element.id, token)
+    wait = step.open_wait(token, JOB, element.id)
+    step.effects.append(
+        fx.ScheduleJob(
+            wait=wait.id,
+            element=element.id,
+            due=step.now,
+            task_type=element.task_type,
+            payload=request.to_payload(),
+            timeout=element.timeout,
+        )
+    )
+    step.record("element_entered", element.id, {"decision": element.decision})
+    step.open_boundaries(token, boundaries)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a text"
+    return f"a {type(value).__name__}"

@@ -1,0 +1,67 @@
+"""What the BPMN reader collects on its way through a document.
+
+Reading does not stop at the first problem: a modeller should fix a file in one round, so
+every refused element is recorded, with its id and line, and raised together at the end.
+Warnings (what is kept out of the model without changing what it does) are grouped by
+kind, so that a Signavio file with the same metadata on forty elements gives one warning,
+not forty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from legato.errors import Problem
+from legato.formats.bpmn.namespaces import split
+
+_SHOWN = 3  # element ids named in a grouped warning
+
+
+@dataclass
+class _Grouped:
+    message: str
+    places: list[tuple[str | None, int | None]] = field(default_factory=list)
+
+
+@dataclass
+class Context:
+    """Problems, warnings and source lines of one document being read."""
+
+    problems: list[Problem] = field(default_factory=list)
+    lines: dict[str, int] = field(default_factory=dict)
+    _warnings: dict[str, _Grouped] = field(default_factory=dict)
+    prefixes: dict[str, str] = field(default_factory=dict)
+
+    def refuse(self, node: etree._Element, message: str, *, element: str | None = None) -> None:
+        """Record a problem at `node`: the element's id (or `element`) and its line."""
+        where = element if element is not None else node.get("id")
+        self.problems.append(Problem(element=where, message=message, line=node.sourceline))
+
+    def warn(self, node: etree._Element, group: str, message: str, *, element: str | None = None) -> None:
+        """Record a warning; warnings with the same `group` are reported once, together."""
+        grouped = self._warnings.setdefault(group, _Grouped(message))
+        where = element if element is not None else node.get("id")
+        if all(place[0] != where for place in grouped.places):
+            grouped.places.append((where, node.sourceline))
+
+    def warnings(self) -> list[str]:
+        result = []
+        for grouped in self._warnings.values():
+            places = grouped.places
+            shown = ", ".join(_place(element, line) for element, line in places[:_SHOWN])
+            more = f" and {len(places) - _SHOWN} more" if len(places) > _SHOWN else ""
+            result.append(f"{shown}{more}: {grouped.message}")
+        return result
+
+    def name(self, tag: str) -> str:
+        """A tag or attribute as the document writes it: `camunda:asyncBefore`."""
+        namespace, local = split(tag)
+        prefix = self.prefixes.get(namespace)
+        return f"{prefix}:{local}" if prefix else local
+
+
+def _place(element: str | None, line: int | None) -> str:
+    where = f"'{element}'" if element else "the document"
+    return f"{where} (line {line})" if line else where

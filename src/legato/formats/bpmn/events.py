@@ -1,0 +1,249 @@
+"""Events read into Legato's model: start, end, intermediate catch and throw, boundary.
+
+An event has at most one event definition (BPMN 2.0, 10.5.1; a "multiple" event is
+refused), and which ones it may have depends on where it is: a message can start a
+process but not end one, an error starts an event subprocess but not a process. The
+references in a definition (`messageRef`, `errorRef`, `signalRef`, `escalationRef`) are
+resolved through the document's `Catalog`, so the model holds names and codes, not ids.
+
+A compensation boundary event is not an element of Legato's model: it is how BPMN draws
+`Activity.compensated_by` (10.5.5, "Compensation Event"), so `_boundary` hands it to the
+reader, which resolves it once the whole process and its associations are read.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from lxml import etree
+
+from legato.formats.bpmn import unsupported
+from legato.formats.bpmn.extensions import read_extensions
+from legato.formats.bpmn.namespaces import BPMN, split
+from legato.model.elements import (
+    BoundaryEvent,
+    CompensationDefinition,
+    Element,
+    EndEvent,
+    ErrorDefinition,
+    EscalationDefinition,
+    IntermediateCatchEvent,
+    IntermediateThrowEvent,
+    LinkDefinition,
+    MessageDefinition,
+    SignalDefinition,
+    StartEvent,
+    TerminateDefinition,
+    TimerDefinition,
+)
+
+if TYPE_CHECKING:
+    from legato.formats.bpmn.elements import FlowReader
+
+Trigger = (
+    TimerDefinition
+    | MessageDefinition
+    | ErrorDefinition
+    | TerminateDefinition
+    | SignalDefinition
+    | EscalationDefinition
+    | LinkDefinition
+    | CompensationDefinition
+)
+
+_TIMERS: Final = {"timeDuration": "duration", "timeDate": "date", "timeCycle": "cycle"}
+_PROCESS_STARTS: Final = ("timer", "message", "signal")
+_EVENT_SUBPROCESS_STARTS: Final = ("timer", "message", "signal", "error", "escalation")
+_BOUNDARY_TRIGGERS: Final = (
+    TimerDefinition,
+    ErrorDefinition,
+    MessageDefinition,
+    SignalDefinition,
+    EscalationDefinition,
+)
+
+
+def trigger(reader: FlowReader, node: etree._Element, allowed: tuple[str, ...]) -> Trigger | None:
+    """The one event definition of an event, if it is one of `allowed` (else refused).
+
+    None means the event has no definition, or that it was refused: `reader.refused(node)`
+    tells them apart.
+    """
+    definitions = [c for c in node.iterchildren(f"{{{BPMN}}}*") if split(c.tag)[1].endswith("EventDefinition")]
+    if any(split(c.tag)[1] == "eventDefinitionRef" for c in node.iterchildren(etree.Element)):
+        reader.context.refuse(node, "eventDefinitionRef is not supported: define the trigger inside the event")
+    if len(definitions) > 1:
+        reader.context.refuse(node, "an event with several triggers (a multiple event) is not supported")
+        return None
+    if not definitions:
+        return None
+    definition = definitions[0]
+    kind = split(definition.tag)[1].removesuffix("EventDefinition")
+    if kind not in allowed:
+        what = split(node.tag)[1]
+        reader.context.refuse(node, f"{kind} {what}s are not supported: {advice(kind)}")
+        return None
+    read_extensions(reader.context, definition, f"{kind}EventDefinition", node.get("id"))
+    if kind == "timer":
+        return _timer(reader, node, definition)
+    if kind == "message":
+        return message(reader, node, definition.get("messageRef"))
+    if kind == "error":
+        return _error(reader, node, definition)
+    if kind == "signal":
+        return _signal(reader, node, definition)
+    if kind == "escalation":
+        return _escalation(reader, node, definition)
+    if kind == "link":
+        return LinkDefinition(name=definition.get("name") or "")
+    if kind == "compensate":
+        return _compensate(reader, node, definition)
+    return TerminateDefinition()
+
+
+def advice(kind: str) -> str:
+    """What to do about an event definition of `kind` where it cannot go."""
+    refused = unsupported.EVENT_DEFINITIONS.get(f"{kind}EventDefinition")
+    return refused or unsupported.MISPLACED.get(kind, "use a timer, message, signal, error or escalation event")
+
+
+def message(reader: FlowReader, node: etree._Element, reference: str | None) -> MessageDefinition | None:
+    """The message a `messageRef` names, for an event or a receive task."""
+    if not reference:
+        reader.context.refuse(node, "a message event needs a messageRef naming the bpmn:message it is for")
+        return None
+    found = reader.catalog.messages.get(reference)
+    if found is None:
+        reader.context.refuse(node, f"messageRef {reference!r} names no bpmn:message in the document")
+        return None
+    if not found.name:
+        reader.context.refuse(node, f"message {reference!r} has no name, and messages are correlated by name")
+        return None
+    return MessageDefinition(message=found.name, correlation_key=found.correlation_key)
+
+
+def _timer(reader: FlowReader, event: etree._Element, definition: etree._Element) -> TimerDefinition | None:
+    given = [c for c in definition.iterchildren(f"{{{BPMN}}}*") if split(c.tag)[1] in _TIMERS]
+    if len(given) != 1 or not (given[0].text or "").strip():
+        reader.context.refuse(event, "a timer needs exactly one of timeDuration, timeDate or timeCycle, with a value")
+        return None
+    # ISO 8601, or an expression whose marker names its dialect: as Legato reads timers
+    return TimerDefinition(kind=_TIMERS[split(given[0].tag)[1]], value=(given[0].text or "").strip())
+
+
+def _error(reader: FlowReader, event: etree._Element, definition: etree._Element) -> ErrorDefinition | None:
+    reference = definition.get("errorRef")
+    if not reference:
+        return ErrorDefinition()
+    error = reader.catalog.errors.get(reference)
+    if error is None:
+        reader.context.refuse(event, f"errorRef {reference!r} names no bpmn:error in the document")
+        return None
+    return ErrorDefinition(code=error.code, message=error.message)
+
+
+def _signal(reader: FlowReader, event: etree._Element, definition: etree._Element) -> SignalDefinition | None:
+    reference = definition.get("signalRef")
+    if not reference:
+        reader.context.refuse(event, "a signal event needs a signalRef naming the bpmn:signal it is for")
+        return None
+    signal = reader.catalog.signals.get(reference)
+    if signal is None:
+        reader.context.refuse(event, f"signalRef {reference!r} names no bpmn:signal in the document")
+        return None
+    if not signal:
+        reader.context.refuse(event, f"signal {reference!r} has no name, and signals are broadcast by name")
+        return None
+    return SignalDefinition(signal=signal)
+
+
+def _escalation(reader: FlowReader, event: etree._Element, definition: etree._Element) -> EscalationDefinition | None:
+    reference = definition.get("escalationRef")
+    if not reference:
+        return EscalationDefinition()  # a catch without a reference catches any escalation
+    if reference not in reader.catalog.escalations:
+        reader.context.refuse(event, f"escalationRef {reference!r} names no bpmn:escalation in the document")
+        return None
+    return EscalationDefinition(code=reader.catalog.escalations[reference])
+
+
+def _compensate(reader: FlowReader, event: etree._Element, definition: etree._Element) -> CompensationDefinition:
+    if definition.get("waitForCompletion") == "false":
+        reader.context.warn(
+            event,
+            "waitForCompletion",
+            'waitForCompletion="false" is ignored: a compensation throw waits until the undo is done',
+        )
+    return CompensationDefinition(activity=definition.get("activityRef") or None)
+
+
+# --- one builder per event kind ---------------------------------------------------------
+
+
+def start(reader: FlowReader, node: etree._Element, common: dict[str, object]) -> Element | None:
+    read_extensions(reader.context, node, "startEvent")
+    in_event_subprocess = common["parent"] in reader.event_subprocesses
+    event = trigger(reader, node, _EVENT_SUBPROCESS_STARTS if in_event_subprocess else _PROCESS_STARTS)
+    if reader.refused(node):
+        return None
+    assert not isinstance(event, TerminateDefinition | LinkDefinition | CompensationDefinition)
+    interrupting = not in_event_subprocess or node.get("isInterrupting", "true") != "false"
+    return StartEvent(**common, event=event, interrupting=interrupting)  # type: ignore[arg-type]
+
+
+def end(reader: FlowReader, node: etree._Element, common: dict[str, object]) -> Element | None:
+    read_extensions(reader.context, node, "endEvent")
+    event = trigger(reader, node, ("terminate", "error", "escalation", "signal", "compensate"))
+    if reader.refused(node):
+        return None
+    assert not isinstance(event, TimerDefinition | MessageDefinition | LinkDefinition)
+    return EndEvent(**common, event=event)  # type: ignore[arg-type]
+
+
+def catch(reader: FlowReader, node: etree._Element, common: dict[str, object]) -> Element | None:
+    read_extensions(reader.context, node, "intermediateCatchEvent")
+    event = trigger(reader, node, ("timer", "message", "signal", "link"))
+    if not isinstance(event, TimerDefinition | MessageDefinition | SignalDefinition | LinkDefinition):
+        if not reader.refused(node):
+            reader.context.refuse(node, "an intermediate catch event needs a timer, a message, a signal or a link")
+        return None
+    return IntermediateCatchEvent(**common, event=event)  # type: ignore[arg-type]
+
+
+def throw(reader: FlowReader, node: etree._Element, common: dict[str, object]) -> Element | None:
+    read_extensions(reader.context, node, "intermediateThrowEvent")
+    event = trigger(reader, node, ("signal", "escalation", "link", "compensate"))
+    if reader.refused(node):
+        return None
+    assert not isinstance(event, TimerDefinition | MessageDefinition | ErrorDefinition | TerminateDefinition)
+    return IntermediateThrowEvent(**common, event=event)  # type: ignore[arg-type]
+
+
+def boundary(reader: FlowReader, node: etree._Element, common: dict[str, object]) -> Element | None:
+    read_extensions(reader.context, node, "boundaryEvent")
+    event = trigger(reader, node, ("timer", "error", "message", "signal", "escalation", "compensate"))
+    attached_to = node.get("attachedToRef", "")
+    if isinstance(event, CompensationDefinition):
+        reader.compensation_boundary(node, attached_to)
+        return None
+    if not isinstance(event, _BOUNDARY_TRIGGERS):
+        if not reader.refused(node):
+            reader.context.refuse(
+                node, "a boundary event needs a timer, an error, a message, a signal, an escalation or compensation"
+            )
+        return None
+    return BoundaryEvent(
+        **common,  # type: ignore[arg-type]
+        attached_to=attached_to,
+        cancel_activity=node.get("cancelActivity", "true") != "false",
+        event=event,
+    )
+
+
+BUILDERS: Final = {
+    "startEvent": start,
+    "endEvent": end,
+    "intermediateCatchEvent": catch,
+    "intermediateThrowEvent": throw,
+    "boundaryEvent": boundary,
+}

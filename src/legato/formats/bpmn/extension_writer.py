@@ -1,0 +1,149 @@
+"""The extensions an activity is written with: Camunda 8 where Zeebe can say it, Legato's own
+where it cannot (the inverse of `extensions` and its handlers).
+
+- service and send tasks: `zeebe:taskDefinition type retries`, plus `legato:retry` for a
+  backoff and `legato:timeout`;
+- business rule tasks: `zeebe:calledDecision decisionId resultVariable` (the job's retry
+  policy and timeout as `legato:` extensions);
+- call activities: `zeebe:calledElement processId`, with `propagateAllParentVariables` and
+  `propagateAllChildVariables` set so that Zeebe passes the same variables as Legato does,
+  and `legato:calledElement version` for a pinned version, which Zeebe cannot pin;
+- user tasks: `zeebe:assignmentDefinition`, `zeebe:formDefinition` or `legato:form`;
+- multi-instance: `zeebe:loopCharacteristics` on `multiInstanceLoopCharacteristics`, or
+  `legato:loopCharacteristics` when an expression would read differently as FEEL;
+- input and output mappings: `zeebe:ioMapping`, `legato:ioMapping` for the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import orjson
+from lxml import etree
+
+from legato.formats.bpmn.expressions import to_camunda
+from legato.formats.bpmn.namespaces import BPMN, LEGATO, XSI, ZEEBE, qualified
+from legato.model.elements import (
+    Activity,
+    BusinessRuleTask,
+    CallActivity,
+    MultiInstance,
+    RetryPolicy,
+    ServiceTask,
+    UserTask,
+)
+
+__all__ = ["write_activity_extensions", "write_loop"]
+
+
+def write_activity_extensions(extensions: etree._Element, activity: Activity) -> None:
+    """Append what `activity` needs to its `bpmn:extensionElements`."""
+    if isinstance(activity, BusinessRuleTask):
+        decision = etree.SubElement(extensions, qualified(ZEEBE, "calledDecision"), decisionId=activity.decision)
+        _set(decision, "resultVariable", activity.result_variable)
+        if activity.retry != RetryPolicy():
+            _retry(extensions, activity.retry)
+        _timeout(extensions, activity.timeout)
+    elif isinstance(activity, ServiceTask):
+        definition = etree.SubElement(extensions, qualified(ZEEBE, "taskDefinition"), type=activity.task_type)
+        definition.set("retries", str(activity.retry.max_attempts))
+        if activity.retry != RetryPolicy(max_attempts=activity.retry.max_attempts):
+            _retry(extensions, activity.retry)
+        _timeout(extensions, activity.timeout)
+    if isinstance(activity, CallActivity):
+        called = etree.SubElement(extensions, qualified(ZEEBE, "calledElement"), processId=activity.process)
+        if activity.inputs:  # Legato passes only the mapped variables then
+            called.set("propagateAllParentVariables", "false")
+        if activity.outputs:
+            called.set("propagateAllChildVariables", "false")
+        if activity.version is not None:
+            etree.SubElement(extensions, qualified(LEGATO, "calledElement"), version=str(activity.version))
+    if isinstance(activity, UserTask):
+        _user_task(extensions, activity)
+    _mappings(extensions, activity.inputs, activity.outputs)
+
+
+def write_loop(parent: etree._Element, loop: MultiInstance) -> None:
+    """`multiInstanceLoopCharacteristics` for `loop`, appended to the activity `parent`."""
+    node = etree.SubElement(parent, qualified(BPMN, "multiInstanceLoopCharacteristics"))
+    if loop.sequential:
+        node.set("isSequential", "true")
+    expressions = {"inputCollection": loop.collection, "outputElement": loop.output_element}
+    written = {key: to_camunda(value) for key, value in expressions.items() if value is not None}
+    zeebe = all(value is not None for value in written.values())
+    attributes = {key: (written[key] if zeebe else value) for key, value in expressions.items() if value is not None}
+    attributes |= {
+        key: value
+        for key, value in (("inputElement", loop.element_variable), ("outputCollection", loop.output_collection))
+        if value is not None
+    }
+    if attributes:
+        extensions = etree.SubElement(node, qualified(BPMN, "extensionElements"))
+        namespace = ZEEBE if zeebe else LEGATO
+        ordered = ("inputCollection", "inputElement", "outputCollection", "outputElement")
+        etree.SubElement(
+            extensions,
+            qualified(namespace, "loopCharacteristics"),
+            {key: str(attributes[key]) for key in ordered if key in attributes},
+        )
+    for tag, text in (("loopCardinality", loop.cardinality), ("completionCondition", loop.completion_condition)):
+        if text is not None:
+            expression = etree.SubElement(node, qualified(BPMN, tag))
+            expression.set(qualified(XSI, "type"), "bpmn:tFormalExpression")
+            expression.text = text
+
+
+def _user_task(extensions: etree._Element, task: UserTask) -> None:
+    if task.assignee is not None or task.candidate_groups:
+        assignment = etree.SubElement(extensions, qualified(ZEEBE, "assignmentDefinition"))
+        _set(assignment, "assignee", task.assignee)
+        if task.candidate_groups:
+            assignment.set("candidateGroups", ", ".join(task.candidate_groups))
+    if task.form is None:
+        return
+    known = {"key": "formKey", "id": "formId", "external": "externalReference"}
+    key, value = next(iter(task.form.items())) if len(task.form) == 1 else ("", None)
+    if key in known and isinstance(value, str) and value:
+        etree.SubElement(extensions, qualified(ZEEBE, "formDefinition"), {known[key]: value})
+    else:
+        etree.SubElement(extensions, qualified(LEGATO, "form")).text = orjson.dumps(
+            task.form, option=orjson.OPT_SORT_KEYS
+        ).decode()
+
+
+def _mappings(extensions: etree._Element, inputs: Mapping[str, str], outputs: Mapping[str, str]) -> None:
+    zeebe: list[tuple[str, str, str]] = []
+    legato: list[tuple[str, str, str]] = []
+    for kind, mapping in (("input", inputs), ("output", outputs)):
+        for target, source in mapping.items():
+            written = to_camunda(source)
+            (zeebe if written is not None else legato).append((kind, written or source, target))
+    for namespace, items in ((ZEEBE, zeebe), (LEGATO, legato)):
+        if items:
+            node = etree.SubElement(extensions, qualified(namespace, "ioMapping"))
+            for kind, source, target in items:
+                etree.SubElement(node, qualified(namespace, kind), source=source, target=target)
+
+
+def _retry(extensions: etree._Element, retry: RetryPolicy) -> None:
+    node = etree.SubElement(
+        extensions,
+        qualified(LEGATO, "retry"),
+        maxAttempts=str(retry.max_attempts),
+        initialBackoff=repr(float(retry.initial_backoff)),
+        multiplier=repr(float(retry.multiplier)),
+        maxBackoff=repr(float(retry.max_backoff)),
+        jitter=repr(float(retry.jitter)),
+    )
+    if retry.non_retryable:
+        node.set("nonRetryable", ",".join(retry.non_retryable))
+
+
+def _timeout(extensions: etree._Element, timeout: float | None) -> None:
+    if timeout is not None:
+        etree.SubElement(extensions, qualified(LEGATO, "timeout"), seconds=repr(float(timeout)))
+
+
+def _set(node: etree._Element, attribute: str, value: str | None) -> None:
+    if value is not None:
+        node.set(attribute, value)

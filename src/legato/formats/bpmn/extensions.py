@@ -1,0 +1,254 @@
+"""Camunda 7 (`camunda:`), Camunda 8 (`zeebe:`) and Legato (`legato:`) extensions.
+
+BPMN 2.0 leaves how a task is executed to extensions (8.2.3, "Extensibility"), and the
+modelers disagree on the spelling: Camunda 7 puts an external task's topic in attributes
+(`camunda:type="external" camunda:topic="..."`), Camunda 8 in an extension element
+(`zeebe:taskDefinition type="..." retries="3"`). `read_extensions` reads both into one
+`Extensions` record per element, refuses what Legato cannot run (Java delegates, scripts
+in Groovy, connectors), and warns about what it leaves out (listeners, priorities, async
+continuations) without failing the import. An extension from any other namespace is kept
+out of the model and reported as a warning. What each known extension means is in
+`extension_handlers`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+from lxml import etree
+
+from legato.formats.bpmn.context import Context
+from legato.formats.bpmn.extension_handlers import CANDIDATE_USERS, ELEMENT_KEYS, HANDLERS
+from legato.formats.bpmn.namespaces import BPMN, CAMUNDA, LEGATO, PRESENTATION, ZEEBE, split
+from legato.model.elements import RetryPolicy
+
+_PREFIX: Final = {CAMUNDA: "camunda", ZEEBE: "zeebe", LEGATO: "legato"}
+_ACTIVITY: Final = frozenset({"camunda:asyncBefore", "camunda:asyncAfter", "camunda:exclusive"})
+_MAPPINGS: Final = frozenset({"camunda:inputOutput", "zeebe:ioMapping", "legato:ioMapping"})
+
+_HANDLED: Final = (
+    _ACTIVITY
+    | _MAPPINGS
+    | {
+        "camunda:type",
+        "camunda:topic",
+        "camunda:class",
+        "camunda:delegateExpression",
+        "camunda:expression",
+        "camunda:resultVariable",
+        "camunda:connector",
+        "camunda:failedJobRetryTimeCycle",
+        "zeebe:taskDefinition",
+        "legato:retry",
+        "legato:timeout",
+    }
+)
+
+ACCEPTED: Final[dict[str, frozenset[str]]] = {
+    "serviceTask": _HANDLED,
+    "sendTask": _HANDLED,
+    "userTask": _ACTIVITY
+    | _MAPPINGS
+    | {
+        "camunda:assignee",
+        "camunda:candidateGroups",
+        "camunda:formKey",
+        "camunda:formRef",
+        "camunda:formRefBinding",
+        "camunda:formRefVersion",
+        "zeebe:assignmentDefinition",
+        "zeebe:formDefinition",
+        "zeebe:userTask",
+        "legato:form",
+    },
+    "scriptTask": _ACTIVITY | _MAPPINGS | {"camunda:resultVariable", "camunda:resource", "zeebe:script"},
+    "subProcess": _ACTIVITY | _MAPPINGS,
+    "task": _ACTIVITY | _MAPPINGS,
+    "manualTask": _ACTIVITY | _MAPPINGS,
+    "receiveTask": _ACTIVITY | _MAPPINGS,
+    "callActivity": _ACTIVITY
+    | _MAPPINGS
+    | {
+        "camunda:in",
+        "camunda:out",
+        "camunda:calledElementBinding",
+        "camunda:calledElementVersion",
+        "camunda:calledElementVersionTag",
+        "camunda:variableMappingClass",
+        "camunda:variableMappingDelegateExpression",
+        "zeebe:calledElement",
+        "legato:calledElement",
+    },
+    "businessRuleTask": _ACTIVITY
+    | _MAPPINGS
+    | {
+        "camunda:decisionRef",
+        "camunda:decisionRefBinding",
+        "camunda:decisionRefVersion",
+        "camunda:decisionRefVersionTag",
+        "camunda:mapDecisionResult",
+        "camunda:resultVariable",
+        "camunda:type",
+        "camunda:topic",
+        "camunda:class",
+        "camunda:delegateExpression",
+        "camunda:expression",
+        "camunda:failedJobRetryTimeCycle",
+        "zeebe:calledDecision",
+        "zeebe:taskDefinition",
+        "legato:retry",
+        "legato:timeout",
+    },
+    "multiInstanceLoopCharacteristics": _ACTIVITY
+    | {"camunda:collection", "camunda:elementVariable", "zeebe:loopCharacteristics", "legato:loopCharacteristics"},
+    "message": frozenset({"zeebe:subscription", "legato:subscription"}),
+    "error": frozenset({"camunda:errorMessage", "legato:message"}),
+    "signal": frozenset(),
+    "escalation": frozenset(),
+    "conditionExpression": frozenset({"camunda:resource"}),
+}
+"""The extensions each BPMN element kind takes; events and gateways take `_ACTIVITY`."""
+
+_IGNORED: Final[dict[str, str]] = {
+    "camunda:asyncBefore": "Legato commits at every wait state, so asynchronous continuations are ignored",
+    "camunda:asyncAfter": "Legato commits at every wait state, so asynchronous continuations are ignored",
+    "camunda:candidateUsers": CANDIDATE_USERS,
+    "camunda:dueDate": "task due dates are not kept; put a timer boundary event on the task for a deadline",
+    "camunda:followUpDate": "task follow-up dates are not kept",
+    "camunda:priority": "task priorities are not kept",
+    "camunda:jobPriority": "job priorities are not kept",
+    "camunda:taskPriority": "external task priorities are not kept",
+    "camunda:initiator": "the starting user is not stored in a variable; pass it as a start variable",
+    "camunda:executionListener": "listeners run Java or scripts, which a Legato model cannot: use a service task",
+    "camunda:taskListener": "listeners run Java or scripts, which a Legato model cannot: use a service task",
+    "camunda:properties": "extension properties are not kept",
+    "camunda:formData": "generated forms (camunda:formData) are not imported; give the task a form key",
+    "camunda:errorEventDefinition": "error event definitions on external tasks are ignored: raise BpmnError "
+    "in the handler",
+    "zeebe:taskHeaders": "task headers are not kept; pass constants to the handler as inputs",
+    "zeebe:taskSchedule": "task due and follow-up dates are not kept; use a timer boundary event for a deadline",
+    "zeebe:priorityDefinition": "task priorities are not kept",
+    "zeebe:properties": "extension properties are not kept",
+    "zeebe:executionListeners": "execution listeners are ignored: model the work as a service task",
+    "zeebe:taskListeners": "task listeners are ignored: model the work as a service task",
+    "zeebe:userTaskForm": "embedded Camunda Forms are not imported; user tasks keep their form key",
+    "zeebe:versionTag": "version tags are not kept: Legato numbers versions itself",
+    "camunda:versionTag": "version tags are not kept: Legato numbers versions itself",
+    "camunda:historyTimeToLive": "history time to live is not kept: Legato keeps history until it is purged",
+    "camunda:calledElementTenantId": "tenants are not kept: Legato calls the process of its own store",
+    "camunda:decisionRefTenantId": "tenants are not kept: Legato evaluates the decision of its own store",
+}
+_SILENT: Final = frozenset({"camunda:exclusive", "zeebe:userTask", "camunda:formRefBinding", "camunda:formRefVersion"})
+_DELEGATES: Final = ("camunda:class", "camunda:delegateExpression", "camunda:expression")
+_RUN_BY_HANDLERS: Final = frozenset({"serviceTask", "sendTask", "businessRuleTask"})
+
+
+@dataclass
+class Extensions:
+    """What the extensions of one element say, in Legato's terms."""
+
+    task_type: str | None = None
+    retry: RetryPolicy | None = None
+    retries: int | None = None  # zeebe:taskDefinition retries: the attempts a modeler set
+    timeout: float | None = None
+    inputs: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
+    assignee: str | None = None
+    candidate_groups: tuple[str, ...] = ()
+    form: dict[str, object] | None = None
+    script: tuple[str, str] | None = None  # zeebe:script (expression, result variable)
+    result_variable: str | None = None  # camunda:resultVariable
+    correlation_key: str | None = None
+    error_message: str | None = None
+    async_continuation: bool = False
+    # multiInstanceLoopCharacteristics: camunda:collection, zeebe:loopCharacteristics
+    collection: str | None = None
+    element_variable: str | None = None
+    output_collection: str | None = None
+    output_element: str | None = None
+    # callActivity: Camunda 7 attributes and camunda:in/out, zeebe:calledElement
+    called_process: str | None = None
+    called_version: int | None = None
+    called_binding: str | None = None  # latest, deployment, version, versionTag
+    all_in: bool = False  # camunda:in variables="all", or Zeebe's propagateAllParentVariables
+    all_out: bool = False  # camunda:out variables="all", or Zeebe's propagateAllChildVariables
+    call_inputs: dict[str, str] | None = None  # camunda:in, None when there is none
+    call_outputs: dict[str, str] | None = None  # camunda:out, None when there is none
+    # businessRuleTask: camunda:decisionRef, zeebe:calledDecision
+    decision: str | None = None
+    decision_mapping: str | None = None  # camunda:mapDecisionResult
+
+
+@dataclass
+class ExtensionReader:
+    context: Context
+    node: etree._Element
+    kind: str
+    element: str | None
+    found: Extensions = field(default_factory=Extensions)
+
+    def refuse(self, message: str) -> None:
+        self.context.refuse(self.node, message, element=self.element)
+
+    def warn(self, key: str, message: str) -> None:
+        self.context.warn(self.node, f"{key}:{message}", f"{key} is ignored: {message}", element=self.element)
+
+    def read(self) -> Extensions:
+        accepted = ACCEPTED.get(self.kind, _ACTIVITY)
+        for name, value in self.node.attrib.items():
+            namespace, local = split(name)
+            if namespace in ("", BPMN) or namespace in PRESENTATION:
+                continue
+            self.dispatch(namespace, local, value, accepted)
+        for container in self.node.iterchildren(f"{{{BPMN}}}extensionElements"):
+            for child in container.iterchildren(etree.Element):
+                namespace, local = split(child.tag)
+                self.dispatch(namespace, local, child, accepted)
+        if self.found.task_type is None:
+            self.check_delegates()
+        return self.found
+
+    def dispatch(self, namespace: str, local: str, value: etree._Element | str, accepted: frozenset[str]) -> None:
+        prefix = _PREFIX.get(namespace)
+        is_element = isinstance(value, etree._Element)
+        if prefix is None:
+            written = self.context.name(f"{{{namespace}}}{local}")
+            self.context.warn(
+                value if isinstance(value, etree._Element) else self.node,
+                f"unknown:{namespace}:{local}",
+                f"extension {written} is not one Legato knows; it is left out of the model",
+                element=self.element,
+            )
+            return
+        key = f"{prefix}:{local}"
+        if key in HANDLERS and is_element != (key in ELEMENT_KEYS):
+            self.warn(key, f"Legato expects it as an {'element' if key in ELEMENT_KEYS else 'attribute'}")
+            return
+        if key in _SILENT:
+            return
+        if key in _IGNORED:
+            if key in ("camunda:asyncBefore", "camunda:asyncAfter"):
+                self.found.async_continuation = True
+            self.warn(key, _IGNORED[key])
+            return
+        handler = HANDLERS.get(key)
+        if handler is None or key not in accepted:
+            self.warn(key, f"it has no meaning on a {self.kind} in Legato")
+            return
+        handler(self, value)
+
+    def check_delegates(self) -> None:
+        for key in _DELEGATES:
+            local = key.split(":")[1]
+            value = self.node.get(f"{{{CAMUNDA}}}{local}")
+            if value is not None and self.kind in _RUN_BY_HANDLERS:
+                self.refuse(
+                    f"{key}={value!r} runs Java code, which Legato cannot; make it an external task "
+                    '(camunda:type="external" camunda:topic="...") and register a Legato handler for the topic'
+                )
+
+
+def read_extensions(context: Context, node: etree._Element, kind: str, element: str | None = None) -> Extensions:
+    """The extensions of `node` (a BPMN element of `kind`), refusing and warning in `context`."""
+    return ExtensionReader(context, node, kind, element if element is not None else node.get("id")).read()

@@ -1,0 +1,191 @@
+"""Read a BPMN 2.0 XML file into a `ProcessDefinition`: `load_bpmn`.
+
+Files from Camunda Modeler 4 and 5 (the Camunda 7 flavour with `camunda:` extensions and
+the Camunda 8 flavour with `zeebe:` extensions), bpmn.io and Signavio are read the same
+way: the document is parsed safely (`xml_safety.parse_xml`: no DOCTYPE, no entities,
+bounded size and depth), one executable process is chosen, its flow elements
+(`elements`), extensions (`extensions`), lanes, pool and diagram (`diagram`) are read,
+and the result is validated. Every problem carries the line of the element at fault, and
+all of them are reported at once.
+
+What Legato keeps out of the model without changing what the process does (unknown
+extensions, annotations, listeners, async flags) comes back as `warnings`; docs/bpmn.md
+lists what is imported, what is refused, and what to model instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from lxml import etree
+
+from legato.errors import ModelInvalid, ModelParseError, Problem
+from legato.formats.bpmn import unsupported
+from legato.formats.bpmn.catalog import Catalog
+from legato.formats.bpmn.context import Context
+from legato.formats.bpmn.diagram import read_diagram
+from legato.formats.bpmn.elements import FlowReader, documentation, name
+from legato.formats.bpmn.extensions import read_extensions
+from legato.formats.bpmn.namespaces import BPMN, qualified, split
+from legato.formats.builder import outgoing_in_order, reading_order
+from legato.formats.xml_safety import parse_xml
+from legato.model.diagram import Lane, Participant
+from legato.model.elements import SequenceFlow
+from legato.model.process import ProcessDefinition
+from legato.model.validate import validate
+
+__all__ = ["BpmnImport", "load_bpmn"]
+
+_NOT_FLOW_NODES = unsupported.ARTIFACTS | {"documentation", "extensionElements", "laneSet", "sequenceFlow"}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BpmnImport:
+    """An imported process, and what the import left out of it (one line per kind)."""
+
+    definition: ProcessDefinition
+    warnings: list[str]
+
+
+def load_bpmn(source: str | bytes) -> BpmnImport:
+    """Read and validate the one executable process of a BPMN 2.0 document.
+
+    Raises PayloadTooLarge past 5 MiB, ModelParseError for text that is not well-formed
+    XML or not BPMN (with its line), and ModelInvalid for a process Legato cannot run:
+    each problem names the element, its line, and what to use instead.
+    """
+    root = parse_xml(source, what="BPMN document")
+    namespace, local = split(root.tag)
+    if (namespace, local) != (BPMN, "definitions"):
+        raise ModelParseError(
+            f"this is not a BPMN 2.0 document: its root is <{local}>, not <definitions> in {BPMN}",
+            line=root.sourceline,
+        )
+    context = Context(prefixes={uri: prefix for prefix, uri in root.nsmap.items() if prefix})
+    process, participant, collaboration = _choose_process(root, context)
+    catalog = Catalog.read(root, context)
+    read_extensions(context, process, "process")
+    flows = FlowReader(context, catalog)
+    flows.read_scope(process, None)
+    flows.finish()
+    lanes = tuple(_lanes(process, context, flows.drawn_only))
+    known = (set(flows.elements) | set(flows.flows) | set(context.lines)) - flows.drawn_only
+    if participant is not None:
+        known.add(participant.id)
+    planes = {process.get("id", "")} | ({collaboration.get("id", "")} if collaboration is not None else set())
+    everything = {node.get("id", "") for node in root.iter(etree.Element) if node.get("id")}
+    diagram = read_diagram(root, context, planes=planes, known=known, elsewhere=everything - known)
+    if context.problems:
+        raise ModelInvalid(context.problems)
+    draft = ProcessDefinition(
+        id=process.get("id", ""),
+        name=name(process),
+        documentation=documentation(process),
+        elements=flows.elements,
+        flows=flows.flows,
+        lanes=lanes,
+        participant=participant,
+        diagram=diagram,
+    )
+    definition = _in_reading_order(draft)
+    try:
+        validate(definition)
+    except ModelInvalid as error:
+        line = process.sourceline
+        raise ModelInvalid(
+            [
+                dataclasses.replace(problem, line=context.lines.get(problem.element or "", line))
+                if problem.line is None
+                else problem
+                for problem in error.problems
+            ]
+        ) from None
+    return BpmnImport(definition=definition, warnings=context.warnings())
+
+
+def _choose_process(
+    root: etree._Element, context: Context
+) -> tuple[etree._Element, Participant | None, etree._Element | None]:
+    """The process to import, with its pool; several candidates are an error, not a guess."""
+    processes = list(root.iterchildren(qualified(BPMN, "process")))
+    executable = [p for p in processes if p.get("isExecutable") == "true"]
+    candidates = executable or [p for p in processes if _has_flow_nodes(p)]
+    if not candidates:
+        problem = "the document has no process" if not processes else "the document's processes are empty"
+        raise ModelInvalid([Problem(element=None, message=problem, line=root.sourceline)])
+    if len(candidates) > 1:
+        which = "executable processes" if executable else "processes"
+        ids = ", ".join(repr(p.get("id")) for p in candidates)
+        raise ModelInvalid(
+            [
+                Problem(
+                    element=None,
+                    message=f"the document has {len(candidates)} {which} ({ids}); Legato deploys one "
+                    "process per file: save each pool's process in a file of its own and deploy them one by one",
+                    line=candidates[1].sourceline,
+                )
+            ]
+        )
+    process = candidates[0]
+    if not executable:
+        context.warn(process, "not executable", 'the process is not marked isExecutable="true"; it is imported anyway')
+    collaboration = root.find(qualified(BPMN, "collaboration"))
+    participant = None
+    if collaboration is not None:
+        for node in collaboration.iterchildren(etree.Element):
+            local = split(node.tag)[1]
+            if local == "participant" and node.get("processRef") == process.get("id"):
+                participant = Participant(id=node.get("id", ""), name=name(node))
+                context.lines[participant.id] = node.sourceline or 0
+            elif local == "participant":
+                context.warn(node, "other pools", "other pools are not imported: Legato runs one process")
+            elif local == "messageFlow":
+                context.warn(
+                    node, "message flows", "message flows are drawn only: Legato correlates messages by name and key"
+                )
+    return process, participant, collaboration
+
+
+def _has_flow_nodes(process: etree._Element) -> bool:
+    return any(split(child.tag)[1] not in _NOT_FLOW_NODES for child in process.iterchildren(f"{{{BPMN}}}*"))
+
+
+def _lanes(scope: etree._Element, context: Context, drawn_only: set[str]) -> list[Lane]:
+    """The lanes of `scope`; a lane's references to what is only drawn (a compensation
+    boundary event) are dropped with it."""
+    lanes = []
+    for lane_set in scope.iterchildren(qualified(BPMN, "laneSet"), qualified(BPMN, "childLaneSet")):
+        for node in lane_set.iterchildren(qualified(BPMN, "lane")):
+            lane_id = node.get("id", "")
+            if not lane_id or lane_id in context.lines:
+                context.refuse(node, "a lane needs an id of its own", element=lane_id or None)
+                continue
+            context.lines[lane_id] = node.sourceline or 0
+            refs = tuple(
+                text
+                for ref in node.iterchildren(qualified(BPMN, "flowNodeRef"))
+                if (text := (ref.text or "").strip()) and text not in drawn_only
+            )
+            inner = tuple(_lanes(node, context, drawn_only))
+            lanes.append(Lane(id=lane_id, name=name(node), elements=refs, lanes=inner))
+    return lanes
+
+
+def _in_reading_order(draft: ProcessDefinition) -> ProcessDefinition:
+    """The same definition with elements in reading order, and flows by their source.
+
+    As the builder stores them, so that the same process drawn in any order (or written in
+    YAML) is stored the same way; an exclusive gateway's conditional flows keep their
+    document order, the order in which they are tried, and its default flow comes last.
+    """
+    order = reading_order(draft)
+    flows: dict[str, SequenceFlow] = {}
+    for element_id in order:
+        for flow in outgoing_in_order(draft, element_id):
+            flows[flow.id] = flow
+    for flow in draft.flows.values():
+        flows.setdefault(flow.id, flow)
+    return dataclasses.replace(
+        draft, elements={element_id: draft.elements[element_id] for element_id in order}, flows=flows
+    )

@@ -1,0 +1,76 @@
+"""What the BPMN reader refuses today, and what to model instead.
+
+Each entry is an element or event definition of BPMN 2.0 that the engine does not run
+yet. Refusing it at import, with the element's id and line and a way around it, is better
+than dropping it and deploying a process that does something else than its diagram says.
+When the engine learns an element, its entry moves out of these tables and into the
+reader. docs/bpmn.md shows the same tables to users.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+ELEMENTS: Final[dict[str, str]] = {
+    "complexGateway": "use exclusive, inclusive and parallel gateways",
+    "transaction": "transactions (and their cancel events) are not supported; use an embedded subprocess with "
+    "an error boundary event, and compensation handlers for the undo",
+    "adHocSubProcess": "use an embedded subprocess, or user tasks behind an inclusive gateway",
+    "subChoreography": "choreographies are not executable; model the process of one participant",
+    "choreographyTask": "choreographies are not executable; model the process of one participant",
+    "callChoreography": "choreographies are not executable; model the process of one participant",
+}
+"""Flow elements Legato does not run, with the advice given when a model has one."""
+
+EVENT_DEFINITIONS: Final[dict[str, str]] = {
+    "conditionalEventDefinition": "use an exclusive gateway, looping back through a timer catch event to check again",
+    "cancelEventDefinition": "transactions are not supported; use an error end event and an error boundary event",
+}
+"""Event triggers Legato does not run anywhere, with advice."""
+
+MISPLACED: Final[dict[str, str]] = {
+    "message": "a message is sent by a send task (or a service task) whose handler sends it; end with a plain "
+    "end event after it",
+    "error": "an error is thrown by an error end event, and caught by a boundary event or an event subprocess",
+    "terminate": "a terminate event can only end a path",
+    "timer": "a timer can start, wait or interrupt, not end a path",
+    "signal": "a signal starts a process or an event subprocess, waits, interrupts, or is thrown by an "
+    "intermediate or end event",
+    "escalation": "an escalation is thrown by an intermediate or end event, and caught by a boundary event or an "
+    "event subprocess",
+    "link": "a link is a pair of intermediate events, a throw and a catch of the same name in one scope",
+    "compensate": "compensation is thrown by an intermediate or end event; an activity's undo is a compensation "
+    "boundary event associated with a handler (isForCompensation)",
+    "conditional": EVENT_DEFINITIONS["conditionalEventDefinition"],
+    "cancel": EVENT_DEFINITIONS["cancelEventDefinition"],
+}
+"""Advice for an event trigger Legato runs, found where it cannot go (a message end event)."""
+
+LOOPS: Final[dict[str, str]] = {
+    "standardLoopCharacteristics": "loop activities are not supported; loop back with an exclusive gateway, "
+    "or make it a multi-instance activity",
+}
+
+ARTIFACTS: Final = frozenset(
+    {
+        "textAnnotation",
+        "association",
+        "group",
+        "dataObject",
+        "dataObjectReference",
+        "dataStoreReference",
+        "dataInputAssociation",
+        "dataOutputAssociation",
+        "ioSpecification",
+        "property",
+    }
+)
+"""Elements that carry no behaviour in Legato: left out of the model, with a warning."""
+
+DATA_SEMANTICS: Final = frozenset({"assignment", "transformation"})
+"""Children of a data association that move data at run time: refused, not left out."""
+
+DATA_ADVICE: Final = (
+    "data associations that assign or transform data are not supported; map variables with input and output "
+    "mappings (zeebe:ioMapping, camunda:inputOutput)"
+)

@@ -1,0 +1,137 @@
+"""Evaluating a decision: its required decisions first, then its own logic (DMN 1.3, 6.3, 8.3).
+
+Evaluation is pure: variables in, a `DecisionResult` out, nothing read from anywhere else.
+Each decision in the requirements graph is evaluated once per call, however many
+dependants it has, and each sees only the results of the decisions it requires itself,
+under their names (and ids), beside the caller's variables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from legato.errors import EvaluationError
+from legato.model.dmn import _feel
+from legato.model.dmn._hit_policies import Hit, apply, result_of
+from legato.model.dmn._model import Decision, DecisionModel
+from legato.model.dmn._table import DecisionTable, HitPolicy
+
+__all__ = ["DecisionResult", "evaluate"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DecisionResult:
+    """What a decision gave, and why: the rules that made the value, for the audit trail.
+
+    `matched_rules` holds the ids of the rules the value was built from, in the order of
+    the value (for a literal expression, none). `required` holds the results of the
+    decisions this one needed, directly or not, in the order they were evaluated.
+    """
+
+    decision_id: str
+    decision_name: str | None = None
+    value: Any
+    matched_rules: tuple[str, ...] = ()
+    required: tuple[DecisionResult, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict for history: the value as FEEL gave it, with rule and decision ids."""
+        return {
+            "decision_id": self.decision_id,
+            "decision_name": self.decision_name,
+            "value": self.value,
+            "matched_rules": list(self.matched_rules),
+            "required": [result.to_dict() for result in self.required],
+        }
+
+
+def evaluate(model: DecisionModel, decision_id: str, variables: Mapping[str, Any]) -> DecisionResult:
+    """Evaluate decision `decision_id` (or the only decision of that name) of `model`.
+
+    Raises EvaluationError when the decision is unknown, when an expression fails, or when
+    the hit policy is broken (UNIQUE with several matches, ANY with disagreeing ones); the
+    message names the decision and the rules at fault.
+    """
+    decision = model.find(decision_id)
+    if decision is None:
+        known = ", ".join(repr(key) for key in model.decisions) or "none"
+        raise EvaluationError(
+            f"decision model {model.id!r} has no decision {decision_id!r}; its decisions are {known}",
+            details={"decision": decision_id},
+        )
+    results: dict[str, DecisionResult] = {}
+    for required_id in model.requirements(decision.id):
+        required = model.decisions[required_id]
+        results[required_id] = _evaluate_one(required, _scope(required, model, variables, results))
+    own = _evaluate_one(decision, _scope(decision, model, variables, results))
+    return DecisionResult(
+        decision_id=own.decision_id,
+        decision_name=own.decision_name,
+        value=own.value,
+        matched_rules=own.matched_rules,
+        required=tuple(results.values()),
+    )
+
+
+def _scope(
+    decision: Decision, model: DecisionModel, variables: Mapping[str, Any], results: Mapping[str, DecisionResult]
+) -> Mapping[str, Any]:
+    """The caller's variables, with the results of the directly required decisions over them."""
+    if not decision.required_decisions:
+        return variables
+    scope = dict(variables)
+    for required_id in decision.required_decisions:
+        required = model.decisions[required_id]
+        scope[required.id] = results[required_id].value
+        scope[required.variable_name] = results[required_id].value
+    return scope
+
+
+def _evaluate_one(decision: Decision, scope: Mapping[str, Any]) -> DecisionResult:
+    where = f"decision {decision.id!r}"
+    if isinstance(decision.logic, DecisionTable):
+        value, rules = _evaluate_table(decision.logic, scope, where)
+    else:
+        try:
+            value, rules = decision.logic.compiled.evaluate(scope), ()
+        except EvaluationError as error:
+            raise _feel.failure(error, where) from error
+    return DecisionResult(decision_id=decision.id, decision_name=decision.name, value=value, matched_rules=rules)
+
+
+def _evaluate_table(table: DecisionTable, scope: Mapping[str, Any], where: str) -> tuple[Any, tuple[str, ...]]:
+    values = []
+    for number, clause in enumerate(table.inputs, 1):
+        try:
+            values.append(clause.compiled.evaluate_feel(scope))
+        except EvaluationError as error:
+            raise _feel.failure(error, f"{where}, input {number} ({clause.title!r})") from error
+    hits: list[Hit] = []
+    for rule in table.rules:
+        at = f"{where}, rule {rule.id!r}" + (f" (line {rule.line})" if rule.line else "")
+        try:
+            if not all(bool(test.matches(value, scope)) for test, value in zip(rule.tests, values, strict=True)):
+                continue
+            outputs = tuple(None if output is None else output.evaluate(scope) for output in rule.outputs)
+        except EvaluationError as error:
+            raise _feel.failure(error, at) from error
+        hits.append(Hit(rule=rule, outputs=outputs))
+        if table.hit_policy is HitPolicy.FIRST:
+            break
+
+    def default() -> Any:
+        if not any(output.compiled_default for output in table.outputs):
+            return None
+        try:
+            defaults = [
+                None if output.compiled_default is None else output.compiled_default.evaluate(scope)
+                for output in table.outputs
+            ]
+        except EvaluationError as error:
+            raise _feel.failure(error, f"{where}, default output") from error
+        return result_of(table, defaults)
+
+    value, chosen = apply(table, hits, where=where, default=default)
+    return value, tuple(hit.rule.id for hit in chosen)

@@ -1,0 +1,320 @@
+"""Decision models (DMN): deployed, versioned, immutable once stored, evaluated by decision id.
+
+One DMN file is one decision model, keyed by the id of its `definitions` element. Deploying
+works as for processes (store/definitions.py): the same model again is a no-op, a changed
+one becomes version N+1. The checksum is taken over what the decisions mean (the stored
+model without line numbers, decisions in id order), so re-indenting the XML or moving a
+box of the diagram is not a new version.
+
+Beside the models, the `decisions` table lists the decision ids of every model version, so
+that a decision is found by its id alone: the newest deployment that holds it wins, from
+whichever file (decisions are versioned by id, as in Camunda 8). A decision dropped from a
+file stays evaluable at the last version that had it.
+
+An evaluation made for a process instance (a business rule task) is kept in
+`decision_evaluations` with the rules that matched: the audit trail of why the instance
+went the way it did. It is written when the decision is evaluated, before the job's result
+commits, so a job that runs twice (a lost lock, a retry) is recorded twice.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from legato.errors import DecisionNotFound, EvaluationError, ModelInvalid, Problem
+from legato.model.dmn import DecisionModel, evaluate
+from legato.store.codec import dumps, from_epoch, loads, to_epoch
+from legato.store.database import Database
+
+__all__ = ["DecisionDeployment", "Decisions", "StoredDecisionModel", "checksum"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StoredDecisionModel:
+    """One deployed version of a decision model."""
+
+    id: int
+    key: str
+    version: int
+    name: str | None
+    checksum: str
+    deployed_at: datetime
+    model: DecisionModel = field(repr=False, compare=False)
+
+    @property
+    def decisions(self) -> tuple[str, ...]:
+        """The ids of the decisions this version holds, in the file's order."""
+        return tuple(self.model.decisions)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "key": self.key,
+            "version": self.version,
+            "name": self.name,
+            "checksum": self.checksum,
+            "deployed_at": self.deployed_at.isoformat(),
+            "decisions": [{"id": decision.id, "name": decision.name} for decision in self.model.decisions.values()],
+        }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DecisionDeployment:
+    """What deploying a DMN file did: a new version (`created`), or none (unchanged).
+
+    `warnings` are what the import skipped (vendor extensions, item definitions); they
+    do not stop a deploy. Printing it gives one line for a person.
+    """
+
+    stored: StoredDecisionModel
+    created: bool
+    warnings: tuple[Problem, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return self.stored.key
+
+    @property
+    def version(self) -> int:
+        return self.stored.version
+
+    @property
+    def decisions(self) -> tuple[str, ...]:
+        return self.stored.decisions
+
+    def summary(self) -> dict[str, Any]:
+        """The API's answer to the deploy: `kind` tells it from a process deployment."""
+        return {
+            "kind": "decisions",
+            **self.stored.summary(),
+            "created": self.created,
+            "warnings": [
+                {"element": warning.element, "message": warning.message, "line": warning.line}
+                for warning in self.warnings
+            ],
+        }
+
+    def __str__(self) -> str:
+        verb = "deployed" if self.created else "unchanged"
+        return f"{verb} decisions {self.key} version {self.version}: {', '.join(self.decisions)}"
+
+
+class Decisions:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._by_id: dict[int, StoredDecisionModel] = {}
+        self._lock = threading.Lock()
+
+    # -- deploying -------------------------------------------------------------------------
+
+    def deploy(self, model: DecisionModel, *, source: str, now: datetime) -> DecisionDeployment:
+        """Store `model` as the next version of its key, unless it equals the latest one."""
+        if not model.decisions:
+            raise ModelInvalid([Problem(element=model.id, message="the DMN file defines no decision")])
+        digest = checksum(model)
+        with self.database.write() as conn:
+            if not self.database.is_sqlite:
+                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"dmn:{model.id}"})
+            latest = conn.execute(
+                text(
+                    "SELECT id, version, checksum FROM decision_models WHERE key = :key ORDER BY version DESC LIMIT 1"
+                ),
+                {"key": model.id},
+            ).first()
+            if latest is not None and latest.checksum == digest:
+                return DecisionDeployment(stored=self._load(conn, latest.id), created=False)
+            model_id = conn.execute(
+                text(
+                    "INSERT INTO decision_models (key, version, name, checksum, source, model, deployed_at) "
+                    "VALUES (:key, :version, :name, :checksum, :source, :model, :at) RETURNING id"
+                ),
+                {
+                    "key": model.id,
+                    "version": 1 if latest is None else latest.version + 1,
+                    "name": model.name,
+                    "checksum": digest,
+                    "source": source,
+                    "model": dumps(model.to_dict()),
+                    "at": to_epoch(now),
+                },
+            ).scalar_one()
+            conn.execute(
+                text("INSERT INTO decisions (model_id, decision_id, name) VALUES (:model, :decision, :name)"),
+                [
+                    {"model": model_id, "decision": decision.id, "name": decision.name}
+                    for decision in model.decisions.values()
+                ],
+            )
+            return DecisionDeployment(stored=self._load(conn, model_id), created=True)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def latest(self, decision_id: str) -> StoredDecisionModel:
+        """The newest deployed model version that holds `decision_id`; DecisionNotFound if none."""
+        with self.database.read() as conn:
+            row = conn.execute(
+                text("SELECT model_id FROM decisions WHERE decision_id = :decision ORDER BY model_id DESC LIMIT 1"),
+                {"decision": decision_id},
+            ).first()
+            if row is None:
+                raise DecisionNotFound(f"no decision {decision_id!r} is deployed", details={"decision": decision_id})
+            return self._cached(conn, row.model_id)
+
+    def list(self, *, all_versions: bool = False) -> list[StoredDecisionModel]:
+        """The latest version of each decision model, or every version, by key and version."""
+        query = "SELECT id FROM decision_models"
+        if not all_versions:
+            query += " d WHERE version = (SELECT MAX(version) FROM decision_models e WHERE e.key = d.key)"
+        query += " ORDER BY key, version"
+        with self.database.read() as conn:
+            return [self._cached(conn, row.id) for row in conn.execute(text(query))]
+
+    def source(self, key: str, version: int | None = None) -> str:
+        """The DMN XML a version was deployed from (the latest by default)."""
+        query = "SELECT source FROM decision_models WHERE key = :key"
+        query += " ORDER BY version DESC LIMIT 1" if version is None else " AND version = :version"
+        with self.database.read() as conn:
+            found = conn.execute(text(query), {"key": key, "version": version}).scalar()
+        if found is None:
+            which = f"version {version} of " if version is not None else ""
+            raise DecisionNotFound(f"no {which}decision model {key!r} is deployed", details={"key": key})
+        return str(found)
+
+    # -- evaluating ------------------------------------------------------------------------
+
+    def evaluate(self, decision_id: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        """Evaluate the latest deployed version of a decision against `variables`.
+
+        Returns `{decision, name, key, version, value, matched_rules, required}`. Raises
+        DecisionNotFound for an unknown id, EvaluationError (naming the rules) when the
+        decision fails on these variables.
+        """
+        stored = self.latest(decision_id)
+        try:
+            result = evaluate(stored.model, decision_id, variables)
+        except EvaluationError as error:
+            details = {**error.details, "decision": decision_id, "key": stored.key, "version": stored.version}
+            where = f" (decision model {stored.key!r} version {stored.version})"
+            raise EvaluationError(error.message + where, details=details) from error
+        return {
+            "decision": result.decision_id,
+            "name": result.decision_name,
+            "key": stored.key,
+            "version": stored.version,
+            "value": result.value,
+            "matched_rules": list(result.matched_rules),
+            "required": [required.to_dict() for required in result.required],
+        }
+
+    def record(
+        self,
+        result: Mapping[str, Any],
+        *,
+        instance_id: str | None,
+        element: str | None,
+        job_id: str | None,
+        attempt: int | None,
+        now: datetime,
+    ) -> None:
+        """Keep an evaluation (a result of `evaluate`) in the audit trail of an instance."""
+        with self.database.write() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO decision_evaluations (decision_id, model_key, model_version, instance_id, element, "
+                    "job_id, attempt, result, evaluated_at) VALUES (:decision, :key, :version, :instance, :element, "
+                    ":job, :attempt, :result, :at)"
+                ),
+                {
+                    "decision": result["decision"],
+                    "key": result["key"],
+                    "version": result["version"],
+                    "instance": instance_id,
+                    "element": element,
+                    "job": job_id,
+                    "attempt": attempt,
+                    "result": dumps(
+                        {name: result.get(name) for name in ("name", "value", "matched_rules", "required")}
+                    ),
+                    "at": to_epoch(now),
+                },
+            )
+
+    def evaluations(self, *, instance_id: str | None = None, limit: int = 100) -> builtins.list[dict[str, Any]]:
+        """Recorded evaluations, oldest first: of one instance, or the latest `limit` of all."""
+        if instance_id is not None:
+            query = "SELECT * FROM decision_evaluations WHERE instance_id = :instance ORDER BY id LIMIT :limit"
+        else:
+            query = "SELECT * FROM (SELECT * FROM decision_evaluations ORDER BY id DESC LIMIT :limit) e ORDER BY id"
+        with self.database.read() as conn:
+            rows = conn.execute(text(query), {"instance": instance_id, "limit": limit}).all()
+        evaluations = []
+        for row in rows:
+            result = loads(row.result) or {}
+            evaluations.append(
+                {
+                    "id": row.id,
+                    "decision": row.decision_id,
+                    "name": result.get("name"),
+                    "key": row.model_key,
+                    "version": row.model_version,
+                    "instance_id": row.instance_id,
+                    "element": row.element,
+                    "job_id": row.job_id,
+                    "attempt": row.attempt,
+                    "value": result.get("value"),
+                    "matched_rules": result.get("matched_rules", []),
+                    "required": result.get("required", []),
+                    "evaluated_at": (from_epoch(row.evaluated_at) or datetime.min).isoformat(),
+                }
+            )
+        return evaluations
+
+    # -- the cache -------------------------------------------------------------------------
+
+    def _cached(self, conn: Connection, model_id: int) -> StoredDecisionModel:
+        cached = self._by_id.get(model_id)
+        return cached if cached is not None else self._load(conn, model_id)
+
+    def _load(self, conn: Connection, model_id: int) -> StoredDecisionModel:
+        """A stored version, its model built (and every FEEL cell compiled) once per process."""
+        row = conn.execute(
+            text("SELECT id, key, version, name, checksum, model, deployed_at FROM decision_models WHERE id = :id"),
+            {"id": model_id},
+        ).one()
+        stored = StoredDecisionModel(
+            id=row.id,
+            key=row.key,
+            version=row.version,
+            name=row.name,
+            checksum=row.checksum,
+            deployed_at=from_epoch(row.deployed_at) or datetime.min,
+            model=DecisionModel.from_dict(loads(row.model)),
+        )
+        with self._lock:
+            self._by_id[model_id] = stored
+        return stored
+
+
+def checksum(model: DecisionModel) -> str:
+    """A digest of what the model's decisions mean: lines and the order of decisions left out."""
+    data = _without_lines(model.to_dict())
+    data["decisions"] = sorted(data["decisions"], key=lambda decision: decision["id"])
+    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _without_lines(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _without_lines(item) for key, item in value.items() if key != "line"}
+    if isinstance(value, list):
+        return [_without_lines(item) for item in value]
+    return value

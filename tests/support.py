@@ -1,0 +1,51 @@
+"""What several test packages share: polling for the worker, and handlers a test can break.
+
+`tests/` is on the path (pyproject's `pythonpath`), so test modules import this as
+`from support import ...`; the test folders have no `__init__.py` and cannot import each
+other's helpers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from legato.errors import BpmnError
+from legato.runtime.app import Legato
+
+
+def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
+    """Poll `check` until it returns something truthy: the worker runs in its own thread."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(0.01)
+
+
+class Switch:
+    """A handler's behaviour that a test flips: `ship` fails while `failing` is set."""
+
+    def __init__(self) -> None:
+        self.failing = False
+
+
+def install_handlers(legato: Legato, switch: Switch) -> None:
+    """Handlers for the small order model of the API and CLI tests."""
+
+    def check_credit(job: Any) -> dict[str, Any]:
+        if job.variables.get("amount", 0) > 1000:
+            raise BpmnError("CREDIT_DENIED")
+        return {"credit_ok": True}
+
+    def ship(job: Any) -> dict[str, Any]:
+        if switch.failing:
+            raise RuntimeError("the carrier is down")
+        return {"shipped": True}
+
+    legato.register("credit.check", check_credit)
+    legato.register("ship", ship)
