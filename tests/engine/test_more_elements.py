@@ -283,3 +283,21 @@ def test_timer_values_may_be_feel_or_juel_expressions(start: Start) -> None:
         run = start(process(S, timer, E, flows="s>t t>e"), variables={"wait": 5, "delay": "PT7M"})
         due = run.timer("t").due
         assert due is not None and (due - run.now).total_seconds() == expected_minutes * 60
+
+
+def test_message_throw_events_are_sent_by_a_handler_job(start: Start) -> None:
+    notify = IntermediateThrowEvent(id="notify", event=MessageDefinition(message="order.shipped"), task_type="mail")
+    close = EndEvent(id="close", event=MessageDefinition(message="order.closed"), task_type="mail")
+    run = start(process(S, notify, service("a"), close, flows="s>notify notify>a a>close"), variables={"n": 1})
+    assert run.job("notify").payload == {"n": 1, "message": "order.shipped"}
+    run.complete_job("notify", {"sent": 1})
+    run.complete_job("a")
+    assert run.status == "active" and run.job("close").payload["message"] == "order.closed"
+    run.complete_job("close")
+    assert run.status == "completed" and run.variables["sent"] == 1
+
+
+def test_a_message_throw_event_needs_its_handler() -> None:
+    throw = IntermediateThrowEvent(id="notify", event=MessageDefinition(message="order.shipped"))
+    with pytest.raises(ModelInvalid, match="needs a task type"):
+        process(S, throw, E, flows="s>notify notify>e")

@@ -8,6 +8,7 @@ either moves the token on (`step.leave`), parks it in a wait state, or ends it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from legato.engine import effects as fx
 from legato.engine.calls import call_activity
@@ -87,6 +88,9 @@ def end_event(step: Step, token: Token) -> None:
         broadcast(step, token.element, event)
     elif isinstance(event, CompensationDefinition) and compensate(step, token, event):
         return  # the end event completes when the last undo is done (engine/compensation.py)
+    elif isinstance(event, MessageDefinition):
+        send_message(step, token, event, element.task_type)
+        return  # the path ends when the send job completes
     step.record("element_passed", token.element)
     scope = token.scope
     step.consume(token)
@@ -114,9 +118,7 @@ def exclusive_gateway(step: Step, token: Token) -> None:
     if chosen is None and element.default is not None:
         chosen = step.definition.flows[element.default]
     if chosen is None:
-        raise EvaluationError(
-            f"no condition of exclusive gateway {token.element!r} is true and it has no default flow"
-        )
+        raise EvaluationError(f"no condition of exclusive gateway {token.element!r} is true and it has no default flow")
     step.record("element_passed", token.element, {"flow": chosen.id})
     step.leave(token, [chosen])
 
@@ -149,19 +151,25 @@ def service_task(step: Step, token: Token) -> None:
     assert isinstance(element, ServiceTask)
     payload = step.inputs(element, token)
     boundaries = step.boundary_triggers(element.id, token)
-    wait = step.open_wait(token, JOB, element.id)
+    schedule_job(step, token, element.task_type, payload, element.timeout)
+    step.open_boundaries(token, boundaries)
+
+
+def schedule_job(step: Step, token: Token, task_type: str, payload: dict[str, Any], timeout: float | None) -> None:
+    """The token waits for a handler's job: service, send and business rule tasks, message throws."""
+    wait = step.open_wait(token, JOB, token.element)
     step.effects.append(
         fx.ScheduleJob(
-            wait=wait.id,
-            element=element.id,
-            due=step.now,
-            task_type=element.task_type,
-            payload=payload,
-            timeout=element.timeout,
+            wait=wait.id, element=token.element, due=step.now, task_type=task_type, payload=payload, timeout=timeout
         )
     )
-    step.record("element_entered", element.id)
-    step.open_boundaries(token, boundaries)
+    step.record("element_entered", token.element)
+
+
+def send_message(step: Step, token: Token, event: MessageDefinition, task_type: str | None) -> None:
+    """A message throw event (BPMN 2.0, 10.5.4): its handler sends, with the message's name."""
+    assert task_type is not None  # validation guarantees it
+    schedule_job(step, token, task_type, {**step.view(token), "message": event.message}, None)
 
 
 def user_task(step: Step, token: Token) -> None:

@@ -58,8 +58,10 @@ from legato.errors import (
 )
 from legato.model.elements import (
     BoundaryEvent,
+    ConditionalDefinition,
     MessageDefinition,
     ReceiveTask,
+    RetryPolicy,
     ServiceTask,
     SignalDefinition,
     StartEvent,
@@ -104,9 +106,7 @@ def start(
     return StepResult(state, step.effects)
 
 
-def apply(
-    definition: ProcessDefinition, state: InstanceState, command: Command, now: datetime
-) -> StepResult:
+def apply(definition: ProcessDefinition, state: InstanceState, command: Command, now: datetime) -> StepResult:
     """Apply one command; raise StaleCommand if the wait it answers is no longer open."""
     if state.status != ACTIVE:
         raise InstanceNotActive(f"instance {state.id} is {state.status}")
@@ -134,16 +134,12 @@ def _open_job(step: Step, wait_id: int) -> Wait:
     return wait
 
 
-def _hold_job(
-    step: Step, wait: Wait, error_type: str, message: str, details: str | None = None, **data: Any
-) -> None:
+def _hold_job(step: Step, wait: Wait, error_type: str, message: str, details: str | None = None, **data: Any) -> None:
     """Stop a job in an incident; retrying the incident runs the job again."""
     wait.incident = True
     step.effects.append(fx.HoldJob(wait=wait.id, error=message))
     step.effects.append(
-        fx.CreateIncident(
-            wait=wait.id, element=wait.element, error_type=error_type, message=message, details=details
-        )
+        fx.CreateIncident(wait=wait.id, element=wait.element, error_type=error_type, message=message, details=details)
     )
     step.record("incident_created", wait.element, {**data, "error_type": error_type, "message": message})
 
@@ -163,8 +159,8 @@ def _fail_job(step: Step, command: Any) -> None:
     assert isinstance(command, FailJob)
     wait = _open_job(step, command.wait)
     element = step.definition.elements[wait.element]
-    assert isinstance(element, ServiceTask)
-    policy = element.retry
+    # a service task's own policy; a message throw event's job retries by the defaults
+    policy = element.retry if isinstance(element, ServiceTask) else RetryPolicy()
     if command.error_type in policy.non_retryable or command.attempt >= policy.max_attempts:
         _hold_job(step, wait, command.error_type, command.message, command.details, attempt=command.attempt)
         return
@@ -187,7 +183,7 @@ def _throw_error(step: Step, command: Any) -> None:
         _hold_job(step, wait, "UnhandledBpmnError", message)
 
 
-def _trigger_event(step: Step, wait: Wait, data: dict[str, Any], variables: dict[str, Any]) -> None:
+def trigger_event(step: Step, wait: Wait, data: dict[str, Any], variables: dict[str, Any]) -> None:
     """A timer, message or signal arrived for a catch event, a receive task, an event after
     an event-based gateway, or a boundary event."""
     element = step.definition.elements[wait.element]
@@ -230,6 +226,8 @@ def _trigger_event(step: Step, wait: Wait, data: dict[str, Any], variables: dict
             step.effects.append(fx.ScheduleJob(wait=new_wait.id, element=element.id, due=due))
     elif isinstance(event, MessageDefinition | SignalDefinition):
         step.open_event_wait(token, element.id, event)
+    elif isinstance(event, ConditionalDefinition):
+        step.open_event_wait(token, element.id, event, fired=1)  # true now: fire again only after false
     token.state = "waiting"
     successor = step.new_token(element.id, token.scope)
     step.record("boundary_triggered", element.id, {**data, "variables": changed} if changed else data)
@@ -239,7 +237,7 @@ def _trigger_event(step: Step, wait: Wait, data: dict[str, Any], variables: dict
 def _fire_timer(step: Step, command: Any) -> None:
     assert isinstance(command, FireTimer)
     wait = _wait(step, command.wait, TIMER)
-    _trigger_event(step, wait, {"trigger": "timer"}, {})
+    trigger_event(step, wait, {"trigger": "timer"}, {})
 
 
 def _correlate(step: Step, command: Any) -> None:
@@ -250,7 +248,7 @@ def _correlate(step: Step, command: Any) -> None:
     expected = target.message if isinstance(target, ReceiveTask) else getattr(event, "message", None)
     if expected != command.message:
         raise StaleCommand(f"instance {step.state.id} does not wait for message {command.message!r} on {command.wait}")
-    _trigger_event(step, wait, {"trigger": "message", "message": command.message}, command.variables)
+    trigger_event(step, wait, {"trigger": "message", "message": command.message}, command.variables)
 
 
 def _trigger_signal(step: Step, command: Any) -> None:
@@ -259,7 +257,7 @@ def _trigger_signal(step: Step, command: Any) -> None:
     event = getattr(step.definition.elements[wait.element], "event", None)
     if not isinstance(event, SignalDefinition) or event.signal != command.signal:
         raise StaleCommand(f"instance {step.state.id} does not wait for signal {command.signal!r} on {command.wait}")
-    _trigger_event(step, wait, {"trigger": "signal", "signal": command.signal}, command.variables)
+    trigger_event(step, wait, {"trigger": "signal", "signal": command.signal}, command.variables)
 
 
 def _complete_user_task(step: Step, command: Any) -> None:

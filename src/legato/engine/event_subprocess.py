@@ -20,6 +20,7 @@ from typing import Any
 from legato.engine.state import MOVING, WAITING, Token, Wait
 from legato.engine.step import ROOT_SCOPE, Step
 from legato.model.elements import (
+    ConditionalDefinition,
     ErrorDefinition,
     EscalationDefinition,
     MessageDefinition,
@@ -43,7 +44,7 @@ def arm(step: Step, scope_element: str | None, scope_id: int) -> None:
     """Open the waits of the scope's timer, message and signal event subprocesses."""
     for subprocess, start in _event_subprocesses(step, scope_element):
         event = start.event
-        if isinstance(event, TimerDefinition | MessageDefinition | SignalDefinition):
+        if isinstance(event, TimerDefinition | MessageDefinition | SignalDefinition | ConditionalDefinition):
             listener = step.new_token(subprocess.id, scope_id)
             listener.state = WAITING
             step.open_trigger(listener, step.trigger(start.id, event, token=listener))
@@ -85,6 +86,8 @@ def triggered(step: Step, wait: Wait, listener: Token, data: dict[str, Any], var
                 step.open_trigger(listener, trigger, wait.fired + 1)
         elif isinstance(event, MessageDefinition | SignalDefinition):
             step.open_trigger(listener, step.trigger(start.id, event, token=listener))
+        elif isinstance(event, ConditionalDefinition):
+            step.open_trigger(listener, step.trigger(start.id, event, token=listener), fired=1)
     _run(step, subprocess, start, holder, data)
 
 

@@ -63,8 +63,7 @@ def json_value(value: Any, where: str) -> Any:
     if isinstance(value, int):
         if not _SMALLEST_INT <= value <= _LARGEST_INT:
             raise EvaluationError(
-                f"{where}: an integer of {value.bit_length()} bits does not fit a stored "
-                "JSON number (64-bit)"
+                f"{where}: an integer of {value.bit_length()} bits does not fit a stored JSON number (64-bit)"
             )
         return value
     if isinstance(value, float):

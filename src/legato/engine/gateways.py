@@ -21,6 +21,7 @@ from legato.engine.state import JOINING, WAITING, Token
 from legato.engine.step import Step, Trigger
 from legato.errors import EvaluationError, ExpressionInvalid
 from legato.model.elements import (
+    ConditionalDefinition,
     EventBasedGateway,
     InclusiveGateway,
     IntermediateCatchEvent,
@@ -86,12 +87,14 @@ def event_based_gateway(step: Step, token: Token) -> None:
     for flow in step.definition.outgoing(element.id):
         target = step.definition.elements[flow.target]
         if isinstance(target, ReceiveTask):
-            event: TimerDefinition | MessageDefinition | SignalDefinition = MessageDefinition(
+            event: TimerDefinition | MessageDefinition | SignalDefinition | ConditionalDefinition = MessageDefinition(
                 message=target.message, correlation_key=target.correlation_key
             )
         else:
             assert isinstance(target, IntermediateCatchEvent)
-            assert isinstance(target.event, TimerDefinition | MessageDefinition | SignalDefinition)
+            assert isinstance(
+                target.event, TimerDefinition | MessageDefinition | SignalDefinition | ConditionalDefinition
+            )
             event = target.event
         triggers.append(step.trigger(target.id, event, token=token))  # all evaluated before any wait opens
     token.state = WAITING

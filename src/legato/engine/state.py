@@ -28,6 +28,7 @@ JOB = "job"
 TIMER = "timer"
 MESSAGE = "message"
 SIGNAL = "signal"
+CONDITION = "condition"  # a conditional event; no row outside the state (engine/conditions.py)
 TASK = "task"
 INCIDENT = "incident"  # entering the element failed; a retry enters it again
 INCIDENT_LEAVING = "incident_leaving"  # choosing outgoing flows failed; a retry chooses again

@@ -21,6 +21,7 @@ from legato.engine.expressions import condition, evaluate, json_value, timer_due
 from legato.engine.state import (
     ACTIVE,
     CALL,
+    CONDITION,
     INCIDENT,
     INCIDENT_COMPLETING,
     INCIDENT_LEAVING,
@@ -42,6 +43,7 @@ from legato.errors import EvaluationError, ExpressionInvalid
 from legato.model.elements import (
     Activity,
     BoundaryEvent,
+    ConditionalDefinition,
     ErrorDefinition,
     MessageDefinition,
     SequenceFlow,
@@ -49,11 +51,17 @@ from legato.model.elements import (
     TimerDefinition,
 )
 from legato.model.elements import (
+    EndEvent as EndEventElement,
+)
+from legato.model.elements import (
     SubProcess as SubProcessElement,
 )
 from legato.model.process import ProcessDefinition
 
 ROOT_SCOPE = 0
+# the event definitions a token can wait for (catch, boundary, event-subprocess start)
+WAITED_FOR = (TimerDefinition, MessageDefinition, SignalDefinition, ConditionalDefinition)
+MAX_CONDITION_ROUNDS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +69,7 @@ class Trigger:
     """What a timer or message event waits for: its due time, or its correlation key."""
 
     element: str
-    event: TimerDefinition | MessageDefinition | SignalDefinition
+    event: TimerDefinition | MessageDefinition | SignalDefinition | ConditionalDefinition
     due: datetime | None = None
     key: str | None = None
 
@@ -80,6 +88,7 @@ class Step:
         self.actor = actor
         self.effects: list[fx.Effect] = []
         self.agenda: deque[Token] = deque()
+        self.conditions_dirty = False  # variables changed or a conditional wait opened
 
     # -- ids, history ----------------------------------------------------------------------
 
@@ -140,6 +149,7 @@ class Step:
             if target.get(name, _MISSING) != value:
                 target[name] = value
                 changed[name] = value
+                self.conditions_dirty = True
         return changed
 
     def outputs(self, activity: Activity, result: dict[str, Any], token: Token | None = None) -> dict[str, Any]:
@@ -150,10 +160,7 @@ class Step:
         if not activity.outputs:
             return result
         scope = ChainMap(result, dict(self.view(token)))
-        return {
-            name: json_value(evaluate(src, scope), f"output {name!r}")
-            for name, src in activity.outputs.items()
-        }
+        return {name: json_value(evaluate(src, scope), f"output {name!r}") for name, src in activity.outputs.items()}
 
     def apply_outputs(self, activity: Activity, result: dict[str, Any], token: Token | None = None) -> dict[str, Any]:
         """Map a result into the instance; returns what changed."""
@@ -163,10 +170,7 @@ class Step:
         variables = self.view(token)
         if not activity.inputs:
             return dict(variables)
-        return {
-            name: json_value(evaluate(src, variables), f"input {name!r}")
-            for name, src in activity.inputs.items()
-        }
+        return {name: json_value(evaluate(src, variables), f"input {name!r}") for name, src in activity.inputs.items()}
 
     # -- tokens ----------------------------------------------------------------------------
 
@@ -230,7 +234,7 @@ class Step:
     def trigger(
         self,
         element_id: str,
-        event: TimerDefinition | MessageDefinition | SignalDefinition,
+        event: TimerDefinition | MessageDefinition | SignalDefinition | ConditionalDefinition,
         fired: int = 0,
         token: Token | None = None,
     ) -> Trigger:
@@ -242,7 +246,7 @@ class Step:
         if isinstance(event, TimerDefinition):
             due = timer_due(event, self.view(token), self.now, fired, self.now)
             return Trigger(element=element_id, event=event, due=due)
-        if isinstance(event, SignalDefinition):
+        if isinstance(event, SignalDefinition | ConditionalDefinition):
             return Trigger(element=element_id, event=event)
         key = None
         if event.correlation_key is not None:
@@ -256,6 +260,10 @@ class Step:
             wait = self.open_wait(token, TIMER, trigger.element, fired)
             if trigger.due is not None:
                 self.effects.append(fx.ScheduleJob(wait=wait.id, element=trigger.element, due=trigger.due))
+            return wait
+        if isinstance(event, ConditionalDefinition):
+            wait = self.open_wait(token, CONDITION, trigger.element, fired)
+            self.conditions_dirty = True  # checked once the step's tokens settle
             return wait
         if isinstance(event, SignalDefinition):
             wait = self.open_wait(token, SIGNAL, trigger.element)
@@ -271,7 +279,7 @@ class Step:
         self,
         token: Token,
         element_id: str,
-        event: TimerDefinition | MessageDefinition | SignalDefinition,
+        event: TimerDefinition | MessageDefinition | SignalDefinition | ConditionalDefinition,
         fired: int = 0,
     ) -> Wait:
         """Open the timer or message wait of a catch or boundary event."""
@@ -289,7 +297,9 @@ class Step:
         return [
             self.trigger(boundary.id, boundary.event, token=token)
             for boundary in self.definition.boundary_events(activity_id)
-            if isinstance(boundary.event, TimerDefinition | MessageDefinition | SignalDefinition)
+            if isinstance(
+                boundary.event, TimerDefinition | MessageDefinition | SignalDefinition | ConditionalDefinition
+            )
         ]
 
     def open_boundaries(self, token: Token, triggers: list[Trigger]) -> None:
@@ -430,6 +440,11 @@ class Step:
             record_completion(self, token, element)
         self.record("element_completed", token.element, {"variables": changed} if changed else None)
         token.state = MOVING
+        if isinstance(element, EndEventElement):  # a message end event's send is done: the path ends
+            scope = token.scope
+            self.consume(token)
+            self.after_token_ended(scope)
+            return
         self.leave_safely(token)
 
     def leave_safely(self, token: Token) -> None:
@@ -518,6 +533,7 @@ class Step:
         from legato.engine.behaviours import enter
         from legato.engine.gateways import release_inclusive_joins
 
+        rounds = 0
         while True:
             while self.agenda:
                 token = self.agenda.popleft()
@@ -529,8 +545,19 @@ class Step:
                     self.raise_incident(token, exc)
             # Tokens that ended or came to rest may have been all an inclusive join was
             # waiting for (BPMN 2.0, 13.4.3): check the joins once everything has settled.
-            if self.state.status != ACTIVE or not release_inclusive_joins(self):
+            if self.state.status != ACTIVE:
                 return
+            if release_inclusive_joins(self):
+                continue
+            if self.conditions_dirty:
+                from legato.engine.conditions import fire_conditions
+
+                rounds += 1
+                if rounds > MAX_CONDITION_ROUNDS:
+                    raise EvaluationError("conditional events kept firing each other; is there a loop?")
+                if fire_conditions(self):
+                    continue
+            return
 
     def schedule_due(self, seconds: float) -> datetime:
         return self.now + timedelta(seconds=seconds)

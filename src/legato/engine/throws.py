@@ -27,6 +27,7 @@ from legato.model.elements import (
     IntermediateCatchEvent,
     IntermediateThrowEvent,
     LinkDefinition,
+    MessageDefinition,
     SignalDefinition,
 )
 
@@ -45,6 +46,11 @@ def intermediate_throw_event(step: Step, token: Token) -> None:
             step.record("escalation_uncaught", token.element, {"code": event.code})
         if token.id not in step.state.tokens:
             return  # an interrupting catch cancelled the scope this token was in
+    elif isinstance(event, MessageDefinition):
+        from legato.engine.behaviours import send_message
+
+        send_message(step, token, event, element.task_type)
+        return  # goes on when the send job completes
     elif isinstance(event, CompensationDefinition):
         from legato.engine.compensation import throw as compensate
 

@@ -78,6 +78,18 @@ class EscalationDefinition:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ConditionalDefinition:
+    """BPMN 2.0, 10.5.5 ConditionalEventDefinition: fires when `condition` becomes true.
+
+    Conditions are checked when the event starts waiting and whenever a step changed the
+    instance's variables; the event fires when its condition turns from not-true to true
+    (a condition that cannot be evaluated yet, a missing variable, counts as not true).
+    """
+
+    condition: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CompensationDefinition:
     """BPMN 2.0, 10.5.5 CompensateEventDefinition, thrown: undo what completed in the scope
     (or only `activity`), newest first, waiting for each undo to finish (waitForCompletion
@@ -87,7 +99,8 @@ class CompensationDefinition:
 
 
 EventDefinition = (
-    CompensationDefinition
+    ConditionalDefinition
+    | CompensationDefinition
     | TimerDefinition
     | MessageDefinition
     | ErrorDefinition
@@ -162,31 +175,53 @@ class StartEvent(Element):
     error or escalation, and `interrupting` says whether it cancels the enclosing scope."""
 
     kind: ClassVar[str] = "startEvent"
-    event: TimerDefinition | MessageDefinition | SignalDefinition | ErrorDefinition | EscalationDefinition | None = None
+    event: (
+        TimerDefinition
+        | MessageDefinition
+        | SignalDefinition
+        | ErrorDefinition
+        | EscalationDefinition
+        | ConditionalDefinition
+        | None
+    ) = None
     interrupting: bool = True
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class EndEvent(Element):
+    """An end event; a message end event sends through a handler (`task_type`), as in Camunda 8,
+    and the path ends when that job completes."""
+
     kind: ClassVar[str] = "endEvent"
     event: (
-        TerminateDefinition | ErrorDefinition | EscalationDefinition | SignalDefinition | CompensationDefinition | None
+        TerminateDefinition
+        | ErrorDefinition
+        | EscalationDefinition
+        | SignalDefinition
+        | CompensationDefinition
+        | MessageDefinition
+        | None
     ) = None
+    task_type: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class IntermediateCatchEvent(Element):
     kind: ClassVar[str] = "intermediateCatchEvent"
     waits: ClassVar[bool] = True
-    event: TimerDefinition | MessageDefinition | SignalDefinition | LinkDefinition
+    event: TimerDefinition | MessageDefinition | SignalDefinition | LinkDefinition | ConditionalDefinition
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class IntermediateThrowEvent(Element):
-    """BPMN 2.0, 10.5.4: none (a milestone), link, signal or escalation."""
+    """BPMN 2.0, 10.5.4: none (a milestone), link, signal, escalation, compensation, or a
+    message, which a handler for `task_type` sends (a job, as in Camunda 8)."""
 
     kind: ClassVar[str] = "intermediateThrowEvent"
-    event: LinkDefinition | SignalDefinition | EscalationDefinition | CompensationDefinition | None = None
+    event: (
+        LinkDefinition | SignalDefinition | EscalationDefinition | CompensationDefinition | MessageDefinition | None
+    ) = None
+    task_type: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -196,7 +231,14 @@ class BoundaryEvent(Element):
     kind: ClassVar[str] = "boundaryEvent"
     attached_to: str
     cancel_activity: bool = True
-    event: TimerDefinition | ErrorDefinition | MessageDefinition | SignalDefinition | EscalationDefinition
+    event: (
+        TimerDefinition
+        | ErrorDefinition
+        | MessageDefinition
+        | SignalDefinition
+        | EscalationDefinition
+        | ConditionalDefinition
+    )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -20,6 +20,7 @@ from legato.model.diagram import Bounds, Diagram, Edge, Lane, Participant, Shape
 from legato.model.elements import (
     ELEMENT_TYPES,
     CompensationDefinition,
+    ConditionalDefinition,
     ErrorDefinition,
     EscalationDefinition,
     LinkDefinition,
@@ -44,6 +45,7 @@ _EVENT_TYPES: dict[str, type[Any]] = {
     "signal": SignalDefinition,
     "escalation": EscalationDefinition,
     "compensation": CompensationDefinition,
+    "conditional": ConditionalDefinition,
 }
 _EVENT_KINDS = {cls: kind for kind, cls in _EVENT_TYPES.items()}
 

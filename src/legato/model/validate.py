@@ -20,6 +20,7 @@ from legato.model.elements import (
     BusinessRuleTask,
     CallActivity,
     CompensationDefinition,
+    ConditionalDefinition,
     EndEvent,
     ErrorDefinition,
     EscalationDefinition,
@@ -48,7 +49,14 @@ from legato.model.timers import TimerInvalid, parse_timer
 
 MAX_ELEMENTS = 5_000
 _Add = Callable[[Problem], None]
-_END_THROWS = (ErrorDefinition, TerminateDefinition, EscalationDefinition, SignalDefinition, CompensationDefinition)
+_END_THROWS = (
+    ErrorDefinition,
+    TerminateDefinition,
+    EscalationDefinition,
+    SignalDefinition,
+    CompensationDefinition,
+    MessageDefinition,
+)
 _ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,199}$")
 
 
@@ -99,7 +107,12 @@ def _check_structure(definition: ProcessDefinition, add: _Add) -> None:
             inner = definition.start_events(element.id)
             if len(inner) != 1 or not isinstance(
                 inner[0].event,
-                TimerDefinition | MessageDefinition | SignalDefinition | ErrorDefinition | EscalationDefinition,
+                TimerDefinition
+                | MessageDefinition
+                | SignalDefinition
+                | ErrorDefinition
+                | EscalationDefinition
+                | ConditionalDefinition,
             ):
                 add(
                     Problem(
@@ -191,7 +204,9 @@ def _check_elements(definition: ProcessDefinition, add: _Add) -> None:
                     isinstance(target, ReceiveTask)
                     or (
                         isinstance(target, IntermediateCatchEvent)
-                        and isinstance(target.event, TimerDefinition | MessageDefinition | SignalDefinition)
+                        and isinstance(
+                            target.event, TimerDefinition | MessageDefinition | SignalDefinition | ConditionalDefinition
+                        )
                     )
                 ):
                     add(
@@ -241,14 +256,24 @@ def _check_elements(definition: ProcessDefinition, add: _Add) -> None:
 def _check_element_details(definition: ProcessDefinition, element: object, add: _Add) -> None:
     where = getattr(element, "id", None)
     event = getattr(element, "event", None)
+    if isinstance(event, ConditionalDefinition):
+        _check_expression(where, event.condition, add, prefix="condition: ")
+        if isinstance(element, StartEvent) and element.parent is None:
+            add(Problem(element=where, message="a process cannot start on a condition; use one in an event subprocess"))
     if isinstance(element, IntermediateCatchEvent) and not isinstance(
-        event, TimerDefinition | MessageDefinition | SignalDefinition | LinkDefinition
+        event, TimerDefinition | MessageDefinition | SignalDefinition | LinkDefinition | ConditionalDefinition
     ):
         add(Problem(element=where, message="an intermediate catch event needs a timer, message, signal or link"))
     if isinstance(event, SignalDefinition) and (not isinstance(event.signal, str) or not event.signal.strip()):
         add(Problem(element=where, message="a signal event needs a signal name"))
     if isinstance(event, LinkDefinition) and (not isinstance(event.name, str) or not event.name.strip()):
         add(Problem(element=where, message="a link event needs a name"))
+    if isinstance(element, IntermediateThrowEvent | EndEvent):
+        sends = isinstance(event, MessageDefinition)
+        if sends and (not isinstance(element.task_type, str) or not element.task_type.strip()):
+            add(Problem(element=where, message="a message throw event needs a task type: the handler that sends it"))
+        if not sends and element.task_type is not None:
+            add(Problem(element=where, message="only a message throw event has a task type"))
     if isinstance(element, ReceiveTask):
         if not isinstance(element.message, str) or not element.message.strip():
             add(Problem(element=where, message="a receive task needs a message name"))

@@ -549,7 +549,7 @@ class EngineHarness:
             # A timer whose cycle is exhausted has a wait but no job: it never fires.
             if held.kind in (JOB, MESSAGE, SIGNAL, TASK, CALL) and held.id not in self._waits:
                 raise HarnessError(f"the state waits on {held}, which no effect opened")
-            if held.kind not in (*_OPENED_BY_EFFECTS, "compensating", "call") and not held.incident:
+            if held.kind not in (*_OPENED_BY_EFFECTS, "compensating", "call", "condition") and not held.incident:
                 raise HarnessError(f"an incident wait without its incident: {held}")
         self._check_tokens()
 
