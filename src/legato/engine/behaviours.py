@@ -12,6 +12,7 @@ from typing import Any
 
 from legato.engine import effects as fx
 from legato.engine.calls import call_activity
+from legato.engine.compensation import cancel_transaction
 from legato.engine.compensation import throw as compensate
 from legato.engine.decisions import business_rule_task
 from legato.engine.event_subprocess import arm
@@ -26,6 +27,7 @@ from legato.model.elements import (
     Activity,
     BusinessRuleTask,
     CallActivity,
+    CancelDefinition,
     CompensationDefinition,
     EndEvent,
     ErrorDefinition,
@@ -91,6 +93,9 @@ def end_event(step: Step, token: Token) -> None:
     elif isinstance(event, MessageDefinition):
         send_message(step, token, event, element.task_type)
         return  # the path ends when the send job completes
+    elif isinstance(event, CancelDefinition):
+        cancel_transaction(step, token)
+        return  # the transaction ends through its cancel boundary event
     step.record("element_passed", token.element)
     scope = token.scope
     step.consume(token)

@@ -21,7 +21,7 @@ from typing import Any
 
 from legato.engine.state import COMPENSATING, MOVING, Scope, Token
 from legato.engine.step import ROOT_SCOPE, Step
-from legato.model.elements import Activity, CompensationDefinition, EndEvent
+from legato.model.elements import Activity, CancelDefinition, CompensationDefinition, EndEvent, SubProcess
 
 HANDLER = "comp"  # the scope kind a compensation handler runs in, holding the snapshot locals
 
@@ -83,7 +83,11 @@ def handler_done(step: Step, token: Token) -> None:
     del step.state.waits[run]
     step.record("compensation_completed", thrower.element)
     thrower.state = MOVING
-    if isinstance(step.definition.elements[thrower.element], EndEvent):
+    element = step.definition.elements[thrower.element]
+    if isinstance(element, EndEvent) and isinstance(element.event, CancelDefinition):
+        _leave_transaction(step, thrower)
+        return
+    if isinstance(element, EndEvent):
         scope_id = thrower.scope
         step.consume(thrower)
         step.after_token_ended(scope_id)
@@ -104,3 +108,45 @@ def _start_next(step: Step, run: int, thrower: Token) -> None:
 def log_entries(step: Step) -> list[dict[str, Any]]:
     """The compensation log, readable (for tests and the instance view)."""
     return [{"activity": e[1], "handler": e[2]} for e in step.state.compensable]
+
+
+def cancel_transaction(step: Step, token: Token) -> None:
+    """A cancel end event (BPMN 2.0, 10.5.5, 13.5.5): end the transaction's other paths,
+    undo what completed inside it, newest first, then leave by its cancel boundary."""
+    transaction = _transaction_scope(step, token)
+    step.record("transaction_cancelled", transaction.element)
+    for other in step.tokens_in(transaction.id):
+        if other is not token:
+            step.terminate_token(other)
+    for child in [s for s in step.state.scopes.values() if s.parent == transaction.id and s.token is None]:
+        step.terminate_within(child.id)
+        del step.state.scopes[child.id]
+    entries = [entry for entry in step.state.compensable if transaction.id in entry[0]]
+    step.state.compensable = [entry for entry in step.state.compensable if entry not in entries]
+    if not entries:
+        _leave_transaction(step, token)
+        return
+    step.record("compensation_thrown", token.element, {"activities": [entry[1] for entry in reversed(entries)]})
+    wait = step.open_wait(token, COMPENSATING, token.element)
+    step.state.compensating[wait.id] = list(reversed(entries))
+    _start_next(step, wait.id, token)
+
+
+def _transaction_scope(step: Step, token: Token) -> Scope:
+    scope_id = token.scope
+    while scope_id != ROOT_SCOPE:
+        scope = step.state.scopes[scope_id]
+        element = step.definition.elements.get(scope.element or "")
+        if isinstance(element, SubProcess) and element.transaction and scope.token is not None:
+            return scope
+        scope_id = scope.parent if scope.parent is not None else ROOT_SCOPE
+    raise AssertionError("validation puts every cancel end event inside a transaction")
+
+
+def _leave_transaction(step: Step, token: Token) -> None:
+    transaction = _transaction_scope(step, token)
+    assert transaction.element is not None and transaction.token is not None
+    [boundary] = [
+        b for b in step.definition.boundary_events(transaction.element) if isinstance(b.event, CancelDefinition)
+    ]
+    step.interrupt_into(step.state.tokens[transaction.token], boundary, {"cancelled": True})

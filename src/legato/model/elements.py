@@ -78,6 +78,13 @@ class EscalationDefinition:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class CancelDefinition:
+    """BPMN 2.0, 10.5.5 CancelEventDefinition: only in a transaction subprocess. A cancel
+    end event ends the transaction's other paths, undoes what completed inside it
+    (compensation), then leaves through the transaction's cancel boundary event."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ConditionalDefinition:
     """BPMN 2.0, 10.5.5 ConditionalEventDefinition: fires when `condition` becomes true.
 
@@ -99,7 +106,8 @@ class CompensationDefinition:
 
 
 EventDefinition = (
-    ConditionalDefinition
+    CancelDefinition
+    | ConditionalDefinition
     | CompensationDefinition
     | TimerDefinition
     | MessageDefinition
@@ -200,6 +208,7 @@ class EndEvent(Element):
         | SignalDefinition
         | CompensationDefinition
         | MessageDefinition
+        | CancelDefinition
         | None
     ) = None
     task_type: str | None = None
@@ -238,6 +247,7 @@ class BoundaryEvent(Element):
         | SignalDefinition
         | EscalationDefinition
         | ConditionalDefinition
+        | CancelDefinition
     )
 
 
@@ -319,6 +329,7 @@ class SubProcess(Activity):
     kind: ClassVar[str] = "subProcess"
     waits: ClassVar[bool] = True
     triggered_by_event: bool = False  # an event subprocess (BPMN 2.0, 10.3.5): no flows in or out
+    transaction: bool = False  # a transaction (BPMN 2.0, 10.3.5): cancelled as a whole, with compensation
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

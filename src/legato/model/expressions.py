@@ -124,10 +124,7 @@ def _spend(work: list[int], amount: int, what: str) -> None:
     """Take `amount` from the evaluation's budget (a one-item list, to be cheap to pass)."""
     work[0] -= amount
     if work[0] < 0:
-        raise _Fault(
-            f"{what} goes over the limit of {MAX_WORK:,} items and characters "
-            "that one evaluation may build"
-        )
+        raise _Fault(f"{what} goes over the limit of {MAX_WORK:,} items and characters that one evaluation may build")
 
 
 def _add(work: list[int], left: Any, right: Any) -> Any:
@@ -172,12 +169,7 @@ def _power(base: Any, exponent: Any) -> Any:
 
 
 def _shift_left(value: Any, count: Any) -> Any:
-    if (
-        isinstance(value, int)
-        and isinstance(count, int)
-        and value
-        and value.bit_length() + count > MAX_INT_BITS
-    ):
+    if isinstance(value, int) and isinstance(count, int) and value and value.bit_length() + count > MAX_INT_BITS:
         raise _Fault(f"the shift would make more than {MAX_INT_BITS:,} bits")
     return value << count
 
@@ -249,9 +241,7 @@ def _get(container: Any, key: Any, default: Any = None) -> Any:
             raise _Fault(f"get(): {_describe(key)} cannot be a dict key") from None
     if isinstance(container, _SEQUENCES) and isinstance(key, int):
         return container[key] if -len(container) <= key < len(container) else default
-    raise _Fault(
-        f"get() needs a dict, or a list or text and a whole-number index, not {_kind(container)}"
-    )
+    raise _Fault(f"get() needs a dict, or a list or text and a whole-number index, not {_kind(container)}")
 
 
 def _text(name: str, *values: Any) -> None:
@@ -387,9 +377,7 @@ class _Text:
     column_shift: int = 0  # columns before the body on its first line (`=`, `${`)
     indent: int = 0  # columns removed from every line of a script
 
-    def invalid(
-        self, message: str, line: int | None = None, column: int | None = None
-    ) -> ExpressionInvalid:
+    def invalid(self, message: str, line: int | None = None, column: int | None = None) -> ExpressionInvalid:
         """An error at `line` (1-based) and `column` (0-based characters) of the body."""
         original_lines = self.original.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         if line is None or column is None:
@@ -398,9 +386,7 @@ class _Text:
         number = min(line + self.line_shift, len(original_lines))
         column += self.indent + (self.column_shift if line == 1 else 0)
         if self.kind == "script":
-            return ExpressionInvalid(
-                f"line {number}: {message}", source=original_lines[number - 1], offset=column
-            )
+            return ExpressionInvalid(f"line {number}: {message}", source=original_lines[number - 1], offset=column)
         if len(original_lines) > 1:
             message = f"line {number}: {message}"
         return ExpressionInvalid(message, source=self.original, offset=column)
@@ -532,9 +518,7 @@ class _Translator:
                 if name in _ALIASES:
                     return ast.Constant(_ALIASES[name])
                 self._check_name(node, name)
-                return ast.Subscript(
-                    ast.Name(self._scope(name), ast.Load()), ast.Constant(name), ast.Load()
-                )
+                return ast.Subscript(ast.Name(self._scope(name), ast.Load()), ast.Constant(name), ast.Load())
             case ast.Attribute(value=base, attr=attribute):
                 self._check_name(node, attribute, end=len(attribute))
                 label = ast.Constant(ast.unparse(base))
@@ -642,12 +626,7 @@ def _failure(
 ) -> EvaluationError:
     if isinstance(error, _Fault):
         message = str(error)
-    elif (
-        isinstance(error, KeyError)
-        and error.args
-        and error.args[0] in names
-        and error.args[0] not in variables
-    ):
+    elif isinstance(error, KeyError) and error.args and error.args[0] in names and error.args[0] not in variables:
         message = f"variable {error.args[0]!r} is not defined"
         details = {**details, "variable": error.args[0]}
     elif isinstance(error, ZeroDivisionError):
@@ -691,8 +670,7 @@ class Expression(ABC):
         if isinstance(result, bool):
             return result
         raise EvaluationError(
-            f"expression {self.source!r}: a condition must be true or false, "
-            f"but this one gave {_describe(result)}",
+            f"expression {self.source!r}: a condition must be true or false, but this one gave {_describe(result)}",
             details={"expression": self.source},
         )
 

@@ -1064,12 +1064,22 @@ _BUILTINS: Final[dict[str, _Builtin]] = {
     "lower case": _Builtin(_unary(_is_text, str.lower), 1, 1),
     "trim": _Builtin(_unary(_is_text, str.strip), 1, 1),
     "substring before": _Builtin(
-        lambda work, text, match: text.partition(match)[0] if _strings(work, text, match) and match in text else
-        ("" if isinstance(text, str) and isinstance(match, str) else None), 2, 2
+        lambda work, text, match: (
+            text.partition(match)[0]
+            if _strings(work, text, match) and match in text
+            else ("" if isinstance(text, str) and isinstance(match, str) else None)
+        ),
+        2,
+        2,
     ),
     "substring after": _Builtin(
-        lambda work, text, match: text.partition(match)[2] if _strings(work, text, match) and match in text else
-        ("" if isinstance(text, str) and isinstance(match, str) else None), 2, 2
+        lambda work, text, match: (
+            text.partition(match)[2]
+            if _strings(work, text, match) and match in text
+            else ("" if isinstance(text, str) and isinstance(match, str) else None)
+        ),
+        2,
+        2,
     ),
     "contains": _Builtin(lambda work, text, match: match in text if _strings(work, text, match) else None, 2, 2),
     "starts with": _Builtin(
@@ -1126,9 +1136,9 @@ _BUILTINS: Final[dict[str, _Builtin]] = {
         2,
     ),
     "get entries": _Builtin(
-        lambda work, context: [{"key": k, "value": v} for k, v in context.items()]
-        if isinstance(context, Mapping)
-        else None,
+        lambda work, context: (
+            [{"key": k, "value": v} for k, v in context.items()] if isinstance(context, Mapping) else None
+        ),
         1,
         1,
     ),

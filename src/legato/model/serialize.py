@@ -19,6 +19,7 @@ from legato.errors import ModelInvalid, Problem
 from legato.model.diagram import Bounds, Diagram, Edge, Lane, Participant, Shape
 from legato.model.elements import (
     ELEMENT_TYPES,
+    CancelDefinition,
     CompensationDefinition,
     ConditionalDefinition,
     ErrorDefinition,
@@ -46,6 +47,7 @@ _EVENT_TYPES: dict[str, type[Any]] = {
     "escalation": EscalationDefinition,
     "compensation": CompensationDefinition,
     "conditional": ConditionalDefinition,
+    "cancel": CancelDefinition,
 }
 _EVENT_KINDS = {cls: kind for kind, cls in _EVENT_TYPES.items()}
 

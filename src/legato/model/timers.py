@@ -285,9 +285,7 @@ def _utc(value: datetime, name: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def _add(
-    start: datetime | None, amount: timedelta | isodate.Duration | None, *, times: int = 1
-) -> datetime | None:
+def _add(start: datetime | None, amount: timedelta | isodate.Duration | None, *, times: int = 1) -> datetime | None:
     """`start + amount * times` in UTC, or None when that is past year 9999."""
     assert start is not None and amount is not None
     try:

@@ -19,6 +19,7 @@ from legato.model.elements import (
     BoundaryEvent,
     BusinessRuleTask,
     CallActivity,
+    CancelDefinition,
     CompensationDefinition,
     ConditionalDefinition,
     EndEvent,
@@ -50,6 +51,7 @@ from legato.model.timers import TimerInvalid, parse_timer
 MAX_ELEMENTS = 5_000
 _Add = Callable[[Problem], None]
 _END_THROWS = (
+    CancelDefinition,
     ErrorDefinition,
     TerminateDefinition,
     EscalationDefinition,
@@ -256,6 +258,10 @@ def _check_elements(definition: ProcessDefinition, add: _Add) -> None:
 def _check_element_details(definition: ProcessDefinition, element: object, add: _Add) -> None:
     where = getattr(element, "id", None)
     event = getattr(element, "event", None)
+    if isinstance(event, CancelDefinition):
+        _check_cancel(definition, element, add)
+    if isinstance(element, SubProcess) and element.transaction and element.triggered_by_event:
+        add(Problem(element=where, message="a subprocess is either a transaction or an event subprocess"))
     if isinstance(event, ConditionalDefinition):
         _check_expression(where, event.condition, add, prefix="condition: ")
         if isinstance(element, StartEvent) and element.parent is None:
@@ -368,6 +374,29 @@ def _check_call(where: str | None, call: CallActivity, add: _Add) -> None:
     version = call.version
     if version is not None and (not isinstance(version, int) or isinstance(version, bool) or version < 1):
         add(Problem(element=where, message=f"the called version must be a whole number from 1, not {version!r}"))
+
+
+def _check_cancel(definition: ProcessDefinition, element: object, add: _Add) -> None:
+    """Cancel events belong to transactions (BPMN 2.0, 10.5.5): an end event inside one, a
+    boundary event on one."""
+    where = getattr(element, "id", None)
+    if isinstance(element, BoundaryEvent):
+        host = definition.elements.get(element.attached_to)
+        if not (isinstance(host, SubProcess) and host.transaction):
+            add(Problem(element=where, message="a cancel boundary event goes on a transaction subprocess"))
+        elif not element.cancel_activity:
+            add(Problem(element=where, message="a cancel boundary event always interrupts"))
+        return
+    if isinstance(element, EndEvent):
+        for ancestor in definition.ancestors(element.id):
+            scope = definition.elements[ancestor]
+            if isinstance(scope, SubProcess) and scope.transaction:
+                if not any(isinstance(b.event, CancelDefinition) for b in definition.boundary_events(ancestor)):
+                    add(Problem(element=where, message=f"transaction {ancestor!r} has no cancel boundary event"))
+                return
+        add(Problem(element=where, message="a cancel end event goes inside a transaction subprocess"))
+        return
+    add(Problem(element=where, message="cancel events are end events in, or boundary events on, a transaction"))
 
 
 def _check_multi_instance(where: str | None, loop: MultiInstance, add: _Add) -> None:
