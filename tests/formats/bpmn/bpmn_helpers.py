@@ -10,6 +10,7 @@ from legato.errors import ModelInvalid, Problem
 from legato.formats.bpmn import BpmnImport, load_bpmn
 
 FILES = Path(__file__).parent / "files"
+CONFORMANCE = Path(__file__).parent / "conformance"
 SAMPLES = ("camunda7_invoice", "camunda8_payment", "bpmnio_leave", "signavio_claims", "camunda8_shipping")
 
 NAMESPACES = (
@@ -25,6 +26,11 @@ NAMESPACES = (
 
 def sample(name: str) -> BpmnImport:
     return load_bpmn((FILES / f"{name}.bpmn").read_bytes())
+
+
+def conformance(name: str) -> BpmnImport:
+    """A file of the conformance suite (conformance/), written as Camunda Modeler writes it."""
+    return load_bpmn((CONFORMANCE / f"{name}.bpmn").read_bytes())
 
 
 def document(body: str, *, after: str = "", process: str = 'id="p" isExecutable="true"') -> str:

@@ -10,39 +10,110 @@ from legato.errors import ModelInvalid, ModelParseError
 from legato.formats.bpmn import load_bpmn
 
 UNSUPPORTED_ELEMENTS = [
-    ('<bpmn:inclusiveGateway id="X" />', "use an exclusive gateway"),
-    ('<bpmn:eventBasedGateway id="X" />', "boundary events"),
-    ('<bpmn:complexGateway id="X" />', "exclusive and parallel gateways"),
-    ('<bpmn:callActivity id="X" calledElement="other" />', "embed the called process as a subprocess"),
-    ('<bpmn:sendTask id="X" />', "service task whose handler sends the message"),
-    ('<bpmn:receiveTask id="X" />', "intermediate message catch event"),
-    ('<bpmn:manualTask id="X" />', "use a user task"),
-    ('<bpmn:businessRuleTask id="X" />', "service task whose handler evaluates the rule"),
-    ('<bpmn:task id="X" />', "make it a user task"),
-    ('<bpmn:transaction id="X" />', "embedded subprocess with error boundary events"),
+    ('<bpmn:complexGateway id="X" />', "use exclusive, inclusive and parallel gateways"),
+    ('<bpmn:transaction id="X" method="##Image" />', "is not supported: Legato compensates"),
     ('<bpmn:adHocSubProcess id="X" />', "embedded subprocess"),
-    ('<bpmn:intermediateThrowEvent id="X" />', "service task"),
-    ('<bpmn:subProcess id="X" triggeredByEvent="true" />', "event subprocesses are not supported yet"),
-    (
-        '<bpmn:userTask id="X"><bpmn:multiInstanceLoopCharacteristics isSequential="true" /></bpmn:userTask>',
-        "multi-instance activities are not supported yet",
-    ),
+    ('<bpmn:eventBasedGateway id="X" instantiate="true" />', "use several message start events"),
+    ('<bpmn:eventBasedGateway id="X" eventGatewayType="Parallel" />', "the first event wins"),
+    ('<bpmn:receiveTask id="X" messageRef="M" instantiate="true" />', "use a message start event"),
     (
         '<bpmn:userTask id="X"><bpmn:standardLoopCharacteristics /></bpmn:userTask>',
-        "loop back with an exclusive gateway",
+        "loop back with an exclusive gateway, or make it a multi-instance activity",
     ),
     (
-        '<bpmn:intermediateCatchEvent id="X"><bpmn:signalEventDefinition /></bpmn:intermediateCatchEvent>',
-        "use a message event",
+        '<bpmn:userTask id="X"><bpmn:multiInstanceLoopCharacteristics isSequential="true" /></bpmn:userTask>',
+        "needs a collection (camunda:collection, or zeebe:loopCharacteristics inputCollection) or a loop cardinality",
+    ),
+    (
+        '<bpmn:userTask id="X"><bpmn:multiInstanceLoopCharacteristics><bpmn:loopDataInputRef>items'
+        "</bpmn:loopDataInputRef></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>",
+        "loopDataInputRef is not supported: give the collection as camunda:collection",
+    ),
+    (
+        '<bpmn:userTask id="X"><bpmn:dataInputAssociation id="d"><bpmn:sourceRef>o</bpmn:sourceRef>'
+        "<bpmn:assignment><bpmn:from>a</bpmn:from><bpmn:to>b</bpmn:to></bpmn:assignment>"
+        "</bpmn:dataInputAssociation></bpmn:userTask>",
+        "map variables with input and output mappings",
     ),
     (
         '<bpmn:intermediateCatchEvent id="X"><bpmn:conditionalEventDefinition /></bpmn:intermediateCatchEvent>',
-        "exclusive gateway",
+        "a conditional event needs a condition",
     ),
     (
-        '<bpmn:intermediateCatchEvent id="X"><bpmn:linkEventDefinition name="a" /></bpmn:intermediateCatchEvent>',
-        "connect the sequence flows directly",
+        '<bpmn:intermediateCatchEvent id="X"><bpmn:conditionalEventDefinition><bpmn:condition language="groovy">'
+        "x &gt; 1</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:intermediateCatchEvent>",
+        "a condition in 'groovy' cannot run in Legato",
     ),
+    (
+        '<bpmn:intermediateThrowEvent id="X"><bpmn:messageEventDefinition /></bpmn:intermediateThrowEvent>',
+        "needs a messageRef",
+    ),
+    (
+        '<bpmn:intermediateThrowEvent id="X"><bpmn:messageEventDefinition messageRef="M" />'
+        "</bpmn:intermediateThrowEvent>",
+        'a message throw event is sent by a handler: give it a task type, zeebe:taskDefinition type="..."',
+    ),
+    (
+        '<bpmn:intermediateThrowEvent id="X"><bpmn:messageEventDefinition messageRef="M" camunda:class="a.B" />'
+        "</bpmn:intermediateThrowEvent>",
+        "runs Java code",
+    ),
+    (
+        '<bpmn:intermediateCatchEvent id="X"><bpmn:signalEventDefinition /></bpmn:intermediateCatchEvent>',
+        "a signal event needs a signalRef",
+    ),
+    (
+        '<bpmn:intermediateCatchEvent id="X"><bpmn:signalEventDefinition signalRef="Nope" />'
+        "</bpmn:intermediateCatchEvent>",
+        "signalRef 'Nope' names no bpmn:signal",
+    ),
+    (
+        '<bpmn:intermediateThrowEvent id="X"><bpmn:escalationEventDefinition escalationRef="Nope" />'
+        "</bpmn:intermediateThrowEvent>",
+        "escalationRef 'Nope' names no bpmn:escalation",
+    ),
+    ('<bpmn:callActivity id="X" />', 'zeebe:calledElement processId="..." (Camunda 8) or calledElement="..."'),
+    ('<bpmn:callActivity id="X" calledElement="${which}" />', "is an expression; Legato calls a fixed process key"),
+    (
+        '<bpmn:callActivity id="X"><bpmn:extensionElements><zeebe:calledElement processId="=kind" />'
+        "</bpmn:extensionElements></bpmn:callActivity>",
+        "is an expression; Legato calls a fixed process key",
+    ),
+    (
+        '<bpmn:callActivity id="X" calledElement="other" camunda:calledElementBinding="versionTag" '
+        'camunda:calledElementVersionTag="v1" />',
+        "Legato does not keep version tags",
+    ),
+    (
+        '<bpmn:callActivity id="X" calledElement="other" camunda:calledElementVersion="${v}" />',
+        "must be a version number from 1",
+    ),
+    (
+        '<bpmn:callActivity id="X" calledElement="other" camunda:variableMappingClass="com.acme.Mapping" />',
+        "runs Java code",
+    ),
+    (
+        '<bpmn:callActivity id="X" calledElement="other"><bpmn:extensionElements><camunda:inputOutput>'
+        '<camunda:inputParameter name="a">1</camunda:inputParameter></camunda:inputOutput>'
+        "</bpmn:extensionElements></bpmn:callActivity>",
+        "pass variables to the called process with camunda:in and camunda:out",
+    ),
+    (
+        '<bpmn:callActivity id="X" calledElement="other"><bpmn:extensionElements><camunda:in variables="all" />'
+        '<camunda:in source="a" target="b" /></bpmn:extensionElements></bpmn:callActivity>',
+        "passes either all variables or only the mapped ones",
+    ),
+    ('<bpmn:businessRuleTask id="X" />', 'zeebe:calledDecision decisionId="..." (Camunda 8)'),
+    (
+        '<bpmn:businessRuleTask id="X"><bpmn:extensionElements><zeebe:taskDefinition type="rules" />'
+        "</bpmn:extensionElements></bpmn:businessRuleTask>",
+        "make it a service task of that type",
+    ),
+    ('<bpmn:businessRuleTask id="X" camunda:decisionRef="${rule}" />', "Legato evaluates a fixed decision id"),
+    ('<bpmn:businessRuleTask id="X" camunda:class="com.acme.Rules" />', "runs Java code"),
+    ('<bpmn:sendTask id="X" />', "a send task needs a task type, the name of its handler: zeebe:taskDefinition"),
+    ('<bpmn:sendTask id="X" camunda:class="com.acme.Mailer" />', "runs Java code"),
+    ('<bpmn:receiveTask id="X" />', "needs a messageRef"),
     (
         '<bpmn:serviceTask id="X" camunda:class="com.acme.ChargeCard" />',
         'runs Java code, which Legato cannot; make it an external task (camunda:type="external"',
@@ -95,7 +166,7 @@ UNSUPPORTED_ELEMENTS = [
 
 @pytest.mark.parametrize(("snippet", "advice"), UNSUPPORTED_ELEMENTS)
 def test_what_legato_cannot_run_is_refused_with_id_line_and_advice(snippet: str, advice: str) -> None:
-    text = document(around(snippet, "X"))
+    text = document(around(snippet, "X"), after='  <bpmn:message id="M" name="m" />\n')
     problem = problem_for(text, "X")
     assert problem.line == line_of(text, 'id="X"')
     assert advice in problem.message
@@ -105,18 +176,35 @@ def test_what_legato_cannot_run_is_refused_with_id_line_and_advice(snippet: str,
     ("event", "advice"),
     [
         (
-            '<bpmn:startEvent id="X"><bpmn:signalEventDefinition /></bpmn:startEvent>',
-            "signal startEvents are not supported: use a message event",
+            '<bpmn:startEvent id="X"><bpmn:escalationEventDefinition /></bpmn:startEvent>',
+            "escalation startEvents are not supported: an escalation is thrown by an intermediate or end event",
         ),
-        ('<bpmn:endEvent id="X"><bpmn:messageEventDefinition /></bpmn:endEvent>', "plain end event"),
-        ('<bpmn:endEvent id="X"><bpmn:escalationEventDefinition /></bpmn:endEvent>', "use an error event"),
+        (
+            '<bpmn:startEvent id="X"><bpmn:conditionalEventDefinition /></bpmn:startEvent>',
+            "conditional startEvents are not supported: a condition is waited for by an intermediate catch event",
+        ),
+        ('<bpmn:endEvent id="X"><bpmn:linkEventDefinition name="a" /></bpmn:endEvent>', "a pair of intermediate"),
+        ('<bpmn:endEvent id="X"><bpmn:cancelEventDefinition /></bpmn:endEvent>', "goes inside a transaction"),
+        (
+            '<bpmn:endEvent id="X"><bpmn:messageEventDefinition messageRef="M" /></bpmn:endEvent>',
+            "a message throw event is sent by a handler",
+        ),
+        (
+            '<bpmn:intermediateCatchEvent id="X"><bpmn:cancelEventDefinition /></bpmn:intermediateCatchEvent>',
+            "a cancel event is an end event inside a transaction subprocess, or a boundary event on one",
+        ),
         (
             '<bpmn:boundaryEvent id="X" attachedToRef="task"><bpmn:compensateEventDefinition /></bpmn:boundaryEvent>',
-            "model the undo steps",
+            "needs one association to its handler",
         ),
         (
-            '<bpmn:boundaryEvent id="X" attachedToRef="task"><bpmn:escalationEventDefinition /></bpmn:boundaryEvent>',
-            "escalation boundaryEvents are not supported",
+            '<bpmn:boundaryEvent id="X" attachedToRef="task"><bpmn:cancelEventDefinition /></bpmn:boundaryEvent>',
+            "a cancel boundary event goes on a transaction subprocess",
+        ),
+        (
+            '<bpmn:boundaryEvent id="X" attachedToRef="task"><bpmn:linkEventDefinition name="a" />'
+            "</bpmn:boundaryEvent>",
+            "link boundaryEvents are not supported",
         ),
         (
             '<bpmn:startEvent id="X"><bpmn:timerEventDefinition /><bpmn:messageEventDefinition /></bpmn:startEvent>',
@@ -125,9 +213,22 @@ def test_what_legato_cannot_run_is_refused_with_id_line_and_advice(snippet: str,
     ],
 )
 def test_unsupported_triggers_are_refused(event: str, advice: str) -> None:
-    text = document(event + '\n<bpmn:userTask id="task" />')
+    text = document(event + '\n<bpmn:userTask id="task" />', after='  <bpmn:message id="M" name="m" />\n')
+    problems = [p for p in refused(text) if p.element == "X"]
+    assert problems and all(p.line == line_of(text, 'id="X"') for p in problems)
+    assert any(advice in p.message for p in problems), [p.message for p in problems]
+
+
+def test_a_compensation_event_subprocess_is_refused() -> None:
+    text = document("""    <bpmn:startEvent id="start" />
+    <bpmn:endEvent id="end" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="end" />
+    <bpmn:subProcess id="undo" triggeredByEvent="true">
+      <bpmn:startEvent id="X"><bpmn:compensateEventDefinition /></bpmn:startEvent>
+    </bpmn:subProcess>""")
     problem = problem_for(text, "X")
-    assert problem.line == line_of(text, 'id="X"') and advice in problem.message
+    assert "compensate startEvents are not supported" in problem.message
+    assert "a compensation boundary event associated with a handler" in problem.message
 
 
 def test_a_groovy_condition_is_refused() -> None:
@@ -158,9 +259,9 @@ def test_every_refusal_is_reported_at_once() -> None:
     body = """    <bpmn:startEvent id="start" />
     <bpmn:callActivity id="call" />
     <bpmn:sendTask id="send" />
-    <bpmn:inclusiveGateway id="inclusive" />
+    <bpmn:complexGateway id="complex" />
     <bpmn:serviceTask id="java" camunda:class="com.acme.Java" />"""
-    assert [p.element for p in refused(document(body))] == ["call", "send", "inclusive", "java"]
+    assert [p.element for p in refused(document(body))] == ["call", "send", "complex", "java"]
 
 
 def test_dangling_references_are_named() -> None:

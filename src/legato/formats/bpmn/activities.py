@@ -101,8 +101,9 @@ def multi_instance(reader: FlowReader, node: etree._Element) -> MultiInstance | 
 
 
 def _formal(loop: etree._Element, tag: str) -> str | None:
-    text = loop.findtext(f"{{{BPMN}}}{tag}")
-    return text.strip() or None if text is not None else None
+    """The text of a formal expression child (`loopCardinality`, `completionCondition`)."""
+    text = (loop.findtext(f"{{{BPMN}}}{tag}") or "").strip()
+    return text or None
 
 
 # --- tasks run by handlers --------------------------------------------------------------
@@ -282,8 +283,14 @@ def plain(reader: FlowReader, node: etree._Element, common: dict[str, object]) -
 
 
 def subprocess(reader: FlowReader, node: etree._Element, common: dict[str, object]) -> Element | None:
-    """An embedded subprocess, or an event subprocess (`triggeredByEvent="true"`, 10.3.5)."""
+    """An embedded subprocess, an event subprocess (`triggeredByEvent="true"`) or a
+    transaction (`bpmn:transaction`), BPMN 2.0, 10.3.5."""
     found = reader.extensions(node, "subProcess")
+    transaction = split(node.tag)[1] == "transaction"
+    if transaction and node.get("method", "##Compensate") not in ("##Compensate", "Compensate"):
+        reader.context.refuse(
+            node, f"a transaction's method {node.get('method')!r} is not supported: Legato compensates"
+        )
     for lanes in node.iterchildren(f"{{{BPMN}}}laneSet"):
         reader.context.warn(lanes, "inner lanes", "lanes inside a subprocess are left out", element=node.get("id"))
     triggered = node.get("triggeredByEvent") == "true"
@@ -295,6 +302,7 @@ def subprocess(reader: FlowReader, node: etree._Element, common: dict[str, objec
         **common,  # type: ignore[arg-type]
         **fields,  # type: ignore[arg-type]
         triggered_by_event=triggered,
+        transaction=transaction,
         inputs=found.inputs,
         outputs=found.outputs,
     )
@@ -423,5 +431,6 @@ BUILDERS: Final = {
     "task": plain,
     "manualTask": plain,
     "subProcess": subprocess,
+    "transaction": subprocess,
     "callActivity": call,
 }

@@ -36,9 +36,7 @@ class Drawn:
     association: str
 
 
-def write_compensation_event(
-    scope: etree._Element, activity: Activity, unique: Callable[[str], str]
-) -> Drawn | None:
+def write_compensation_event(scope: etree._Element, activity: Activity, unique: Callable[[str], str]) -> Drawn | None:
     """The compensation boundary event of `activity`, appended to `scope`, if it has a handler."""
     if activity.compensated_by is None:
         return None

@@ -59,8 +59,8 @@ class FlowReader:
 
     @property
     def drawn_only(self) -> set[str]:
-        """Ids the document has that are no element of the model: compensation boundary
-        events and their associations, which the writer draws again from `compensated_by`."""
+        """Ids the document has that are no element of the model: associations, and
+        compensation boundary events, which the writer draws again from `compensated_by`."""
         return set(self.compensations) | {a.node.get("id", "") for a in self.associations}
 
     def read_scope(self, scope: etree._Element, parent: str | None) -> None:
@@ -146,10 +146,10 @@ class FlowReader:
 
     def finish(self) -> None:
         """Resolve compensation boundary events through their associations; warn of the rest."""
-        used: set[int] = set()
+        used: set[_Association] = set()
         for event_id, (node, activity_id) in self.compensations.items():
             linked = [a for a in self.associations if event_id in (a.source, a.target)]
-            used.update(id(a) for a in linked)
+            used.update(linked)
             handlers = [a.target if a.source == event_id else a.source for a in linked]
             handler = self.elements.get(handlers[0]) if len(handlers) == 1 else None
             activity = self.elements.get(activity_id)
@@ -166,7 +166,7 @@ class FlowReader:
             else:
                 self.elements[activity_id] = dataclasses.replace(activity, compensated_by=handler.id)
         for association in self.associations:
-            if id(association) not in used:
+            if association not in used:
                 message = "association elements carry no behaviour and are left out"
                 self.context.warn(association.node, "artifact:association", message)
 

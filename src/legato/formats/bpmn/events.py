@@ -6,8 +6,12 @@ process but not end one, an error starts an event subprocess but not a process. 
 references in a definition (`messageRef`, `errorRef`, `signalRef`, `escalationRef`) are
 resolved through the document's `Catalog`, so the model holds names and codes, not ids.
 
+A message throw or end event is sent by a handler, as Camunda does it: a job of the task
+type in `zeebe:taskDefinition` (Camunda 8) or in `camunda:type="external"
+camunda:topic` on the message event definition (Camunda 7).
+
 A compensation boundary event is not an element of Legato's model: it is how BPMN draws
-`Activity.compensated_by` (10.5.5, "Compensation Event"), so `_boundary` hands it to the
+`Activity.compensated_by` (10.5.5, "Compensation Event"), so `boundary` hands it to the
 reader, which resolves it once the whole process and its associations are read.
 """
 
@@ -18,11 +22,13 @@ from typing import TYPE_CHECKING, Final
 from lxml import etree
 
 from legato.formats.bpmn import unsupported
-from legato.formats.bpmn.extensions import read_extensions
+from legato.formats.bpmn.extensions import Extensions, read_extensions
 from legato.formats.bpmn.namespaces import BPMN, split
 from legato.model.elements import (
     BoundaryEvent,
+    CancelDefinition,
     CompensationDefinition,
+    ConditionalDefinition,
     Element,
     EndEvent,
     ErrorDefinition,
@@ -49,17 +55,23 @@ Trigger = (
     | EscalationDefinition
     | LinkDefinition
     | CompensationDefinition
+    | ConditionalDefinition
+    | CancelDefinition
 )
 
 _TIMERS: Final = {"timeDuration": "duration", "timeDate": "date", "timeCycle": "cycle"}
 _PROCESS_STARTS: Final = ("timer", "message", "signal")
-_EVENT_SUBPROCESS_STARTS: Final = ("timer", "message", "signal", "error", "escalation")
+_EVENT_SUBPROCESS_STARTS: Final = ("timer", "message", "signal", "error", "escalation", "conditional")
+_CONDITION_LANGUAGES: Final = ("feel", "juel", "legato")
+_CATCH_TRIGGERS: Final = (TimerDefinition, MessageDefinition, SignalDefinition, LinkDefinition, ConditionalDefinition)
 _BOUNDARY_TRIGGERS: Final = (
     TimerDefinition,
     ErrorDefinition,
     MessageDefinition,
     SignalDefinition,
     EscalationDefinition,
+    ConditionalDefinition,
+    CancelDefinition,
 )
 
 
@@ -69,21 +81,33 @@ def trigger(reader: FlowReader, node: etree._Element, allowed: tuple[str, ...]) 
     None means the event has no definition, or that it was refused: `reader.refused(node)`
     tells them apart.
     """
+    return trigger_with_extensions(reader, node, allowed)[0]
+
+
+def trigger_with_extensions(
+    reader: FlowReader, node: etree._Element, allowed: tuple[str, ...]
+) -> tuple[Trigger | None, Extensions | None]:
+    """`trigger`, and the extensions of its event definition (Camunda 7 puts a message
+    throw's handler there)."""
     definitions = [c for c in node.iterchildren(f"{{{BPMN}}}*") if split(c.tag)[1].endswith("EventDefinition")]
     if any(split(c.tag)[1] == "eventDefinitionRef" for c in node.iterchildren(etree.Element)):
         reader.context.refuse(node, "eventDefinitionRef is not supported: define the trigger inside the event")
     if len(definitions) > 1:
         reader.context.refuse(node, "an event with several triggers (a multiple event) is not supported")
-        return None
+        return None, None
     if not definitions:
-        return None
+        return None, None
     definition = definitions[0]
     kind = split(definition.tag)[1].removesuffix("EventDefinition")
     if kind not in allowed:
         what = split(node.tag)[1]
         reader.context.refuse(node, f"{kind} {what}s are not supported: {advice(kind)}")
-        return None
-    read_extensions(reader.context, definition, f"{kind}EventDefinition", node.get("id"))
+        return None, None
+    found = read_extensions(reader.context, definition, f"{kind}EventDefinition", node.get("id"))
+    return _definition(reader, node, definition, kind), found
+
+
+def _definition(reader: FlowReader, node: etree._Element, definition: etree._Element, kind: str) -> Trigger | None:
     if kind == "timer":
         return _timer(reader, node, definition)
     if kind == "message":
@@ -98,13 +122,16 @@ def trigger(reader: FlowReader, node: etree._Element, allowed: tuple[str, ...]) 
         return LinkDefinition(name=definition.get("name") or "")
     if kind == "compensate":
         return _compensate(reader, node, definition)
+    if kind == "conditional":
+        return _conditional(reader, node, definition)
+    if kind == "cancel":
+        return CancelDefinition()
     return TerminateDefinition()
 
 
 def advice(kind: str) -> str:
     """What to do about an event definition of `kind` where it cannot go."""
-    refused = unsupported.EVENT_DEFINITIONS.get(f"{kind}EventDefinition")
-    return refused or unsupported.MISPLACED.get(kind, "use a timer, message, signal, error or escalation event")
+    return unsupported.MISPLACED.get(kind, "use a timer, message, signal, error or escalation event")
 
 
 def message(reader: FlowReader, node: etree._Element, reference: str | None) -> MessageDefinition | None:
@@ -167,6 +194,20 @@ def _escalation(reader: FlowReader, event: etree._Element, definition: etree._El
     return EscalationDefinition(code=reader.catalog.escalations[reference])
 
 
+def _conditional(reader: FlowReader, event: etree._Element, definition: etree._Element) -> ConditionalDefinition | None:
+    """`bpmn:condition`, kept as written (FEEL, JUEL or Legato's dialect, by its marker)."""
+    condition = definition.find(f"{{{BPMN}}}condition")
+    text = (condition.text or "").strip() if condition is not None else ""
+    if not text:
+        reader.context.refuse(event, "a conditional event needs a condition")
+        return None
+    language = (condition.get("language") or "").lower() if condition is not None else ""
+    if language and not any(known in language for known in _CONDITION_LANGUAGES):
+        reader.context.refuse(event, f"a condition in {language!r} cannot run in Legato; write it as an expression")
+        return None
+    return ConditionalDefinition(condition=text)
+
+
 def _compensate(reader: FlowReader, event: etree._Element, definition: etree._Element) -> CompensationDefinition:
     if definition.get("waitForCompletion") == "false":
         reader.context.warn(
@@ -192,36 +233,60 @@ def start(reader: FlowReader, node: etree._Element, common: dict[str, object]) -
 
 
 def end(reader: FlowReader, node: etree._Element, common: dict[str, object]) -> Element | None:
-    read_extensions(reader.context, node, "endEvent")
-    event = trigger(reader, node, ("terminate", "error", "escalation", "signal", "compensate"))
+    found = read_extensions(reader.context, node, "endEvent")
+    event, definition = trigger_with_extensions(
+        reader, node, ("terminate", "error", "escalation", "signal", "compensate", "message", "cancel")
+    )
     if reader.refused(node):
         return None
-    assert not isinstance(event, TimerDefinition | MessageDefinition | LinkDefinition)
-    return EndEvent(**common, event=event)  # type: ignore[arg-type]
+    assert not isinstance(event, TimerDefinition | LinkDefinition | ConditionalDefinition)
+    task_type = _sender(reader, node, found, definition) if isinstance(event, MessageDefinition) else found.task_type
+    return EndEvent(**common, event=event, task_type=task_type)  # type: ignore[arg-type]
 
 
 def catch(reader: FlowReader, node: etree._Element, common: dict[str, object]) -> Element | None:
     read_extensions(reader.context, node, "intermediateCatchEvent")
-    event = trigger(reader, node, ("timer", "message", "signal", "link"))
-    if not isinstance(event, TimerDefinition | MessageDefinition | SignalDefinition | LinkDefinition):
+    event = trigger(reader, node, ("timer", "message", "signal", "link", "conditional"))
+    if not isinstance(event, _CATCH_TRIGGERS):
         if not reader.refused(node):
-            reader.context.refuse(node, "an intermediate catch event needs a timer, a message, a signal or a link")
+            reader.context.refuse(
+                node, "an intermediate catch event needs a timer, a message, a signal, a link or a condition"
+            )
         return None
     return IntermediateCatchEvent(**common, event=event)  # type: ignore[arg-type]
 
 
 def throw(reader: FlowReader, node: etree._Element, common: dict[str, object]) -> Element | None:
-    read_extensions(reader.context, node, "intermediateThrowEvent")
-    event = trigger(reader, node, ("signal", "escalation", "link", "compensate"))
+    found = read_extensions(reader.context, node, "intermediateThrowEvent")
+    event, definition = trigger_with_extensions(reader, node, ("signal", "escalation", "link", "compensate", "message"))
     if reader.refused(node):
         return None
-    assert not isinstance(event, TimerDefinition | MessageDefinition | ErrorDefinition | TerminateDefinition)
-    return IntermediateThrowEvent(**common, event=event)  # type: ignore[arg-type]
+    assert not isinstance(event, TimerDefinition | ErrorDefinition | TerminateDefinition | ConditionalDefinition)
+    task_type = _sender(reader, node, found, definition) if isinstance(event, MessageDefinition) else found.task_type
+    return IntermediateThrowEvent(**common, event=event, task_type=task_type)  # type: ignore[arg-type]
+
+
+def _sender(reader: FlowReader, node: etree._Element, found: Extensions, definition: Extensions | None) -> str | None:
+    """The task type whose handler sends a thrown message: Camunda 8's `zeebe:taskDefinition`
+    on the event, or Camunda 7's external task on its message event definition."""
+    task_type = found.task_type or (definition.task_type if definition is not None else None)
+    if task_type is None and not reader.refused(node):
+        reader.context.refuse(
+            node,
+            'a message throw event is sent by a handler: give it a task type, zeebe:taskDefinition type="..." '
+            '(Camunda 8) or camunda:type="external" camunda:topic="..." on the message event definition (Camunda 7)',
+        )
+    if found.retries is not None or found.retry is not None:
+        reader.context.warn(
+            node, "throw retries", "the retries of a message throw event are not kept: its job retries by default"
+        )
+    return task_type
 
 
 def boundary(reader: FlowReader, node: etree._Element, common: dict[str, object]) -> Element | None:
     read_extensions(reader.context, node, "boundaryEvent")
-    event = trigger(reader, node, ("timer", "error", "message", "signal", "escalation", "compensate"))
+    allowed = ("timer", "error", "message", "signal", "escalation", "compensate", "conditional", "cancel")
+    event = trigger(reader, node, allowed)
     attached_to = node.get("attachedToRef", "")
     if isinstance(event, CompensationDefinition):
         reader.compensation_boundary(node, attached_to)
@@ -229,7 +294,9 @@ def boundary(reader: FlowReader, node: etree._Element, common: dict[str, object]
     if not isinstance(event, _BOUNDARY_TRIGGERS):
         if not reader.refused(node):
             reader.context.refuse(
-                node, "a boundary event needs a timer, an error, a message, a signal, an escalation or compensation"
+                node,
+                "a boundary event needs a timer, an error, a message, a signal, an escalation, a condition "
+                "or compensation",
             )
         return None
     return BoundaryEvent(

@@ -100,6 +100,11 @@ ACCEPTED: Final[dict[str, frozenset[str]]] = {
         "legato:retry",
         "legato:timeout",
     },
+    "intermediateThrowEvent": _ACTIVITY | {"zeebe:taskDefinition"},
+    "endEvent": _ACTIVITY | {"zeebe:taskDefinition"},
+    "messageEventDefinition": frozenset(
+        {"camunda:type", "camunda:topic", "camunda:class", "camunda:delegateExpression", "camunda:expression"}
+    ),
     "multiInstanceLoopCharacteristics": _ACTIVITY
     | {"camunda:collection", "camunda:elementVariable", "zeebe:loopCharacteristics", "legato:loopCharacteristics"},
     "message": frozenset({"zeebe:subscription", "legato:subscription"}),
@@ -138,10 +143,12 @@ _IGNORED: Final[dict[str, str]] = {
     "camunda:historyTimeToLive": "history time to live is not kept: Legato keeps history until it is purged",
     "camunda:calledElementTenantId": "tenants are not kept: Legato calls the process of its own store",
     "camunda:decisionRefTenantId": "tenants are not kept: Legato evaluates the decision of its own store",
+    "camunda:variableName": "Legato checks a condition after every step that changes variables, whichever they are",
+    "camunda:variableEvents": "Legato checks a condition after every step that changes variables, whichever they are",
 }
 _SILENT: Final = frozenset({"camunda:exclusive", "zeebe:userTask", "camunda:formRefBinding", "camunda:formRefVersion"})
 _DELEGATES: Final = ("camunda:class", "camunda:delegateExpression", "camunda:expression")
-_RUN_BY_HANDLERS: Final = frozenset({"serviceTask", "sendTask", "businessRuleTask"})
+_RUN_BY_HANDLERS: Final = frozenset({"serviceTask", "sendTask", "businessRuleTask", "messageEventDefinition"})
 
 
 @dataclass
@@ -234,7 +241,8 @@ class ExtensionReader:
             return
         handler = HANDLERS.get(key)
         if handler is None or key not in accepted:
-            self.warn(key, f"it has no meaning on a {self.kind} in Legato")
+            article = "an" if self.kind[0] in "aeiou" else "a"
+            self.warn(key, f"it has no meaning on {article} {self.kind} in Legato")
             return
         handler(self, value)
 

@@ -7,7 +7,11 @@ element it comes from when that row is free, so the main path runs straight and 
 open below it; the paths that leave a boundary event start one row under its activity,
 and nothing is placed right under an activity with boundary events (they hang there) or
 under a gateway that forks or joins (its flows leave and arrive there).
-Subprocesses are laid out the same way inside, and drawn expanded around their elements.
+Subprocesses are laid out the same way inside, and drawn expanded around their elements;
+event subprocesses, which no flow enters, get a row of their own under their scope. A
+compensation handler (no flows either) sits right under the activity it undoes, where the
+association from its compensation boundary event reaches it (`compensation`), and a link
+catch event is placed right after its throw, as the connector it is.
 Boundary events sit on the bottom edge of their activity. Sequence flows are drawn
 orthogonally: straight when source and target are level, through a bend half-way
 otherwise, out of a gateway's top or bottom corner when it forks, and under both ends

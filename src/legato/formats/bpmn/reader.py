@@ -4,9 +4,11 @@ Files from Camunda Modeler 4 and 5 (the Camunda 7 flavour with `camunda:` extens
 the Camunda 8 flavour with `zeebe:` extensions), bpmn.io and Signavio are read the same
 way: the document is parsed safely (`xml_safety.parse_xml`: no DOCTYPE, no entities,
 bounded size and depth), one executable process is chosen, its flow elements
-(`elements`), extensions (`extensions`), lanes, pool and diagram (`diagram`) are read,
-and the result is validated. Every problem carries the line of the element at fault, and
-all of them are reported at once.
+(`elements`: events, activities, gateways), extensions (`extensions`), lanes, pool and
+diagram (`diagram`) are read, and the result is validated. What BPMN only draws (a
+compensation boundary event and its association, which say `compensated_by`) is read into
+the model and left out of the diagram: the writer draws it again. Every problem carries
+the line of the element at fault, and all of them are reported at once.
 
 What Legato keeps out of the model without changing what the process does (unknown
 extensions, annotations, listeners, async flags) comes back as `warnings`; docs/bpmn.md

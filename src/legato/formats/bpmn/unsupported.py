@@ -1,10 +1,10 @@
 """What the BPMN reader refuses today, and what to model instead.
 
-Each entry is an element or event definition of BPMN 2.0 that the engine does not run
-yet. Refusing it at import, with the element's id and line and a way around it, is better
-than dropping it and deploying a process that does something else than its diagram says.
-When the engine learns an element, its entry moves out of these tables and into the
-reader. docs/bpmn.md shows the same tables to users.
+Each entry is an element of BPMN 2.0 that the engine does not run, or an event definition
+where the engine cannot run it. Refusing it at import, with the element's id and line and
+a way around it, is better than dropping it and deploying a process that does something
+else than its diagram says. When the engine learns an element, its entry moves out of
+these tables and into the reader. docs/bpmn.md shows the same tables to users.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from typing import Final
 
 ELEMENTS: Final[dict[str, str]] = {
     "complexGateway": "use exclusive, inclusive and parallel gateways",
-    "transaction": "transactions (and their cancel events) are not supported; use an embedded subprocess with "
-    "an error boundary event, and compensation handlers for the undo",
     "adHocSubProcess": "use an embedded subprocess, or user tasks behind an inclusive gateway",
     "subChoreography": "choreographies are not executable; model the process of one participant",
     "choreographyTask": "choreographies are not executable; model the process of one participant",
@@ -22,15 +20,8 @@ ELEMENTS: Final[dict[str, str]] = {
 }
 """Flow elements Legato does not run, with the advice given when a model has one."""
 
-EVENT_DEFINITIONS: Final[dict[str, str]] = {
-    "conditionalEventDefinition": "use an exclusive gateway, looping back through a timer catch event to check again",
-    "cancelEventDefinition": "transactions are not supported; use an error end event and an error boundary event",
-}
-"""Event triggers Legato does not run anywhere, with advice."""
-
 MISPLACED: Final[dict[str, str]] = {
-    "message": "a message is sent by a send task (or a service task) whose handler sends it; end with a plain "
-    "end event after it",
+    "message": "a message is sent by a message throw or end event, or a send task, whose handler sends it",
     "error": "an error is thrown by an error end event, and caught by a boundary event or an event subprocess",
     "terminate": "a terminate event can only end a path",
     "timer": "a timer can start, wait or interrupt, not end a path",
@@ -41,10 +32,13 @@ MISPLACED: Final[dict[str, str]] = {
     "link": "a link is a pair of intermediate events, a throw and a catch of the same name in one scope",
     "compensate": "compensation is thrown by an intermediate or end event; an activity's undo is a compensation "
     "boundary event associated with a handler (isForCompensation)",
-    "conditional": EVENT_DEFINITIONS["conditionalEventDefinition"],
-    "cancel": EVENT_DEFINITIONS["cancelEventDefinition"],
+    "conditional": "a condition is waited for by an intermediate catch event, a boundary event or the start event "
+    "of an event subprocess; a process cannot start on one",
+    "cancel": "a cancel event is an end event inside a transaction subprocess, or a boundary event on one",
 }
-"""Advice for an event trigger Legato runs, found where it cannot go (a message end event)."""
+"""Advice for an event trigger found where it cannot go: a link end event, a process that
+starts on a condition. Every event definition of BPMN 2.0 runs somewhere in Legato, so none
+is refused everywhere."""
 
 LOOPS: Final[dict[str, str]] = {
     "standardLoopCharacteristics": "loop activities are not supported; loop back with an exclusive gateway, "

@@ -38,7 +38,9 @@ from legato.model.elements import (
     ELEMENT_TYPES,
     Activity,
     BoundaryEvent,
+    CancelDefinition,
     CompensationDefinition,
+    ConditionalDefinition,
     Element,
     EndEvent,
     ErrorDefinition,
@@ -177,13 +179,16 @@ class _Writer:
         if unwritten:
             message = f"{', '.join(unwritten)} of a {element.kind} cannot be written as BPMN yet"
             raise ModelInvalid([Problem(element=element.id, message=message)])
-        node = etree.SubElement(parent, _bpmn(element.kind), id=element.id)
+        tag = "transaction" if isinstance(element, SubProcess) and element.transaction else element.kind
+        node = etree.SubElement(parent, _bpmn(tag), id=element.id)
         _set(node, "name", element.name)
         self.attributes(node, element)
         _documentation(node, element.documentation)
         extensions = etree.SubElement(node, _bpmn("extensionElements"))
         if isinstance(element, Activity):
             write_activity_extensions(extensions, element)
+        if isinstance(element, IntermediateThrowEvent | EndEvent) and element.task_type is not None:
+            etree.SubElement(extensions, qualified(ZEEBE, "taskDefinition"), type=element.task_type)  # the sender
         for flow in self.definition.incoming(element.id):
             etree.SubElement(node, _bpmn("incoming")).text = flow.id
         for flow in self.definition.outgoing(element.id):
@@ -255,6 +260,13 @@ class _Writer:
                 definition.set("escalationRef", self.escalations[event.code])
         elif isinstance(event, LinkDefinition):
             etree.SubElement(node, _bpmn("linkEventDefinition"), name=event.name)
+        elif isinstance(event, ConditionalDefinition):
+            definition = etree.SubElement(node, _bpmn("conditionalEventDefinition"))
+            condition = etree.SubElement(definition, _bpmn("condition"))
+            condition.set(qualified(XSI, "type"), "bpmn:tFormalExpression")
+            condition.text = event.condition
+        elif isinstance(event, CancelDefinition):
+            etree.SubElement(node, _bpmn("cancelEventDefinition"))
         elif isinstance(event, CompensationDefinition):
             definition = etree.SubElement(node, _bpmn("compensateEventDefinition"))
             _set(definition, "activityRef", event.activity)
@@ -299,6 +311,7 @@ _WRITTEN_FIELDS = frozenset(
         "compensated_by",
         "for_compensation",
         "triggered_by_event",
+        "transaction",
         "task_type",
         "retry",
         "timeout",

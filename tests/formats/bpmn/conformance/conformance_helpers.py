@@ -35,7 +35,7 @@ def variables_of(run: EngineHarness, *names: str) -> dict[str, Any]:
     return {name: run.variables.get(name) for name in names}
 
 
-_THROWN = ("signal_thrown", "escalation_thrown", "compensation_thrown")
+_THROWN = ("signal_thrown", "escalation_thrown", "compensation_completed")  # a compensation throw waits
 
 
 def path(run: EngineHarness) -> list[str]:
