@@ -14,6 +14,32 @@ from typing import Any
 from legato.errors import BpmnError
 from legato.runtime.app import Legato
 
+# The small order model of the API and CLI tests: every kind of wait in a few steps.
+ORDER_YAML = """\
+process: order
+name: Order
+steps:
+  - start: received
+  - service: check
+    task_type: credit.check
+    on_error:
+      id: denied
+      code: CREDIT_DENIED
+      steps:
+        - end: rejected
+  - user: approve
+    name: Approve order
+    candidate_groups: [sales]
+  - catch_message: delivered
+    message: order.delivered
+    correlation_key: order_id
+  - service: ship
+    task_type: ship
+    retry:
+      max_attempts: 1
+  - end: done
+"""
+
 
 def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
     """Poll `check` until it returns something truthy: the worker runs in its own thread."""

@@ -13,37 +13,13 @@ from typing import Any
 from legato.formats.builder import Process, RetryPolicy
 from legato.model.process import ProcessDefinition
 from legato.runtime.app import Legato, serialize_source
+from support import ORDER_YAML as ORDER_YAML  # re-exported: this folder's tests import it from here
 
 with warnings.catch_warnings():  # starlette asks for httpx2; httpx is what is installed
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
 API = "/api/v1"
-
-ORDER_YAML = """\
-process: order
-name: Order
-steps:
-  - start: received
-  - service: check
-    task_type: credit.check
-    on_error:
-      id: denied
-      code: CREDIT_DENIED
-      steps:
-        - end: rejected
-  - user: approve
-    name: Approve order
-    candidate_groups: [sales]
-  - catch_message: delivered
-    message: order.delivered
-    correlation_key: order_id
-  - service: ship
-    task_type: ship
-    retry:
-      max_attempts: 1
-  - end: done
-"""
 
 
 def order_definition(name: str = "Order") -> ProcessDefinition:

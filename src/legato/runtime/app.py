@@ -236,6 +236,11 @@ class Legato:
         with self._ended_cond:
             self._awaited.add(instance_id)
         try:
+            # It may have ended already, in the caller's own transaction (a message that
+            # completed it) or before the worker could announce it.
+            info = self.store.queries.instance(instance_id, with_history=False)
+            if info["status"] != "active":
+                return info
             while True:
                 with self._ended_cond:
                     if self._ended_cond.wait_for(lambda: instance_id in self._ended, timeout=poll):

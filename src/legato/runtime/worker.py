@@ -162,6 +162,11 @@ class Worker:
             self._handoffs.put(handoffs)
             self._wake.set()
 
+    def _nudge(self) -> None:
+        """Wake the coordinator for new results; skip the lock when it is awake already."""
+        if not self._wake.is_set():
+            self._wake.set()
+
     def wake(self) -> None:
         """Ask for a claim now: jobs were created or time moved (not needed for handoffs)."""
         self._claim_requested = True
@@ -309,7 +314,7 @@ class Worker:
         except BaseException as error:
             command = self._failure(job, error)
         self._results.put(self._item(job, command))
-        self._wake.set()
+        self._nudge()
 
     async def _run_async(self, handler: Handler, context: Job, job: ClaimedJob) -> None:
         timeout = job.timeout or handler.timeout
@@ -320,7 +325,7 @@ class Worker:
         except BaseException as error:
             command = self._failure(job, error)
         self._results.put(self._item(job, command))
-        self._wake.set()
+        self._nudge()
 
     def _success(self, job: ClaimedJob, result: Any) -> Command:
         assert job.wait is not None

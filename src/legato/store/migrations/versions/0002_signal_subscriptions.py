@@ -18,10 +18,15 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("subscriptions", sa.Column("kind", sa.Text(), nullable=False, server_default="message"))
-    op.create_index("ix_subscriptions_kind_message", "subscriptions", ["kind", "message"])
+    # One index for both lookups: a message by (kind, name, key), a signal by (kind, name). Two
+    # overlapping indexes let SQLite's planner, which has no statistics, pick the one that
+    # scans every waiting subscription of a message name.
+    op.drop_index("ix_subscriptions_message", table_name="subscriptions")
+    op.create_index("ix_subscriptions_lookup", "subscriptions", ["kind", "message", "correlation_key"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_subscriptions_kind_message", table_name="subscriptions")
+    op.drop_index("ix_subscriptions_lookup", table_name="subscriptions")
+    op.create_index("ix_subscriptions_message", "subscriptions", ["message", "correlation_key"])
     with op.batch_alter_table("subscriptions") as batch:
         batch.drop_column("kind")
