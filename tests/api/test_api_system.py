@@ -16,6 +16,7 @@ ALL_PATHS = {
     "/api/v1/definitions",
     "/api/v1/definitions/{key}",
     "/api/v1/definitions/{key}/source",
+    "/api/v1/definitions/{key}/bpmn",
     "/api/v1/definitions/{key}/instances",
     "/api/v1/decisions",
     "/api/v1/decisions/evaluations",

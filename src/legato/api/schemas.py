@@ -40,6 +40,9 @@ class DefinitionSummary(BaseModel):
 
 class Deployed(DefinitionSummary):
     created: bool = Field(description="false when the model equals the latest version (a no-op)")
+    warnings: list[str] = Field(
+        default_factory=list, description="what the import left out (BPMN extensions Legato ignores)"
+    )
 
 
 class DefinitionDetail(DefinitionSummary):

@@ -161,7 +161,14 @@ class ApiClient:
             )
         return items
 
+    def export_bpmn(self, key: str, version: int | None = None) -> str:
+        params = {} if version is None else {"version": version}
+        return str(self._send("GET", f"/definitions/{_segment(key)}/bpmn", params=params).text)
+
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._send(method, path, **kwargs).json()
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             response = self.http.request(method, API_PREFIX + path, **kwargs)
         except httpx.TimeoutException:
@@ -170,7 +177,7 @@ class ApiClient:
             raise ServerUnreachable(self.url, str(exc) or type(exc).__name__) from None
         if response.status_code >= 400:
             raise ApiError(_problem(response))
-        return response.json()
+        return response
 
 
 def make_http(url: str, timeout: float = 30.0) -> httpx.Client:

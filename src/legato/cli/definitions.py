@@ -55,6 +55,8 @@ def deploy(obj: CliContext, files: tuple[Path, ...], as_json: bool) -> None:
                         f"(definition {deployed['id']}) from {path}",
                         markup=False,
                     )
+                    for warning in deployed.get("warnings", []):
+                        obj.err.print(f"warning: {path.name}: {warning}", markup=False)
             progress.advance(task)
     if as_json:
         render.print_json(results)
@@ -75,3 +77,18 @@ def definitions(obj: CliContext, all_versions: bool, as_json: bool) -> None:
         obj.out.print("no processes deployed: try `legato deploy FILE`")
     else:
         obj.out.print(render.definitions_table(items))
+
+
+@click.command(name="export")
+@click.argument("process")
+@click.option("--version", type=click.IntRange(min=1), help="A version other than the latest.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
+@click.pass_obj
+def export(obj: CliContext, process: str, version: int | None, output: Path | None) -> None:
+    """Export PROCESS as BPMN 2.0 XML with a diagram, for Camunda Modeler or bpmn.io."""
+    xml = obj.client.export_bpmn(process, version)
+    if output is None:
+        click.echo(xml, nl=False)
+    else:
+        output.write_text(xml, encoding="utf-8")
+        obj.out.print(f"exported {process} to {output}", markup=False)

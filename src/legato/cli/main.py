@@ -76,6 +76,7 @@ for command in (
     serve.worker,
     definitions.deploy,
     definitions.definitions,
+    definitions.export,
     decisions.decisions,
     decisions.decide,
     instances.start,

@@ -52,6 +52,7 @@ class StoredDefinition:
 class Deployment:
     definition: StoredDefinition
     created: bool
+    warnings: tuple[str, ...] = ()  # what an import left out (BPMN extensions Legato ignores)
 
 
 class Definitions:

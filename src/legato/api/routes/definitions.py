@@ -8,6 +8,7 @@ the element and line at fault (MODEL_INVALID, MODEL_PARSE_ERROR).
 
 from __future__ import annotations
 
+import dataclasses
 from email.message import Message
 from pathlib import PurePosixPath
 from typing import Any
@@ -24,7 +25,7 @@ from legato.api.schemas import DefinitionDetail, DefinitionList, Deployed
 from legato.errors import InvalidInput
 from legato.formats.detect import is_dmn
 from legato.model import serialize
-from legato.runtime.app import Legato, parse_model
+from legato.runtime.app import Legato, parse_model_with_warnings
 from legato.store import StoredDefinition
 
 router = APIRouter(tags=["definitions"])
@@ -103,7 +104,7 @@ async def deploy(request: Request, response: Response, legato: LegatoDep) -> dic
     stored = deployment.definition
     response.status_code = 201 if deployment.created else 200
     response.headers["Location"] = f"{request.url.path}/{stored.key}?version={stored.version}"
-    return {**stored.summary(), "created": deployment.created}
+    return {**stored.summary(), "created": deployment.created, "warnings": list(deployment.warnings)}
 
 
 @router.get(
@@ -156,13 +157,33 @@ def get_source(
     return Response(source, media_type=f"{media}; charset=utf-8")
 
 
+@router.get(
+    "/definitions/{key}/bpmn",
+    summary="A process as BPMN 2.0 XML, with a diagram",
+    description=(
+        "Every process exports, also one written in Python or YAML: a process that was never drawn gets an "
+        "automatic left-to-right layout. The file opens in Camunda Modeler and bpmn.io and deploys back "
+        "to the same model."
+    ),
+    responses={200: {"content": {"application/xml": {}}}, **problem_responses(404)},
+)
+def export_bpmn(key: str, legato: LegatoDep, version: int | None = Query(default=None, ge=1)) -> Response:
+    xml = legato.export_bpmn(key, version)
+    return Response(
+        xml,
+        media_type="application/xml; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{key}.bpmn"'},
+    )
+
+
 def _deploy(legato: Legato, text: str, source_format: str) -> Any:
     # Not `legato.deploy(text)`: that reads a one-line string ending in .yaml as a *path*,
     # and a caller over HTTP must never name a file on the server.
-    definition = parse_model(text, source_format)
-    return legato.store.definitions.deploy(
+    definition, warnings = parse_model_with_warnings(text, source_format)
+    deployment = legato.store.definitions.deploy(
         definition, source=text, source_format=source_format, now=legato.clock.now()
     )
+    return dataclasses.replace(deployment, warnings=tuple(warnings))
 
 
 def _detail(stored: StoredDefinition) -> dict[str, Any]:
