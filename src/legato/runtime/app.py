@@ -248,16 +248,15 @@ class Legato:
         try:
             # It may have ended already, in the caller's own transaction (a message that
             # completed it) or before the worker could announce it.
-            info = self.store.queries.instance(instance_id, with_history=False)
-            if info["status"] != "active":
-                return info
+            queries = self.store.queries
+            if queries.status(instance_id) != "active":
+                return queries.instance(instance_id, with_history=False)
             while True:
                 with self._ended_cond:
                     if self._ended_cond.wait_for(lambda: instance_id in self._ended, timeout=poll):
                         return self.store.queries.instance(instance_id, with_history=False)
-                info = self.store.queries.instance(instance_id, with_history=False)
-                if info["status"] != "active":
-                    return info
+                if queries.status(instance_id) != "active":
+                    return queries.instance(instance_id, with_history=False)
                 if time.monotonic() >= deadline:
                     raise TimeoutError(f"instance {instance_id} did not end within {timeout} s")
                 poll = min(poll * 2, 0.05)

@@ -8,7 +8,6 @@ COMMITTED with row locks (`FOR UPDATE`, `SKIP LOCKED`) doing the coordination.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import NullPool, StaticPool
+from sqlalchemy.pool import StaticPool
 
 DEFAULT_SQLITE_PATH = "legato.db"
 
@@ -44,11 +43,10 @@ class Database:
         if self.dialect == "postgresql":
             return sa.create_engine(self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         memory = self.url in ("sqlite://", "sqlite:///:memory:")
-        engine = sa.create_engine(
-            self.url,
-            poolclass=StaticPool if memory else NullPool if os.name == "nt" else None,
-            connect_args={"check_same_thread": False, "timeout": 60},
+        pooling: dict[str, Any] = (
+            {"poolclass": StaticPool} if memory else {"pool_size": 4, "max_overflow": 4}  # one writer at a time anyway
         )
+        engine = sa.create_engine(self.url, connect_args={"check_same_thread": False, "timeout": 60}, **pooling)
         if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise ValueError(f"sqlite synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
 
@@ -61,9 +59,9 @@ class Database:
             cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
             cursor.execute("PRAGMA busy_timeout=60000")
             cursor.execute("PRAGMA foreign_keys=ON")
-            # 8 MiB of page cache per connection: enough for the hot index pages; a larger
-            # cache only grows the process with the size of the database file.
-            cursor.execute("PRAGMA cache_size=-8192")
+            # 2 MiB of page cache per connection: the hot pages of a step (the instance row,
+            # the due-job index) fit; a larger cache only grows the process with the file.
+            cursor.execute("PRAGMA cache_size=-2048")
             cursor.close()
 
         @event.listens_for(engine, "begin")

@@ -23,6 +23,7 @@ from legato.model.timers import parse_timer
 from legato.model.validate import validate
 from legato.store.codec import dumps, from_epoch, loads, to_epoch
 from legato.store.database import Database
+from legato.store.sql import fetch
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -53,6 +54,10 @@ class Deployment:
     definition: StoredDefinition
     created: bool
     warnings: tuple[str, ...] = ()  # what an import left out (BPMN extensions Legato ignores)
+
+
+_LATEST = "SELECT id FROM definitions WHERE key = :key ORDER BY version DESC LIMIT 1"
+_VERSION = "SELECT id FROM definitions WHERE key = :key AND version = :version"
 
 
 class Definitions:
@@ -148,22 +153,17 @@ class Definitions:
             return self._load(read, definition_id)
 
     def latest(self, key: str, conn: Connection, version: int | None = None) -> StoredDefinition:
+        # on every start: the driver's cursor, not SQLAlchemy's statement machinery (store/sql.py)
         if version is None:
-            row = conn.execute(
-                text("SELECT id FROM definitions WHERE key = :key ORDER BY version DESC LIMIT 1"),
-                {"key": key},
-            ).first()
+            rows = fetch(conn, _LATEST, {"key": key})
         else:
-            row = conn.execute(
-                text("SELECT id FROM definitions WHERE key = :key AND version = :version"),
-                {"key": key, "version": version},
-            ).first()
-        if row is None:
+            rows = fetch(conn, _VERSION, {"key": key, "version": version})
+        if not rows:
             which = f"version {version} of " if version is not None else ""
             raise DefinitionNotFound(
                 f"no {which}process {key!r} is deployed", details={"process": key, "version": version}
             )
-        return self.by_id(row.id, conn)
+        return self.by_id(rows[0][0], conn)
 
     def get(self, key: str, version: int | None = None) -> StoredDefinition:
         with self.database.read() as conn:

@@ -71,6 +71,14 @@ class Queries:
                 ]
         return result
 
+    def status(self, instance_id: str) -> str:
+        """Only the status: what a caller waiting for the end polls (one indexed read)."""
+        with self.database.read() as conn:
+            value = conn.execute(text("SELECT status FROM instances WHERE id = :id"), {"id": instance_id}).scalar()
+        if value is None:
+            raise InstanceNotFound(f"no instance {instance_id!r}", details={"instance_id": instance_id})
+        return str(value)
+
     def instances(
         self,
         *,
