@@ -153,7 +153,10 @@ class Worker:
         if effect.due > now:
             return None
         if len(self._running) >= 2 * self.settings.concurrency:
-            return None  # enough queued here already; let the job wait for any worker
+            # enough queued here already: the job waits for a claim, ours (asked for here,
+            # or it would wait for the next poll) or another worker's
+            self._claim_requested = True
+            return None
         return self.id, to_epoch(now) + self.settings.lock_seconds
 
     def accept(self, handoffs: list[Handoff]) -> None:
