@@ -12,17 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from support import skip_or_fail
+
 POSTGRES_BASE = os.environ.get("LEGATO_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def services_required() -> bool:
-    return os.environ.get("LEGATO_REQUIRE_SERVICES") == "1"
-
-
-def skip_or_fail(reason: str) -> None:
-    if services_required():
-        pytest.fail(f"{reason} (LEGATO_REQUIRE_SERVICES=1, so this is a failure, not a skip)")
-    pytest.skip(reason)
 
 
 def _admin_connect():  # type: ignore[no-untyped-def]

@@ -7,9 +7,12 @@ other's helpers.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any
+
+import pytest
 
 from legato.errors import BpmnError
 from legato.runtime.app import Legato
@@ -75,3 +78,14 @@ def install_handlers(legato: Legato, switch: Switch) -> None:
 
     legato.register("credit.check", check_credit)
     legato.register("ship", ship)
+
+
+def services_required() -> bool:
+    return os.environ.get("LEGATO_REQUIRE_SERVICES") == "1"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip for a missing service or tool, but fail in CI (LEGATO_REQUIRE_SERVICES=1)."""
+    if services_required():
+        pytest.fail(f"{reason} (LEGATO_REQUIRE_SERVICES=1, so this is a failure, not a skip)")
+    pytest.skip(reason)
