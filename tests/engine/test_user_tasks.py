@@ -86,3 +86,22 @@ def test_a_user_task_is_completed_once(start: Start) -> None:
     with pytest.raises(StaleCommand):  # a job completion cannot answer a user task
         h.send(CompleteJob(wait=h.task("second_look").wait))
     assert h.state.to_dict() == before
+
+
+def test_assignee_and_candidate_groups_may_be_expressions(start: Start) -> None:
+    from legato.engine import effects as fx
+    from legato.model.elements import EndEvent, SequenceFlow, StartEvent, UserTask
+    from legato.model.process import ProcessDefinition
+
+    task = UserTask(id="approve", assignee="${approver}", candidate_groups=("=teams",))
+    elements = {e.id: e for e in (StartEvent(id="s"), task, EndEvent(id="e"))}
+    flows = {
+        "f1": SequenceFlow(id="f1", source="s", target="approve"),
+        "f2": SequenceFlow(id="f2", source="approve", target="e"),
+    }
+    run = start(
+        ProcessDefinition(id="p", elements=elements, flows=flows),
+        variables={"approver": "kim", "teams": ["ops", "finance"]},
+    )
+    [opened] = [e for e in run.all_effects if isinstance(e, fx.OpenUserTask)]
+    assert (opened.assignee, opened.candidate_groups) == ("kim", ("ops", "finance"))

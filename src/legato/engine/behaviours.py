@@ -16,7 +16,7 @@ from legato.engine.compensation import cancel_transaction
 from legato.engine.compensation import throw as compensate
 from legato.engine.decisions import business_rule_task
 from legato.engine.event_subprocess import arm
-from legato.engine.expressions import condition, json_value, run_script
+from legato.engine.expressions import condition, evaluate, is_expression, json_value, run_script
 from legato.engine.gateways import event_based_gateway, inclusive_gateway
 from legato.engine.multi_instance import enter_body, is_instance_token
 from legato.engine.state import JOB, JOINING, TASK, WAITING, Token
@@ -188,14 +188,37 @@ def user_task(step: Step, token: Token) -> None:
             wait=wait.id,
             element=element.id,
             name=element.name,
-            assignee=element.assignee,
-            candidate_groups=element.candidate_groups,
+            assignee=_assignee(step, token, element.assignee),
+            candidate_groups=_candidate_groups(step, token, element.candidate_groups),
             form=element.form,
             payload=payload,
         )
     )
     step.record("element_entered", element.id)
     step.open_boundaries(token, boundaries)
+
+
+def _assignee(step: Step, token: Token, assignee: str | None) -> str | None:
+    """A fixed user, or an expression (`=owner`, `${approver}`) evaluated as the task opens."""
+    if assignee is None or not is_expression(assignee):
+        return assignee
+    value = evaluate(assignee, step.view(token))
+    if value is not None and not isinstance(value, str):
+        raise EvaluationError(f"assignee {assignee!r} of {token.element!r} is {value!r}, not a user name")
+    return value
+
+
+def _candidate_groups(step: Step, token: Token, groups: tuple[str, ...]) -> tuple[str, ...]:
+    """Fixed groups, or one expression giving a list or a comma-separated text."""
+    if len(groups) != 1 or not is_expression(groups[0]):
+        return groups
+    value = evaluate(groups[0], step.view(token))
+    if value is None:
+        return ()
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise EvaluationError(f"candidate groups {groups[0]!r} of {token.element!r} are {value!r}, not names")
+    return tuple(item.strip() for item in items if item.strip())
 
 
 def script_task(step: Step, token: Token) -> None:

@@ -80,7 +80,7 @@ def json_value(value: Any, where: str) -> Any:
     raise EvaluationError(f"{where}: a {type(value).__name__} is not a JSON value; use a list")
 
 
-def is_timer_expression(text: str) -> bool:
+def is_expression(text: str) -> bool:
     return text.startswith("=") or "${" in text or "#{" in text
 
 
@@ -93,7 +93,7 @@ def timer_due(
 ) -> datetime | None:
     """When a timer is next due, or None when a cycle is exhausted."""
     text = timer.value
-    if is_timer_expression(text):
+    if is_expression(text):
         # FEEL (`=duration("PT5M")`, Camunda 8) or JUEL (`${dueDate}`, Camunda 7): the
         # dialect follows the marker, as for every other expression
         value = evaluate(text, variables)

@@ -43,6 +43,7 @@ from legato.model.elements import (
     SubProcess,
     TerminateDefinition,
     TimerDefinition,
+    UserTask,
 )
 from legato.model.expressions import compile_expression, compile_script
 from legato.model.process import ProcessDefinition
@@ -280,6 +281,10 @@ def _check_element_details(definition: ProcessDefinition, element: object, add: 
             add(Problem(element=where, message="a message throw event needs a task type: the handler that sends it"))
         if not sends and element.task_type is not None:
             add(Problem(element=where, message="only a message throw event has a task type"))
+    if isinstance(element, UserTask):
+        for text in (element.assignee, *element.candidate_groups):
+            if isinstance(text, str) and (text.startswith("=") or "${" in text or "#{" in text):
+                _check_expression(where, text, add, prefix="assignment: ")
     if isinstance(element, ReceiveTask):
         if not isinstance(element.message, str) or not element.message.strip():
             add(Problem(element=where, message="a receive task needs a message name"))

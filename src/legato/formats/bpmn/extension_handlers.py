@@ -288,15 +288,12 @@ def _seconds(text: str) -> float | None:
 
 
 def _set_assignee(reader: ExtensionReader, value: str, what: str) -> None:
-    if value.startswith("=") or "${" in value:
-        reader.warn(what, f"{value!r} is an expression, and Legato assigns tasks to fixed users: left unassigned")
-        return
-    reader.found.assignee = value
+    reader.found.assignee = value  # a fixed user, or an expression evaluated when the task opens
 
 
 def _set_groups(reader: ExtensionReader, value: str, what: str) -> None:
-    if value.startswith("=") or "${" in value:
-        reader.warn(what, f"{value!r} is an expression, and Legato's candidate groups are fixed: none kept")
+    if value.startswith("=") or "${" in value or "#{" in value:
+        reader.found.candidate_groups = (value,)  # one expression, evaluated when the task opens
         return
     reader.found.candidate_groups = tuple(group.strip() for group in value.split(",") if group.strip())
 
