@@ -307,3 +307,80 @@ def test_migration_0003_adds_the_parent_link_to_existing_instances(database_url:
         row = conn.execute(text("SELECT id, parent_id, parent_wait FROM instances")).one()
     assert tuple(row) == ("i", None, None)
     database.dispose()
+
+
+def _escalating_child() -> ProcessDefinition:
+    from legato.model.elements import (
+        EndEvent,
+        EscalationDefinition,
+        IntermediateThrowEvent,
+        SequenceFlow,
+        ServiceTask,
+        StartEvent,
+    )
+
+    elements = [
+        StartEvent(id="start"),
+        IntermediateThrowEvent(id="late", event=EscalationDefinition(code="LATE")),
+        ServiceTask(id="charge", task_type="charge"),
+        EndEvent(id="end"),
+    ]
+    flows = [("f1", "start", "late"), ("f2", "late", "charge"), ("f3", "charge", "end")]
+    return ProcessDefinition(
+        id="payment",
+        elements={e.id: e for e in elements},
+        flows={f: SequenceFlow(id=f, source=a, target=b) for f, a, b in flows},
+    )
+
+
+def _caller_catching_escalation(interrupting: bool) -> ProcessDefinition:
+    from legato.model.elements import (
+        BoundaryEvent,
+        CallActivity,
+        EndEvent,
+        EscalationDefinition,
+        SequenceFlow,
+        StartEvent,
+        UserTask,
+    )
+
+    elements = [
+        StartEvent(id="start"),
+        CallActivity(id="pay", process="payment"),
+        BoundaryEvent(id="escalated", attached_to="pay", cancel_activity=interrupting, event=EscalationDefinition()),
+        UserTask(id="call_customer"),
+        EndEvent(id="end"),
+        EndEvent(id="handled"),
+    ]
+    flows = [
+        ("f1", "start", "pay"),
+        ("f2", "pay", "end"),
+        ("f3", "escalated", "call_customer"),
+        ("f4", "call_customer", "handled"),
+    ]
+    return ProcessDefinition(
+        id="order",
+        elements={e.id: e for e in elements},
+        flows={f: SequenceFlow(id=f, source=a, target=b) for f, a, b in flows},
+    )
+
+
+def test_an_escalation_from_the_child_is_caught_on_the_call_activity_and_the_child_goes_on(store: Store) -> None:
+    deploy(store, _caller_catching_escalation(interrupting=False))
+    deploy(store, _escalating_child())
+    parent = start(store, "order")
+    child = only_child(store, parent)
+    assert instance(store, parent)["waiting_at"] == ["call_customer", "pay"]  # in the same transaction
+    assert instance(store, child)["waiting_at"] == ["charge"]
+    complete_job(store, child)
+    assert instance(store, child)["status"] == "completed"
+    assert instance(store, parent)["waiting_at"] == ["call_customer"]
+
+
+def test_an_interrupting_escalation_catch_cancels_the_child(store: Store) -> None:
+    deploy(store, _caller_catching_escalation(interrupting=True))
+    deploy(store, _escalating_child())
+    parent = start(store, "order")
+    child = only_child(store, parent)
+    assert instance(store, parent)["waiting_at"] == ["call_customer"]
+    assert instance(store, child)["status"] == "cancelled"

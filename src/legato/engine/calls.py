@@ -29,7 +29,7 @@ from __future__ import annotations
 from typing import Any
 
 from legato.engine import effects as fx
-from legato.engine.commands import CompleteCallActivity, FailCallActivity, HoldCallActivity
+from legato.engine.commands import CompleteCallActivity, EscalateCallActivity, FailCallActivity, HoldCallActivity
 from legato.engine.state import CALL, TERMINATED, Token, Wait
 from legato.engine.step import ROOT_SCOPE, Step
 from legato.errors import EvaluationError, ExpressionInvalid, StaleCommand
@@ -168,3 +168,38 @@ def _hold(step: Step, wait: Wait, error_type: str, message: str, **data: Any) ->
     wait.incident = True
     step.effects.append(fx.CreateIncident(wait=wait.id, element=wait.element, error_type=error_type, message=message))
     step.record("incident_created", wait.element, {**data, "error_type": error_type, "message": message})
+
+
+def escalate_call(step: Step, command: Any) -> None:
+    """An escalation from the called instance: the call activity's boundary events catch it
+    as if the call activity had thrown it, then the caller's enclosing scopes, then its own
+    caller; uncaught, it is recorded and nothing else happens (as for any escalation)."""
+    from legato.engine.throws import escalate, find_escalation_catch
+
+    assert isinstance(command, EscalateCallActivity)
+    wait = step.state.waits.get(command.wait)
+    if wait is None or wait.kind != CALL:
+        raise StaleCommand(f"instance {step.state.id} has no call waiting on {command.wait}")
+    token = step.state.tokens[wait.token]
+    step.record("escalation_from_call", wait.element, {"code": command.code})
+    boundary = find_escalation_catch(step, wait.element, command.code)
+    if boundary is None:
+        if not escalate(step, token, command.code):
+            step.record("escalation_uncaught", wait.element, {"code": command.code})
+        return
+    if boundary.cancel_activity:
+        step.interrupt_into(token, boundary, {"code": command.code})  # the call closes: the child is cancelled
+        return
+    successor = step.new_token(boundary.id, token.scope)
+    step.record("boundary_triggered", boundary.id, {"code": command.code})
+    step.leave_safely(successor)
+
+
+def escalate_to_caller(step: Step, code: str) -> bool:
+    """Send an escalation nothing here caught to the call activity that called this instance."""
+    if step.state.caller is None:
+        return False
+    parent, wait = step.state.caller
+    step.effects.append(fx.EscalateToCaller(parent=parent, wait=wait, code=code))
+    step.record("escalation_to_caller", None, {"code": code})
+    return True

@@ -105,3 +105,11 @@ class HoldCallActivity(Command):
     wait: int
     error_type: str
     message: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EscalateCallActivity(Command):
+    """The instance a call activity called threw an escalation that nothing there caught."""
+
+    wait: int
+    code: str

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from legato.engine import effects as fx
-from legato.engine.calls import call_again, complete_call, fail_call, hold_call
+from legato.engine.calls import call_again, complete_call, escalate_call, fail_call, hold_call
 from legato.engine.commands import (
     CancelInstance,
     Command,
@@ -20,6 +20,7 @@ from legato.engine.commands import (
     CompleteJob,
     CompleteUserTask,
     CorrelateMessage,
+    EscalateCallActivity,
     FailCallActivity,
     FailJob,
     FireTimer,
@@ -324,5 +325,6 @@ _HANDLERS = {
     CancelInstance: _cancel,
     CompleteCallActivity: complete_call,
     FailCallActivity: fail_call,
+    EscalateCallActivity: escalate_call,
     HoldCallActivity: hold_call,
 }

@@ -163,3 +163,13 @@ class ReturnToCaller(Effect):
     variables: dict[str, Any]
     error_code: str | None = None
     error_message: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EscalateToCaller(Effect):
+    """An escalation nothing in this called instance caught goes on to the call activity
+    waiting on `wait` in `parent` (BPMN 2.0, 10.5.5); this instance goes on meanwhile."""
+
+    parent: str
+    wait: int
+    code: str

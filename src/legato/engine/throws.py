@@ -116,4 +116,8 @@ def escalate(step: Step, token: Token, code: str) -> bool:
                 step.leave_safely(successor)
             return True
         scope_id = scope.parent if scope.parent is not None else ROOT_SCOPE
-    return catch(step, None, ROOT_SCOPE, EscalationDefinition, code, {"code": code})
+    if catch(step, None, ROOT_SCOPE, EscalationDefinition, code, {"code": code}):
+        return True
+    from legato.engine.calls import escalate_to_caller
+
+    return escalate_to_caller(step, code)  # a called instance: on to the call activity

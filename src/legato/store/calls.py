@@ -31,6 +31,7 @@ from legato.engine.commands import (
     CancelInstance,
     Command,
     CompleteCallActivity,
+    EscalateCallActivity,
     FailCallActivity,
     HoldCallActivity,
 )
@@ -90,6 +91,9 @@ class CallDelivery:
                     cancels.append((instance_id, effect.wait))
             elif isinstance(effect, fx.ReturnToCaller) and instance_id not in self.cascaded:
                 answers.append(CommandItem(instance_id=effect.parent, command=_answer(instance_id, effect)))
+            elif isinstance(effect, fx.EscalateToCaller) and instance_id not in self.cascaded:
+                command = EscalateCallActivity(wait=effect.wait, code=effect.code, actor=f"instance:{instance_id}")
+                answers.append(CommandItem(instance_id=effect.parent, command=command))
         items = self._start(starts, writer) + self._cancel(cancels) + answers
         if items:
             # An answer that finds its call closed (a boundary event fired, the caller was

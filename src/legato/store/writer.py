@@ -171,7 +171,7 @@ class Writer:
                 }
             elif isinstance(effect, fx.BroadcastSignal):
                 self.broadcasts.append((effect.signal, effect.variables))
-            elif isinstance(effect, fx.StartChild | fx.CancelChild | fx.ReturnToCaller):
+            elif isinstance(effect, fx.StartChild | fx.CancelChild | fx.ReturnToCaller | fx.EscalateToCaller):
                 self.calls.append((instance_id, effect))
             elif isinstance(effect, fx.Unsubscribe):
                 key = wait_key(instance_id, effect.wait)
