@@ -27,6 +27,7 @@ ALL_PATHS = {
     "/api/v1/instances/{instance_id}/cancel",
     "/api/v1/messages",
     "/api/v1/signals",
+    "/api/v1/conditions",
     "/api/v1/tasks",
     "/api/v1/tasks/{task_id}",
     "/api/v1/tasks/{task_id}/complete",

@@ -178,3 +178,20 @@ def test_a_signal_reaches_every_waiting_instance_and_a_signal_no_one_catches_is_
     for instance_id in ids:
         instance = client.get(f"{API}/instances/{instance_id}").json()
         assert (instance["status"], instance["variables"]) == ("completed", {"units": 3})
+
+
+def test_conditions_start_the_processes_whose_condition_holds(client: TestClient, legato: Legato) -> None:
+    from legato.model.elements import ConditionalDefinition, EndEvent, SequenceFlow, StartEvent
+    from legato.model.process import ProcessDefinition
+
+    begin = StartEvent(id="s", event=ConditionalDefinition(condition="amount > 1000"))
+    model = ProcessDefinition(
+        id="big",
+        elements={"s": begin, "e": EndEvent(id="e")},
+        flows={"f": SequenceFlow(id="f", source="s", target="e")},
+    )
+    legato.deploy(model)
+    assert client.post(f"{API}/conditions", json={"variables": {"amount": 3}}).json() == {"started": []}
+    started = client.post(f"{API}/conditions", json={"variables": {"amount": 3000}}).json()["started"]
+    assert [s["process"] for s in started] == ["big"]
+    assert_problem(client.post(f"{API}/conditions", json={"variables": [1]}), 400, "VARIABLES_INVALID")

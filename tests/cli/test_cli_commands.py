@@ -289,3 +289,9 @@ def test_signal_says_how_many_it_reached(run: Run) -> None:
     assert result.exit_code == 0
     assert result.stdout == "signal nobody.listens reached 0 waiting instance(s) and started 0\n"
     assert json.loads(run("signal", "again", "--json").stdout) == {"signal": "again", "instances": 0, "started": 0}
+
+
+def test_conditions_says_what_it_started(run: Run) -> None:
+    result = run("conditions", "--var", "amount=5")
+    assert result.exit_code == 0
+    assert result.stdout == "no conditional start event holds: nothing started\n"

@@ -122,9 +122,7 @@ class Fleet:
         """A worker that exits on its own has crashed (e.g. on restart): fail with its log."""
         for name, process in self.processes.items():
             if process.poll() is not None:
-                raise AssertionError(
-                    f"worker {name} exited with {process.returncode}:\n{self.log_tail(name)}"
-                )
+                raise AssertionError(f"worker {name} exited with {process.returncode}:\n{self.log_tail(name)}")
 
     def log_tail(self, name: str, lines: int = 40) -> str:
         log = self.log_dir / f"{name}-{self.started[name]}.log"
@@ -160,9 +158,7 @@ def worker_environment() -> dict[str, str]:
 
 def deliveries_by_incarnation(effects: sa.Engine) -> Counter[str]:
     with effects.connect() as conn:
-        rows = conn.execute(
-            sa.text("SELECT incarnation, COUNT(*) FROM deliveries GROUP BY incarnation")
-        ).all()
+        rows = conn.execute(sa.text("SELECT incarnation, COUNT(*) FROM deliveries GROUP BY incarnation")).all()
     return Counter({incarnation: count for incarnation, count in rows})
 
 
@@ -231,14 +227,10 @@ def kill_and_restart(
 def busy_workers(fleet: Fleet, effects: sa.Engine, deliveries: int) -> list[str]:
     """The workers whose current incarnation has started at least `deliveries`."""
     counts = deliveries_by_incarnation(effects)
-    return [
-        name for name in sorted(fleet.processes) if counts[fleet.incarnation(name)] >= deliveries
-    ]
+    return [name for name in sorted(fleet.processes) if counts[fleet.incarnation(name)] >= deliveries]
 
 
-def run_to_completion(
-    fleet: Fleet, app: Legato, effects: sa.Engine, instances: int, timeout: float = 60.0
-) -> None:
+def run_to_completion(fleet: Fleet, app: Legato, effects: sa.Engine, instances: int, timeout: float = 60.0) -> None:
     wait_for(lambda: count_ended(app) >= instances, f"{instances} instances to end", fleet, timeout)
     fleet.check_alive()
     fleet.stop()
@@ -265,8 +257,7 @@ class Report:
     def summary(self) -> str:
         gaps = sorted(self.takeover_gaps)
         gap_text = (
-            f"lock takeover after a kill took {gaps[0]:.2f}-{gaps[-1]:.2f} s "
-            f"(median {gaps[len(gaps) // 2]:.2f} s)"
+            f"lock takeover after a kill took {gaps[0]:.2f}-{gaps[-1]:.2f} s (median {gaps[len(gaps) // 2]:.2f} s)"
             if gaps
             else "no takeovers after kills"
         )
@@ -280,9 +271,7 @@ class Report:
         )
 
 
-def verify(
-    app: Legato, effects: sa.Engine, instance_ids: list[str], kills: list[Kill], lock_seconds: float
-) -> Report:
+def verify(app: Legato, effects: sa.Engine, instance_ids: list[str], kills: list[Kill], lock_seconds: float) -> Report:
     """Assert durability held; return the numbers worth reporting."""
     expected = set(instance_ids)
     steps = len(STEPS)
@@ -327,9 +316,7 @@ def verify(
             completed[row.instance_id][row.element] += 1
     for instance_id in expected:
         numbers = seqs[instance_id]
-        assert numbers == list(range(1, len(numbers) + 1)), (
-            f"history of {instance_id} is not numbered 1..N: {numbers}"
-        )
+        assert numbers == list(range(1, len(numbers) + 1)), f"history of {instance_id} is not numbered 1..N: {numbers}"
         counts = completed[instance_id]
         assert counts == Counter(dict.fromkeys(STEPS, 1)), (
             f"instance {instance_id} completed its steps {dict(counts)} times, not once each"
@@ -337,17 +324,13 @@ def verify(
 
     # The external system: each step's effect exactly once per instance, keyed by the job.
     deliveries = {row.id: row for row in delivery_rows}
-    assert all(row.idempotency_key == row.job_id for row in delivery_rows), (
-        "an idempotency key differs from its job id"
-    )
+    assert all(row.idempotency_key == row.job_id for row in delivery_rows), "an idempotency key differs from its job id"
     keys_per_step: dict[tuple[str, str], set[str]] = defaultdict(set)
     for row in delivery_rows:
         keys_per_step[(row.instance_id, row.element)].add(row.idempotency_key)
     unstable = {step: keys for step, keys in keys_per_step.items() if len(keys) > 1}
     assert not unstable, f"idempotency keys changed between attempts of a step: {unstable}"
-    assert len(effect_rows) == steps * len(expected), (
-        f"{len(effect_rows)} effects for {steps * len(expected)} steps"
-    )
+    assert len(effect_rows) == steps * len(expected), f"{len(effect_rows)} effects for {steps * len(expected)} steps"
     effect_steps = Counter((row.instance_id, row.element) for row in effect_rows)
     assert set(effect_steps) == {(i, s) for i in expected for s in STEPS}, "an effect is missing"
     assert set(effect_steps.values()) == {1}, "a step's effect was applied twice"
@@ -385,9 +368,7 @@ def verify(
     return report
 
 
-def check_overlaps(
-    delivery_rows: list[Any], kills: list[Kill], lock_seconds: float, report: Report
-) -> list[str]:
+def check_overlaps(delivery_rows: list[Any], kills: list[Kill], lock_seconds: float, report: Report) -> list[str]:
     """No job ran twice at once while a lock was held on it.
 
     For two deliveries D1, D2 of the same job, D1 started first (by worker incarnation A):

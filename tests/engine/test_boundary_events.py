@@ -108,15 +108,11 @@ def test_unbounded_cycle_keeps_firing_while_the_activity_runs(start: Start) -> N
 def approval() -> ProcessDefinition:
     p = Process("approval")
     review = p.start("start").then(p.user("review", assignee="ann"))
-    review.on_message("withdrawn", correlation_key="request_id", id="withdrawn").then(
-        p.end("cancelled_by_requester")
-    )
+    review.on_message("withdrawn", correlation_key="request_id", id="withdrawn").then(p.end("cancelled_by_requester"))
     review.on_message("nudge", correlation_key="request_id", interrupting=False, id="nudged").then(
         p.service("remind", "remind")
     ).then(p.end("reminded"))
-    review.on_timer(duration="P2D", id="overdue").then(p.user("review_by_boss")).then(
-        p.end("boss_done")
-    )
+    review.on_timer(duration="P2D", id="overdue").then(p.user("review_by_boss")).then(p.end("boss_done"))
     review.then(p.end("approved"))
     return p.build()
 
@@ -165,9 +161,7 @@ def test_interrupting_timer_on_a_subprocess_ends_everything_inside(start: Start)
     fork = sub.start("work_start").then(sub.parallel("fork"))
     fork.then(sub.service("left", "left")).then(sub.end("left_end"))
     fork.then(sub.user("right")).then(sub.end("right_end"))
-    sub.on_timer(duration="PT1H", id="deadline").then(p.service("late", "late")).then(
-        p.end("late_end")
-    )
+    sub.on_timer(duration="PT1H", id="deadline").then(p.service("late", "late")).then(p.end("late_end"))
     sub.then(p.end("end"))
     h = start(p.build())
     left, right = h.job("left"), h.task("right")
@@ -184,9 +178,9 @@ def test_non_interrupting_timer_on_a_subprocess_leaves_it_running(start: Start) 
     p = Process("reminded_sub")
     sub = p.start("start").then(p.subprocess("work"))
     sub.start("work_start").then(sub.user("do_it")).then(sub.end("work_end"))
-    sub.on_timer(cycle="R2/PT1H", interrupting=False, id="remind").then(
-        p.service("send_reminder", "remind")
-    ).then(p.end("reminded"))
+    sub.on_timer(cycle="R2/PT1H", interrupting=False, id="remind").then(p.service("send_reminder", "remind")).then(
+        p.end("reminded")
+    )
     sub.then(p.end("end"))
     h = start(p.build())
     assert h.advance(timedelta(hours=3)) == ["remind", "remind"]

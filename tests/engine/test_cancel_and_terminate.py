@@ -121,9 +121,7 @@ def test_terminate_in_a_nested_subprocess_ends_only_the_innermost(start: Start) 
 def test_message_start_event_starts_where_it_is_named(start: Start) -> None:
     p = Process("two_starts")
     p.start("plain").then(p.service("manual", "manual")).then(p.end("manual_end"))
-    p.start("by_message", message="order_placed").then(p.service("auto", "auto")).then(
-        p.end("auto_end")
-    )
+    p.start("by_message", message="order_placed").then(p.service("auto", "auto")).then(p.end("auto_end"))
     h = start(p.build(), start_event="by_message", variables={"order": 1})
     assert h.waiting_at() == ["auto"]
     assert h.history("instance_started")[0].data == {

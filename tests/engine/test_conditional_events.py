@@ -7,9 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
-from legato.errors import ModelInvalid
 from legato.model.elements import (
     BoundaryEvent,
     ConditionalDefinition,
@@ -135,6 +132,8 @@ def test_a_conditional_event_subprocess_starts_when_the_condition_rises(start: S
     assert run.status == "completed"
 
 
-def test_a_process_cannot_start_on_a_condition() -> None:
-    with pytest.raises(ModelInvalid, match="cannot start on a condition"):
-        process(StartEvent(id="s", event=ConditionalDefinition(condition="x")), E, flows="s>e")
+def test_a_process_may_start_on_a_condition(start: Start) -> None:
+    """Its instances start when conditions are evaluated (the store's evaluate_conditions)."""
+    begin = StartEvent(id="s", event=ConditionalDefinition(condition="amount > 1000"))
+    run = start(process(begin, service("review"), E, flows="s>review review>e"), start_event="s")
+    assert run.waiting_at() == ["review"]

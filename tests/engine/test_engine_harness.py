@@ -56,9 +56,7 @@ def test_reload_mode_stores_and_loads_after_every_step(start: Start, reload: boo
     assert h.state.variables["pair"] == ([1, 2] if reload else (1, 2))
 
 
-def test_the_harness_notices_an_engine_that_changes_its_input(
-    start: Start, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_harness_notices_an_engine_that_changes_its_input(start: Start, monkeypatch: pytest.MonkeyPatch) -> None:
     h = start(timers())
     real_apply = engine_harness.apply
 
@@ -71,9 +69,7 @@ def test_the_harness_notices_an_engine_that_changes_its_input(
         h.complete_job("job")
 
 
-def test_the_harness_notices_a_wait_closed_without_its_effect(
-    start: Start, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_harness_notices_a_wait_closed_without_its_effect(start: Start, monkeypatch: pytest.MonkeyPatch) -> None:
     h = start(timers())
     real_apply = engine_harness.apply
 

@@ -22,9 +22,7 @@ def credit_check(*, catch_all_first: bool = False, catch_all: bool = True) -> Pr
     check = p.start("start").then(p.service("check", "credit.check"))
     if catch_all and catch_all_first:
         check.on_error(id="any_error").then(p.end("failed"))
-    check.on_error("CREDIT_DENIED", id="denied").then(p.service("notify", "notify")).then(
-        p.end("rejected")
-    )
+    check.on_error("CREDIT_DENIED", id="denied").then(p.service("notify", "notify")).then(p.end("rejected"))
     if catch_all and not catch_all_first:
         check.on_error(id="any_error").then(p.end("failed"))
     check.then(p.end("approved"))
@@ -32,9 +30,7 @@ def credit_check(*, catch_all_first: bool = False, catch_all: bool = True) -> Pr
 
 
 @pytest.mark.parametrize("catch_all_first", [False, True])
-def test_bpmn_error_is_caught_by_the_boundary_with_its_code(
-    start: Start, catch_all_first: bool
-) -> None:
+def test_bpmn_error_is_caught_by_the_boundary_with_its_code(start: Start, catch_all_first: bool) -> None:
     """A boundary with the thrown code wins over a catch-all on the same activity."""
     h = start(credit_check(catch_all_first=catch_all_first))
     job = h.job("check")
@@ -87,9 +83,7 @@ def test_error_from_a_task_is_caught_on_the_enclosing_subprocess(start: Start) -
     fork = sub.start("booking_start").then(sub.parallel("fork"))
     fork.then(sub.service("flight", "flight")).then(sub.end("flight_end"))
     fork.then(sub.service("hotel", "hotel")).then(sub.end("hotel_end"))
-    sub.on_error("SOLD_OUT", id="sold_out").then(p.service("refund", "refund")).then(
-        p.end("refunded")
-    )
+    sub.on_error("SOLD_OUT", id="sold_out").then(p.service("refund", "refund")).then(p.end("refunded"))
     sub.then(p.end("booked"))
     h = start(p.build())
     hotel = h.job("hotel")
@@ -106,17 +100,13 @@ def error_end_in_subprocess(boundary_code: str | None) -> ProcessDefinition:
     ok = pay.then(sub.exclusive("paid"))
     ok.then(sub.end("payment_done"), when="paid")
     ok.otherwise(sub.end("payment_failed", error="PAYMENT_FAILED"))
-    sub.on_error(boundary_code, id="on_failure").then(p.service("dunning", "dunning")).then(
-        p.end("dunned")
-    )
+    sub.on_error(boundary_code, id="on_failure").then(p.service("dunning", "dunning")).then(p.end("dunned"))
     sub.then(p.service("ship", "ship")).then(p.end("shipped"))
     return p.build()
 
 
 @pytest.mark.parametrize("boundary_code", ["PAYMENT_FAILED", None])
-def test_error_end_event_in_a_subprocess_is_caught_by_its_boundary(
-    start: Start, boundary_code: str | None
-) -> None:
+def test_error_end_event_in_a_subprocess_is_caught_by_its_boundary(start: Start, boundary_code: str | None) -> None:
     h = start(error_end_in_subprocess(boundary_code))
     h.complete_job("charge", {"paid": False})
     assert h.waiting_at() == ["dunning"]
@@ -148,9 +138,7 @@ def retrying(policy: RetryPolicy) -> ProcessDefinition:
 
 
 def test_failures_below_max_attempts_retry_with_growing_capped_backoff(start: Start) -> None:
-    policy = RetryPolicy(
-        max_attempts=6, initial_backoff=1.0, multiplier=3.0, max_backoff=20.0, jitter=0.0
-    )
+    policy = RetryPolicy(max_attempts=6, initial_backoff=1.0, multiplier=3.0, max_backoff=20.0, jitter=0.0)
     h = start(retrying(policy))
     delays = []
     for attempt in range(1, 6):
@@ -217,9 +205,7 @@ def test_retrying_a_job_without_an_incident_is_refused(start: Start) -> None:
 
 def test_a_boundary_timer_still_interrupts_a_job_held_by_an_incident(start: Start) -> None:
     p = Process("held_then_timed_out")
-    call = p.start("start").then(
-        p.service("call", "call", retry=RetryPolicy(max_attempts=1))
-    )
+    call = p.start("start").then(p.service("call", "call", retry=RetryPolicy(max_attempts=1)))
     call.on_timer(duration="PT1H", id="give_up").then(p.end("gave_up"))
     call.then(p.end("end"))
     h = start(p.build())
@@ -253,9 +239,7 @@ def test_an_output_mapping_that_fails_holds_the_job_until_it_is_run_again(start:
 
 def test_a_user_task_result_whose_outputs_fail_is_refused(start: Start) -> None:
     p = Process("bad_task_outputs")
-    p.start("start").then(p.user("review", outputs={"ok": "decision == 'yes'"})).then(
-        p.end("end")
-    )
+    p.start("start").then(p.user("review", outputs={"ok": "decision == 'yes'"})).then(p.end("end"))
     h = start(p.build())
     before = h.state.to_dict()
     with pytest.raises(EvaluationError, match="decision"):
@@ -293,9 +277,7 @@ def nested_catchers() -> ProcessDefinition:
     inner.start("inner_start").then(inner.service("deep", "deep")).then(inner.end("inner_end"))
     inner.on_error("INNER_ONLY", id="inner_caught").then(outer.end("inner_handled"))
     inner.then(outer.end("outer_end"))
-    outer.on_error("BOOM", id="outer_caught").then(p.service("cleanup", "cleanup")).then(
-        p.end("cleaned")
-    )
+    outer.on_error("BOOM", id="outer_caught").then(p.service("cleanup", "cleanup")).then(p.end("cleaned"))
     outer.then(p.end("end"))
     return p.build()
 

@@ -72,9 +72,7 @@ def order() -> ProcessDefinition:
             ServiceTask(id="pick", task_type="warehouse.pick", parent="fulfil"),
             ServiceTask(id="pack", task_type="warehouse.pack", parent="fulfil"),
             EndEvent(id="fulfil_end", parent="fulfil"),
-            BoundaryEvent(
-                id="fulfil_late", attached_to="fulfil", event=TimerDefinition(kind="duration", value="PT1H")
-            ),
+            BoundaryEvent(id="fulfil_late", attached_to="fulfil", event=TimerDefinition(kind="duration", value="PT1H")),
             EndEvent(id="late"),
             UserTask(id="approve", assignee="ann", outputs={"approved": "decision == 'yes'"}),
             IntermediateCatchEvent(

@@ -45,9 +45,7 @@ def test_join_waits_for_both_branches(start: Start, order: tuple[int, int]) -> N
 
 
 @pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
-def test_join_of_three_branches_waits_for_all_three(
-    start: Start, order: tuple[int, int, int]
-) -> None:
+def test_join_of_three_branches_waits_for_all_three(start: Start, order: tuple[int, int, int]) -> None:
     h = start(fork_join(3))
     assert h.waiting_at() == ["branch_0", "branch_1", "branch_2"]
     for done, index in enumerate(order, start=1):

@@ -16,9 +16,9 @@ Start = Callable[..., EngineHarness]
 
 def three_tasks() -> ProcessDefinition:
     p = Process("three_tasks")
-    p.start("start").then(p.service("a", "do.a")).then(p.service("b", "do.b")).then(
-        p.service("c", "do.c")
-    ).then(p.end("end"))
+    p.start("start").then(p.service("a", "do.a")).then(p.service("b", "do.b")).then(p.service("c", "do.c")).then(
+        p.end("end")
+    )
     return p.build()
 
 
@@ -54,9 +54,7 @@ def routing() -> ProcessDefinition:
     p = Process("routing")
     gateway = p.start("start").then(p.exclusive("size"))
     gateway.then(p.service("big", "route.big"), when="amount > 1000").then(p.end("end_big"))
-    gateway.then(p.service("medium", "route.medium"), when="amount > 100").then(
-        p.end("end_medium")
-    )
+    gateway.then(p.service("medium", "route.medium"), when="amount > 100").then(p.end("end_medium"))
     gateway.otherwise(p.service("small", "route.small")).then(p.end("end_small"))
     return p.build()
 
@@ -205,9 +203,9 @@ def test_exclusive_gateway_loops_back_to_an_earlier_task(start: Start) -> None:
 
 def test_script_task_assigns_variables_and_records_them(start: Start) -> None:
     p = Process("scripted")
-    p.start("start").then(
-        p.script("price", "net = quantity * unit\ngross = round(net * 1.2, 2)")
-    ).then(p.service("bill", "bill")).then(p.end("end"))
+    p.start("start").then(p.script("price", "net = quantity * unit\ngross = round(net * 1.2, 2)")).then(
+        p.service("bill", "bill")
+    ).then(p.end("end"))
     h = start(p.build(), variables={"quantity": 3, "unit": 10})
     assert h.variables == {"quantity": 3, "unit": 10, "net": 30, "gross": 36.0}
     [record] = [r for r in h.history("element_passed") if r.element == "price"]
@@ -216,9 +214,9 @@ def test_script_task_assigns_variables_and_records_them(start: Start) -> None:
 
 def test_script_task_outputs_choose_what_is_written(start: Start) -> None:
     p = Process("scripted_outputs")
-    p.start("start").then(
-        p.script("price", "net = quantity * 10\ntax = net / 5", outputs={"total": "net + tax"})
-    ).then(p.end("end"))
+    p.start("start").then(p.script("price", "net = quantity * 10\ntax = net / 5", outputs={"total": "net + tax"})).then(
+        p.end("end")
+    )
     h = start(p.build(), variables={"quantity": 2})
     assert h.status == "completed"
     assert h.variables == {"quantity": 2, "total": 24.0}
@@ -226,9 +224,7 @@ def test_script_task_outputs_choose_what_is_written(start: Start) -> None:
 
 def test_script_task_sees_its_input_mappings(start: Start) -> None:
     p = Process("scripted_inputs")
-    p.start("start").then(
-        p.script("price", "total = base * rate", inputs={"rate": "tariff.rate"})
-    ).then(p.end("end"))
+    p.start("start").then(p.script("price", "total = base * rate", inputs={"rate": "tariff.rate"})).then(p.end("end"))
     h = start(p.build(), variables={"base": 100, "tariff": {"rate": 2}})
     assert h.variables["total"] == 200
 
@@ -267,9 +263,7 @@ def test_inputs_mapping_shapes_the_job_payload(start: Start) -> None:
 
 def test_an_input_mapping_that_fails_raises_an_incident_at_the_task(start: Start) -> None:
     p = Process("bad_inputs")
-    p.start("start").then(p.service("charge", "charge", inputs={"c": "order.customer"})).then(
-        p.end("end")
-    )
+    p.start("start").then(p.service("charge", "charge", inputs={"c": "order.customer"})).then(p.end("end"))
     h = start(p.build(), variables={})
     assert h.waits("job") == []
     assert h.incident("charge").error_type == "ExpressionError"
@@ -308,9 +302,9 @@ def test_a_boundary_timer_that_fails_to_evaluate_opens_nothing_but_the_incident(
 def test_script_values_are_stored_as_json(start: Start) -> None:
     """A tuple becomes a list in both modes, so a reload never changes what a condition sees."""
     p = Process("json_values")
-    check = p.start("start").then(
-        p.script("make", "pair = (1, (2, 3))\nlookup = {'a': (4,)}")
-    ).then(p.exclusive("same"))
+    check = (
+        p.start("start").then(p.script("make", "pair = (1, (2, 3))\nlookup = {'a': (4,)}")).then(p.exclusive("same"))
+    )
     check.then(p.end("as_lists"), when="pair == [1, [2, 3]] and lookup.a == [4]")
     check.otherwise(p.service("different", "different")).then(p.end("as_tuples"))
     h = start(p.build())
@@ -326,9 +320,7 @@ def test_script_values_are_stored_as_json(start: Start) -> None:
         ("big = 10 ** 30", "64-bit"),
     ],
 )
-def test_a_script_value_that_cannot_be_stored_raises_an_incident(
-    start: Start, script: str, problem: str
-) -> None:
+def test_a_script_value_that_cannot_be_stored_raises_an_incident(start: Start, script: str, problem: str) -> None:
     p = Process("unstorable")
     p.start("start").then(p.script("make", script)).then(p.end("end"))
     h = start(p.build())

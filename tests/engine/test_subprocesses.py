@@ -14,9 +14,9 @@ Start = Callable[..., EngineHarness]
 def shipping() -> ProcessDefinition:
     p = Process("shipping")
     sub = p.start("start").then(p.subprocess("ship", outputs={"shipped": "parcel != None"}))
-    sub.start("ship_start").then(sub.service("pack", "pack")).then(
-        sub.service("send", "send")
-    ).then(sub.end("ship_end"))
+    sub.start("ship_start").then(sub.service("pack", "pack")).then(sub.service("send", "send")).then(
+        sub.end("ship_end")
+    )
     sub.then(p.service("invoice", "invoice")).then(p.end("end"))
     return p.build()
 

@@ -18,9 +18,9 @@ Start = Callable[..., EngineHarness]
 
 def test_intermediate_timer_waits_until_due(start: Start) -> None:
     p = Process("cooling_off")
-    p.start("start").then(p.catch_timer("cool_off", duration="PT10M")).then(
-        p.service("proceed", "proceed")
-    ).then(p.end("end"))
+    p.start("start").then(p.catch_timer("cool_off", duration="PT10M")).then(p.service("proceed", "proceed")).then(
+        p.end("end")
+    )
     h = start(p.build())
     started = h.now
     timer = h.timer("cool_off")
@@ -75,9 +75,7 @@ def test_message_catch_event_subscribes_with_its_correlation_key(start: Start) -
     h.complete_job("invoice")
     subscription = h.subscription("paid")
     assert (subscription.message, subscription.correlation_key) == ("payment_received", "1001")
-    subscribe = fx.Subscribe(
-        wait=subscription.wait, element="paid", message="payment_received", correlation_key="1001"
-    )
+    subscribe = fx.Subscribe(wait=subscription.wait, element="paid", message="payment_received", correlation_key="1001")
     assert subscribe in h.effects
     with pytest.raises(MessageNotCorrelated):
         h.correlate("payment_received", {"amount": 5}, correlation_key="1002")

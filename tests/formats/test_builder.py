@@ -39,9 +39,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def load_example() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "order_to_cash", ROOT / "examples" / "order_to_cash.py"
-    )
+    spec = importlib.util.spec_from_file_location("order_to_cash", ROOT / "examples" / "order_to_cash.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -156,9 +154,7 @@ def test_subprocess_elements_get_their_parent() -> None:
     p = Process("p")
     with p.start("s").then(p.subprocess("ship", name="Ship")) as ship:
         assert isinstance(ship, SubProcessNode)
-        ship.start("ship_start").then(ship.service("book", "carrier.book")).then(
-            ship.end("ship_end")
-        )
+        ship.start("ship_start").then(ship.service("book", "carrier.book")).then(ship.end("ship_end"))
     ship.then(p.end("e"))
     definition = p.build()
     assert {e.id for e in definition.children("ship")} == {"ship_start", "book", "ship_end"}
@@ -181,9 +177,7 @@ def test_boundary_events() -> None:
     task = p.start("s").then(p.user("approve", candidate_groups=["leads"]))
     task.on_error("DENIED", id="denied").then(p.end("rejected", error="REJECTED"))
     task.on_timer(duration="P2D", interrupting=False).then(p.end("reminded"))
-    task.on_message("order.cancelled", correlation_key="order_id").then(
-        p.end("cancelled", terminate=True)
-    )
+    task.on_message("order.cancelled", correlation_key="order_id").then(p.end("cancelled", terminate=True))
     task.then(p.end("e"))
     definition = p.build()
     denied, timer, message = definition.boundary_events("approve")
@@ -193,9 +187,7 @@ def test_boundary_events() -> None:
     assert timer.event == TimerDefinition(kind="duration", value="P2D")
     assert message.id == "approve_message" and message.cancel_activity is True
     assert message.event == MessageDefinition(message="order.cancelled", correlation_key="order_id")
-    assert definition.elements["rejected"] == EndEvent(
-        id="rejected", event=ErrorDefinition(code="REJECTED")
-    )
+    assert definition.elements["rejected"] == EndEvent(id="rejected", event=ErrorDefinition(code="REJECTED"))
     assert isinstance(definition.elements["cancelled"], EndEvent)
     assert definition.elements["cancelled"].event == TerminateDefinition()
 
@@ -235,9 +227,7 @@ def test_every_element_kind_and_its_fields() -> None:
     definition = p.build()
     start_event = definition.elements["s"]
     assert isinstance(start_event, StartEvent) and start_event.name == "Placed"
-    assert start_event.event == MessageDefinition(
-        message="order.placed", correlation_key="order_id"
-    )
+    assert start_event.event == MessageDefinition(message="order.placed", correlation_key="order_id")
     review = definition.elements["review"]
     assert isinstance(review, UserTask)
     assert review.candidate_groups == ("sales",) and review.assignee == "ann"
@@ -252,9 +242,7 @@ def test_every_element_kind_and_its_fields() -> None:
 def test_retry_and_timeout_are_stored_the_same_however_the_numbers_are_written() -> None:
     def build(backoff: float, timeout: float) -> ProcessDefinition:
         p = Process("p")
-        task = p.service(
-            "t", "x", retry=RetryPolicy(max_attempts=5, initial_backoff=backoff), timeout=timeout
-        )
+        task = p.service("t", "x", retry=RetryPolicy(max_attempts=5, initial_backoff=backoff), timeout=timeout)
         p.start("s").then(task).then(p.end("e"))
         return p.build()
 

@@ -88,4 +88,3 @@ def test_a_bad_result_variable_is_refused_with_its_line() -> None:
     [problem] = caught.value.problems
     assert (problem.element, problem.line) == ("rate", 4)
     assert "result variable '2fast' is not a valid variable name" in problem.message
-

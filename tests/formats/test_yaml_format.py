@@ -35,9 +35,7 @@ EXAMPLE_YAML = files("legato.examples").joinpath("order_to_cash.yaml").read_text
 
 
 def example_builder() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "order_to_cash", ROOT / "examples" / "order_to_cash.py"
-    )
+    spec = importlib.util.spec_from_file_location("order_to_cash", ROOT / "examples" / "order_to_cash.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -114,9 +112,7 @@ def test_the_docs_show_both_forms_of_the_example() -> None:
     yaml_blocks = re.findall(r"```yaml\n(.*?)```", docs, flags=re.DOTALL)
     python_blocks = re.findall(r"```python\n(.*?)```", docs, flags=re.DOTALL)
     expected = checksum(load_yaml(EXAMPLE_YAML))
-    without_comments = "".join(
-        line for line in EXAMPLE_YAML.splitlines(keepends=True) if not line.startswith("#")
-    )
+    without_comments = "".join(line for line in EXAMPLE_YAML.splitlines(keepends=True) if not line.startswith("#"))
     assert without_comments in yaml_blocks, "docs/modeling.md differs from the shipped YAML"
     shown = [block for block in python_blocks if "def build()" in block]
     assert shown, "the builder form of the example is missing from docs/modeling.md"
@@ -291,9 +287,7 @@ def test_every_step_kind_and_field() -> None:
     assert script.script == "total = price * quantity\nvat = total * 0.2\n"
     review = definition.elements["review"]
     assert isinstance(review, UserTask) and review.candidate_groups == ("sales", "finance")
-    assert review.form == {
-        "fields": [{"name": "ok", "type": "boolean", "required": True, "max": 3, "label": "no"}]
-    }
+    assert review.form == {"fields": [{"name": "ok", "type": "boolean", "required": True, "max": 3, "label": "no"}]}
     charge = definition.elements["charge"]
     assert isinstance(charge, ServiceTask)
     assert charge.retry == RetryPolicy(
@@ -403,9 +397,7 @@ def test_dump_refuses_what_yaml_cannot_say() -> None:
         elements={
             "s": StartEvent(id="s"),
             "g": ExclusiveGateway(id="g"),
-            "b": BoundaryEvent(
-                id="b", attached_to="g", event=TimerDefinition(kind="duration", value="P1D")
-            ),
+            "b": BoundaryEvent(id="b", attached_to="g", event=TimerDefinition(kind="duration", value="P1D")),
         },
         flows={},
     )
@@ -636,9 +628,7 @@ def test_a_boundary_event_problem_has_the_line_of_the_event() -> None:
     ],
 )
 def test_anchors_and_aliases_are_refused(text: str) -> None:
-    with pytest.raises(
-        ModelParseError, match=r"(anchors|aliases) \(.\w+\) are not allowed"
-    ) as caught:
+    with pytest.raises(ModelParseError, match=r"(anchors|aliases) \(.\w+\) are not allowed") as caught:
         load_yaml(text)
     assert caught.value.line is not None and caught.value.line >= 2
 

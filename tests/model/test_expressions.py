@@ -261,9 +261,7 @@ def test_functions_refuse_wrong_types_clearly(source: str, message: str) -> None
 
 
 def test_names_lists_the_variables_read() -> None:
-    expression = compile_expression(
-        "order.total > limit and contains(tags, 'vip') and value('discount', 0) < 5"
-    )
+    expression = compile_expression("order.total > limit and contains(tags, 'vip') and value('discount', 0) < 5")
     assert expression.names == frozenset({"order", "limit", "tags", "discount"})
     assert compile_expression("len('abc') + true").names == frozenset()
 

@@ -293,10 +293,7 @@ def test_timer_invalid_is_a_value_error_with_a_stable_code() -> None:
     assert problem["status"] == 400
     assert problem["kind"] == "duration"
     assert problem["timer"] == "-PT5S"
-    assert (
-        problem["detail"]
-        == "duration timer '-PT5S': '-PT5S' is negative; a timer cannot be due in the past"
-    )
+    assert problem["detail"] == "duration timer '-PT5S': '-PT5S' is negative; a timer cannot be due in the past"
 
 
 def test_a_long_text_is_shortened_in_the_message() -> None:

@@ -343,3 +343,19 @@ def test_a_message_never_reaches_a_signal_subscription(store: Store) -> None:
     start(store, "waiter")
     with pytest.raises(MessageNotCorrelated):
         store.executor.correlate(message="go", correlation_key=None, variables={}, now=NOW, actor=None)
+
+
+def test_conditional_start_events_start_the_processes_whose_condition_holds(store: Store) -> None:
+    from legato.model.elements import ConditionalDefinition
+
+    big = StartEvent(id="start", event=ConditionalDefinition(condition="amount > 1000"))
+    eu = StartEvent(id="start", event=ConditionalDefinition(condition='=region = "EU"'))  # FEEL: null when missing
+    deploy(store, chain("big_order", service("a"), start=big))
+    deploy(store, chain("eu_order", service("a"), start=eu))
+    started, _ = store.executor.evaluate_conditions(variables={"amount": 5000}, now=NOW, actor="api")
+    assert [s.process for s in started] == ["big_order"]  # region is missing: that condition is not true
+    started, _ = store.executor.evaluate_conditions(variables={"amount": 5, "region": "EU"}, now=NOW, actor="api")
+    assert [s.process for s in started] == ["eu_order"]
+    instance = store.queries.instance(started[0].instance_id)
+    assert (instance["variables"], instance["waiting_at"]) == ({"amount": 5, "region": "EU"}, ["a"])
+    assert store.executor.evaluate_conditions(variables={}, now=NOW, actor="api")[0] == []

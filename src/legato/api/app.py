@@ -57,11 +57,7 @@ def create_app(
     deploy_path = f"{API_PREFIX}/definitions"
 
     def limit_for(method: str, path: str) -> int:
-        return (
-            max_model_bytes
-            if method == "POST" and path.rstrip("/") == deploy_path
-            else max_body_bytes
-        )
+        return max_model_bytes if method == "POST" and path.rstrip("/") == deploy_path else max_body_bytes
 
     app.add_middleware(BodySizeLimit, limit_for=limit_for)
     for router in ROUTERS:

@@ -41,9 +41,7 @@ class ModelProblem(BaseModel):
 class FieldError(BaseModel):
     """One failing field of a request (in INVALID_INPUT problems from request validation)."""
 
-    field: str = Field(
-        description="where: `body.variables`, `query.limit`, `header.Idempotency-Key`"
-    )
+    field: str = Field(description="where: `body.variables`, `query.limit`, `header.Idempotency-Key`")
     message: str
 
 
@@ -80,8 +78,7 @@ class Problem(BaseModel):
 _DESCRIPTIONS = {
     400: "Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ...",
     404: "Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ...",
-    409: "Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, "
-    "IDEMPOTENCY_CONFLICT, ...",
+    409: "Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, IDEMPOTENCY_CONFLICT, ...",
     413: "PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed)",
     422: "EVALUATION_ERROR: an expression of the model failed on these variables",
     503: "The database is unreachable or the expected worker is not running",
@@ -99,9 +96,7 @@ def problem_responses(
     return responses
 
 
-def problem_response(
-    problem: Mapping[str, Any], headers: Mapping[str, str] | None = None
-) -> JSONResponse:
+def problem_response(problem: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse(
         dict(problem),
         status_code=int(problem["status"]),
@@ -132,16 +127,10 @@ def validation_error(errors: Sequence[Any], body: Any = None) -> LegatoError:
         location = tuple(error.get("loc", ()))
         if location[-1:] == ("variables",) and error.get("type") == "dict_type":
             return VariablesInvalid(
-                f"{_path(location)}: variables must be a JSON object, "
-                f"not {_json_type(error.get('input'))}",
-                details={
-                    "errors": [{"field": _path(location), "message": "must be a JSON object"}]
-                },
+                f"{_path(location)}: variables must be a JSON object, not {_json_type(error.get('input'))}",
+                details={"errors": [{"field": _path(location), "message": "must be a JSON object"}]},
             )
-    fields = [
-        {"field": _path(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")}
-        for e in errors
-    ]
+    fields = [{"field": _path(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")} for e in errors]
     detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields) or "the request is invalid"
     return InvalidInput(detail, details={"errors": fields})
 
@@ -186,8 +175,7 @@ def _invalid_json(error: Mapping[str, Any], body: Any) -> InvalidInput:
     line = text.count("\n", 0, position) + 1
     column = position - (text.rfind("\n", 0, position) + 1) + 1
     return InvalidInput(
-        f"the request body is not valid JSON: {reason} at line {line}, column {column} "
-        f"(character {position})",
+        f"the request body is not valid JSON: {reason} at line {line}, column {column} (character {position})",
         details={"line": line, "column": column, "position": position},
     )
 
@@ -201,6 +189,4 @@ def _json_type(value: Any) -> str:
         return "a boolean"
     if isinstance(value, int | float):
         return "a number"
-    return {list: "an array", str: "a string", type(None): "null"}.get(
-        type(value), type(value).__name__
-    )
+    return {list: "an array", str: "a string", type(None): "null"}.get(type(value), type(value).__name__)

@@ -31,9 +31,7 @@ class DefinitionSummary(BaseModel):
     key: str = Field(description="the process id, shared by all versions")
     version: int
     name: str | None
-    checksum: str = Field(
-        description="SHA-256 of the canonical model; equal models, equal checksums"
-    )
+    checksum: str = Field(description="SHA-256 of the canonical model; equal models, equal checksums")
     source_format: str = Field(description="yaml, json, bpmn or python")
     deployed_at: datetime
 
@@ -127,9 +125,7 @@ class Incident(BaseModel):
     element: str
     error_type: str
     message: str
-    details: str | None = Field(
-        description="the stack trace of the last failure, when there is one"
-    )
+    details: str | None = Field(description="the stack trace of the last failure, when there is one")
     status: IncidentStatus
     created_at: datetime
     resolved_at: datetime | None
@@ -180,6 +176,20 @@ class Broadcasted(BaseModel):
     started: int = Field(description="instances started by a signal start event")
 
 
+class EvaluateConditions(_Request):
+    variables: Variables | None = Field(default=None, description="a JSON object the conditions are evaluated with")
+
+
+class StartedByCondition(BaseModel):
+    instance_id: str
+    process: str
+    version: int
+
+
+class ConditionsEvaluated(BaseModel):
+    started: list[StartedByCondition] = Field(description="the instances started, one per condition that held")
+
+
 class CompleteTask(_Request):
     variables: Variables | None = Field(default=None, description="a JSON object")
 
@@ -196,6 +206,4 @@ class Health(BaseModel):
 class Stats(BaseModel):
     instances: dict[str, int] = Field(description="instance counts by status")
     jobs: dict[str, int] = Field(description="job counts: waiting, locked, held")
-    worker: dict[str, int] | None = Field(
-        description="this process's worker counters, if it runs one"
-    )
+    worker: dict[str, int] | None = Field(description="this process's worker counters, if it runs one")

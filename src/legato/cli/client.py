@@ -79,9 +79,7 @@ class ApiClient:
         return self._items("/decisions", {"all_versions": all_versions})
 
     def evaluate(self, decision_id: str, variables: Mapping[str, Any]) -> dict[str, Any]:
-        return self._object(
-            "POST", f"/decisions/{_segment(decision_id)}/evaluate", json={"variables": dict(variables)}
-        )
+        return self._object("POST", f"/decisions/{_segment(decision_id)}/evaluate", json={"variables": dict(variables)})
 
     # -- instances -------------------------------------------------------------------------
 
@@ -100,9 +98,7 @@ class ApiClient:
         if version is not None:
             body["version"] = version
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        return self._object(
-            "POST", f"/definitions/{_segment(process)}/instances", json=body, headers=headers
-        )
+        return self._object("POST", f"/definitions/{_segment(process)}/instances", json=body, headers=headers)
 
     def instances(self, **filters: Any) -> list[dict[str, Any]]:
         params = {name: value for name, value in filters.items() if value is not None}
@@ -112,17 +108,16 @@ class ApiClient:
         return self._object("GET", f"/instances/{_segment(instance_id)}")
 
     def cancel(self, instance_id: str, reason: str | None = None) -> dict[str, Any]:
-        return self._object(
-            "POST", f"/instances/{_segment(instance_id)}/cancel", json={"reason": reason}
-        )
+        return self._object("POST", f"/instances/{_segment(instance_id)}/cancel", json={"reason": reason})
 
     # -- messages, tasks, incidents --------------------------------------------------------
 
-    def send(
-        self, name: str, correlation_key: str | None, variables: Mapping[str, Any]
-    ) -> dict[str, Any]:
+    def send(self, name: str, correlation_key: str | None, variables: Mapping[str, Any]) -> dict[str, Any]:
         body = {"name": name, "correlation_key": correlation_key, "variables": dict(variables)}
         return self._object("POST", "/messages", json=body)
+
+    def conditions(self, variables: Mapping[str, Any]) -> dict[str, Any]:
+        return self._object("POST", "/conditions", json={"variables": dict(variables)})
 
     def signal(self, name: str, variables: Mapping[str, Any]) -> dict[str, Any]:
         return self._object("POST", "/signals", json={"name": name, "variables": dict(variables)})
@@ -132,9 +127,7 @@ class ApiClient:
         return self._items("/tasks", params)
 
     def complete(self, task_id: str, variables: Mapping[str, Any]) -> dict[str, Any]:
-        return self._object(
-            "POST", f"/tasks/{_segment(task_id)}/complete", json={"variables": dict(variables)}
-        )
+        return self._object("POST", f"/tasks/{_segment(task_id)}/complete", json={"variables": dict(variables)})
 
     def incidents(self, **filters: Any) -> list[dict[str, Any]]:
         params = {name: value for name, value in filters.items() if value is not None}
@@ -148,17 +141,13 @@ class ApiClient:
     def _object(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         body = self._call(method, path, **kwargs)
         if not isinstance(body, dict):
-            raise ApiError(
-                {"code": "UNEXPECTED_RESPONSE", "detail": f"{path} did not return an object"}
-            )
+            raise ApiError({"code": "UNEXPECTED_RESPONSE", "detail": f"{path} did not return an object"})
         return body
 
     def _items(self, path: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         items = self._object("GET", path, params=params).get("items")
         if not isinstance(items, list):
-            raise ApiError(
-                {"code": "UNEXPECTED_RESPONSE", "detail": f"{path} did not return items"}
-            )
+            raise ApiError({"code": "UNEXPECTED_RESPONSE", "detail": f"{path} did not return items"})
         return items
 
     def export_bpmn(self, key: str, version: int | None = None) -> str:

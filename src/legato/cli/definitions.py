@@ -14,9 +14,7 @@ from legato.cli.decisions import print_deployed
 
 
 @click.command()
-@click.argument(
-    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the server's answers as JSON.")
 @click.pass_obj
 def deploy(obj: CliContext, files: tuple[Path, ...], as_json: bool) -> None:

@@ -54,16 +54,10 @@ def banner(settings: Settings, demo: Demo | None, handler_types: list[str]) -> G
         Text(f"Legato {_version()} is serving {url}", style="bold"),
         Text(f"  API docs   {url}/docs"),
         Text(f"  database   {hide_password(settings.database)}"),
-        Text(
-            f"  worker     in-process; handlers: {', '.join(handler_types) or 'none (timers only)'}"
-        ),
+        Text(f"  worker     in-process; handlers: {', '.join(handler_types) or 'none (timers only)'}"),
     ]
     if demo is not None:
-        note = (
-            f"{demo.deployed} deployed, demo handlers registered"
-            if demo.deployed
-            else "not deployed"
-        )
+        note = f"{demo.deployed} deployed, demo handlers registered" if demo.deployed else "not deployed"
         lines.append(Text(f"  demo       {note}"))
     lines.append(Text(""))
     lines.append(Text("Try:", style="bold"))

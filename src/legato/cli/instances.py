@@ -62,11 +62,7 @@ def start(
     ) as progress:
         task = progress.add_task("", total=count)
         for number in range(1, count + 1):
-            key = (
-                idempotency_key
-                if count == 1 or idempotency_key is None
-                else f"{idempotency_key}-{number}"
-            )
+            key = idempotency_key if count == 1 or idempotency_key is None else f"{idempotency_key}-{number}"
             results.append(
                 obj.client.start(
                     process,
@@ -114,9 +110,7 @@ def instances(
     as_json: bool,
 ) -> None:
     """List instances, newest first."""
-    items = obj.client.instances(
-        process=process, status=status, business_key=business_key, limit=limit, offset=offset
-    )
+    items = obj.client.instances(process=process, status=status, business_key=business_key, limit=limit, offset=offset)
     if as_json:
         render.print_json(items)
     elif not items:

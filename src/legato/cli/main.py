@@ -85,6 +85,7 @@ for command in (
     instances.cancel,
     work.send,
     work.signal,
+    work.conditions,
     work.tasks,
     work.complete,
     work.incidents,

@@ -35,9 +35,7 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def print_problem(
-    console: Console, problem: Mapping[str, Any], *, context: str | None = None
-) -> None:
+def print_problem(console: Console, problem: Mapping[str, Any], *, context: str | None = None) -> None:
     """`error CODE: detail`, then what a person needs to fix it (the model's problems)."""
     code = str(problem.get("code", "ERROR"))
     detail = str(problem.get("detail", ""))
@@ -161,9 +159,7 @@ def instance_view(instance: Mapping[str, Any]) -> Group:
     head.add_row("status", status(instance["status"]))
     head.add_row("business key", escape(instance.get("business_key") or "-"))
     head.add_row("started", when(instance["created_at"]) + " UTC")
-    head.add_row(
-        "ended", when(instance.get("ended_at")) + (" UTC" if instance.get("ended_at") else "")
-    )
+    head.add_row("ended", when(instance.get("ended_at")) + (" UTC" if instance.get("ended_at") else ""))
     head.add_row("waiting at", escape(", ".join(instance.get("waiting_at") or ()) or "-"))
     parts: list[Any] = [head]
     variables = instance.get("variables") or {}

@@ -22,10 +22,7 @@ from legato.settings import Settings
 if TYPE_CHECKING:  # the runtime is imported when a command runs: client commands start fast
     from legato.runtime.app import Legato
 
-HANDLERS_HELP = (
-    "Handlers to run: MODULE or MODULE:ATTRIBUTE (a register function, Handlers or Legato). "
-    "Repeatable."
-)
+HANDLERS_HELP = "Handlers to run: MODULE or MODULE:ATTRIBUTE (a register function, Handlers or Legato). Repeatable."
 
 
 @click.command()
@@ -36,15 +33,9 @@ HANDLERS_HELP = (
     "Default: on while the database is empty or holds only the demo.",
 )
 @click.option("--host", help="Listen on this address [LEGATO_HOST, 127.0.0.1].")
-@click.option(
-    "--port", type=click.IntRange(1, 65535), help="Listen on this port [LEGATO_PORT, 8080]."
-)
-@click.option(
-    "--database", help="SQLite path or URL, or postgresql://... [LEGATO_DATABASE, legato.db]."
-)
-@click.option(
-    "--handlers", "handler_specs", multiple=True, metavar="MODULE[:ATTR]", help=HANDLERS_HELP
-)
+@click.option("--port", type=click.IntRange(1, 65535), help="Listen on this port [LEGATO_PORT, 8080].")
+@click.option("--database", help="SQLite path or URL, or postgresql://... [LEGATO_DATABASE, legato.db].")
+@click.option("--handlers", "handler_specs", multiple=True, metavar="MODULE[:ATTR]", help=HANDLERS_HELP)
 @click.option(
     "--log-level",
     type=click.Choice(("critical", "error", "warning", "info", "debug")),
@@ -96,21 +87,15 @@ def server(
 
 
 @click.command()
-@click.option(
-    "--database", help="SQLite path or URL, or postgresql://... [LEGATO_DATABASE, legato.db]."
-)
+@click.option("--database", help="SQLite path or URL, or postgresql://... [LEGATO_DATABASE, legato.db].")
 @click.option(
     "--concurrency",
     type=click.IntRange(1, 10_000),
     help="Handlers running at once [LEGATO_WORKER_CONCURRENCY, 64].",
 )
-@click.option(
-    "--handlers", "handler_specs", multiple=True, metavar="MODULE[:ATTR]", help=HANDLERS_HELP
-)
+@click.option("--handlers", "handler_specs", multiple=True, metavar="MODULE[:ATTR]", help=HANDLERS_HELP)
 @click.pass_obj
-def worker(
-    obj: CliContext, database: str | None, concurrency: int | None, handler_specs: tuple[str, ...]
-) -> None:
+def worker(obj: CliContext, database: str | None, concurrency: int | None, handler_specs: tuple[str, ...]) -> None:
     """Run a job executor only: more of these scale out the work on a shared database."""
     from legato.cli.demo import hide_password
     from legato.cli.loading import load_handlers
@@ -122,9 +107,7 @@ def worker(
         for spec in handler_specs:
             load_handlers(spec, legato)
         types = legato.handlers.types()
-        running = Worker(
-            legato.store, legato.handlers, clock=legato.clock, settings=settings.worker_settings()
-        )
+        running = Worker(legato.store, legato.handlers, clock=legato.clock, settings=settings.worker_settings())
         stop = threading.Event()
         with _on_signals(lambda _signum, _frame: stop.set()):
             running.start()
@@ -165,9 +148,7 @@ def open_legato(settings: Settings) -> Legato:
 @contextmanager
 def _on_signals(handler: Callable[[int, Any], None]) -> Iterator[None]:
     """Run `handler` on SIGINT and SIGTERM while the block runs."""
-    previous = {
-        signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)
-    }
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:

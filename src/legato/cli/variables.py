@@ -36,9 +36,7 @@ def parse_object(text: str | None) -> dict[str, Any]:
     except ValueError as exc:
         raise click.BadParameter(f"not valid JSON: {exc}", param_hint="--vars-json") from None
     if not isinstance(value, dict):
-        raise click.BadParameter(
-            "must be a JSON object, like '{\"amount\": 120}'", param_hint="--vars-json"
-        )
+        raise click.BadParameter("must be a JSON object, like '{\"amount\": 120}'", param_hint="--vars-json")
     return value
 
 
@@ -58,6 +56,4 @@ def var_option(function: Any) -> Any:
 
 
 def vars_json_option(function: Any) -> Any:
-    return click.option("--vars-json", metavar="JSON", help="Variables as one JSON object.")(
-        function
-    )
+    return click.option("--vars-json", metavar="JSON", help="Variables as one JSON object.")(function)

@@ -29,11 +29,28 @@ def send(
     if as_json:
         render.print_json(result)
     elif result["correlated"] == "instance":
-        obj.out.print(
-            f"message {message} delivered to instance {result['instance_id']}", markup=False
-        )
+        obj.out.print(f"message {message} delivered to instance {result['instance_id']}", markup=False)
     else:
         obj.out.print(f"message {message} started instance {result['instance_id']}", markup=False)
+
+
+@click.command()
+@var_option
+@vars_json_option
+@click.option("--json", "as_json", is_flag=True, help="Print the server's answer as JSON.")
+@click.pass_obj
+def conditions(obj: CliContext, pairs: tuple[str, ...], vars_json: str | None, as_json: bool) -> None:
+    """Start every process whose conditional start event holds for these variables."""
+    result = obj.client.conditions(collect(pairs, vars_json))
+    if as_json:
+        render.print_json(result)
+        return
+    if not result["started"]:
+        obj.out.print("no conditional start event holds: nothing started", markup=False)
+    for started in result["started"]:
+        obj.out.print(
+            f"started {started['process']} v{started['version']}: instance {started['instance_id']}", markup=False
+        )
 
 
 @click.command()
@@ -82,9 +99,7 @@ def tasks(obj: CliContext, instance_id: str | None, status: str, limit: int, as_
 @vars_json_option
 @click.option("--json", "as_json", is_flag=True, help="Print the completed task as JSON.")
 @click.pass_obj
-def complete(
-    obj: CliContext, task_id: str, pairs: tuple[str, ...], vars_json: str | None, as_json: bool
-) -> None:
+def complete(obj: CliContext, task_id: str, pairs: tuple[str, ...], vars_json: str | None, as_json: bool) -> None:
     """Complete the user task TASK_ID, with its output variables."""
     task = obj.client.complete(task_id, collect(pairs, vars_json))
     if as_json:
@@ -95,15 +110,11 @@ def complete(
 
 @click.command()
 @click.option("--instance", "instance_id", help="Only the incidents of this instance.")
-@click.option(
-    "--status", type=click.Choice(("open", "resolved")), default="open", show_default=True
-)
+@click.option("--status", type=click.Choice(("open", "resolved")), default="open", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def incidents(
-    obj: CliContext, instance_id: str | None, status: str, limit: int, as_json: bool
-) -> None:
+def incidents(obj: CliContext, instance_id: str | None, status: str, limit: int, as_json: bool) -> None:
     """List incidents: steps that ran out of retries."""
     items = obj.client.incidents(status=status, instance_id=instance_id, limit=limit)
     if as_json:
@@ -121,7 +132,6 @@ def retry(obj: CliContext, incident_id: int) -> None:
     """Retry the failed step of an incident (after fixing its cause)."""
     incident = obj.client.retry(incident_id)
     obj.out.print(
-        f"retrying incident {incident['id']}: instance {incident['instance_id']} runs "
-        f"'{incident['element']}' again",
+        f"retrying incident {incident['id']}: instance {incident['instance_id']} runs '{incident['element']}' again",
         markup=False,
     )

@@ -265,8 +265,6 @@ def _check_element_details(definition: ProcessDefinition, element: object, add: 
         add(Problem(element=where, message="a subprocess is either a transaction or an event subprocess"))
     if isinstance(event, ConditionalDefinition):
         _check_expression(where, event.condition, add, prefix="condition: ")
-        if isinstance(element, StartEvent) and element.parent is None:
-            add(Problem(element=where, message="a process cannot start on a condition; use one in an event subprocess"))
     if isinstance(element, IntermediateCatchEvent) and not isinstance(
         event, TimerDefinition | MessageDefinition | SignalDefinition | LinkDefinition | ConditionalDefinition
     ):

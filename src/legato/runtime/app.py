@@ -173,6 +173,17 @@ class Legato:
         self._handoff(started_handoffs=handoffs)
         return result
 
+    def evaluate_conditions(self, variables: Mapping[str, Any], *, actor: str | None = None) -> list[Started]:
+        """Start every process whose conditional start event holds for `variables`."""
+        started, handoffs = self.store.executor.evaluate_conditions(
+            variables=check_variables(dict(variables), where="conditions"),
+            now=self.clock.now(),
+            actor=actor or self.actor,
+            claim_new=self._claim_new,
+        )
+        self._handoff(started_handoffs=handoffs)
+        return started
+
     def broadcast_signal(
         self, signal: str, variables: Mapping[str, Any] | None = None, *, actor: str | None = None
     ) -> dict[str, Any]:

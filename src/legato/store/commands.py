@@ -414,6 +414,46 @@ class Executor:
         execute_many(conn, _INSERT_INSTANCE, rows)
         return {"instances": sum(1 for o in outcomes if o.ok), "started": len(rows)}
 
+    # -- conditional start events -----------------------------------------------------------
+
+    def evaluate_conditions(
+        self, *, variables: dict[str, Any], now: datetime, actor: str | None, claim_new: ClaimNew | None = None
+    ) -> tuple[list[Started], list[Handoff]]:
+        """Start every process whose conditional start event holds for `variables`.
+
+        BPMN 2.0, 10.5.2: a conditional start event starts its process when its condition
+        becomes true; as in Camunda 7, Legato evaluates them when asked (the API's
+        `POST /conditions`), against the variables given, and starts each process whose
+        condition is true with those variables. A condition that cannot be evaluated
+        (a variable it needs is missing) counts as false.
+        """
+        from legato.engine.expressions import condition
+        from legato.errors import ExpressionInvalid
+
+        writer = Writer(now=now, claim_new=claim_new)
+        started: list[Started] = []
+        with self.database.write() as conn:
+            candidates = fetch(
+                conn,
+                "SELECT s.element, s.message, d.key, d.version FROM start_events s "
+                "JOIN definitions d ON d.id = s.definition_id WHERE s.kind = 'conditional' ORDER BY d.key, s.element",
+                {},
+            )
+            rows: list[dict[str, Any]] = []
+            for element, text_condition, key, version in candidates:
+                try:
+                    holds = condition(text_condition, variables)
+                except (EvaluationError, ExpressionInvalid):
+                    holds = False
+                if holds:
+                    request = StartRequest(
+                        process=key, version=version, variables=variables, actor=actor, start_event=element
+                    )
+                    started.append(self._start_one(conn, request, now, writer, rows))
+            execute_many(conn, _INSERT_INSTANCE, rows)
+            self.finish(conn, writer, now)
+        return started, writer.handoffs
+
     # -- messages ------------------------------------------------------------------------
 
     def correlate(

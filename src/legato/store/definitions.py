@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from legato.errors import DefinitionNotFound
 from legato.model import serialize
-from legato.model.elements import MessageDefinition, SignalDefinition, TimerDefinition
+from legato.model.elements import ConditionalDefinition, MessageDefinition, SignalDefinition, TimerDefinition
 from legato.model.process import ProcessDefinition
 from legato.model.timers import parse_timer
 from legato.model.validate import validate
@@ -116,6 +116,8 @@ class Definitions:
                 kind, message = "message", trigger.message
             elif isinstance(trigger, SignalDefinition):
                 kind, message = "signal", trigger.signal
+            elif isinstance(trigger, ConditionalDefinition):
+                kind, message = "conditional", trigger.condition  # evaluated by evaluate_conditions
             elif isinstance(trigger, TimerDefinition):
                 kind, message = "timer", None
                 due = parse_timer(trigger.kind, trigger.value).first_due(now)

@@ -229,3 +229,32 @@ def test_a_lane_listing_a_compensation_boundary_event_loses_only_that_reference(
     imported = load_bpmn(document(lanes + compensation()))
     (desk,) = imported.definition.lanes
     assert desk.elements == ("start", "book", "undo")
+
+
+def test_a_conditional_start_event_of_a_process_imports_and_round_trips() -> None:
+    import dataclasses
+
+    from legato.formats.bpmn import dump_bpmn, load_bpmn
+    from legato.model.elements import ConditionalDefinition, StartEvent
+    from legato.model.serialize import checksum
+
+    xml = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="big_order" isExecutable="true">
+    <bpmn:startEvent id="start">
+      <bpmn:outgoing>f1</bpmn:outgoing>
+      <bpmn:conditionalEventDefinition>
+        <bpmn:condition xsi:type="bpmn:tFormalExpression">${amount &gt; 1000}</bpmn:condition>
+      </bpmn:conditionalEventDefinition>
+    </bpmn:startEvent>
+    <bpmn:endEvent id="end"><bpmn:incoming>f1</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>"""
+    definition = load_bpmn(xml).definition
+    start = definition.elements["start"]
+    assert isinstance(start, StartEvent) and start.event == ConditionalDefinition(condition="${amount > 1000}")
+    again = load_bpmn(dump_bpmn(definition)).definition
+    assert again.diagram is not None  # the export draws what was never drawn
+    assert checksum(dataclasses.replace(again, diagram=None)) == checksum(definition)

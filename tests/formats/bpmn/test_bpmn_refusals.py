@@ -179,10 +179,6 @@ def test_what_legato_cannot_run_is_refused_with_id_line_and_advice(snippet: str,
             '<bpmn:startEvent id="X"><bpmn:escalationEventDefinition /></bpmn:startEvent>',
             "escalation startEvents are not supported: an escalation is thrown by an intermediate or end event",
         ),
-        (
-            '<bpmn:startEvent id="X"><bpmn:conditionalEventDefinition /></bpmn:startEvent>',
-            "conditional startEvents are not supported: a condition is waited for by an intermediate catch event",
-        ),
         ('<bpmn:endEvent id="X"><bpmn:linkEventDefinition name="a" /></bpmn:endEvent>', "a pair of intermediate"),
         ('<bpmn:endEvent id="X"><bpmn:cancelEventDefinition /></bpmn:endEvent>', "goes inside a transaction"),
         (

@@ -68,12 +68,8 @@ _MODEL_BODY: dict[str, Any] = {
                 }
             },
             "application/yaml": {"schema": {"type": "string", "description": "a YAML model"}},
-            "application/json": {
-                "schema": {"type": "object", "description": "a model in the stored JSON form"}
-            },
-            "application/xml": {
-                "schema": {"type": "string", "description": "a BPMN 2.0 XML model, or a DMN file"}
-            },
+            "application/json": {"schema": {"type": "object", "description": "a model in the stored JSON form"}},
+            "application/xml": {"schema": {"type": "string", "description": "a BPMN 2.0 XML model, or a DMN file"}},
         },
     }
 }
@@ -125,9 +121,7 @@ def list_definitions(legato: LegatoDep, all_versions: bool = False) -> dict[str,
     summary="One process definition, with its model",
     responses=problem_responses(404),
 )
-def get_definition(
-    key: str, legato: LegatoDep, version: int | None = Query(default=None, ge=1)
-) -> dict[str, Any]:
+def get_definition(key: str, legato: LegatoDep, version: int | None = Query(default=None, ge=1)) -> dict[str, Any]:
     stored = legato.store.definitions.get(key, version)
     return _detail(stored)
 
@@ -141,17 +135,12 @@ def get_definition(
         also={
             200: {
                 "description": "the source as uploaded, in its format's media type",
-                "content": {
-                    media: {"schema": {"type": "string"}}
-                    for media in sorted(set(FORMAT_MEDIA.values()))
-                },
+                "content": {media: {"schema": {"type": "string"}} for media in sorted(set(FORMAT_MEDIA.values()))},
             }
         },
     ),
 )
-def get_source(
-    key: str, legato: LegatoDep, version: int | None = Query(default=None, ge=1)
-) -> Response:
+def get_source(key: str, legato: LegatoDep, version: int | None = Query(default=None, ge=1)) -> Response:
     source, source_format = legato.store.definitions.source(key, version)
     media = FORMAT_MEDIA.get(source_format, "text/plain")
     return Response(source, media_type=f"{media}; charset=utf-8")

@@ -43,10 +43,7 @@ def get_incident(incident_id: int, legato: LegatoDep) -> dict[str, Any]:
     "/incidents/{incident_id}/retry",
     response_model=Incident,
     summary="Retry the failed step of an open incident (after fixing its cause)",
-    description=(
-        "The incident is resolved and the step runs again; "
-        "409 INCIDENT_NOT_OPEN if it was resolved already."
-    ),
+    description=("The incident is resolved and the step runs again; 409 INCIDENT_NOT_OPEN if it was resolved already."),
     responses=problem_responses(404, 409),
 )
 def retry_incident(incident_id: int, legato: LegatoDep) -> dict[str, Any]:

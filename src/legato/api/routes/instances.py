@@ -76,9 +76,7 @@ def start_instance(
         actor=API_ACTOR,
     )
     response.status_code = 201 if started.created else 200
-    response.headers["Location"] = str(
-        request.url_for("get_instance", instance_id=started.instance_id).path
-    )
+    response.headers["Location"] = str(request.url_for("get_instance", instance_id=started.instance_id).path)
     return {
         "instance_id": started.instance_id,
         "process": started.process,
@@ -102,9 +100,7 @@ def list_instances(
     limit: int = Query(default=100, ge=1, le=MAX_PAGE),
     offset: int = Query(default=0, ge=0),
 ) -> dict[str, Any]:
-    items = legato.instances(
-        process=process, status=status, business_key=business_key, limit=limit, offset=offset
-    )
+    items = legato.instances(process=process, status=status, business_key=business_key, limit=limit, offset=offset)
     return {"items": items, "limit": limit, "offset": offset}
 
 
@@ -137,8 +133,6 @@ def get_history(instance_id: str, legato: LegatoDep) -> dict[str, Any]:
     summary="Cancel an active instance",
     responses=problem_responses(404, 409),
 )
-def cancel_instance(
-    instance_id: str, legato: LegatoDep, body: CancelInstance | None = None
-) -> dict[str, Any]:
+def cancel_instance(instance_id: str, legato: LegatoDep, body: CancelInstance | None = None) -> dict[str, Any]:
     legato.cancel(instance_id, reason=body.reason if body else None, actor=API_ACTOR)
     return legato.store.queries.instance(instance_id, with_history=False)

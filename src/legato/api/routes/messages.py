@@ -15,7 +15,14 @@ from fastapi import APIRouter
 
 from legato.api.deps import API_ACTOR, LegatoDep
 from legato.api.problems import problem_responses
-from legato.api.schemas import Broadcasted, BroadcastSignal, Correlated, SendMessage
+from legato.api.schemas import (
+    Broadcasted,
+    BroadcastSignal,
+    ConditionsEvaluated,
+    Correlated,
+    EvaluateConditions,
+    SendMessage,
+)
 
 router = APIRouter(tags=["messages"])
 
@@ -46,3 +53,18 @@ def send_message(body: SendMessage, legato: LegatoDep) -> dict[str, Any]:
 )
 def broadcast_signal(body: BroadcastSignal, legato: LegatoDep) -> dict[str, Any]:
     return legato.broadcast_signal(body.name, body.variables, actor=API_ACTOR)
+
+
+@router.post(
+    "/conditions",
+    response_model=ConditionsEvaluated,
+    summary="Evaluate conditional start events",
+    description=(
+        "Starts every process whose conditional start event holds for the given variables, with those "
+        "variables (BPMN 2.0, 10.5.2; as Camunda 7's evaluateConditions). None holding is not an error."
+    ),
+    responses=problem_responses(),
+)
+def evaluate_conditions(body: EvaluateConditions, legato: LegatoDep) -> dict[str, Any]:
+    started = legato.evaluate_conditions(body.variables or {}, actor=API_ACTOR)
+    return {"started": [{"instance_id": s.instance_id, "process": s.process, "version": s.version} for s in started]}

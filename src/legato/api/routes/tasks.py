@@ -46,8 +46,6 @@ def get_task(task_id: str, legato: LegatoDep) -> dict[str, Any]:
     description="409 TASK_NOT_ACTIVE when the task is already completed or was cancelled.",
     responses=problem_responses(404, 409, 422),
 )
-def complete_task(
-    task_id: str, legato: LegatoDep, body: CompleteTask | None = None
-) -> dict[str, Any]:
+def complete_task(task_id: str, legato: LegatoDep, body: CompleteTask | None = None) -> dict[str, Any]:
     legato.complete_task(task_id, body.variables if body else None, actor=API_ACTOR)
     return legato.store.queries.task(task_id)

@@ -60,7 +60,7 @@ Trigger = (
 )
 
 _TIMERS: Final = {"timeDuration": "duration", "timeDate": "date", "timeCycle": "cycle"}
-_PROCESS_STARTS: Final = ("timer", "message", "signal")
+_PROCESS_STARTS: Final = ("timer", "message", "signal", "conditional")
 _EVENT_SUBPROCESS_STARTS: Final = ("timer", "message", "signal", "error", "escalation", "conditional")
 _CONDITION_LANGUAGES: Final = ("feel", "juel", "legato")
 _CATCH_TRIGGERS: Final = (TimerDefinition, MessageDefinition, SignalDefinition, LinkDefinition, ConditionalDefinition)

@@ -32,8 +32,8 @@ MISPLACED: Final[dict[str, str]] = {
     "link": "a link is a pair of intermediate events, a throw and a catch of the same name in one scope",
     "compensate": "compensation is thrown by an intermediate or end event; an activity's undo is a compensation "
     "boundary event associated with a handler (isForCompensation)",
-    "conditional": "a condition is waited for by an intermediate catch event, a boundary event or the start event "
-    "of an event subprocess; a process cannot start on one",
+    "conditional": "a condition starts a process (when conditions are evaluated) or an event subprocess, or is "
+    "waited for by an intermediate catch event or a boundary event",
     "cancel": "a cancel event is an end event inside a transaction subprocess, or a boundary event on one",
 }
 """Advice for an event trigger found where it cannot go: a link end event, a process that
