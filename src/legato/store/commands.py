@@ -155,42 +155,9 @@ class Executor:
                     option=orjson.OPT_SORT_KEYS,
                 )
             ).hexdigest()
-            existing = conn.execute(
-                text(
-                    "SELECT i.id, i.status, i.request_hash, d.key, d.version FROM instances i "
-                    "JOIN definitions d ON d.id = i.definition_id WHERE i.idempotency_key = :key"
-                ),
-                {"key": request.idempotency_key},
-            ).first()
-            if existing is None:
-                existing_row = next((r for r in rows if r["idempotency_key"] == request.idempotency_key), None)
-                if existing_row is not None:
-                    existing = None
-                    if existing_row["request_hash"] != request_hash:
-                        raise IdempotencyConflict(
-                            f"idempotency key {request.idempotency_key!r} was used for a different start"
-                        )
-                    return Started(
-                        instance_id=existing_row["id"],
-                        process=existing_row["process_key"],
-                        version=self.definitions.by_id(existing_row["definition_id"], conn).version,
-                        status=existing_row["status"],
-                        created=False,
-                    )
-            if existing is not None:
-                if existing.request_hash != request_hash:
-                    raise IdempotencyConflict(
-                        f"idempotency key {request.idempotency_key!r} was already used to start "
-                        f"instance {existing.id} with different data",
-                        details={"instance_id": existing.id},
-                    )
-                return Started(
-                    instance_id=existing.id,
-                    process=existing.key,
-                    version=existing.version,
-                    status=existing.status,
-                    created=False,
-                )
+            replay = self._replay(conn, request.idempotency_key, request_hash, rows)
+            if replay is not None:
+                return replay
         cache = {} if latest is None else latest
         stored = cache.get((request.process, request.version))
         if stored is None:
@@ -229,6 +196,34 @@ class Executor:
         return Started(
             instance_id=instance_id, process=stored.key, version=stored.version, status=state.status, created=True
         )
+
+    def _replay(self, conn: Connection, key: str, request_hash: str, rows: list[dict[str, Any]]) -> Started | None:
+        """The instance an idempotency key already started (in this batch or before), or None.
+
+        The same key with the same request returns that instance; with another request it
+        is a conflict, since the caller would otherwise believe a different start happened.
+        """
+        pending = next((r for r in rows if r["idempotency_key"] == key), None)
+        if pending is not None:
+            instance_id, known_hash, status = pending["id"], pending["request_hash"], pending["status"]
+            process = pending["process_key"]
+            version = self.definitions.by_id(pending["definition_id"], conn).version
+        else:
+            found = fetch(
+                conn,
+                "SELECT i.id, i.request_hash, i.status, d.key, d.version FROM instances i "
+                "JOIN definitions d ON d.id = i.definition_id WHERE i.idempotency_key = :key",
+                {"key": key},
+            )
+            if not found:
+                return None
+            instance_id, known_hash, status, process, version = found[0]
+        if known_hash != request_hash:
+            raise IdempotencyConflict(
+                f"idempotency key {key!r} was already used to start instance {instance_id} with different data",
+                details={"instance_id": instance_id},
+            )
+        return Started(instance_id=instance_id, process=process, version=version, status=status, created=False)
 
     # -- commands ------------------------------------------------------------------------
 
