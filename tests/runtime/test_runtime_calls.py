@@ -171,7 +171,7 @@ def test_a_crash_in_the_child_start_rolls_back_the_parents_step(
     app.register("stock.reserve", lambda job: reserved.append(job.attempt) or {"reserved": True})
     app.deploy(order())
     app.deploy(payment())
-    original = Executor._start_one
+    original = Executor.start_within
     failures: list[str] = []
 
     def crash_once(self: Executor, *args: Any, **kwargs: Any) -> Any:
@@ -180,7 +180,7 @@ def test_a_crash_in_the_child_start_rolls_back_the_parents_step(
             raise RuntimeError("power cut while starting the child")
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(Executor, "_start_one", crash_once)
+    monkeypatch.setattr(Executor, "start_within", crash_once)
     with app.running():
         started = app.start("order", {"amount": 10})
         eventually(lambda: failures)

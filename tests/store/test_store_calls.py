@@ -259,14 +259,14 @@ def test_a_failing_child_start_rolls_back_the_parents_step(store: Store, monkeyp
     deploy(store, payment())
     parent = start(store, "order")
     before = instance(store, parent)
-    original = Executor._start_one
+    original = Executor.start_within
 
     def crash(self: Executor, *args: Any, **kwargs: Any) -> Any:
         if kwargs.get("caller") is not None:
             raise RuntimeError("the database went away")
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(Executor, "_start_one", crash)
+    monkeypatch.setattr(Executor, "start_within", crash)
     with pytest.raises(RuntimeError, match="went away"):
         complete_job(store, parent, {"done": True})
     after = instance(store, parent)

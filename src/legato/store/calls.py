@@ -37,9 +37,9 @@ from legato.engine.commands import (
 )
 from legato.engine.state import CANCELLED
 from legato.errors import EvaluationError, LegatoError
-from legato.store.commands import _INSERT_INSTANCE, CommandItem, StartRequest
+from legato.store.commands import CommandItem, StartRequest
 from legato.store.definitions import StoredDefinition
-from legato.store.sql import execute_many, fetch
+from legato.store.sql import fetch
 from legato.store.writer import Writer
 
 if TYPE_CHECKING:
@@ -121,10 +121,10 @@ class CallDelivery:
                 actor=f"instance:{parent_id}",
             )
             try:
-                self.executor._start_one(self.conn, request, self.now, writer, rows, latest, caller=(parent_id, wait))
+                self.executor.start_within(self.conn, request, self.now, writer, rows, latest, caller=(parent_id, wait))
             except LegatoError as exc:  # no such process or version, no plain start event
                 held.append(_hold(parent_id, wait, type(exc).__name__, exc.message))
-        execute_many(self.conn, _INSERT_INSTANCE, rows)
+        self.executor.insert_instances(self.conn, rows)
         return held
 
     def _cancel(self, cancels: list[tuple[str, int]]) -> list[CommandItem]:

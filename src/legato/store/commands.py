@@ -130,23 +130,33 @@ class Executor:
             rows: list[dict[str, Any]] = []
             latest: dict[tuple[str, int | None], StoredDefinition] = {}
             for request in requests:
-                results.append(self._start_one(conn, request, now, writer, rows, latest))
-            execute_many(conn, _INSERT_INSTANCE, rows)
+                results.append(self.start_within(conn, request, now, writer, rows, latest))
+            self.insert_instances(conn, rows)
             self.finish(conn, writer, now)
         return results, writer.handoffs
 
-    def _start_one(
+    def start_within(
         self,
         conn: Connection,
         request: StartRequest,
         now: datetime,
         writer: Writer,
-        rows: list[dict[str, Any]],
+        rows: list[dict[str, Any]] | None = None,
         latest: dict[tuple[str, int | None], StoredDefinition] | None = None,
         caller: tuple[str, int] | None = None,
     ) -> Started:
-        """Start one instance; `caller` is the instance and wait of the call activity that
-        calls it (store/calls.py), which the new row and its state both remember."""
+        """Start one instance inside the caller's transaction, its effects into `writer`.
+
+        With `rows`, the new instance row joins a batch that `insert_instances` writes in
+        one statement; without, it is written at once. `caller` is the instance and wait of
+        the call activity that calls it (store/calls.py), which the row and its state both
+        remember.
+        """
+        if rows is None:
+            batch: list[dict[str, Any]] = []
+            started = self.start_within(conn, request, now, writer, batch, latest, caller)
+            self.insert_instances(conn, batch)
+            return started
         request_hash = None
         if request.idempotency_key is not None:
             request_hash = hashlib.sha256(
@@ -196,6 +206,10 @@ class Executor:
         return Started(
             instance_id=instance_id, process=stored.key, version=stored.version, status=state.status, created=True
         )
+
+    def insert_instances(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Write the instance rows a batch of `start_within` calls collected."""
+        execute_many(conn, _INSERT_INSTANCE, rows)
 
     def _replay(self, conn: Connection, key: str, request_hash: str, rows: list[dict[str, Any]]) -> Started | None:
         """The instance an idempotency key already started (in this batch or before), or None.
@@ -405,8 +419,8 @@ class Executor:
         rows: list[dict[str, Any]] = []
         for element, key, version in starts:
             request = StartRequest(process=key, version=version, variables=variables, actor=actor, start_event=element)
-            self._start_one(conn, request, now, writer, rows)
-        execute_many(conn, _INSERT_INSTANCE, rows)
+            self.start_within(conn, request, now, writer, rows)
+        self.insert_instances(conn, rows)
         return {"instances": sum(1 for o in outcomes if o.ok), "started": len(rows)}
 
     # -- conditional start events -----------------------------------------------------------
@@ -444,8 +458,8 @@ class Executor:
                     request = StartRequest(
                         process=key, version=version, variables=variables, actor=actor, start_event=element
                     )
-                    started.append(self._start_one(conn, request, now, writer, rows))
-            execute_many(conn, _INSERT_INSTANCE, rows)
+                    started.append(self.start_within(conn, request, now, writer, rows))
+            self.insert_instances(conn, rows)
             self.finish(conn, writer, now)
         return started, writer.handoffs
 
@@ -498,8 +512,7 @@ class Executor:
                     + " matches no waiting instance and no message start event",
                     details={"message": message, "correlation_key": correlation_key},
                 )
-            instance_rows: list[dict[str, Any]] = []
-            started = self._start_one(
+            started = self.start_within(
                 conn,
                 StartRequest(
                     process=start.key,
@@ -510,8 +523,6 @@ class Executor:
                 ),
                 now,
                 writer,
-                instance_rows,
             )
-            execute_many(conn, _INSERT_INSTANCE, instance_rows)
             self.finish(conn, writer, now)
             return {"correlated": "start", "instance_id": started.instance_id}, writer.handoffs

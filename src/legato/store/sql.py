@@ -63,4 +63,3 @@ def execute_many(conn: Connection, sql: str, rows: Sequence[Mapping[str, Any]]) 
         return int(cursor.rowcount)
     finally:
         cursor.close()
-

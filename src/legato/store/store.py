@@ -27,13 +27,12 @@ from legato.model.elements import StartEvent, TimerDefinition
 from legato.model.timers import parse_timer
 from legato.store import migrate
 from legato.store.codec import to_epoch
-from legato.store.commands import _INSERT_INSTANCE, CommandItem, Executor, Outcome, StartRequest
+from legato.store.commands import CommandItem, Executor, Outcome, StartRequest
 from legato.store.database import Database
 from legato.store.decisions import Decisions
 from legato.store.definitions import Definitions
 from legato.store.jobs import ClaimedJob, Jobs
 from legato.store.queries import Queries
-from legato.store.sql import execute_many
 from legato.store.writer import ClaimNew, Handoff, Writer
 
 
@@ -146,15 +145,12 @@ class Store:
                         "now": to_epoch(now),
                     },
                 )
-            rows: list[dict[str, Any]] = []
-            started = self.executor._start_one(
+            started = self.executor.start_within(
                 conn,
                 StartRequest(process=stored.key, version=stored.version, start_event=job.element, actor="timer"),
                 now,
                 writer,
-                rows,
             )
-            execute_many(conn, _INSERT_INSTANCE, rows)
             self.executor.finish(conn, writer, now)
         return started.instance_id
 
