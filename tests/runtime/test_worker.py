@@ -96,12 +96,20 @@ def test_failures_retry_with_backoff_then_raise_an_incident_a_person_can_retry(a
     app.deploy(sequence("p", ("flaky", policy, None)))
     with app.running():
         started = app.start("p")
+
+        def failures_committed(count: int) -> bool:
+            """The backoff runs from the failure's commit: move the clock only after it."""
+            history = app.instance(started.instance_id)["history"]
+            return sum(h["type"] == "job_failed" for h in history) == count
+
         eventually(lambda: len(attempts) == 1)
+        eventually(lambda: failures_committed(1))
         clock.advance(9)
         time.sleep(0.2)
         assert len(attempts) == 1  # backing off: 10 s after attempt 1
         clock.advance(1)
         eventually(lambda: len(attempts) == 2)
+        eventually(lambda: failures_committed(2))
         clock.advance(20)  # 10 * 2 after attempt 2
         eventually(lambda: len(attempts) == 3)
         [incident] = eventually(lambda: app.incidents())
