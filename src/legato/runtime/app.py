@@ -141,12 +141,16 @@ class Legato:
             version=version,
             actor=actor or self.actor,
         )
-        return self.start_many([request])[0]
+        return self._start_checked([request])[0]
 
     def start_many(self, requests: Sequence[StartRequest]) -> list[Started]:
         """Start many instances in one transaction (bulk loads, benchmarks)."""
         for request in requests:
             check_variables(request.variables, where="start")
+        return self._start_checked(requests)
+
+    def _start_checked(self, requests: Sequence[StartRequest]) -> list[Started]:
+        """Start requests whose variables were checked already (once, not per caller)."""
         started, handoffs = self.store.executor.start(requests, self.clock.now(), self._claim_new)
         self._handoff(started_handoffs=handoffs)
         self._note_ended([(s.instance_id, s.status) for s in started if s.status != "active"])
