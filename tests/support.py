@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -89,3 +90,15 @@ def skip_or_fail(reason: str) -> None:
     if services_required():
         pytest.fail(f"{reason} (LEGATO_REQUIRE_SERVICES=1, so this is a failure, not a skip)")
     pytest.skip(reason)
+
+
+@contextmanager
+def quickly(seconds: float = 30.0) -> Iterator[None]:
+    """A guard must refuse before doing the expensive work, which would take minutes or gigabytes.
+
+    This is a hang guard, not a speed assertion: the bound is generous so that a loaded CI
+    machine cannot fail it, while an unguarded evaluation would still blow through it.
+    """
+    started = time.perf_counter()
+    yield
+    assert time.perf_counter() - started < seconds

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,22 +17,11 @@ from legato.model.expressions import (
     compile_script,
     dialect_of,
 )
+from support import quickly
 
 
 def evaluate(source: str, **variables: Any) -> Any:
     return compile_expression(source).evaluate(variables)
-
-
-@contextmanager
-def quickly(seconds: float = 30.0) -> Iterator[None]:
-    """A guard must refuse before doing the expensive work, which would take minutes or gigabytes.
-
-    This is a hang guard, not a speed assertion: the bound is generous so that a loaded CI
-    machine cannot fail it, while an unguarded evaluation would still blow through it.
-    """
-    started = time.perf_counter()
-    yield
-    assert time.perf_counter() - started < seconds
 
 
 # --- what expressions compute -------------------------------------------------------------

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,18 +12,11 @@ import pytest
 from legato.errors import EvaluationError, ExpressionInvalid
 from legato.model.expressions import MAX_SOURCE_LENGTH, Expression, compile_expression
 from legato.model.feel import FEEL_FUNCTIONS, FeelExpression, compile_feel, compile_unary_tests
+from support import quickly
 
 
 def feel(source: str, **variables: Any) -> Any:
     return compile_feel(source).evaluate(variables)
-
-
-@contextmanager
-def quickly(seconds: float = 30.0) -> Iterator[None]:
-    """A hang guard, not a speed assertion: an unguarded evaluation would take minutes or gigabytes."""
-    started = time.perf_counter()
-    yield
-    assert time.perf_counter() - started < seconds
 
 
 # --- conditions as Camunda Modeler writes them --------------------------------------------
