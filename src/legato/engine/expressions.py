@@ -13,8 +13,8 @@ from functools import lru_cache
 from typing import Any
 
 from legato.errors import EvaluationError
+from legato.expressions import Expression, Script, compile_expression, compile_script
 from legato.model.elements import TimerDefinition
-from legato.model.expressions import Expression, Script, compile_expression, compile_script
 from legato.model.timers import TimerInvalid, TimerSpec, parse_timer
 
 

@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable
 
 from legato.errors import ExpressionInvalid, ModelInvalid, Problem
+from legato.expressions import compile_expression, compile_script
 from legato.model.elements import (
     DECISION_TASK_TYPE,
     Activity,
@@ -45,7 +46,6 @@ from legato.model.elements import (
     TimerDefinition,
     UserTask,
 )
-from legato.model.expressions import compile_expression, compile_script
 from legato.model.process import ProcessDefinition
 from legato.model.timers import TimerInvalid, parse_timer
 

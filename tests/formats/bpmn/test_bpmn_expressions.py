@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from legato.expressions import compile_expression
 from legato.formats.bpmn.expressions import from_camunda, to_camunda
-from legato.model.expressions import compile_expression
 
 
 @pytest.mark.parametrize(

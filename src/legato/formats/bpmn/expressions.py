@@ -1,6 +1,6 @@
 """Expressions between the attributes of Camunda models and Legato's expression fields.
 
-Legato keeps an expression's dialect in its text, as `legato.model.expressions` reads it:
+Legato keeps an expression's dialect in its text, as `legato.expressions` reads it:
 a leading `=` is FEEL (Camunda 8), a `${...}` wrapper is JUEL (Camunda 7), and text
 without a marker is Legato's own dialect. Camunda attributes are different: an attribute
 that *may* hold an expression (a Zeebe input `source`, a `correlationKey`, a Camunda 7

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from legato.errors import EvaluationError, ExpressionInvalid, ModelInvalid, Problem
-from legato.model.feel import compile_feel, compile_unary_tests
+from legato.expressions.feel import compile_feel, compile_unary_tests
 
 
 class CompiledExpression(Protocol):

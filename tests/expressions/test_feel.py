@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from legato.errors import EvaluationError, ExpressionInvalid
-from legato.model.expressions import MAX_SOURCE_LENGTH, Expression, compile_expression
-from legato.model.feel import FEEL_FUNCTIONS, FeelExpression, compile_feel, compile_unary_tests
+from legato.expressions import MAX_SOURCE_LENGTH, Expression, compile_expression
+from legato.expressions.feel import FEEL_FUNCTIONS, FeelExpression, compile_feel, compile_unary_tests
 from support import quickly
 
 

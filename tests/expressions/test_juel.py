@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from legato.errors import EvaluationError, ExpressionInvalid
-from legato.model.expressions import MAX_SOURCE_LENGTH, Expression, compile_expression
-from legato.model.juel import METHODS, JuelExpression, compile_juel
+from legato.expressions import MAX_SOURCE_LENGTH, Expression, compile_expression
+from legato.expressions.juel import METHODS, JuelExpression, compile_juel
 
 ORDER: dict[str, Any] = {
     "amount": 1500,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from legato.errors import EvaluationError, ExpressionInvalid
-from legato.model.expressions import (
+from legato.expressions import (
     FUNCTIONS,
     MAX_SOURCE_LENGTH,
     Expression,

@@ -1,0 +1,119 @@
+"""FEEL arithmetic and comparison (DMN 1.3, 10.3.2.3): numbers, text, dates and durations, null on a kind mismatch."""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from typing import Any, Final
+
+from legato.expressions._budget import MAX_INT_BITS
+from legato.expressions.feel._values import _add_months, _Fault, _is_number, _kind, _spend, _YearsMonths
+
+# --- arithmetic ---------------------------------------------------------------------------
+
+
+def _add(work: list[int], left: Any, right: Any) -> Any:
+    if _is_number(left) and _is_number(right):
+        return left + right
+    if isinstance(left, str) and isinstance(right, str):
+        _spend(work, len(left) + len(right), "joining this text")
+        return left + right
+    if isinstance(right, date | time) and not isinstance(left, date | time):
+        left, right = right, left
+    if isinstance(left, datetime | date) and isinstance(right, timedelta):
+        return left + right
+    if isinstance(left, date | datetime) and isinstance(right, _YearsMonths):
+        return _add_months(left, right.months)
+    if isinstance(left, time) and isinstance(right, timedelta):
+        moved = datetime.combine(date(2000, 1, 1), left) + right
+        return moved.timetz()
+    if isinstance(left, timedelta) and isinstance(right, timedelta):
+        return left + right
+    if isinstance(left, _YearsMonths) and isinstance(right, _YearsMonths):
+        return _YearsMonths(left.months + right.months)
+    return None
+
+
+def _subtract(work: list[int], left: Any, right: Any) -> Any:
+    if _is_number(left) and _is_number(right):
+        return left - right
+    if isinstance(right, timedelta | _YearsMonths) and isinstance(left, date | time | timedelta | _YearsMonths):
+        negated = -right if isinstance(right, timedelta) else _YearsMonths(-right.months)
+        return _add(work, left, negated)
+    if _kind(left) == _kind(right) and isinstance(left, date):
+        try:
+            return left - right
+        except TypeError:
+            return None
+    if isinstance(left, time) and isinstance(right, time):
+        try:
+            return datetime.combine(date(2000, 1, 1), left) - datetime.combine(date(2000, 1, 1), right)
+        except TypeError:
+            return None
+    return None
+
+
+def _multiply(work: list[int], left: Any, right: Any) -> Any:
+    if _is_number(left) and _is_number(right):
+        if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > MAX_INT_BITS:
+            raise _Fault(f"the product would have more than {MAX_INT_BITS:,} bits")
+        return left * right
+    if _is_number(left) and isinstance(right, timedelta | _YearsMonths):
+        left, right = right, left
+    if isinstance(left, timedelta) and _is_number(right):
+        return left * right
+    if isinstance(left, _YearsMonths) and _is_number(right):
+        return _YearsMonths(int(left.months * right))
+    return None
+
+
+def _divide(work: list[int], left: Any, right: Any) -> Any:
+    if _is_number(left) and _is_number(right):
+        if right == 0:
+            return None
+        if isinstance(left, int) and isinstance(right, int) and left % right == 0:
+            return left // right
+        return left / right
+    if isinstance(left, timedelta) and _is_number(right) and right != 0:
+        return left / right
+    if isinstance(left, timedelta) and isinstance(right, timedelta) and right:
+        return left / right
+    if isinstance(left, _YearsMonths) and isinstance(right, _YearsMonths) and right.months:
+        return _divide(work, left.months, right.months)
+    if isinstance(left, _YearsMonths) and _is_number(right) and right != 0:
+        return _YearsMonths(int(left.months / right))
+    return None
+
+
+def _power(work: list[int], base: Any, exponent: Any) -> Any:
+    if not _is_number(base) or not _is_number(exponent):
+        return None
+    if (
+        isinstance(base, int)
+        and isinstance(exponent, int)
+        and abs(base) > 1
+        and exponent > MAX_INT_BITS / math.log2(abs(base))
+    ):
+        raise _Fault(f"the power would have more than {MAX_INT_BITS:,} bits")
+    try:
+        result = base**exponent
+    except (ZeroDivisionError, OverflowError):
+        return None
+    return None if isinstance(result, complex) else result
+
+
+_ARITHMETIC: Final[dict[str, Callable[[list[int], Any, Any], Any]]] = {
+    "+": _add,
+    "-": _subtract,
+    "*": _multiply,
+    "/": _divide,
+    "**": _power,
+}
+_COMPARISONS: Final[dict[str, Callable[[Any, Any], bool]]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
