@@ -12,6 +12,7 @@ the code beside the message, so scripts can match on codes rather than on wordin
     │   ├── VariablesInvalid          400 VARIABLES_INVALID: variables that are not a JSON object
     │   └── PayloadTooLarge           413 PAYLOAD_TOO_LARGE
     ├── NotFound                      404
+    │   ├── IdentityNotFound          404 USER_NOT_FOUND / GROUP_NOT_FOUND / ROLE_NOT_FOUND / TOKEN_NOT_FOUND
     │   ├── DefinitionNotFound        404 DEFINITION_NOT_FOUND
     │   ├── InstanceNotFound          404 INSTANCE_NOT_FOUND
     │   ├── TaskNotFound              404 TASK_NOT_FOUND
@@ -24,7 +25,19 @@ the code beside the message, so scripts can match on codes rather than on wordin
     │   ├── StaleCommand              409 STALE_COMMAND: the wait state a command names is gone
     │   ├── IdempotencyConflict       409 IDEMPOTENCY_CONFLICT: same key, different request
     │   └── ConcurrentModification    409 CONCURRENT_MODIFICATION
+    │   └── IdentityConflict          409 IDENTITY_CONFLICT: a user, group, role or grant that exists
     ├── MessageNotCorrelated          404 MESSAGE_NOT_CORRELATED: no waiting instance, no start
+    ├── Unauthenticated               401 (identity: who is asking is not known)
+    │   ├── AuthenticationRequired    401 AUTHENTICATION_REQUIRED: no credentials were sent
+    │   ├── LoginFailed               401 LOGIN_FAILED: wrong user name or password, or a disabled user
+    │   ├── TokenInvalid              401 TOKEN_INVALID: unknown, expired or revoked token
+    │   └── SessionExpired            401 SESSION_EXPIRED: the browser session ended; log in again
+    ├── Forbidden                     403 (identity: known, but not allowed)
+    │   ├── PermissionDenied          403 PERMISSION_DENIED: the caller lacks the permission named
+    │   └── CsrfFailed                403 CSRF_FAILED: a cookie-authenticated change without its CSRF token
+    ├── TooManyRequests               429 (with Retry-After)
+    │   ├── LoginLocked               429 LOGIN_LOCKED: too many failed logins; back off
+    │   └── RateLimited               429 RATE_LIMITED
     └── EvaluationError               422 EVALUATION_ERROR: an expression failed at run time
 
 `BpmnError` is not a `LegatoError`: handlers raise it to signal a *business* failure that
@@ -177,6 +190,74 @@ class IdempotencyConflict(Conflict):
 
 class ConcurrentModification(Conflict):
     code = "CONCURRENT_MODIFICATION"
+
+
+class IdentityConflict(Conflict):
+    code = "IDENTITY_CONFLICT"
+
+
+class IdentityNotFound(NotFound):
+    """A user, group, role or token that does not exist; `code` names which."""
+
+    def __init__(self, kind: str, name: str) -> None:
+        super().__init__(f"no {kind} {name!r}", details={kind: name})
+        self.code = f"{kind.upper()}_NOT_FOUND"
+
+
+class Unauthenticated(LegatoError):
+    code = "UNAUTHENTICATED"
+    status = 401
+
+
+class AuthenticationRequired(Unauthenticated):
+    code = "AUTHENTICATION_REQUIRED"
+
+
+class LoginFailed(Unauthenticated):
+    code = "LOGIN_FAILED"
+
+
+class TokenInvalid(Unauthenticated):
+    code = "TOKEN_INVALID"
+
+
+class SessionExpired(Unauthenticated):
+    code = "SESSION_EXPIRED"
+
+
+class Forbidden(LegatoError):
+    code = "FORBIDDEN"
+    status = 403
+
+
+class PermissionDenied(Forbidden):
+    code = "PERMISSION_DENIED"
+
+    def __init__(self, permission: str, *, who: str) -> None:
+        super().__init__(f"{who} lacks the permission {permission!r}", details={"permission": permission})
+
+
+class CsrfFailed(Forbidden):
+    code = "CSRF_FAILED"
+
+
+class TooManyRequests(LegatoError):
+    """Refused for now; `retry_after` (seconds) goes out as the Retry-After header."""
+
+    code = "TOO_MANY_REQUESTS"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        self.retry_after = max(1, int(retry_after + 0.999))
+        super().__init__(message, details={"retry_after": self.retry_after})
+
+
+class LoginLocked(TooManyRequests):
+    code = "LOGIN_LOCKED"
+
+
+class RateLimited(TooManyRequests):
+    code = "RATE_LIMITED"
 
 
 class MessageNotCorrelated(LegatoError):

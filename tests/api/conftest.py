@@ -14,6 +14,7 @@ from api_helpers import API, ORDER_YAML, TestClient
 
 from legato.api import create_app
 from legato.runtime.app import Legato
+from legato.testing.identity import admin_token
 from support import Switch, install_handlers
 
 
@@ -32,7 +33,8 @@ def legato(tmp_path: Any, switch: Switch) -> Iterator[Legato]:
 
 @pytest.fixture
 def client(legato: Legato) -> Iterator[TestClient]:
-    with TestClient(create_app(legato, worker=True)) as test_client:
+    headers = {"Authorization": f"Bearer {admin_token(legato)}"}
+    with TestClient(create_app(legato, worker=True), headers=headers) as test_client:
         yield test_client
 
 

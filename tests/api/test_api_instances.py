@@ -8,6 +8,7 @@ from api_helpers import API, ORDER_YAML, TestClient, assert_problem, order_json,
 
 from legato.api import create_app
 from legato.runtime.app import Legato
+from legato.testing.identity import admin_headers
 from support import eventually, install_handlers
 
 
@@ -16,7 +17,7 @@ def test_an_instance_runs_and_is_visible_with_its_history(database_url: str, swi
     legato = Legato(database_url)
     install_handlers(legato, switch)
     try:
-        with TestClient(create_app(legato, worker=True)) as client:
+        with TestClient(create_app(legato, worker=True), headers=admin_headers(legato)) as client:
             client.post(f"{API}/definitions", files={"file": ("order.yaml", ORDER_YAML)})
             response = client.post(
                 f"{API}/definitions/order/instances",

@@ -11,6 +11,7 @@ from api_helpers import API, TestClient, assert_problem
 from legato.api import create_app
 from legato.api.limits import BodySizeLimit
 from legato.runtime.app import Legato
+from legato.testing.identity import admin_headers
 
 
 class Recorder:
@@ -78,7 +79,9 @@ def test_a_body_within_the_limit_is_passed_on_whole() -> None:
 
 
 def test_limits_are_configurable_and_depend_on_the_route(legato: Legato) -> None:
-    with TestClient(create_app(legato, max_body_bytes=100, max_model_bytes=1000)) as client:
+    with TestClient(
+        create_app(legato, max_body_bytes=100, max_model_bytes=1000), headers=admin_headers(legato)
+    ) as client:
         small = {"name": "m", "variables": {"x": "y" * 200}}
         assert_problem(client.post(f"{API}/messages", json=small), 413, "PAYLOAD_TOO_LARGE")
 

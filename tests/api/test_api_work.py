@@ -27,7 +27,7 @@ def test_a_task_completes_once_then_is_not_active(client: TestClient, deployed: 
 
     done = client.post(f"{API}/tasks/{task['id']}/complete", json={"variables": {"approved": True}})
     assert done.status_code == 200, done.text
-    assert done.json()["status"] == "completed" and done.json()["ended_by"] == "api"
+    assert done.json()["status"] == "completed" and done.json()["ended_by"] == "admin"
     instance = eventually(lambda: waiting_at(client, instance_id, "delivered"))
     assert instance["variables"]["approved"] is True
 
@@ -127,7 +127,7 @@ def test_an_incident_is_listed_and_retried_once(
     switch.failing = False
     retried = client.post(f"{API}/incidents/{incident['id']}/retry")
     assert retried.status_code == 200, retried.text
-    assert retried.json()["status"] == "resolved" and retried.json()["resolved_by"] == "api"
+    assert retried.json()["status"] == "resolved" and retried.json()["resolved_by"] == "admin"
     assert legato.wait(instance_id)["status"] == "completed"
     assert client.get(f"{API}/incidents").json()["items"] == []
     resolved = client.get(f"{API}/incidents", params={"status": "resolved"}).json()["items"]

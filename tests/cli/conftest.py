@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 from legato.api import create_app
 from legato.cli import CliContext, cli
 from legato.runtime.app import Legato
+from legato.testing.identity import admin_token
 from support import Switch, install_handlers
 
 
@@ -31,7 +32,8 @@ def legato(tmp_path: Path, switch: Switch) -> Iterator[Legato]:
 
 @pytest.fixture
 def server(legato: Legato) -> Iterator[TestClient]:
-    with TestClient(create_app(legato, worker=True)) as client:
+    headers = {"Authorization": f"Bearer {admin_token(legato)}"}
+    with TestClient(create_app(legato, worker=True), headers=headers) as client:
         yield client
 
 

@@ -177,7 +177,7 @@ def test_show_prints_the_instance_and_its_timeline(run: Run, deployed: Path, leg
     timeline = out[out.index("history") :].splitlines()[1:]
     assert timeline[0].split() == ["TIME", "EVENT", "ELEMENT", "ACTOR", "VARIABLES", "CHANGED"]
     started = timeline[1].split()
-    assert started[1:] == ["instance_started", "api", "amount=5,", 'order_id="A-1"']
+    assert started[1:] == ["instance_started", "admin", "amount=5,", 'order_id="A-1"']
     completed = next(line for line in timeline if "element_completed" in line).split()
     assert completed[2] == "check" and completed[3].startswith("worker:") and completed[4] == "credit_ok=true"
     assert json.loads(run("show", "--json", instance_id).stdout)["id"] == instance_id

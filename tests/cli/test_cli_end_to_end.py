@@ -61,12 +61,13 @@ def test_server_and_cli_end_to_end(tmp_path: Path) -> None:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     database = tmp_path / "e2e.db"
-    env = _environment()
+    env = {**_environment(), "LEGATO_CONFIG_DIR": str(tmp_path / "config"), "LEGATO_ADMIN_PASSWORD": "e2e-secret-pw"}
 
-    def legato(*args: str) -> subprocess.CompletedProcess[str]:
+    def legato(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "legato", "--url", url, *args],
             capture_output=True,
+            input=stdin,
             text=True,
             env=env,
             cwd=tmp_path,
@@ -88,6 +89,17 @@ def test_server_and_cli_end_to_end(tmp_path: Path) -> None:
     )
     try:
         _wait_until_healthy(url, server)
+
+        refused = legato("definitions")
+        assert refused.returncode == 1 and "AUTHENTICATION_REQUIRED" in refused.stderr
+        wrong = legato("login", "-u", "admin", "--password-stdin", stdin="not-the-password\n")
+        assert wrong.returncode == 1 and "LOGIN_FAILED" in wrong.stderr
+        logged_in = legato("login", "-u", "admin", "--password-stdin", stdin="e2e-secret-pw\n")
+        assert logged_in.returncode == 0, logged_in.stderr
+        credentials = tmp_path / "config" / "credentials.json"
+        assert credentials.stat().st_mode & 0o777 == 0o600
+        assert "e2e-secret-pw" not in credentials.read_text()
+        assert json_of("whoami")["username"] == "admin"
 
         assert [d["key"] for d in json_of("definitions")] == ["order_to_cash"]  # the demo, by default
 

@@ -9,6 +9,7 @@ for the built-in roles.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -24,13 +25,43 @@ class Principal:
     permissions: frozenset[str] = field(default_factory=frozenset)
     groups: frozenset[str] = field(default_factory=frozenset)
     tenants: frozenset[str] = field(default_factory=frozenset)
+    scoped: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Permissions granted for some processes only: permission -> process keys."""
+    task_types: frozenset[str] | None = None
+    """A worker token's task types; None for every other principal."""
 
-    def may(self, permission: str) -> bool:
-        """Whether this principal holds `permission` ("resource:action"), directly or by wildcard."""
-        if "*" in self.permissions or permission in self.permissions:
+    def may(self, permission: str, process: str | None = None) -> bool:
+        """Whether this principal holds `permission` ("resource:action"), directly or by wildcard.
+
+        With `process`, a grant narrowed to that process key counts too; without it, only
+        grants for every process do (a list across processes needs the wide grant).
+        """
+        if _implies(self.permissions, permission):
+            return True
+        if process is None:
+            return False
+        resource, _, _action = permission.partition(":")
+        return any(process in self.scoped.get(candidate, ()) for candidate in ("*", f"{resource}:*", permission))
+
+    def may_somewhere(self, permission: str) -> bool:
+        """Whether it holds `permission` for every process or at least one."""
+        if _implies(self.permissions, permission):
             return True
         resource, _, _action = permission.partition(":")
-        return f"{resource}:*" in self.permissions
+        return any(self.scoped.get(candidate) for candidate in ("*", f"{resource}:*", permission))
+
+    def may_work_on(self, task_type: str) -> bool:
+        """Whether it may fetch and complete jobs of `task_type` (worker tokens are scoped to theirs)."""
+        if not self.may("jobs:work"):
+            return False
+        return self.task_types is None or task_type in self.task_types
+
+
+def _implies(held: frozenset[str], permission: str) -> bool:
+    if "*" in held or permission in held:
+        return True
+    resource, _, _action = permission.partition(":")
+    return f"{resource}:*" in held
 
 
 ANONYMOUS_DEV = Principal(name="anonymous", kind="anonymous-dev", permissions=frozenset({"*"}))

@@ -15,12 +15,14 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import metadata
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from legato.access.authenticator import Authenticator
 from legato.api import openapi, problems
 from legato.api.limits import BodySizeLimit
 from legato.api.routes import ROUTERS
+from legato.api.security import AuthSettings, RateLimiter, authorize
 from legato.runtime.app import Legato
 
 API_PREFIX = "/api/v1"
@@ -30,7 +32,12 @@ MAX_MODEL_BYTES = 5 * 1024 * 1024
 DESCRIPTION = """\
 Deploy process models, start and inspect instances, send messages, complete user tasks,
 retry incidents. Every error is an RFC 9457 problem document (`application/problem+json`)
-with a stable `code`; request bodies are limited in size (413 PAYLOAD_TOO_LARGE)."""
+with a stable `code`; request bodies are limited in size (413 PAYLOAD_TOO_LARGE).
+
+Every route but `/health` and `/auth/login` needs a caller: a bearer token
+(`Authorization: Bearer lgt_...`, from `POST /tokens` or `legato login`) or the browser
+session cookie from `POST /auth/login`, whose changes also send `X-CSRF-Token`. Each route
+names the permission it needs (docs/security.md)."""
 
 
 def create_app(
@@ -39,8 +46,14 @@ def create_app(
     max_body_bytes: int = MAX_BODY_BYTES,
     max_model_bytes: int = MAX_MODEL_BYTES,
     worker: bool = False,
+    auth: AuthSettings | None = None,
 ) -> FastAPI:
-    """The REST API for `legato`; with `worker=True`, also its in-process worker."""
+    """The REST API for `legato`; with `worker=True`, also its in-process worker.
+
+    `auth` defaults to authentication on; `AuthSettings(enabled=False)` serves everyone as
+    an admin, which only `legato server --insecure-no-auth` on loopback should do.
+    """
+    auth = auth or AuthSettings()
     app = FastAPI(
         title="Legato",
         version=_version(),
@@ -49,8 +62,13 @@ def create_app(
         docs_url="/docs",
         redoc_url=None,
         openapi_url="/openapi.json",
+        dependencies=[Depends(authorize)],
     )
     app.state.legato = legato
+    app.state.auth = auth
+    app.state.api_prefix = API_PREFIX
+    app.state.authenticator = Authenticator(legato.store, clock=legato.clock, sessions=auth.sessions)
+    app.state.login_limiter = RateLimiter(auth.login_rate)
     app.state.expects_worker = worker
     problems.install(app)
     openapi.install(app)

@@ -31,7 +31,7 @@ def install(app: FastAPI) -> None:
                 routes=app.routes,
                 tags=app.openapi_tags,
             )
-            app.openapi_schema = correct(document)
+            app.openapi_schema = secure(correct(document))
         return app.openapi_schema
 
     app.openapi = build  # type: ignore[method-assign]
@@ -51,6 +51,31 @@ def correct(document: dict[str, Any]) -> dict[str, Any]:
     schemas = document.get("components", {}).get("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
+    return document
+
+
+def secure(document: dict[str, Any]) -> dict[str, Any]:
+    """Declare how callers authenticate: a bearer token or the session cookie (+ CSRF header)."""
+    from legato.api.security import PUBLIC, ROUTE_PERMISSIONS, SESSION_COOKIE
+
+    components = document.setdefault("components", {})
+    components["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer", "description": "an API token: lgt_<id>_<secret>"},
+        "session": {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": SESSION_COOKIE,
+            "description": "the browser session from POST /api/v1/auth/login; changes also send X-CSRF-Token",
+        },
+    }
+    document["security"] = [{"bearer": []}, {"session": []}]
+    for path, operations in document.get("paths", {}).items():
+        for method, operation in operations.items():
+            needed = ROUTE_PERMISSIONS.get((method.upper(), path.removeprefix("/api/v1")))
+            if needed == PUBLIC:
+                operation["security"] = []
+            elif needed is not None:
+                operation["x-permission"] = needed
     return document
 
 

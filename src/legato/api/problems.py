@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
-from legato.errors import InvalidInput, LegatoError, VariablesInvalid
+from legato.errors import InvalidInput, LegatoError, TooManyRequests, VariablesInvalid
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -79,6 +79,9 @@ _DESCRIPTIONS = {
     400: "Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ...",
     404: "Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ...",
     409: "Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, IDEMPOTENCY_CONFLICT, ...",
+    401: "AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known",
+    403: "PERMISSION_DENIED (names the permission), CSRF_FAILED",
+    429: "LOGIN_LOCKED, RATE_LIMITED: wait for Retry-After seconds",
     413: "PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed)",
     422: "EVALUATION_ERROR: an expression of the model failed on these variables",
     503: "The database is unreachable or the expected worker is not running",
@@ -90,7 +93,7 @@ def problem_responses(
 ) -> dict[int | str, dict[str, Any]]:
     """The `responses=` entry of a route: its problem documents, after the responses `also`."""
     responses: dict[int | str, dict[str, Any]] = dict(also or {})
-    for status in (400, 413, *statuses):
+    for status in (400, 401, 403, 413, *statuses):
         description = _DESCRIPTIONS.get(status, HTTPStatus(status).phrase)
         responses[status] = {"model": Problem, "description": description}
     return responses
@@ -140,7 +143,10 @@ def install(app: FastAPI) -> None:
 
     async def on_legato_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, LegatoError)
-        return problem_response(exc.to_problem())
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+        if exc.status == 401:
+            headers = {"WWW-Authenticate": 'Bearer realm="legato"'}
+        return problem_response(exc.to_problem(), headers=headers)
 
     async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

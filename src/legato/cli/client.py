@@ -150,6 +150,11 @@ class ApiClient:
             raise ApiError({"code": "UNEXPECTED_RESPONSE", "detail": f"{path} did not return items"})
         return items
 
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Any route: the parsed JSON answer, or None for 204."""
+        response = self._send(method, path, **kwargs)
+        return None if response.status_code == 204 else response.json()
+
     def export_bpmn(self, key: str, version: int | None = None) -> str:
         params = {} if version is None else {"version": version}
         return str(self._send("GET", f"/definitions/{_segment(key)}/bpmn", params=params).text)
@@ -169,8 +174,11 @@ class ApiClient:
         return response
 
 
-def make_http(url: str, timeout: float = 30.0) -> httpx.Client:
-    return httpx.Client(base_url=url, timeout=timeout, headers={"User-Agent": USER_AGENT})
+def make_http(url: str, timeout: float = 30.0, *, token: str | None = None) -> httpx.Client:
+    headers = {"User-Agent": USER_AGENT}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return httpx.Client(base_url=url, timeout=timeout, headers=headers)
 
 
 def _problem(response: Any) -> dict[str, Any]:

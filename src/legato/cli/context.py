@@ -69,7 +69,13 @@ class CliContext:
     def client(self) -> ApiClient:
         if self._client is None:
             url = self.settings.url
-            self._client = ApiClient(self.http if self.http is not None else make_http(url), url)
+            if self.http is not None:
+                http = self.http
+            else:
+                from legato.cli.credentials import token_for
+
+                http = make_http(url, token=token_for(url, self.env))
+            self._client = ApiClient(http, url)
         return self._client
 
     @property

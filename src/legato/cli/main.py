@@ -14,7 +14,7 @@ from typing import Any
 import click
 from rich.text import Text
 
-from legato.cli import decisions, definitions, instances, serve, work
+from legato.cli import decisions, definitions, identity, instances, serve, work
 from legato.cli.client import ApiError, ServerUnreachable
 from legato.cli.context import CliContext, Failure
 from legato.cli.render import print_problem
@@ -90,6 +90,13 @@ for command in (
     work.complete,
     work.incidents,
     work.retry,
+    identity.login,
+    identity.logout,
+    identity.whoami,
+    identity.users,
+    identity.groups,
+    identity.roles,
+    identity.tokens,
 ):
     cli.add_command(command)
 

@@ -42,6 +42,11 @@ HANDLERS_HELP = "Handlers to run: MODULE or MODULE:ATTRIBUTE (a register functio
     default="info",
     show_default=True,
 )
+@click.option(
+    "--insecure-no-auth",
+    is_flag=True,
+    help="Local development only: no login, everyone is admin. Refused unless listening on loopback.",
+)
 @click.pass_obj
 def server(
     obj: CliContext,
@@ -51,17 +56,37 @@ def server(
     database: str | None,
     handler_specs: tuple[str, ...],
     log_level: str,
+    insecure_no_auth: bool,
 ) -> None:
-    """Run the REST API with an in-process worker."""
+    """Run the REST API with an in-process worker.
+
+    On a database without users it creates the user `admin` and prints its password once
+    (LEGATO_ADMIN_PASSWORD sets it instead); then `legato login -u admin`.
+    """
     import uvicorn
 
     from legato.api import create_app
+    from legato.api.security import AuthSettings
     from legato.cli import demo as demos
     from legato.cli.loading import load_handlers
 
     settings = obj.override(host=host, port=port, database=database)
+    if insecure_no_auth and settings.host not in LOOPBACK:
+        raise Failure(
+            "INSECURE_NOT_LOOPBACK",
+            f"--insecure-no-auth serves everyone as admin: it listens on loopback only, not on {settings.host}",
+            exit_code=2,
+        )
     legato = open_legato(settings)
     try:
+        if insecure_no_auth:
+            obj.err.print(
+                "WARNING: --insecure-no-auth: NO AUTHENTICATION. Anyone who can reach "
+                f"{settings.host}:{settings.port} is admin. For local development only.",
+                markup=False,
+            )
+        else:
+            _bootstrap_admin(obj, legato)
         if demo is None:
             demo = demos.is_demo_database(legato)
         set_up = demos.set_up(legato) if demo else None
@@ -69,7 +94,7 @@ def server(
             obj.err.print(f"warning: the demo model did not deploy: {set_up.problem}", markup=False)
         for spec in handler_specs:
             load_handlers(spec, legato)
-        app = create_app(legato, worker=True)
+        app = create_app(legato, worker=True, auth=AuthSettings(enabled=not insecure_no_auth))
         obj.out.print(demos.banner(settings, set_up, legato.handlers.types()))
         config = uvicorn.Config(
             app,
@@ -128,6 +153,31 @@ def worker(obj: CliContext, database: str | None, concurrency: int | None, handl
         f"worker stopped: {stats['completed']} job(s) completed, {stats['failed']} failed",
         markup=False,
     )
+
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def _bootstrap_admin(obj: CliContext, legato: Legato) -> None:
+    """The first start of a new database: an admin account, its password printed once."""
+    import secrets
+
+    from legato.access.authenticator import Authenticator, ensure_admin
+
+    given = obj.env.get("LEGATO_ADMIN_PASSWORD", "")
+    password = given or secrets.token_urlsafe(12)
+    created = ensure_admin(Authenticator(legato.store, clock=legato.clock), password)
+    if created is None:
+        return
+    if given:
+        obj.out.print("created the user admin with the password from LEGATO_ADMIN_PASSWORD", markup=False)
+    else:
+        obj.out.print(
+            f"created the user admin with the password {password} (shown once; change it with "
+            "`legato users password admin`)",
+            markup=False,
+        )
+    obj.out.print("log in with: legato login -u admin", markup=False)
 
 
 def open_legato(settings: Settings) -> Legato:

@@ -31,6 +31,7 @@ from legato.store.commands import CommandItem, Executor, Outcome, StartRequest
 from legato.store.database import Database
 from legato.store.decisions import Decisions
 from legato.store.definitions import Definitions
+from legato.store.identity import Directory
 from legato.store.jobs import ClaimedJob, Jobs
 from legato.store.queries import Queries
 from legato.store.writer import ClaimNew, Handoff, Writer
@@ -47,6 +48,7 @@ class Store:
         self.jobs = Jobs(self.database)
         self.queries = Queries(self.database)
         self.decisions = Decisions(self.database)
+        self.directory = Directory(self.database)
 
     @classmethod
     def memory(cls) -> Store:

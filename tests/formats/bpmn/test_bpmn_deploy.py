@@ -62,9 +62,10 @@ def test_a_bpmn_file_deploys_and_runs_to_completion(app: Legato) -> None:
 
 def test_the_api_deploys_a_bpmn_upload(app: Legato) -> None:
     from legato.api import create_app
+    from legato.testing.identity import admin_headers
 
     register(app)
-    with TestClient(create_app(app, worker=True)) as client:
+    with TestClient(create_app(app, worker=True), headers=admin_headers(app)) as client:
         upload = client.post("/api/v1/definitions", files={"file": ("shipping.bpmn", SHIPPING.read_bytes())})
         assert upload.status_code == 201, upload.text
         raw = client.post(
@@ -86,9 +87,10 @@ def test_the_api_deploys_a_bpmn_upload(app: Legato) -> None:
 
 def test_the_api_refuses_a_bpmn_model_naming_element_and_line(app: Legato) -> None:
     from legato.api import create_app
+    from legato.testing.identity import admin_headers
 
     broken = SHIPPING.read_text().replace('<zeebe:taskDefinition type="courier.book" />', "")
-    with TestClient(create_app(app)) as client:
+    with TestClient(create_app(app), headers=admin_headers(app)) as client:
         response = client.post("/api/v1/definitions", files={"file": ("shipping.bpmn", broken)})
     assert response.status_code == 400
     problem = response.json()

@@ -1,8 +1,10 @@
 """One router per resource; `ROUTERS` is what the app factory mounts under /api/v1."""
 
-from legato.api.routes import decisions, definitions, incidents, instances, messages, system, tasks
+from legato.api.routes import auth, decisions, definitions, identity, incidents, instances, messages, system, tasks
 
 ROUTERS = [
+    auth.router,
+    identity.router,
     definitions.router,
     decisions.router,
     instances.router,

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from legato.api.deps import API_ACTOR, LegatoDep
+from legato.api.deps import ActorDep, LegatoDep
 from legato.api.problems import problem_responses
 from legato.api.schemas import Incident, IncidentList, IncidentStatus
 from legato.store.queries import MAX_PAGE
@@ -46,6 +46,6 @@ def get_incident(incident_id: int, legato: LegatoDep) -> dict[str, Any]:
     description=("The incident is resolved and the step runs again; 409 INCIDENT_NOT_OPEN if it was resolved already."),
     responses=problem_responses(404, 409),
 )
-def retry_incident(incident_id: int, legato: LegatoDep) -> dict[str, Any]:
-    legato.retry_incident(incident_id, actor=API_ACTOR)
+def retry_incident(incident_id: int, legato: LegatoDep, actor: ActorDep) -> dict[str, Any]:
+    legato.retry_incident(incident_id, actor=actor)
     return legato.store.queries.incident(incident_id)

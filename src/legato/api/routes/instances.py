@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
-from legato.api.deps import API_ACTOR, LegatoDep
+from legato.api.deps import ActorDep, LegatoDep
 from legato.api.problems import problem_responses
 from legato.api.schemas import (
     CancelInstance,
@@ -55,6 +55,7 @@ def start_instance(
     request: Request,
     response: Response,
     legato: LegatoDep,
+    actor: ActorDep,
     body: StartInstance | None = None,
     idempotency_key: Annotated[
         str | None,
@@ -73,7 +74,7 @@ def start_instance(
         business_key=body.business_key,
         idempotency_key=idempotency_key,
         version=body.version,
-        actor=API_ACTOR,
+        actor=actor,
     )
     response.status_code = 201 if started.created else 200
     response.headers["Location"] = str(request.url_for("get_instance", instance_id=started.instance_id).path)
@@ -133,6 +134,8 @@ def get_history(instance_id: str, legato: LegatoDep) -> dict[str, Any]:
     summary="Cancel an active instance",
     responses=problem_responses(404, 409),
 )
-def cancel_instance(instance_id: str, legato: LegatoDep, body: CancelInstance | None = None) -> dict[str, Any]:
-    legato.cancel(instance_id, reason=body.reason if body else None, actor=API_ACTOR)
+def cancel_instance(
+    instance_id: str, legato: LegatoDep, actor: ActorDep, body: CancelInstance | None = None
+) -> dict[str, Any]:
+    legato.cancel(instance_id, reason=body.reason if body else None, actor=actor)
     return legato.store.queries.instance(instance_id, with_history=False)

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from legato.api.deps import API_ACTOR, LegatoDep
+from legato.api.deps import ActorDep, LegatoDep
 from legato.api.problems import problem_responses
 from legato.api.schemas import (
     Broadcasted,
@@ -37,8 +37,8 @@ router = APIRouter(tags=["messages"])
     ),
     responses=problem_responses(404, 409, 422),
 )
-def send_message(body: SendMessage, legato: LegatoDep) -> dict[str, Any]:
-    return legato.send_message(body.name, body.correlation_key, body.variables, actor=API_ACTOR)
+def send_message(body: SendMessage, legato: LegatoDep, actor: ActorDep) -> dict[str, Any]:
+    return legato.send_message(body.name, body.correlation_key, body.variables, actor=actor)
 
 
 @router.post(
@@ -51,8 +51,8 @@ def send_message(body: SendMessage, legato: LegatoDep) -> dict[str, Any]:
     ),
     responses=problem_responses(422),
 )
-def broadcast_signal(body: BroadcastSignal, legato: LegatoDep) -> dict[str, Any]:
-    return legato.broadcast_signal(body.name, body.variables, actor=API_ACTOR)
+def broadcast_signal(body: BroadcastSignal, legato: LegatoDep, actor: ActorDep) -> dict[str, Any]:
+    return legato.broadcast_signal(body.name, body.variables, actor=actor)
 
 
 @router.post(
@@ -65,6 +65,6 @@ def broadcast_signal(body: BroadcastSignal, legato: LegatoDep) -> dict[str, Any]
     ),
     responses=problem_responses(),
 )
-def evaluate_conditions(body: EvaluateConditions, legato: LegatoDep) -> dict[str, Any]:
-    started = legato.evaluate_conditions(body.variables or {}, actor=API_ACTOR)
+def evaluate_conditions(body: EvaluateConditions, legato: LegatoDep, actor: ActorDep) -> dict[str, Any]:
+    started = legato.evaluate_conditions(body.variables or {}, actor=actor)
     return {"started": [{"instance_id": s.instance_id, "process": s.process, "version": s.version} for s in started]}

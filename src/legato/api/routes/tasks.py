@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from legato.api.deps import API_ACTOR, LegatoDep
+from legato.api.deps import ActorDep, LegatoDep
 from legato.api.problems import problem_responses
 from legato.api.schemas import CompleteTask, Task, TaskList, TaskStatus
 from legato.store.queries import MAX_PAGE
@@ -46,6 +46,6 @@ def get_task(task_id: str, legato: LegatoDep) -> dict[str, Any]:
     description="409 TASK_NOT_ACTIVE when the task is already completed or was cancelled.",
     responses=problem_responses(404, 409, 422),
 )
-def complete_task(task_id: str, legato: LegatoDep, body: CompleteTask | None = None) -> dict[str, Any]:
-    legato.complete_task(task_id, body.variables if body else None, actor=API_ACTOR)
+def complete_task(task_id: str, legato: LegatoDep, actor: ActorDep, body: CompleteTask | None = None) -> dict[str, Any]:
+    legato.complete_task(task_id, body.variables if body else None, actor=actor)
     return legato.store.queries.task(task_id)

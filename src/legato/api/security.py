@@ -1,0 +1,187 @@
+"""Authentication and permissions at the door: one table, one dependency, every route.
+
+`ROUTE_PERMISSIONS` maps each route (method and path under /api/v1) to the permission it
+needs, to `AUTHENTICATED` (anyone who logged in) or to `PUBLIC`. `authorize` runs before
+every route of the app: it finds the caller (a bearer token, or a session cookie whose
+state-changing requests must carry the session's CSRF token in `X-CSRF-Token`), puts the
+`Principal` on `request.state.principal`, and refuses what the table does not allow. A
+route missing from the table is refused for everyone (fail closed), and a test walks the
+OpenAPI document so that a new route without an entry fails CI.
+
+Grants narrowed to process keys count on routes whose path names the process
+(`/definitions/{key}/...`); every other route needs the grant for all processes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Annotated, Final
+
+from fastapi import Depends, Request
+
+from legato.access import ANONYMOUS_DEV, Principal
+from legato.access.authenticator import Authenticator, SessionPolicy
+from legato.access.secrets import same
+from legato.errors import AuthenticationRequired, CsrfFailed, LegatoError, PermissionDenied, RateLimited
+
+SESSION_COOKIE: Final = "legato_session"
+CSRF_COOKIE: Final = "legato_csrf"
+CSRF_HEADER: Final = "X-CSRF-Token"
+SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+
+PUBLIC: Final = "public"
+AUTHENTICATED: Final = "authenticated"
+
+ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
+    # system
+    ("GET", "/health"): PUBLIC,  # for load balancers; says nothing but up or down
+    ("GET", "/stats"): "instances:read",
+    # identity
+    ("POST", "/auth/login"): PUBLIC,
+    ("POST", "/auth/logout"): AUTHENTICATED,
+    ("GET", "/auth/me"): AUTHENTICATED,
+    ("GET", "/users"): "users:read",
+    ("POST", "/users"): "users:admin",
+    ("GET", "/users/{username}"): "users:read",
+    ("PATCH", "/users/{username}"): "users:admin",
+    ("DELETE", "/users/{username}"): "users:admin",
+    ("PUT", "/users/{username}/password"): AUTHENTICATED,  # one's own; others' needs users:admin (checked in the route)
+    ("GET", "/groups"): "users:read",
+    ("POST", "/groups"): "users:admin",
+    ("GET", "/groups/{group}"): "users:read",
+    ("DELETE", "/groups/{group}"): "users:admin",
+    ("PUT", "/groups/{group}/members/{kind}/{member}"): "users:admin",
+    ("DELETE", "/groups/{group}/members/{kind}/{member}"): "users:admin",
+    ("GET", "/roles"): "users:read",
+    ("POST", "/roles"): "users:admin",
+    ("DELETE", "/roles/{role}"): "users:admin",
+    ("GET", "/grants"): "users:read",
+    ("POST", "/grants"): "users:admin",
+    ("DELETE", "/grants/{role}/{kind}/{subject}"): "users:admin",
+    ("GET", "/tokens"): AUTHENTICATED,  # one's own; all of them with users:admin (the route filters)
+    ("POST", "/tokens"): "tokens:create",
+    ("DELETE", "/tokens/{token_id}"): AUTHENTICATED,  # one's own; others' needs users:admin (the route checks)
+    # definitions
+    ("POST", "/definitions"): "definitions:deploy",
+    ("GET", "/definitions"): "definitions:read",
+    ("GET", "/definitions/{key}"): "definitions:read",
+    ("GET", "/definitions/{key}/source"): "definitions:read",
+    ("GET", "/definitions/{key}/bpmn"): "definitions:read",
+    # decisions
+    ("GET", "/decisions"): "decisions:read",
+    ("GET", "/decisions/evaluations"): "decisions:read",
+    ("POST", "/decisions/{decision_id}/evaluate"): "decisions:evaluate",
+    # instances
+    ("POST", "/definitions/{key}/instances"): "instances:start",
+    ("GET", "/instances"): "instances:read",
+    ("GET", "/instances/{instance_id}"): "instances:read",
+    ("GET", "/instances/{instance_id}/history"): "instances:read",
+    ("POST", "/instances/{instance_id}/cancel"): "instances:cancel",
+    # events
+    ("POST", "/messages"): "instances:message",
+    ("POST", "/signals"): "instances:signal",
+    ("POST", "/conditions"): "instances:start",
+    # tasks and incidents
+    ("GET", "/tasks"): "tasks:read",
+    ("GET", "/tasks/{task_id}"): "tasks:read",
+    ("POST", "/tasks/{task_id}/complete"): "tasks:complete",
+    ("GET", "/incidents"): "incidents:read",
+    ("GET", "/incidents/{incident_id}"): "incidents:read",
+    ("POST", "/incidents/{incident_id}/retry"): "incidents:retry",
+}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AuthSettings:
+    """How the API authenticates. `enabled=False` is `--insecure-no-auth`: everyone is admin."""
+
+    enabled: bool = True
+    sessions: SessionPolicy = field(default_factory=SessionPolicy)
+    secure_cookies: bool | None = None  # None: Secure when the request came over https
+    login_rate: int = 20  # login and token-creation requests per source address per minute
+
+
+class RateLimiter:
+    """A sliding window per key, in this process: enough to slow a brute force down.
+
+    Lockout in the store (per user, per address) is the durable defence; this keeps one
+    address from spending the server's CPU on Argon2 hashes.
+    """
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, key: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= now - 60:
+                hits.popleft()
+            if len(hits) >= self.per_minute:
+                raise RateLimited("too many requests from this address: slow down", retry_after=hits[0] + 60 - now)
+            hits.append(now)
+            if len(self._hits) > 10_000:  # forget quiet addresses rather than grow without bound
+                for stale in [k for k, v in self._hits.items() if not v or v[-1] <= now - 60]:
+                    del self._hits[stale]
+
+
+def source_of(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def authorize(request: Request) -> Principal:
+    """The app-wide dependency: authenticate the caller, then check the route's permission."""
+    settings: AuthSettings = request.app.state.auth
+    route = request.scope.get("route")
+    path = getattr(route, "path_format", request.url.path).removeprefix(request.app.state.api_prefix)
+    needed = ROUTE_PERMISSIONS.get((request.method, path))
+    if not settings.enabled:
+        request.state.principal = ANONYMOUS_DEV
+        return ANONYMOUS_DEV
+    authenticator: Authenticator = request.app.state.authenticator
+    if needed == PUBLIC:
+        principal = _try_authenticate(request, authenticator)
+        request.state.principal = principal
+        return principal or Principal(name="anonymous", kind="anonymous-dev")  # no permissions
+    principal = _authenticate(request, authenticator)
+    request.state.principal = principal
+    if needed is None:
+        raise PermissionDenied(f"route:{request.method} {path}", who=principal.name)
+    if needed != AUTHENTICATED:
+        process = request.path_params.get("key") if path.startswith("/definitions/{key}") else None
+        if not principal.may(needed, process):
+            raise PermissionDenied(needed, who=principal.name)
+    return principal
+
+
+def _authenticate(request: Request, authenticator: Authenticator) -> Principal:
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationRequired("send `Authorization: Bearer <token>`")
+        return authenticator.from_token(token.strip())
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        principal, csrf = authenticator.from_session(cookie)
+        if request.method not in SAFE_METHODS:
+            sent = request.headers.get(CSRF_HEADER, "")
+            if not sent or not same(sent, csrf):
+                raise CsrfFailed(f"a change made with a session cookie needs the session's {CSRF_HEADER} header")
+        return principal
+    raise AuthenticationRequired("log in (POST /api/v1/auth/login) or send `Authorization: Bearer <token>`")
+
+
+def _try_authenticate(request: Request, authenticator: Authenticator) -> Principal | None:
+    try:
+        return _authenticate(request, authenticator)
+    except LegatoError:
+        return None
+
+
+PrincipalDep = Annotated[Principal, Depends(authorize)]
