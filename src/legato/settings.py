@@ -18,6 +18,8 @@ variable by surprise. An empty variable counts as unset. A bad value raises
 | LEGATO_LOCK_SECONDS         | 30                      | how long a claimed job stays locked      |
 | LEGATO_POLL_INTERVAL        | 0.5                     | seconds between polls for others' jobs   |
 | LEGATO_SQLITE_SYNCHRONOUS   | NORMAL                  | OFF, NORMAL, FULL or EXTRA               |
+| LEGATO_ALLOWED_HOSTS        | (loopback + LEGATO_HOST)| Host names the server answers to, commas |
+| LEGATO_CORS_ORIGINS         | (none: CORS off)        | origins allowed to call the API, commas  |
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ class Settings:
     lock_seconds: float = 30.0
     poll_interval: float = 0.5
     sqlite_synchronous: str = "NORMAL"
+    allowed_hosts: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -134,10 +138,24 @@ def _synchronous(variable: str, raw: str) -> str:
     return value
 
 
+def _hosts(variable: str, raw: str) -> tuple[str, ...]:
+    names = tuple(name.strip().lower() for name in raw.split(",") if name.strip())
+    if any(c.isspace() or c in "/@" for name in names for c in name):
+        raise _bad(variable, raw, "host names separated by commas")
+    return names
+
+
+def _origins(variable: str, raw: str) -> tuple[str, ...]:
+    origins = tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())
+    for origin in origins:
+        scheme, _, rest = origin.partition("://")
+        if scheme not in ("http", "https") or not rest or "/" in rest:
+            raise _bad(variable, raw, "origins like https://app.example.com separated by commas")
+    return origins
+
+
 def _bad(variable: str, raw: str, expected: str) -> InvalidInput:
-    return InvalidInput(
-        f"{variable} must be {expected}, not {raw!r}", details={"variable": variable}
-    )
+    return InvalidInput(f"{variable} must be {expected}, not {raw!r}", details={"variable": variable})
 
 
 _VARIABLES: dict[str, tuple[str, Callable[[str, str], Any]]] = {
@@ -149,6 +167,8 @@ _VARIABLES: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "lock_seconds": ("LEGATO_LOCK_SECONDS", _seconds),
     "poll_interval": ("LEGATO_POLL_INTERVAL", _seconds),
     "sqlite_synchronous": ("LEGATO_SQLITE_SYNCHRONOUS", _synchronous),
+    "allowed_hosts": ("LEGATO_ALLOWED_HOSTS", _hosts),
+    "cors_origins": ("LEGATO_CORS_ORIGINS", _origins),
 }
 
 _OPTIONS = {"worker_concurrency": "--concurrency"}

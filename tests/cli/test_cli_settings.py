@@ -99,3 +99,13 @@ def test_var_values_are_json_when_they_parse() -> None:
     for bad in ("novalue", "=5"):
         with pytest.raises(click.BadParameter):
             parse_pairs([bad])
+
+
+def test_allowed_hosts_and_cors_origins_are_comma_lists_checked_for_shape() -> None:
+    settings = Settings.from_env(
+        {"LEGATO_ALLOWED_HOSTS": "Legato.Example.com, ops", "LEGATO_CORS_ORIGINS": "https://a.example/"}
+    )
+    assert settings.allowed_hosts == ("legato.example.com", "ops")
+    assert settings.cors_origins == ("https://a.example",)
+    with pytest.raises(InvalidInput, match="LEGATO_CORS_ORIGINS"):
+        Settings.from_env({"LEGATO_CORS_ORIGINS": "a.example"})

@@ -11,7 +11,7 @@ shutdown, which uvicorn begins on SIGTERM or SIGINT).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import metadata
 
@@ -19,7 +19,7 @@ from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from legato.access.authenticator import Authenticator
-from legato.api import openapi, problems
+from legato.api import hardening, openapi, problems
 from legato.api.limits import BodySizeLimit
 from legato.api.routes import ROUTERS
 from legato.api.security import AuthSettings, RateLimiter, authorize
@@ -47,11 +47,15 @@ def create_app(
     max_model_bytes: int = MAX_MODEL_BYTES,
     worker: bool = False,
     auth: AuthSettings | None = None,
+    allowed_hosts: Sequence[str] | None = None,
+    cors_origins: Sequence[str] = (),
 ) -> FastAPI:
     """The REST API for `legato`; with `worker=True`, also its in-process worker.
 
     `auth` defaults to authentication on; `AuthSettings(enabled=False)` serves everyone as
     an admin, which only `legato server --insecure-no-auth` on loopback should do.
+    `allowed_hosts` (None: any) and `cors_origins` (none by default) are the browser-facing
+    defences of `legato.api.hardening`.
     """
     auth = auth or AuthSettings()
     app = FastAPI(
@@ -78,6 +82,7 @@ def create_app(
         return max_model_bytes if method == "POST" and path.rstrip("/") == deploy_path else max_body_bytes
 
     app.add_middleware(BodySizeLimit, limit_for=limit_for)
+    hardening.install(app, api_prefix=API_PREFIX, allowed_hosts=allowed_hosts, cors_origins=cors_origins)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -94,7 +94,13 @@ def server(
             obj.err.print(f"warning: the demo model did not deploy: {set_up.problem}", markup=False)
         for spec in handler_specs:
             load_handlers(spec, legato)
-        app = create_app(legato, worker=True, auth=AuthSettings(enabled=not insecure_no_auth))
+        app = create_app(
+            legato,
+            worker=True,
+            auth=AuthSettings(enabled=not insecure_no_auth),
+            allowed_hosts=_allowed_hosts(obj, settings),
+            cors_origins=settings.cors_origins,
+        )
         obj.out.print(demos.banner(settings, set_up, legato.handlers.types()))
         config = uvicorn.Config(
             app,
@@ -156,6 +162,19 @@ def worker(obj: CliContext, database: str | None, concurrency: int | None, handl
 
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def _allowed_hosts(obj: CliContext, settings: Settings) -> tuple[str, ...] | None:
+    """The Host names to answer: loopback, our own --host, LEGATO_ALLOWED_HOSTS (a DNS-rebinding guard)."""
+    if settings.host in ("0.0.0.0", "::") and not settings.allowed_hosts:
+        obj.err.print(
+            f"note: listening on {settings.host} without LEGATO_ALLOWED_HOSTS: any Host name is answered",
+            markup=False,
+        )
+        return None
+    from legato.api.hardening import LOOPBACK_HOSTS
+
+    return (*LOOPBACK_HOSTS, settings.host.lower(), *settings.allowed_hosts)
 
 
 def _bootstrap_admin(obj: CliContext, legato: Legato) -> None:
