@@ -306,12 +306,12 @@ def test_then_takes_a_handle_of_the_same_process() -> None:
 
 def test_validation_problems_surface_from_build() -> None:
     p = Process("p")
-    p.start("s").then(p.exclusive("stuck"))
+    p.start("stuck")
     with pytest.raises(ModelInvalid) as caught:
         p.build()
     problems = caught.value.problems
     assert {problem.element for problem in problems} == {"stuck"}
-    assert any("gateway needs at least one outgoing flow" in pr.message for pr in problems)
+    assert any("a start event needs an outgoing flow" in pr.message for pr in problems)
 
 
 def test_validation_catches_a_bad_condition_on_a_generated_flow() -> None:

@@ -569,7 +569,7 @@ def test_validation_problems_carry_the_line_of_their_step_or_flow() -> None:
         process: p
         steps:
           - start: s
-          - exclusive: stuck
+          - start: stuck
             next: []
           - exclusive: g
             next:

@@ -51,9 +51,15 @@ def test_unreachable_elements_are_named() -> None:
     assert ("orphan", "unreachable from any start event") in found
 
 
-def test_a_gateway_without_outgoing_flows_is_named_once() -> None:
-    found = problems(model(START, ExclusiveGateway(id="g"), flows=[("f1", "start", "g")]))
-    assert [element for element, _ in found] == ["g"]
+def test_a_gateway_or_task_without_outgoing_flows_ends_its_path() -> None:
+    """BPMN 2.0.2, 10.5.3: a flow node without outgoing flows is an implicit end."""
+    validate(model(START, ExclusiveGateway(id="g"), flows=[("f1", "start", "g")]))
+    validate(model(START, ServiceTask(id="t", task_type="x"), flows=[("f1", "start", "t")]))
+
+
+def test_a_start_event_without_outgoing_flows_is_named_once() -> None:
+    found = problems(model(START, flows=[]))
+    assert [element for element, _ in found] == ["start"]
     assert "outgoing" in found[0][1]
 
 

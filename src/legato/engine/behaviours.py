@@ -74,8 +74,8 @@ def end_event(step: Step, token: Token) -> None:
     assert isinstance(element, EndEvent)
     event = element.event
     if isinstance(event, ErrorDefinition):
-        # BPMN 2.0, 10.5.5: an error end event throws to the enclosing scopes' catchers.
-        assert event.code is not None
+        # BPMN 2.0, 10.5.5: an error end event throws to the enclosing scopes' catchers; one
+        # without a code (no errorRef, or an error without errorCode) reaches catch-alls only.
         step.record("error_thrown", token.element, {"code": event.code})
         if not step.throw_error(token, event.code, event.message, from_activity=False):
             step.raise_incident(token, UnhandledBpmnError(event.code))
@@ -122,6 +122,10 @@ def exclusive_gateway(step: Step, token: Token) -> None:
             break
     if chosen is None and element.default is not None:
         chosen = step.definition.flows[element.default]
+    if chosen is None and not step.definition.outgoing(token.element):
+        step.record("element_passed", token.element)
+        step.end_path(token)  # BPMN 2.0.2, 10.5.3: a gateway without outgoing flows ends the path
+        return
     if chosen is None:
         raise EvaluationError(f"no condition of exclusive gateway {token.element!r} is true and it has no default flow")
     step.record("element_passed", token.element, {"flow": chosen.id})
@@ -245,10 +249,8 @@ def subprocess(step: Step, token: Token) -> None:
     token.state = WAITING
     step.record("element_entered", element.id)
     step.open_boundaries(token, boundaries)
-    start = step.definition.none_start_event(element.id)
-    assert start is not None  # validation guarantees it
     arm(step, element.id, scope.id)
-    step.agenda.append(step.new_token(start.id, scope.id))
+    step.start_scope(scope.id, element.id)
 
 
 def intermediate_catch_event(step: Step, token: Token) -> None:
@@ -273,8 +275,9 @@ def _holds(step: Step, source: str, token: Token) -> bool:
 
 
 class UnhandledBpmnError(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(f"BPMN error {code!r} was thrown but no boundary event catches it")
+    def __init__(self, code: str | None) -> None:
+        what = f"BPMN error {code!r}" if code is not None else "a BPMN error without a code"
+        super().__init__(f"{what} was thrown but no boundary event catches it")
 
 
 def pass_through(step: Step, token: Token) -> None:

@@ -104,7 +104,7 @@ def call_again(step: Step, wait: Wait) -> None:
     step.record("call_repeated", element.id, _called(element))
 
 
-def escape_error(step: Step, code: str, message: str | None) -> bool:
+def escape_error(step: Step, code: str | None, message: str | None) -> bool:
     """An error that nothing in a called instance caught ends it, and goes on to the call
     activity that called it; True if so. An instance nobody called keeps its error, as
     an incident at the throw.
@@ -119,11 +119,13 @@ def escape_error(step: Step, code: str, message: str | None) -> bool:
     step.state.status = TERMINATED
     step.record("instance_terminated", None, {"error": code, "message": message})
     step.effects.append(fx.InstanceEnded(status=TERMINATED))
-    return_to_caller(step, TERMINATED, code, message)
+    return_to_caller(step, TERMINATED, code, message, failed=True)
     return True
 
 
-def return_to_caller(step: Step, status: str, code: str | None = None, message: str | None = None) -> None:
+def return_to_caller(
+    step: Step, status: str, code: str | None = None, message: str | None = None, *, failed: bool = False
+) -> None:
     """A called instance ended: the store answers its call activity (`Step.end_instance`)."""
     assert step.state.caller is not None
     parent, wait = step.state.caller
@@ -135,6 +137,7 @@ def return_to_caller(step: Step, status: str, code: str | None = None, message: 
             variables=dict(step.state.variables),
             error_code=code,
             error_message=message,
+            failed=failed or code is not None,
         )
     )
 

@@ -93,7 +93,7 @@ class FailCallActivity(Command):
     """A BPMN error that nothing caught ended the called instance: the call activity throws it."""
 
     wait: int
-    code: str
+    code: str | None  # None: an error end event without a code, caught by a catch-all
     message: str | None = None
 
 

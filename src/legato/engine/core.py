@@ -91,18 +91,23 @@ def start(
     wait of the call activity that called it (engine/calls.py)."""
     state = InstanceState(id=instance_id, process=definition.id, variables=dict(variables), caller=caller)
     step = Step(definition, state, now, actor)
-    if start_event is None:
+    implicit = definition.implicit_starts(None) if start_event is None else ()
+    if start_event is None and not implicit:
         event = definition.none_start_event(None)
         if event is None:
             raise StaleCommand(f"process {definition.id!r} has no plain start event; send its message")
         start_event = event.id
     started: dict[str, Any] = {"variables": dict(variables), "start_event": start_event}
+    if implicit:
+        started["implicit_start"] = [element.id for element in implicit]  # BPMN 2.0.2, 10.5.2
     if caller is not None:
         started["called_by"] = {"instance_id": caller[0], "wait": caller[1]}
     step.record("instance_started", None, started)
-    token = step.new_token(start_event, ROOT_SCOPE)
     arm(step, None, ROOT_SCOPE)
-    step.agenda.append(token)
+    if start_event is not None:
+        step.agenda.append(step.new_token(start_event, ROOT_SCOPE))
+    else:
+        step.start_scope(ROOT_SCOPE, None)
     step.run()
     return StepResult(state, step.effects)
 

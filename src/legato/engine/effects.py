@@ -154,7 +154,8 @@ class CancelChild(Effect):
 class ReturnToCaller(Effect):
     """A called instance ended: tell the call activity waiting on `wait` in `parent`.
 
-    `error_code` is set when a BPMN error that nothing in this instance caught ended it.
+    `failed` is set when a BPMN error that nothing in this instance caught ended it, with
+    its `error_code` (None for an error without a code, which only a catch-all catches).
     """
 
     parent: str
@@ -163,6 +164,7 @@ class ReturnToCaller(Effect):
     variables: dict[str, Any]
     error_code: str | None = None
     error_message: str | None = None
+    failed: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -91,7 +91,9 @@ def triggered(step: Step, wait: Wait, listener: Token, data: dict[str, Any], var
     _run(step, subprocess, start, holder, data)
 
 
-def catch(step: Step, scope_element: str | None, scope_id: int, kind: type, code: str, data: dict[str, Any]) -> bool:
+def catch(
+    step: Step, scope_element: str | None, scope_id: int, kind: type, code: str | None, data: dict[str, Any]
+) -> bool:
     """Start the scope's error or escalation event subprocess for `code`, if it has one.
 
     As for boundary events, one that names the code wins over one that catches all.
@@ -100,7 +102,7 @@ def catch(step: Step, scope_element: str | None, scope_id: int, kind: type, code
     for subprocess, start in _event_subprocesses(step, scope_element):
         event = start.event
         if isinstance(event, kind) and isinstance(event, ErrorDefinition | EscalationDefinition):
-            if event.code == code:
+            if code is not None and event.code == code:
                 chosen = (subprocess, start)
                 break
             if event.code is None and chosen is None:

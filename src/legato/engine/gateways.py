@@ -49,6 +49,10 @@ def _fork(step: Step, token: Token, element: InclusiveGateway) -> None:
     ]
     if not flows and element.default is not None:
         flows = [step.definition.flows[element.default]]
+    if not flows and not step.definition.outgoing(element.id):
+        step.record("element_passed", element.id)
+        step.end_path(token)  # BPMN 2.0.2, 10.5.3: a gateway without outgoing flows ends the path
+        return
     if not flows:
         raise EvaluationError(f"no condition of inclusive gateway {element.id!r} is true and it has no default flow")
     step.record("element_passed", element.id, {"flows": [flow.id for flow in flows]})

@@ -203,6 +203,9 @@ class Step:
             self.consume(token)
             self.after_token_ended(scope)
             return
+        if not self.definition.outgoing(token.element):
+            self.end_path(token)
+            return
         if flows is None:
             flows = self.taken_flows(token)
         if not flows:
@@ -212,6 +215,24 @@ class Step:
                 self.arrive(token, flow)
             else:
                 self.arrive(self.new_token(flow.target, token.scope), flow)
+
+    def end_path(self, token: Token) -> None:
+        """A flow node without outgoing flows ends its token's path, as an end event would
+        (BPMN 2.0.2, 10.5.3: "implicit end"); its scope completes when nothing else is left."""
+        scope = token.scope
+        self.consume(token)
+        self.after_token_ended(scope)
+
+    def start_scope(self, scope_id: int, element: str | None) -> None:
+        """Put the first tokens into a scope that starts plainly: at its start event without
+        a trigger, or, in a scope without start events, at every flow node without incoming
+        flows (BPMN 2.0.2, 10.5.2: "implicit start"), in the order of the model."""
+        start = self.definition.none_start_event(element)
+        if start is not None:
+            self.agenda.append(self.new_token(start.id, scope_id))
+            return
+        for first in self.definition.implicit_starts(element):
+            self.agenda.append(self.new_token(first.id, scope_id))
 
     def taken_flows(self, token: Token) -> list[SequenceFlow]:
         taken = []
@@ -466,24 +487,25 @@ class Step:
 
     # -- errors ----------------------------------------------------------------------------
 
-    def find_error_catch(self, element_id: str, code: str) -> BoundaryEvent | None:
+    def find_error_catch(self, element_id: str, code: str | None) -> BoundaryEvent | None:
         """The error boundary of an activity that catches `code`: its own code first.
 
         A boundary without a code catches every error (BPMN 2.0, 10.5.5), but only when no
         boundary on the same activity names the code, as in Camunda: the order the
-        boundaries were drawn in must not decide which path an error takes.
+        boundaries were drawn in must not decide which path an error takes. An error
+        without a code (an error end event without `errorRef`) is caught by a catch-all only.
         """
         catch_all = None
         for boundary in self.definition.boundary_events(element_id):
             event = boundary.event
             if isinstance(event, ErrorDefinition):
-                if event.code == code:
+                if code is not None and event.code == code:
                     return boundary
                 if event.code is None and catch_all is None:
                     catch_all = boundary
         return catch_all
 
-    def throw_error(self, token: Token, code: str, message: str | None, from_activity: bool) -> bool:
+    def throw_error(self, token: Token, code: str | None, message: str | None, from_activity: bool) -> bool:
         """Propagate a BPMN error to the innermost catching boundary event (BPMN 2.0, 10.5.5).
 
         Returns False when nothing catches it, so the caller raises an incident.

@@ -89,6 +89,26 @@ class ProcessDefinition:
                 return event
         return None
 
+    def implicit_starts(self, scope_id: str | None = None) -> tuple[Element, ...]:
+        """Where a scope without start events begins (BPMN 2.0.2, 10.5.2): every flow node
+        without an incoming flow, except what is entered otherwise (boundary events, event
+        subprocesses, compensation handlers, link catch events). Empty when the scope has a
+        start event: then the start events alone begin it."""
+        from legato.model.elements import Activity, IntermediateCatchEvent, LinkDefinition, SubProcess
+
+        children = self.children(scope_id)
+        if any(isinstance(e, StartEvent) for e in children):
+            return ()
+        return tuple(
+            e
+            for e in children
+            if not self.incoming(e.id)
+            and not isinstance(e, BoundaryEvent)
+            and not (isinstance(e, SubProcess) and e.triggered_by_event)
+            and not (isinstance(e, Activity) and e.for_compensation)
+            and not (isinstance(e, IntermediateCatchEvent) and isinstance(e.event, LinkDefinition))
+        )
+
     def elements_reaching(self, target: str) -> frozenset[str]:
         """Elements from which a token can still arrive at `target` without passing it.
 

@@ -98,8 +98,8 @@ def _check_ids(definition: ProcessDefinition, add: _Add) -> None:
 
 def _check_structure(definition: ProcessDefinition, add: _Add) -> None:
     starts = definition.start_events(None)
-    if not starts:
-        add(Problem(element=None, message="the process has no start event"))
+    if not starts and not definition.implicit_starts(None):
+        add(Problem(element=None, message="the process has no start event, and no element without incoming flows"))
     for element in definition.elements.values():
         if element.parent is not None:
             parent = definition.elements.get(element.parent)
@@ -132,11 +132,13 @@ def _check_structure(definition: ProcessDefinition, add: _Add) -> None:
                 add(Problem(element=element.id, message="an event subprocess cannot have boundary events"))
         elif isinstance(element, SubProcess):
             inner = definition.start_events(element.id)
-            if len(inner) != 1 or inner[0].event is not None:
+            implicit = not inner and definition.implicit_starts(element.id)
+            if not implicit and (len(inner) != 1 or inner[0].event is not None):
                 add(
                     Problem(
                         element=element.id,
-                        message="an embedded subprocess needs exactly one start event, without trigger",
+                        message="an embedded subprocess needs exactly one start event, without trigger, "
+                        "or none and elements without incoming flows (BPMN 2.0.2, 10.5.2)",
                     )
                 )
     none_starts = [s for s in starts if s.event is None]
@@ -165,8 +167,6 @@ def _check_elements(definition: ProcessDefinition, add: _Add) -> None:
                 add(Problem(element=where, message="an end event cannot have outgoing flows"))
             if element.event is not None and not isinstance(element.event, _END_THROWS):
                 add(Problem(element=where, message="an end event throws an error, escalation or signal, or terminates"))
-            if isinstance(element.event, ErrorDefinition) and not element.event.code:
-                add(Problem(element=where, message="an error end event needs an error code"))
             if isinstance(element.event, EscalationDefinition) and not element.event.code:
                 add(Problem(element=where, message="an escalation end event needs an escalation code"))
         elif isinstance(element, BoundaryEvent):
@@ -220,8 +220,6 @@ def _check_elements(definition: ProcessDefinition, add: _Add) -> None:
                         )
                     )
         elif isinstance(element, ExclusiveGateway | InclusiveGateway | ParallelGateway):
-            if not outgoing:
-                add(Problem(element=where, message="a gateway needs at least one outgoing flow"))
             if (
                 isinstance(element, ExclusiveGateway | InclusiveGateway)
                 and element.default is not None
@@ -240,19 +238,8 @@ def _check_elements(definition: ProcessDefinition, add: _Add) -> None:
                 for flow in outgoing:
                     if flow.condition:
                         add(Problem(element=flow.id, message="a parallel gateway's flows cannot have conditions"))
-        jumps = isinstance(element, IntermediateThrowEvent) and isinstance(element.event, LinkDefinition)
-        gateway = isinstance(element, ExclusiveGateway | InclusiveGateway | ParallelGateway | EventBasedGateway)
-        event_subprocess = (isinstance(element, SubProcess) and element.triggered_by_event) or (
-            isinstance(element, Activity) and element.for_compensation
-        )
-        if (
-            not outgoing
-            and not jumps
-            and not gateway
-            and not event_subprocess
-            and not isinstance(element, EndEvent | BoundaryEvent)
-        ):
-            add(Problem(element=where, message="has no outgoing flow; end the path with an end event"))
+        # A flow node without outgoing flows ends its path (BPMN 2.0.2, 10.5.3, implicit end):
+        # nothing to check here.
         _check_element_details(definition, element, add)
 
 
@@ -510,6 +497,7 @@ def _check_reachable(definition: ProcessDefinition, add: _Add) -> None:
     """Every element must be reachable from a start event (BPMN 2.0, 10.5.2)."""
     reached: set[str] = set()
     queue: deque[str] = deque(s.id for s in definition.start_events(None))
+    queue.extend(e.id for e in definition.implicit_starts(None))
     queue.extend(_event_subprocesses(definition, None))
     while queue:
         element_id = queue.popleft()
@@ -525,6 +513,7 @@ def _check_reachable(definition: ProcessDefinition, add: _Add) -> None:
             queue.extend(c.id for c in _link_catches(definition, element.parent, element.event.name))
         if isinstance(element, SubProcess):
             queue.extend(s.id for s in definition.start_events(element.id))
+            queue.extend(e.id for e in definition.implicit_starts(element.id))
             queue.extend(_event_subprocesses(definition, element.id))
     for element_id in definition.elements:
         if element_id not in reached:

@@ -145,7 +145,7 @@ class CallDelivery:
 
 def _answer(child_id: str, effect: fx.ReturnToCaller) -> Command:
     actor = f"instance:{child_id}"
-    if effect.error_code is not None:
+    if effect.failed or effect.error_code is not None:
         return FailCallActivity(wait=effect.wait, code=effect.error_code, message=effect.error_message, actor=actor)
     if effect.status == CANCELLED:
         # Cancelled on its own, not through its caller: the caller must not wait forever.

@@ -253,7 +253,7 @@ def receive(reader: FlowReader, node: etree._Element, common: dict[str, object])
             node, "a receive task that starts the process is not supported: use a message start event"
         )
         return None
-    received = message(reader, node, node.get("messageRef"))
+    received = message(reader, node, reader.context.reference(node, "messageRef"))
     if received is None:
         return None
     return ReceiveTask(
@@ -311,7 +311,7 @@ def subprocess(reader: FlowReader, node: etree._Element, common: dict[str, objec
 def call(reader: FlowReader, node: etree._Element, common: dict[str, object]) -> Element | None:
     """Another deployed process as a child instance (BPMN 2.0, 10.3.6; docs/call-activities.md)."""
     found = reader.extensions(node, "callActivity")
-    process = found.called_process or node.get("calledElement") or ""
+    process = found.called_process or reader.context.reference(node, "calledElement") or ""
     if "${" in process or "#{" in process:
         reader.context.refuse(node, f"calledElement {process!r} is an expression; Legato calls a fixed process key")
         return None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from legato.errors import Problem
-from legato.formats.bpmn.namespaces import split
+from legato.formats.bpmn.namespaces import split, split_qname
 
 _SHOWN = 3  # element ids named in a grouped warning
 
@@ -33,6 +33,49 @@ class Context:
     lines: dict[str, int] = field(default_factory=dict)
     _warnings: dict[str, _Grouped] = field(default_factory=dict)
     prefixes: dict[str, str] = field(default_factory=dict)
+    imported: frozenset[str] = frozenset()  # namespaces of bpmn:import: other documents
+    ids: set[str] = field(default_factory=set)  # every id the document has, for ids made up
+
+    def reference(self, node: etree._Element, attribute: str, at: etree._Element | None = None) -> str | None:
+        """The id an attribute refers to, a QName resolved against the document's namespaces.
+
+        BPMN 2.0 types `messageRef`, `errorRef`, `signalRef`, `escalationRef`,
+        `attachedToRef`, `activityRef`, `calledElement` and `processRef` as QNames (8.2,
+        the XSD), so a tool may write `tns:Message_1` with `tns` bound to the document's
+        target namespace. The prefix must be declared where it is used; a reference into an
+        imported document is refused (Legato deploys what one document holds). None when
+        the attribute is absent or empty, or refused; problems are told at `at` (the
+        event whose definition it is), or at `node`.
+        """
+        where = node if at is None else at
+        value = (node.get(attribute) or "").strip()
+        if not value:
+            return None
+        qualified = split_qname(value)
+        if qualified is None:
+            return value
+        prefix, local = qualified
+        namespace = node.nsmap.get(prefix)
+        if namespace is None:
+            self.refuse(where, f"{attribute}={value!r} uses the prefix {prefix!r}, which the document does not declare")
+            return None
+        if namespace in self.imported:
+            self.refuse(
+                where,
+                f"{attribute}={value!r} refers into the imported document {namespace!r}; "
+                "put what it names into this document",
+            )
+            return None
+        return local
+
+    def make_id(self, base: str) -> str:
+        """A new id from `base`, unique in the document (`base`, `base_2`, ...)."""
+        candidate, number = base, 1
+        while candidate in self.ids:
+            number += 1
+            candidate = f"{base}_{number}"
+        self.ids.add(candidate)
+        return candidate
 
     def refuse(self, node: etree._Element, message: str, *, element: str | None = None) -> None:
         """Record a problem at `node`: the element's id (or `element`) and its line."""

@@ -16,6 +16,7 @@ anywhere in the document.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -37,6 +38,7 @@ from legato.model.elements import (
 
 _CONDITION_LANGUAGES = ("feel", "juel", "legato", "xpath")  # xpath: Signavio's default, never meant
 _STRUCTURE = {"documentation", "extensionElements", "laneSet", "incoming", "outgoing"}
+_FLOW_ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
 _DATA_ASSOCIATIONS = ("dataInputAssociation", "dataOutputAssociation")
 
 
@@ -86,8 +88,17 @@ class FlowReader:
                     self.elements[element.id] = element
 
     def claim(self, node: etree._Element) -> bool:
-        """Record the id's line; refuse a missing or duplicate id."""
+        """Record the id's line; refuse a missing or duplicate id.
+
+        A sequence flow may leave its id out (it is optional in the BPMN 2.0 XSD, and
+        Camunda 7's engine test resources often do): it gets one made from its source, its
+        target and its place among the flows between the two, so the same file always
+        gives the same ids.
+        """
         element_id = node.get("id")
+        if not element_id and split(node.tag)[1] == "sequenceFlow":
+            element_id = self.flow_id(node)
+            node.set("id", element_id)
         if not element_id:
             self.context.refuse(node, f"a {split(node.tag)[1]} needs an id", element=None)
             return False
@@ -97,6 +108,11 @@ class FlowReader:
             return False
         self.context.lines[element_id] = node.sourceline or 0
         return True
+
+    def flow_id(self, node: etree._Element) -> str:
+        source, target = node.get("sourceRef", ""), node.get("targetRef", "")
+        base = f"Flow_{source}_{target}" if _FLOW_ID.match(f"{source}_{target}") else "Flow"
+        return self.context.make_id(base[:190])
 
     def element(self, node: etree._Element, kind: str, parent: str | None) -> Element | None:
         advice = unsupported.ELEMENTS.get(kind)

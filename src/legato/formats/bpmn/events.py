@@ -111,7 +111,7 @@ def _definition(reader: FlowReader, node: etree._Element, definition: etree._Ele
     if kind == "timer":
         return _timer(reader, node, definition)
     if kind == "message":
-        return message(reader, node, definition.get("messageRef"))
+        return message(reader, node, reader.context.reference(definition, "messageRef", node))
     if kind == "error":
         return _error(reader, node, definition)
     if kind == "signal":
@@ -159,7 +159,7 @@ def _timer(reader: FlowReader, event: etree._Element, definition: etree._Element
 
 
 def _error(reader: FlowReader, event: etree._Element, definition: etree._Element) -> ErrorDefinition | None:
-    reference = definition.get("errorRef")
+    reference = reader.context.reference(definition, "errorRef", event)
     if not reference:
         return ErrorDefinition()
     error = reader.catalog.errors.get(reference)
@@ -170,7 +170,7 @@ def _error(reader: FlowReader, event: etree._Element, definition: etree._Element
 
 
 def _signal(reader: FlowReader, event: etree._Element, definition: etree._Element) -> SignalDefinition | None:
-    reference = definition.get("signalRef")
+    reference = reader.context.reference(definition, "signalRef", event)
     if not reference:
         reader.context.refuse(event, "a signal event needs a signalRef naming the bpmn:signal it is for")
         return None
@@ -185,7 +185,7 @@ def _signal(reader: FlowReader, event: etree._Element, definition: etree._Elemen
 
 
 def _escalation(reader: FlowReader, event: etree._Element, definition: etree._Element) -> EscalationDefinition | None:
-    reference = definition.get("escalationRef")
+    reference = reader.context.reference(definition, "escalationRef", event)
     if not reference:
         return EscalationDefinition()  # a catch without a reference catches any escalation
     if reference not in reader.catalog.escalations:
@@ -215,7 +215,7 @@ def _compensate(reader: FlowReader, event: etree._Element, definition: etree._El
             "waitForCompletion",
             'waitForCompletion="false" is ignored: a compensation throw waits until the undo is done',
         )
-    return CompensationDefinition(activity=definition.get("activityRef") or None)
+    return CompensationDefinition(activity=reader.context.reference(definition, "activityRef", event))
 
 
 # --- one builder per event kind ---------------------------------------------------------
@@ -287,7 +287,7 @@ def boundary(reader: FlowReader, node: etree._Element, common: dict[str, object]
     read_extensions(reader.context, node, "boundaryEvent")
     allowed = ("timer", "error", "message", "signal", "escalation", "compensate", "conditional", "cancel")
     event = trigger(reader, node, allowed)
-    attached_to = node.get("attachedToRef", "")
+    attached_to = reader.context.reference(node, "attachedToRef") or ""
     if isinstance(event, CompensationDefinition):
         reader.compensation_boundary(node, attached_to)
         return None

@@ -9,7 +9,10 @@ retry policy, a timeout, a form as JSON, an expression in Legato's own dialect).
 
 from __future__ import annotations
 
+import re
 from typing import Final
+
+from lxml import etree
 
 BPMN: Final = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI: Final = "http://www.omg.org/spec/BPMN/20100524/DI"
@@ -17,6 +20,9 @@ DC: Final = "http://www.omg.org/spec/DD/20100524/DC"
 DI: Final = "http://www.omg.org/spec/DD/20100524/DI"
 XSI: Final = "http://www.w3.org/2001/XMLSchema-instance"
 CAMUNDA: Final = "http://camunda.org/schema/1.0/bpmn"
+ACTIVITI: Final = "http://activiti.org/bpmn"
+"""Activiti's extension namespace, which Camunda 7 grew out of and still reads as its own:
+the attributes and elements are the same (`activiti:class`, `activiti:assignee`, ...)."""
 ZEEBE: Final = "http://camunda.org/schema/zeebe/1.0"
 MODELER: Final = "http://camunda.org/schema/modeler/1.0"
 LEGATO: Final = "https://legato.dev/schema/bpmn/1.0"
@@ -57,3 +63,39 @@ def split(tag: str) -> tuple[str, str]:
         namespace, _, name = tag[1:].partition("}")
         return namespace, name
     return "", tag
+
+
+_QNAME = re.compile(r"^([A-Za-z_][\w.\-]*):([A-Za-z_][\w.\-]*)$")
+
+
+def is_qname(value: str) -> bool:
+    """Does `value` have a namespace prefix (`tns:Message_1`)? An id never has a colon."""
+    return _QNAME.match(value) is not None
+
+
+def split_qname(value: str) -> tuple[str, str] | None:
+    """`tns:Message_1` -> ("tns", "Message_1"); None for a value without a prefix."""
+    match = _QNAME.match(value)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def read_as_camunda(root: etree._Element) -> bool:
+    """Rename the Activiti extension namespace to Camunda's in a parsed document.
+
+    Camunda 7 reads `activiti:` extensions exactly as `camunda:` ones (it began as a fork of
+    Activiti 5), so files from Activiti Designer and older Camunda Modeler versions carry
+    them. Renaming the tree once lets every reader function know one namespace. Activiti's
+    `async` is Camunda's `asyncBefore`. Returns whether anything was renamed.
+    """
+    renamed = False
+    for node in root.iter(etree.Element):
+        if node.tag.startswith(f"{{{ACTIVITI}}}"):
+            node.tag = f"{{{CAMUNDA}}}" + node.tag[len(ACTIVITI) + 2 :]
+            renamed = True
+        foreign = [name for name in node.attrib if name.startswith(f"{{{ACTIVITI}}}")]
+        for name in foreign:
+            local = name[len(ACTIVITI) + 2 :]
+            value = node.attrib.pop(name)
+            node.set(f"{{{CAMUNDA}}}{'asyncBefore' if local == 'async' else local}", value)
+            renamed = True
+    return renamed

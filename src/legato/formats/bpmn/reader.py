@@ -29,7 +29,7 @@ from legato.formats.bpmn.context import Context
 from legato.formats.bpmn.diagram import read_diagram
 from legato.formats.bpmn.elements import FlowReader, documentation, name
 from legato.formats.bpmn.extensions import read_extensions
-from legato.formats.bpmn.namespaces import BPMN, qualified, split
+from legato.formats.bpmn.namespaces import ACTIVITI, BPMN, CAMUNDA, qualified, read_as_camunda, split
 from legato.formats.builder import outgoing_in_order, reading_order
 from legato.formats.xml_safety import parse_xml
 from legato.model.diagram import Lane, Participant
@@ -64,7 +64,13 @@ def load_bpmn(source: str | bytes) -> BpmnImport:
             f"this is not a BPMN 2.0 document: its root is <{local}>, not <definitions> in {BPMN}",
             line=root.sourceline,
         )
-    context = Context(prefixes={uri: prefix for prefix, uri in root.nsmap.items() if prefix})
+    context = Context(
+        prefixes={uri: prefix for prefix, uri in root.nsmap.items() if prefix},
+        imported=frozenset(node.get("namespace", "") for node in root.iterchildren(qualified(BPMN, "import"))),
+        ids={node.get("id", "") for node in root.iter(etree.Element) if node.get("id")},
+    )
+    if read_as_camunda(root):
+        context.prefixes.setdefault(CAMUNDA, context.prefixes.get(ACTIVITI, "activiti"))
     process, participant, collaboration = _choose_process(root, context)
     catalog = Catalog.read(root, context)
     read_extensions(context, process, "process")
@@ -137,7 +143,7 @@ def _choose_process(
     if collaboration is not None:
         for node in collaboration.iterchildren(etree.Element):
             local = split(node.tag)[1]
-            if local == "participant" and node.get("processRef") == process.get("id"):
+            if local == "participant" and context.reference(node, "processRef") == process.get("id"):
                 participant = Participant(id=node.get("id", ""), name=name(node))
                 context.lines[participant.id] = node.sourceline or 0
             elif local == "participant":
