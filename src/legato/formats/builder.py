@@ -766,6 +766,7 @@ def _scope_order(definition: ProcessDefinition, scope: str | None) -> list[str]:
         return postorder
 
     starts = [e.id for e in sorted(definition.start_events(scope), key=lambda e: (e.event is not None, e.id))]
+    starts += [e.id for e in definition.implicit_starts(scope)]  # BPMN 2.0.2, 10.5.2: no start event
     order = reverse_postorder(starts)
     # What no start event reaches (the model is invalid then) follows, as written.
     order += reverse_postorder([element_id for element_id in members if element_id not in seen])

@@ -54,9 +54,9 @@ UNSUPPORTED_ELEMENTS = [
         'a message throw event is sent by a handler: give it a task type, zeebe:taskDefinition type="..."',
     ),
     (
-        '<bpmn:intermediateThrowEvent id="X"><bpmn:messageEventDefinition messageRef="M" camunda:class="a.B" />'
+        '<bpmn:intermediateThrowEvent id="X"><bpmn:messageEventDefinition messageRef="M" camunda:class="a B" />'
         "</bpmn:intermediateThrowEvent>",
-        "runs Java code",
+        "is not a Java class name",
     ),
     (
         '<bpmn:intermediateCatchEvent id="X"><bpmn:signalEventDefinition /></bpmn:intermediateCatchEvent>',
@@ -110,16 +110,15 @@ UNSUPPORTED_ELEMENTS = [
         "make it a service task of that type",
     ),
     ('<bpmn:businessRuleTask id="X" camunda:decisionRef="${rule}" />', "Legato evaluates a fixed decision id"),
-    ('<bpmn:businessRuleTask id="X" camunda:class="com.acme.Rules" />', "runs Java code"),
+    ('<bpmn:businessRuleTask id="X" camunda:expression="${execution.getVariable(1)}" />', "${beanName.method"),
     ('<bpmn:sendTask id="X" />', "a send task needs a task type, the name of its handler: zeebe:taskDefinition"),
-    ('<bpmn:sendTask id="X" camunda:class="com.acme.Mailer" />', "runs Java code"),
+    ('<bpmn:sendTask id="X" camunda:class="com.acme.Mailer()" />', "is not a Java class name"),
     ('<bpmn:receiveTask id="X" />', "needs a messageRef"),
     (
-        '<bpmn:serviceTask id="X" camunda:class="com.acme.ChargeCard" />',
-        'runs Java code, which Legato cannot; make it an external task (camunda:type="external"',
+        '<bpmn:serviceTask id="X" camunda:delegateExpression="${factory.create()}" />',
+        "write it as ${beanName} and register a Legato handler under the bean's name",
     ),
-    ('<bpmn:serviceTask id="X" camunda:delegateExpression="${chargeCard}" />', "register a Legato handler"),
-    ('<bpmn:serviceTask id="X" camunda:expression="${mailer.send(order)}" />', "runs Java code"),
+    ('<bpmn:serviceTask id="X" camunda:expression="${a + b}" />', "Legato cannot bind to a handler"),
     ('<bpmn:serviceTask id="X" camunda:type="mail" />', "use an external task"),
     ('<bpmn:serviceTask id="X" camunda:type="external" />', "needs camunda:topic"),
     (
@@ -256,7 +255,7 @@ def test_every_refusal_is_reported_at_once() -> None:
     <bpmn:callActivity id="call" />
     <bpmn:sendTask id="send" />
     <bpmn:complexGateway id="complex" />
-    <bpmn:serviceTask id="java" camunda:class="com.acme.Java" />"""
+    <bpmn:serviceTask id="java" camunda:class="com.acme.Java()" />"""
     assert [p.element for p in refused(document(body))] == ["call", "send", "complex", "java"]
 
 

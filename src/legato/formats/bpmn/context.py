@@ -25,6 +25,15 @@ class _Grouped:
     places: list[tuple[str | None, int | None]] = field(default_factory=list)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Delegate:
+    """A Java delegate read as the task type of a Legato handler (`extensions.bind_delegates`)."""
+
+    element: str | None
+    written: str  # as the file writes it: camunda:class='com.acme.Charge'
+    task_type: str
+
+
 @dataclass
 class Context:
     """Problems, warnings and source lines of one document being read."""
@@ -35,6 +44,7 @@ class Context:
     prefixes: dict[str, str] = field(default_factory=dict)
     imported: frozenset[str] = frozenset()  # namespaces of bpmn:import: other documents
     ids: set[str] = field(default_factory=set)  # every id the document has, for ids made up
+    delegates: list[Delegate] = field(default_factory=list)
 
     def reference(self, node: etree._Element, attribute: str, at: etree._Element | None = None) -> str | None:
         """The id an attribute refers to, a QName resolved against the document's namespaces.

@@ -74,7 +74,7 @@ def _ignore(reader: ExtensionReader, value: etree._Element | str) -> None:
 
 
 def _delegate(reader: ExtensionReader, value: etree._Element | str) -> None:
-    """camunda:class and friends are refused in `check_delegates`, unless there is a topic too."""
+    """camunda:class and friends are bound in `bind_delegates`, unless there is a topic too."""
 
 
 def _result_variable(reader: ExtensionReader, value: etree._Element | str) -> None:

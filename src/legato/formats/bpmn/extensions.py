@@ -4,21 +4,22 @@ BPMN 2.0 leaves how a task is executed to extensions (8.2.3, "Extensibility"), a
 modelers disagree on the spelling: Camunda 7 puts an external task's topic in attributes
 (`camunda:type="external" camunda:topic="..."`), Camunda 8 in an extension element
 (`zeebe:taskDefinition type="..." retries="3"`). `read_extensions` reads both into one
-`Extensions` record per element, refuses what Legato cannot run (Java delegates, scripts
-in Groovy, connectors), and warns about what it leaves out (listeners, priorities, async
-continuations) without failing the import. An extension from any other namespace is kept
-out of the model and reported as a warning. What each known extension means is in
+`Extensions` record per element, binds Java delegates to handlers by class or bean name,
+refuses what Legato cannot run (scripts in Groovy, connectors), and warns about what it
+leaves out (listeners, priorities, async continuations) without failing the import. An
+extension from any other namespace is kept out of the model and reported as a warning. What each known extension means is in
 `extension_handlers`.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Final
 
 from lxml import etree
 
-from legato.formats.bpmn.context import Context
+from legato.formats.bpmn.context import Context, Delegate
 from legato.formats.bpmn.extension_handlers import CANDIDATE_USERS, ELEMENT_KEYS, HANDLERS
 from legato.formats.bpmn.namespaces import BPMN, CAMUNDA, LEGATO, PRESENTATION, ZEEBE, split
 from legato.model.elements import RetryPolicy
@@ -131,6 +132,8 @@ _IGNORED: Final[dict[str, str]] = {
     "camunda:formData": "generated forms (camunda:formData) are not imported; give the task a form key",
     "camunda:errorEventDefinition": "error event definitions on external tasks are ignored: raise BpmnError "
     "in the handler",
+    "camunda:field": "field injection is not kept: a Legato handler reads process variables; pass constants as "
+    "camunda:inputParameter",
     "zeebe:taskHeaders": "task headers are not kept; pass constants to the handler as inputs",
     "zeebe:taskSchedule": "task due and follow-up dates are not kept; use a timer boundary event for a deadline",
     "zeebe:priorityDefinition": "task priorities are not kept",
@@ -213,7 +216,7 @@ class ExtensionReader:
                 namespace, local = split(child.tag)
                 self.dispatch(namespace, local, child, accepted)
         if self.found.task_type is None:
-            self.check_delegates()
+            self.bind_delegates()
         return self.found
 
     def dispatch(self, namespace: str, local: str, value: etree._Element | str, accepted: frozenset[str]) -> None:
@@ -246,15 +249,58 @@ class ExtensionReader:
             return
         handler(self, value)
 
-    def check_delegates(self) -> None:
+    def bind_delegates(self) -> None:
+        """A Java delegate becomes the task type of a Legato handler, named as Camunda names it.
+
+        `camunda:class="com.acme.ChargeCard"` is task type `com.acme.ChargeCard`,
+        `camunda:delegateExpression="${chargeCard}"` and `camunda:expression=
+        "${chargeCard.charge(execution)}"` are task type `chargeCard` (the bean). A team
+        moving from Camunda 7 registers a Python handler under that name, one class at a
+        time; until one is registered, the task's jobs wait (as an external task waits for
+        its worker), and the deployment says so (`Context.delegates`).
+        """
         for key in _DELEGATES:
             local = key.split(":")[1]
             value = self.node.get(f"{{{CAMUNDA}}}{local}")
-            if value is not None and self.kind in _RUN_BY_HANDLERS:
-                self.refuse(
-                    f"{key}={value!r} runs Java code, which Legato cannot; make it an external task "
-                    '(camunda:type="external" camunda:topic="...") and register a Legato handler for the topic'
-                )
+            if value is None or self.kind not in _RUN_BY_HANDLERS:
+                continue
+            task_type, problem = delegate_task_type(local, value.strip())
+            if task_type is None:
+                self.refuse(f"{key}={value!r} {problem}")
+                return
+            self.found.task_type = task_type
+            written = f"{key}={value!r}"
+            self.context.delegates.append(Delegate(element=self.element, written=written, task_type=task_type))
+            self.context.warn(
+                self.node,
+                f"delegate:{task_type}",
+                f"{key}={value!r} runs as Legato task type {task_type!r}: register a handler under that name "
+                f"(@app.handler({task_type!r})); until one is registered its jobs wait",
+                element=self.element,
+            )
+            return
+
+
+_JAVA_CLASS: Final = re.compile(r"^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$")
+_BEAN: Final = re.compile(r"^[$#]\{\s*([A-Za-z_]\w*)\s*\}$")
+_BEAN_CALL: Final = re.compile(r"^[$#]\{\s*([A-Za-z_]\w*)\s*\.\s*[A-Za-z_]\w*\s*(\(.*\))?\s*\}$", re.DOTALL)
+_NOT_BEANS: Final = frozenset({"execution", "task", "authenticatedUserId", "true", "false", "null"})
+
+
+def delegate_task_type(attribute: str, value: str) -> tuple[str | None, str]:
+    """The task type a Java delegate binds to, or None and why it cannot bind."""
+    if attribute == "class":
+        if _JAVA_CLASS.match(value):
+            return value, ""
+        return None, "is not a Java class name"
+    match = (_BEAN if attribute == "delegateExpression" else _BEAN_CALL).match(value) or _BEAN.match(value)
+    if match is not None and match.group(1) not in _NOT_BEANS:
+        return match.group(1), ""
+    shape = "${beanName}" if attribute == "delegateExpression" else "${beanName.method(...)}"
+    return None, (
+        f"computes its work in an expression Legato cannot bind to a handler; write it as {shape} and register "
+        "a Legato handler under the bean's name, or make it an external task (camunda:topic)"
+    )
 
 
 def read_extensions(context: Context, node: etree._Element, kind: str, element: str | None = None) -> Extensions:

@@ -19,7 +19,9 @@ def test_import_export_import_gives_the_same_checksum(name: str) -> None:
     first = imported(name).definition
     text = dump_bpmn(first)
     again = load_bpmn(text)
-    assert checksum(again.definition) == checksum(first)
+    # A file without a diagram (as engine test resources are) comes back with a layout drawn.
+    drawn = again.definition if first.diagram is not None else dataclasses.replace(again.definition, diagram=None)
+    assert checksum(drawn) == checksum(first)
     assert again.warnings == []  # what the first import left out is gone; nothing new is
     assert dump_bpmn(again.definition) == text  # and the export is stable
 
@@ -31,6 +33,8 @@ def test_a_layout_is_drawn_for_every_element_and_reads_back_the_same(name: str) 
     assert to_dict(dataclasses.replace(again, diagram=None)) == to_dict(bare)
     assert again.diagram is not None
     boxes = {shape.element: shape.bounds for shape in again.diagram.shapes}
+    if bare.participant is not None:
+        boxes.pop(bare.participant.id)  # the pool, drawn around everything
     assert set(boxes) == set(bare.elements)
     for element in bare.elements.values():
         if element.parent is not None:
