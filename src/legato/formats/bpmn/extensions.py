@@ -7,8 +7,8 @@ modelers disagree on the spelling: Camunda 7 puts an external task's topic in at
 `Extensions` record per element, binds Java delegates to handlers by class or bean name,
 refuses what Legato cannot run (scripts in Groovy, connectors), and warns about what it
 leaves out (listeners, priorities, async continuations) without failing the import. An
-extension from any other namespace is kept out of the model and reported as a warning. What each known extension means is in
-`extension_handlers`.
+extension from any other namespace is kept out of the model and reported as a warning.
+What each known extension means is in `extension_handlers`.
 """
 
 from __future__ import annotations
