@@ -94,7 +94,7 @@ class ProcessDefinition:
         without an incoming flow, except what is entered otherwise (boundary events, event
         subprocesses, compensation handlers, link catch events). Empty when the scope has a
         start event: then the start events alone begin it."""
-        from legato.model.elements import Activity, IntermediateCatchEvent, LinkDefinition, SubProcess
+        from legato.model.elements import Activity, EndEvent, IntermediateCatchEvent, LinkDefinition, SubProcess
 
         children = self.children(scope_id)
         if any(isinstance(e, StartEvent) for e in children):
@@ -103,7 +103,7 @@ class ProcessDefinition:
             e
             for e in children
             if not self.incoming(e.id)
-            and not isinstance(e, BoundaryEvent)
+            and not isinstance(e, BoundaryEvent | EndEvent)
             and not (isinstance(e, SubProcess) and e.triggered_by_event)
             and not (isinstance(e, Activity) and e.for_compensation)
             and not (isinstance(e, IntermediateCatchEvent) and isinstance(e.event, LinkDefinition))
