@@ -36,6 +36,7 @@ FREE_FAILURES = 4
 MAX_LOCK_SECONDS = 15 * 60
 LOCK_FOR = {n: float(min(MAX_LOCK_SECONDS, 2 ** (n - FREE_FAILURES - 1))) for n in range(FREE_FAILURES + 1, 64)}
 MAX_TOKEN_DAYS = 366
+TOUCH_AFTER_SECONDS = 30  # how stale last-seen/last-used may get before a request writes it
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -142,7 +143,8 @@ class Authenticator:
         if user is None or user.disabled:
             self.directory.delete_session(session.id_hash)
             raise SessionExpired("the session's user is gone or disabled")
-        self.directory.touch_session(session.id_hash, now=now)
+        if session.last_seen_at < now - TOUCH_AFTER_SECONDS:  # not a write transaction on every request
+            self.directory.touch_session(session.id_hash, now=now)
         return self.principal_of(user), session.csrf
 
     def logout(self, secret: str) -> None:
@@ -195,8 +197,7 @@ class Authenticator:
         else:
             raise InvalidInput("token kind must be personal, service or worker", details={"field": "kind"})
         if kind != "worker":
-            # Nobody hands out more than they hold.
-            granted = narrow(granted, creator.permissions) if "*" not in creator.permissions else granted
+            granted = narrow(granted, creator.permissions)  # nobody hands out more than they hold
         token_id, token, secret_hash = new_token()
         stored = StoredToken(
             id=token_id,
@@ -228,7 +229,8 @@ class Authenticator:
             raise TokenInvalid("the token was revoked")
         if stored.expires_at is not None and stored.expires_at <= now:
             raise TokenInvalid("the token has expired")
-        self.directory.touch_token(stored.id, now=now)
+        if stored.last_used_at is None or stored.last_used_at < now - TOUCH_AFTER_SECONDS:
+            self.directory.touch_token(stored.id, now=now)
         held = frozenset(stored.permissions)
         if stored.kind == "personal":
             assert stored.owner is not None

@@ -36,19 +36,12 @@ class Principal:
         With `process`, a grant narrowed to that process key counts too; without it, only
         grants for every process do (a list across processes needs the wide grant).
         """
-        if _implies(self.permissions, permission):
+        if implies(self.permissions, permission):
             return True
         if process is None:
             return False
         resource, _, _action = permission.partition(":")
         return any(process in self.scoped.get(candidate, ()) for candidate in ("*", f"{resource}:*", permission))
-
-    def may_somewhere(self, permission: str) -> bool:
-        """Whether it holds `permission` for every process or at least one."""
-        if _implies(self.permissions, permission):
-            return True
-        resource, _, _action = permission.partition(":")
-        return any(self.scoped.get(candidate) for candidate in ("*", f"{resource}:*", permission))
 
     def may_work_on(self, task_type: str) -> bool:
         """Whether it may fetch and complete jobs of `task_type` (worker tokens are scoped to theirs)."""
@@ -57,7 +50,8 @@ class Principal:
         return self.task_types is None or task_type in self.task_types
 
 
-def _implies(held: frozenset[str], permission: str) -> bool:
+def implies(held: frozenset[str], permission: str) -> bool:
+    """Whether a set of grants holds `permission`, directly or through a wildcard."""
     if "*" in held or permission in held:
         return True
     resource, _, _action = permission.partition(":")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from legato.access.principal import Principal
+from legato.access.principal import implies
 from legato.errors import InvalidInput
 
 RESOURCES: Mapping[str, tuple[str, ...]] = {
@@ -117,6 +117,6 @@ def narrow(wanted: frozenset[str], held: frozenset[str]) -> frozenset[str]:
                 result.add(permission)
             else:
                 result |= {p for p in held if p.startswith(resource + ":")}
-        elif Principal(name="", kind="token", permissions=held).may(permission):
+        elif implies(held, permission):
             result.add(permission)
     return frozenset(result)

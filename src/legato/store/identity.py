@@ -432,15 +432,9 @@ class Directory:
             raise IdentityNotFound("token", token_id)
 
     def touch_token(self, token_id: str, *, now: float) -> None:
-        """Note a token's use, at most once a minute per token (reads must stay cheap)."""
+        """Note a token's use (callers skip it while the last note is fresh: reads must stay cheap)."""
         with self.database.write() as conn:
-            conn.execute(
-                text(
-                    "UPDATE api_tokens SET last_used_at = :now WHERE id = :id "
-                    "AND (last_used_at IS NULL OR last_used_at < :stale)"
-                ),
-                {"id": token_id, "now": now, "stale": now - 60},
-            )
+            conn.execute(text("UPDATE api_tokens SET last_used_at = :now WHERE id = :id"), {"id": token_id, "now": now})
 
     # -- sessions --------------------------------------------------------------------------
 
@@ -480,8 +474,7 @@ class Directory:
     def touch_session(self, id_hash: str, *, now: float) -> None:
         with self.database.write() as conn:
             conn.execute(
-                text("UPDATE sessions SET last_seen_at = :now WHERE id_hash = :id AND last_seen_at < :stale"),
-                {"id": id_hash, "now": now, "stale": now - 30},
+                text("UPDATE sessions SET last_seen_at = :now WHERE id_hash = :id"), {"id": id_hash, "now": now}
             )
 
     def delete_session(self, id_hash: str) -> None:

@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from legato.access.authenticator import Authenticator
 from legato.access.roles import BUILTIN_ROLES, ROLE_DESCRIPTIONS, check_permissions
-from legato.access.secrets import hash_password
 from legato.api.problems import problem_responses
 from legato.api.security import PrincipalDep, RateLimiter, source_of
 from legato.errors import IdentityConflict, IdentityNotFound, InvalidInput, PermissionDenied
@@ -170,10 +169,7 @@ def delete_user(username: str, request: Request, principal: PrincipalDep) -> Res
 def set_password(username: str, body: NewPassword, request: Request, principal: PrincipalDep) -> Response:
     if username.strip().lower() != principal.name and not principal.may("users:admin"):
         raise PermissionDenied("users:admin", who=principal.name)
-    authenticator = _auth(request)
-    authenticator.directory.update_user(
-        username, {"password_hash": hash_password(body.password)}, now=authenticator.now()
-    )
+    _auth(request).set_password(username, body.password)
     return Response(status_code=204)
 
 
