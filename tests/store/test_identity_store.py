@@ -57,11 +57,22 @@ def test_users_groups_and_grants_round_trip(authenticator: Authenticator) -> Non
     principal = authenticator.principal_of(directory.user("ann"))
     assert principal.may("instances:read") and not principal.may("instances:cancel")
     assert principal.may("instances:cancel", "order") and not principal.may("instances:cancel", "refund")
+    authenticator.create_user("bob", "bob-password")
+    directory.grant("admin", "user", "bob", now=0)
+    assert {(g.role, g.subject_id) for g in directory.grants([("user", "ann"), ("group", "a")])} == {
+        ("viewer", "a"),
+        ("operator", "ann"),
+    }  # bob's grant is not among ann's
+    assert directory.grants([]) == []
     directory.delete_group("b")
     assert directory.groups_of("ann") == {"c"}
-    directory.delete_user("ann")
+    ann = authenticator.principal_of(directory.user("ann"))
+    token = authenticator.issue_token(name="ci", kind="personal", creator=ann)
+    directory.delete_user("ann", now=1234.5)
     with pytest.raises(IdentityNotFound):
         directory.user("ann")
+    revoked = directory.token(token.stored.id)
+    assert revoked is not None and revoked.revoked_at == 1234.5  # the time of the deletion, not of the last update
 
 
 def test_tokens_sessions_and_lockout_are_durable(authenticator: Authenticator, database_url: str) -> None:

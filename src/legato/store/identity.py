@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection, Row
 
 from legato.errors import IdentityConflict, IdentityNotFound, InvalidInput
@@ -196,7 +196,8 @@ class Directory:
                 conn.execute(text("DELETE FROM sessions WHERE user_id = :id"), {"id": user.id})
         return self.user(user.id)
 
-    def delete_user(self, username: str) -> None:
+    def delete_user(self, username: str, *, now: float) -> None:
+        """Delete the user; its tokens stay as revoked rows (at `now`) so their history still names an owner."""
         user = self.user(username)
         with self.database.write() as conn:
             conn.execute(text("DELETE FROM sessions WHERE user_id = :id"), {"id": user.id})
@@ -208,7 +209,7 @@ class Directory:
             )
             conn.execute(
                 text("UPDATE api_tokens SET revoked_at = :now WHERE owner = :id AND revoked_at IS NULL"),
-                {"id": user.id, "now": user.updated_at},
+                {"id": user.id, "now": now},
             )
             conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": user.id})
 
@@ -366,10 +367,27 @@ class Directory:
             raise IdentityNotFound("grant", f"{role} to {subject_kind} {subject}")
 
     def grants(self, subjects: Iterable[tuple[str, str]] | None = None) -> list[Grant]:
-        """All grants, or those of the given (kind, id) subjects."""
+        """All grants, or those of the given (kind, id) subjects (filtered in SQL: this runs on every request)."""
+        query = "SELECT * FROM role_grants"
+        params: dict[str, Any] = {}
+        if subjects is not None:
+            by_kind: dict[str, list[str]] = {}
+            for kind, subject_id in subjects:
+                by_kind.setdefault(kind, []).append(subject_id)
+            if not by_kind:
+                return []
+            clauses = []
+            for index, (kind, ids) in enumerate(sorted(by_kind.items())):
+                clauses.append(f"(subject_kind = :k{index} AND subject_id IN :ids{index})")
+                params[f"k{index}"] = kind
+                params[f"ids{index}"] = ids
+            query += " WHERE " + " OR ".join(clauses)
+        statement = text(query + " ORDER BY role, subject_kind, subject_id")
+        for name in params:
+            if name.startswith("ids"):
+                statement = statement.bindparams(bindparam(name, expanding=True))
         with self.database.read() as conn:
-            rows = conn.execute(text("SELECT * FROM role_grants ORDER BY role, subject_kind, subject_id")).all()
-        wanted = None if subjects is None else set(subjects)
+            rows = conn.execute(statement, params).all()
         return [
             Grant(
                 role=row.role,
@@ -378,7 +396,6 @@ class Directory:
                 process_keys=None if row.process_keys is None else tuple(orjson.loads(row.process_keys)),
             )
             for row in rows
-            if wanted is None or (row.subject_kind, row.subject_id) in wanted
         ]
 
     # -- tokens ----------------------------------------------------------------------------
@@ -519,20 +536,19 @@ class Directory:
 
 
 def _containing(conn: Connection, kind: str, member: str) -> set[str]:
-    """The groups that contain `member`, transitively (a breadth-first walk; cycles are refused on insert)."""
+    """The groups that contain `member`, transitively: one query per nesting level (cycles are refused on insert)."""
     found: set[str] = set()
-    frontier = [(kind, member)]
+    rows = conn.execute(
+        text("SELECT group_id FROM group_members WHERE member_kind = :k AND member_id = :m"), {"k": kind, "m": member}
+    ).all()
+    frontier = {group_id for (group_id,) in rows}
+    nested = text("SELECT group_id FROM group_members WHERE member_kind = 'group' AND member_id IN :ids").bindparams(
+        bindparam("ids", expanding=True)
+    )
     while frontier:
-        next_frontier = []
-        for member_kind, member_id in frontier:
-            for (group_id,) in conn.execute(
-                text("SELECT group_id FROM group_members WHERE member_kind = :k AND member_id = :m"),
-                {"k": member_kind, "m": member_id},
-            ):
-                if group_id not in found:
-                    found.add(group_id)
-                    next_frontier.append(("group", group_id))
-        frontier = next_frontier
+        found |= frontier
+        rows = conn.execute(nested, {"ids": sorted(frontier)}).all()
+        frontier = {group_id for (group_id,) in rows} - found
     return found
 
 

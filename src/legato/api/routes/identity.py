@@ -156,7 +156,8 @@ def update_user(username: str, body: UserChanges, request: Request, _principal: 
 def delete_user(username: str, request: Request, principal: PrincipalDep) -> Response:
     if username.strip().lower() == principal.name:
         raise InvalidInput("you cannot delete yourself", details={"field": "username"})
-    _auth(request).directory.delete_user(username)
+    authenticator = _auth(request)
+    authenticator.directory.delete_user(username, now=authenticator.now())
     return Response(status_code=204)
 
 
