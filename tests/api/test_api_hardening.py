@@ -8,6 +8,7 @@ import pytest
 from api_helpers import API, ORDER_YAML, TestClient, assert_problem
 
 from legato.api import create_app
+from legato.api.docs_pages import DOCS_CSP
 from legato.runtime.app import Legato
 from legato.testing.identity import admin_headers
 
@@ -58,4 +59,5 @@ def test_security_headers_on_api_answers_and_pages(guarded: TestClient) -> None:
     problem = guarded.get(f"{API}/instances/nope")
     assert problem.headers["cache-control"] == "no-store"
     docs = guarded.get("/docs")
-    assert docs.headers["content-security-policy"] == "frame-ancestors 'none'"
+    assert docs.headers["content-security-policy"] == DOCS_CSP  # its own: scripts from this server only
+    assert docs.headers["x-frame-options"] == "DENY"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -146,7 +147,16 @@ def test_the_openapi_document_is_valid_and_complete(client: TestClient) -> None:
     assert schemas["StartInstance"]["additionalProperties"] is False
 
 
-def test_the_docs_page_is_served(client: TestClient) -> None:
-    response = client.get("/docs")
+@pytest.mark.parametrize(("page", "asset"), [("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone.js")])
+def test_the_docs_pages_need_nothing_from_the_internet(client: TestClient, page: str, asset: str) -> None:
+    response = client.get(page)
     assert response.status_code == 200
     assert "/openapi.json" in response.text
+    referenced = re.findall(r"""(?:src|href)=["']([^"']+)["']""", response.text)
+    assert f"/docs/assets/{asset}" in referenced
+    assert not [url for url in referenced if "//" in url], referenced  # no CDN, no Google Fonts
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    for url in referenced:
+        served = client.get(url)
+        assert served.status_code == 200, url
+        assert len(served.content) > 1000, url

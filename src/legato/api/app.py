@@ -19,7 +19,7 @@ from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from legato.access.authenticator import Authenticator
-from legato.api import hardening, openapi, problems
+from legato.api import docs_pages, hardening, openapi, problems
 from legato.api.limits import BodySizeLimit
 from legato.api.routes import ROUTERS
 from legato.api.security import AuthSettings, RateLimiter, authorize
@@ -63,7 +63,7 @@ def create_app(
         version=_version(),
         description=DESCRIPTION,
         lifespan=_run_worker(legato) if worker else None,
-        docs_url="/docs",
+        docs_url=None,  # served from the package by legato.api.docs_pages, not from a CDN
         redoc_url=None,
         openapi_url="/openapi.json",
         dependencies=[Depends(authorize)],
@@ -76,6 +76,7 @@ def create_app(
     app.state.expects_worker = worker
     problems.install(app)
     openapi.install(app)
+    docs_pages.install(app, openapi_url="/openapi.json", title="Legato")
     deploy_path = f"{API_PREFIX}/definitions"
 
     def limit_for(method: str, path: str) -> int:
