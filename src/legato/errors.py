@@ -38,7 +38,8 @@ the code beside the message, so scripts can match on codes rather than on wordin
     ├── TooManyRequests               429 (with Retry-After)
     │   ├── LoginLocked               429 LOGIN_LOCKED: too many failed logins; back off
     │   └── RateLimited               429 RATE_LIMITED
-    └── EvaluationError               422 EVALUATION_ERROR: an expression failed at run time
+    ├── EvaluationError               422 EVALUATION_ERROR: an expression failed at run time
+    └── AuditKeyInvalid               500 AUDIT_KEY_INVALID: the audit log's key file is unreadable
 
 `BpmnError` is not a `LegatoError`: handlers raise it to signal a *business* failure that
 a boundary error event may catch (BPMN 2.0, 10.5.5), not a fault of Legato or its caller.
@@ -268,6 +269,13 @@ class MessageNotCorrelated(LegatoError):
 class EvaluationError(LegatoError):
     code = "EVALUATION_ERROR"
     status = 422
+
+
+class AuditKeyInvalid(LegatoError):
+    """The audit log cannot sign or check rows: its key file is damaged (a fault of the server's setup)."""
+
+    code = "AUDIT_KEY_INVALID"
+    status = 500
 
 
 class BpmnError(Exception):

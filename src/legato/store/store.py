@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,7 @@ from legato.errors import (
 from legato.model.elements import StartEvent, TimerDefinition
 from legato.model.timers import parse_timer
 from legato.store import migrate
+from legato.store.audit import AuditLog
 from legato.store.codec import to_epoch
 from legato.store.commands import CommandItem, Executor, Outcome, StartRequest
 from legato.store.database import Database
@@ -38,7 +40,14 @@ from legato.store.writer import ClaimNew, Handoff, Writer
 
 
 class Store:
-    def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL", run_migrations: bool = True) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        sqlite_synchronous: str = "NORMAL",
+        run_migrations: bool = True,
+        audit_keys: Sequence[bytes] = (),
+    ) -> None:
         self._scratch: str | None = None
         self.database = Database(url, sqlite_synchronous=sqlite_synchronous)
         if run_migrations:
@@ -49,6 +58,7 @@ class Store:
         self.queries = Queries(self.database)
         self.decisions = Decisions(self.database)
         self.directory = Directory(self.database)
+        self.audit = AuditLog(self.database, keys=audit_keys)  # keys: see legato.store.audit
 
     @classmethod
     def memory(cls) -> Store:
