@@ -10,6 +10,8 @@ the code beside the message, so scripts can match on codes rather than on wordin
     │   ├── ExpressionInvalid         400 EXPRESSION_INVALID: an expression that does not parse
     │   ├── TimerInvalid              400 TIMER_INVALID: ISO 8601 timer text that is wrong
     │   ├── VariablesInvalid          400 VARIABLES_INVALID: variables that are not a JSON object
+    │   ├── ValueNotStorable          400 VALUE_NOT_STORABLE: a value the database cannot hold (an
+    │   │                                 integer past 64 bits, a NUL or a lone surrogate in text)
     │   └── PayloadTooLarge           413 PAYLOAD_TOO_LARGE
     ├── NotFound                      404
     │   ├── IdentityNotFound          404 USER_NOT_FOUND / GROUP_NOT_FOUND / ROLE_NOT_FOUND / TOKEN_NOT_FOUND
@@ -39,7 +41,8 @@ the code beside the message, so scripts can match on codes rather than on wordin
     │   ├── LoginLocked               429 LOGIN_LOCKED: too many failed logins; back off
     │   └── RateLimited               429 RATE_LIMITED
     ├── EvaluationError               422 EVALUATION_ERROR: an expression failed at run time
-    └── AuditKeyInvalid               500 AUDIT_KEY_INVALID: the audit log's key file is unreadable
+    ├── AuditKeyInvalid               500 AUDIT_KEY_INVALID: the audit log's key file is unreadable
+    └── DatabaseUnavailable           503 DATABASE_UNAVAILABLE: the database cannot be reached (Retry-After)
 
 `BpmnError` is not a `LegatoError`: handlers raise it to signal a *business* failure that
 a boundary error event may catch (BPMN 2.0, 10.5.5), not a fault of Legato or its caller.
@@ -132,6 +135,12 @@ class ExpressionInvalid(InvalidInput):
 
 class VariablesInvalid(InvalidInput):
     code = "VARIABLES_INVALID"
+
+
+class ValueNotStorable(InvalidInput):
+    """The store's last line of defence: the database refused a value the API should have caught."""
+
+    code = "VALUE_NOT_STORABLE"
 
 
 class PayloadTooLarge(InvalidInput):
@@ -276,6 +285,17 @@ class AuditKeyInvalid(LegatoError):
 
     code = "AUDIT_KEY_INVALID"
     status = 500
+
+
+class DatabaseUnavailable(LegatoError):
+    """The database did not answer (refused, reset, timed out); `retry_after` goes out as Retry-After."""
+
+    code = "DATABASE_UNAVAILABLE"
+    status = 503
+
+    def __init__(self, message: str, *, retry_after: int = 5) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, details={"retry_after": retry_after})
 
 
 class BpmnError(Exception):

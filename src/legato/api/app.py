@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from legato.access.authenticator import Authenticator
 from legato.api import docs_pages, hardening, openapi, problems
+from legato.api.inputs import check_parameters
 from legato.api.limits import BodySizeLimit
 from legato.api.routes import ROUTERS
 from legato.api.security import AuthSettings, RateLimiter, authorize
@@ -66,7 +67,7 @@ def create_app(
         docs_url=None,  # served from the package by legato.api.docs_pages, not from a CDN
         redoc_url=None,
         openapi_url="/openapi.json",
-        dependencies=[Depends(authorize)],
+        dependencies=[Depends(authorize), Depends(check_parameters)],
     )
     app.state.legato = legato
     app.state.auth = auth

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from legato.api.inputs import RequestBody, Variables
 from legato.api.problems import ModelProblem
 
 
@@ -40,10 +41,10 @@ class DecisionModelList(BaseModel):
     items: list[DecisionModelSummary]
 
 
-class EvaluateDecision(BaseModel):
+class EvaluateDecision(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
-    variables: dict[str, Any] | None = Field(default=None, description="a JSON object: the decision's inputs")
+    variables: Variables | None = Field(default=None, description="a JSON object: the decision's inputs")
 
 
 class RequiredResult(BaseModel):

@@ -7,6 +7,7 @@ the errors that arise in the HTTP layer itself and maps them onto the same codes
   `variables` field that is not an object is 400 VARIABLES_INVALID, as the Python API says;
 - a body that is not JSON: 400 INVALID_INPUT with the line, column and character position;
 - routing errors (unknown path, wrong method): the HTTP status, with its phrase as the code;
+  a 405 names in `Allow` every method the path serves;
 - anything unexpected: 500 INTERNAL_ERROR, logged with its traceback, never sent out.
 """
 
@@ -22,7 +23,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
+from legato.api.inputs import VARIABLES_ERROR
 from legato.errors import InvalidInput, LegatoError, TooManyRequests, VariablesInvalid
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -128,6 +131,15 @@ def validation_error(errors: Sequence[Any], body: Any = None) -> LegatoError:
             return _invalid_json(error, body)
     for error in errors:
         location = tuple(error.get("loc", ()))
+        if error.get("type") == VARIABLES_ERROR:
+            field, message = _path(location), str(error.get("msg", "invalid"))
+            return VariablesInvalid(
+                f"{field}: {message}",
+                details={
+                    "errors": [{"field": field, "message": message}],
+                    "path": (error.get("ctx") or {}).get("path"),
+                },
+            )
         if location[-1:] == ("variables",) and error.get("type") == "dict_type":
             return VariablesInvalid(
                 f"{_path(location)}: variables must be a JSON object, not {_json_type(error.get('input'))}",
@@ -157,9 +169,11 @@ def install(app: FastAPI) -> None:
         detail = str(exc.detail)
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no such resource: {request.method} {request.url.path}"
-        elif exc.status_code == 405:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}"
-        return problem_response(http_problem(exc.status_code, detail), headers=exc.headers)
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return problem_response(http_problem(exc.status_code, detail), headers=headers or None)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("unexpected error in %s %s", request.method, request.url.path, exc_info=exc)
@@ -171,6 +185,20 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(Exception, on_unexpected)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves on this path (Starlette names only the first route's).
+
+    Asked of the routes through `matches` (a full match needs path and method), so routers
+    nested in routers answer as well.
+    """
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
 
 
 def _invalid_json(error: Mapping[str, Any], body: Any) -> InvalidInput:

@@ -12,14 +12,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Variables = dict[str, Any]
+from legato.api.inputs import MAX_INTEGER, RequestBody
+from legato.api.inputs import Variables as CheckedVariables
+
+Variables = dict[str, Any]  # in answers; requests take CheckedVariables
+
 
 InstanceStatus = Literal["active", "completed", "terminated", "cancelled"]
 TaskStatus = Literal["open", "completed", "cancelled"]
 IncidentStatus = Literal["open", "resolved"]
 
 
-class _Request(BaseModel):
+class _Request(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -55,9 +59,9 @@ class DefinitionList(BaseModel):
 
 
 class StartInstance(_Request):
-    variables: Variables | None = Field(default=None, description="a JSON object")
+    variables: CheckedVariables | None = Field(default=None, description="a JSON object")
     business_key: str | None = Field(default=None, max_length=255)
-    version: int | None = Field(default=None, ge=1, description="default: the latest version")
+    version: int | None = Field(default=None, ge=1, le=MAX_INTEGER, description="default: the latest version")
 
 
 class StartedInstance(BaseModel):
@@ -155,7 +159,7 @@ class CancelInstance(_Request):
 class SendMessage(_Request):
     name: str = Field(min_length=1, max_length=255)
     correlation_key: str | None = Field(default=None, max_length=255)
-    variables: Variables | None = Field(default=None, description="a JSON object")
+    variables: CheckedVariables | None = Field(default=None, description="a JSON object")
 
 
 class Correlated(BaseModel):
@@ -167,7 +171,7 @@ class Correlated(BaseModel):
 
 class BroadcastSignal(_Request):
     name: str = Field(min_length=1, max_length=255)
-    variables: Variables | None = Field(default=None, description="a JSON object")
+    variables: CheckedVariables | None = Field(default=None, description="a JSON object")
 
 
 class Broadcasted(BaseModel):
@@ -177,7 +181,9 @@ class Broadcasted(BaseModel):
 
 
 class EvaluateConditions(_Request):
-    variables: Variables | None = Field(default=None, description="a JSON object the conditions are evaluated with")
+    variables: CheckedVariables | None = Field(
+        default=None, description="a JSON object the conditions are evaluated with"
+    )
 
 
 class StartedByCondition(BaseModel):
@@ -191,7 +197,7 @@ class ConditionsEvaluated(BaseModel):
 
 
 class CompleteTask(_Request):
-    variables: Variables | None = Field(default=None, description="a JSON object")
+    variables: CheckedVariables | None = Field(default=None, description="a JSON object")
 
 
 # -- operations ----------------------------------------------------------------------------

@@ -8,14 +8,18 @@ COMMITTED with row locks (`FOR UPDATE`, `SKIP LOCKED`) doing the coordination.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
+
+from legato.errors import ValueNotStorable
 
 DEFAULT_SQLITE_PATH = "legato.db"
 
@@ -74,13 +78,25 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction: committed on success, rolled back on any error."""
-        with self.engine.connect().execution_options(legato_write=True) as conn, conn.begin():
-            yield conn
+        try:
+            with self.engine.connect().execution_options(legato_write=True) as conn, conn.begin():
+                yield conn
+        except _REFUSED_VALUE_ERRORS as exc:
+            refused = _unstorable(exc)
+            if refused is None:
+                raise
+            raise refused from exc
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except _REFUSED_VALUE_ERRORS as exc:
+            refused = _unstorable(exc)
+            if refused is None:
+                raise
+            raise refused from exc
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -93,3 +109,38 @@ class Database:
                 size = conn.exec_driver_sql("PRAGMA page_size").scalar_one()
                 return int(pages) * int(size)
             return int(conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar_one())
+
+
+# What a driver raises for a value it cannot bind or the database refuses: through
+# SQLAlchemy (sa.exc.DataError) or from the hot-path statements on the raw cursor (sql.py).
+_REFUSED_VALUE_ERRORS = (OverflowError, UnicodeEncodeError, sa.exc.DataError, sqlite3.DataError, psycopg.DataError)
+
+# SQLSTATEs of PostgreSQL's data exceptions that a caller's value causes (class 22).
+_INPUT_SQLSTATES = {
+    "22003": "a number is out of the range the database holds (64-bit integers)",
+    "22021": "text that is not valid in the database's encoding",
+    "22P05": "text with a character the database's encoding cannot hold",
+}
+
+
+def _unstorable(exc: BaseException) -> ValueNotStorable | None:
+    """A value the database refused, as the 400 it is; any other error stays as it was.
+
+    The API checks request values before they get here; this is the defence for values
+    that come another way (the Python API, a handler's result, a model's expression).
+    """
+    text = str(exc)
+    if isinstance(exc, OverflowError):
+        if "SQLite INTEGER" in text:
+            return ValueNotStorable("a number is outside the range the database holds (64-bit integers)")
+        return None
+    if isinstance(exc, UnicodeEncodeError):
+        if "surrogate" in text:
+            return ValueNotStorable("text contains a lone surrogate, which is not valid Unicode")
+        return None
+    if "cannot contain NUL" in text:
+        return ValueNotStorable("text contains a NUL character (U+0000), which the database cannot store")
+    sqlstate = getattr(exc, "sqlstate", None) or getattr(getattr(exc, "orig", None), "sqlstate", None)
+    if sqlstate in _INPUT_SQLSTATES:
+        return ValueNotStorable(_INPUT_SQLSTATES[sqlstate])
+    return None

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from legato.errors import DefinitionNotFound
+from legato.errors import DefinitionNotFound, ModelInvalid, Problem
 from legato.model import serialize
 from legato.model.elements import ConditionalDefinition, MessageDefinition, SignalDefinition, TimerDefinition
 from legato.model.process import ProcessDefinition
@@ -24,6 +24,7 @@ from legato.model.validate import validate
 from legato.store.codec import dumps, from_epoch, loads, to_epoch
 from legato.store.database import Database
 from legato.store.sql import fetch
+from legato.store.variables import text_problem
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -68,6 +69,8 @@ class Definitions:
 
     def deploy(self, model: ProcessDefinition, *, source: str, source_format: str, now: datetime) -> Deployment:
         validate(model)
+        stored_form = serialize.to_dict(model)
+        _check_model_text(stored_form)
         checksum = serialize.checksum(model)
         with self.database.write() as conn:
             if not self.database.is_sqlite:
@@ -91,7 +94,7 @@ class Definitions:
                     "checksum": checksum,
                     "format": source_format,
                     "source": source,
-                    "model": dumps(serialize.to_dict(model)),
+                    "model": dumps(stored_form),
                     "at": to_epoch(now),
                 },
             ).scalar_one()
@@ -210,3 +213,37 @@ class Definitions:
         with self._lock:
             self._by_id[definition_id] = stored
         return stored
+
+
+def _check_model_text(stored_form: Any) -> None:
+    """Refuse a model whose text the database cannot hold, naming the element and the field.
+
+    Ids, names and message names go into text columns (PostgreSQL refuses NUL there), and
+    a lone surrogate cannot be written as JSON at all; refused here, at deploy, they can
+    never fail an instance later at run time.
+    """
+    problems: list[Problem] = []
+
+    def walk(value: Any, element: str | None, field: str) -> None:
+        if isinstance(value, str):
+            problem = text_problem(value)
+            if problem is not None:
+                problems.append(Problem(element=element, message=f"{field or 'a value'} {problem}"))
+        elif isinstance(value, dict):
+            here = (
+                value.get("id") if isinstance(value.get("id"), str) and text_problem(value["id"]) is None else element
+            )
+            for key, item in value.items():
+                if isinstance(key, str) and text_problem(key) is not None:
+                    problems.append(
+                        Problem(element=here, message=f"a key of {field or 'the model'} {text_problem(key)}")
+                    )
+                else:
+                    walk(item, here, str(key))
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, element, field)
+
+    walk(stored_form, None, "")
+    if problems:
+        raise ModelInvalid(problems[:20])

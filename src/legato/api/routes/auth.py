@@ -14,13 +14,14 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from legato.access.authenticator import Authenticator
+from legato.api.inputs import RequestBody
 from legato.api.problems import problem_responses
 from legato.api.security import CSRF_COOKIE, SESSION_COOKIE, AuthSettings, PrincipalDep, RateLimiter, source_of
 
 router = APIRouter(tags=["identity"])
 
 
-class Login(BaseModel):
+class Login(RequestBody):
     username: str = Field(min_length=1, max_length=128)
     password: str = Field(min_length=1, max_length=1024)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from email.message import Message
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +19,7 @@ from starlette.datastructures import UploadFile
 
 from legato.api.decision_schemas import DecisionsDeployed
 from legato.api.deps import LegatoDep
+from legato.api.inputs import MAX_INTEGER
 from legato.api.problems import problem_responses
 from legato.api.routes.decisions import deploy_decision_model
 from legato.api.schemas import DefinitionDetail, DefinitionList, Deployed
@@ -29,6 +30,7 @@ from legato.runtime.app import Legato, parse_model_with_warnings
 from legato.store import StoredDefinition
 
 router = APIRouter(tags=["definitions"])
+VersionQuery = Annotated[int | None, Query(ge=1, le=MAX_INTEGER, description="default: the latest version")]
 
 SUFFIX_FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".bpmn": "bpmn", ".xml": "bpmn", ".dmn": "dmn"}
 MEDIA_FORMATS = {
@@ -121,7 +123,7 @@ def list_definitions(legato: LegatoDep, all_versions: bool = False) -> dict[str,
     summary="One process definition, with its model",
     responses=problem_responses(404),
 )
-def get_definition(key: str, legato: LegatoDep, version: int | None = Query(default=None, ge=1)) -> dict[str, Any]:
+def get_definition(key: str, legato: LegatoDep, version: VersionQuery = None) -> dict[str, Any]:
     stored = legato.store.definitions.get(key, version)
     return _detail(stored)
 
@@ -140,7 +142,7 @@ def get_definition(key: str, legato: LegatoDep, version: int | None = Query(defa
         },
     ),
 )
-def get_source(key: str, legato: LegatoDep, version: int | None = Query(default=None, ge=1)) -> Response:
+def get_source(key: str, legato: LegatoDep, version: VersionQuery = None) -> Response:
     source, source_format = legato.store.definitions.source(key, version)
     media = FORMAT_MEDIA.get(source_format, "text/plain")
     return Response(source, media_type=f"{media}; charset=utf-8")
@@ -156,7 +158,7 @@ def get_source(key: str, legato: LegatoDep, version: int | None = Query(default=
     ),
     responses={200: {"content": {"application/xml": {}}}, **problem_responses(404)},
 )
-def export_bpmn(key: str, legato: LegatoDep, version: int | None = Query(default=None, ge=1)) -> Response:
+def export_bpmn(key: str, legato: LegatoDep, version: VersionQuery = None) -> Response:
     xml = legato.export_bpmn(key, version)
     return Response(
         xml,

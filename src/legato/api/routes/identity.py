@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from legato.access.authenticator import Authenticator
 from legato.access.roles import BUILTIN_ROLES, ROLE_DESCRIPTIONS, check_permissions
+from legato.api.inputs import RequestBody
 from legato.api.problems import problem_responses
 from legato.api.security import PrincipalDep, RateLimiter, source_of
 from legato.errors import IdentityConflict, IdentityNotFound, InvalidInput, PermissionDenied
@@ -23,14 +24,14 @@ router = APIRouter(tags=["identity"])
 Name = Field(min_length=1, max_length=128)
 
 
-class OutOfOffice(BaseModel):
+class OutOfOffice(RequestBody):
     model_config = ConfigDict(extra="forbid")
     start: str | None = Field(default=None, description="ISO 8601 date or date-time")
     end: str | None = None
     delegate: str | None = Field(default=None, description="the user who takes the tasks meanwhile")
 
 
-class UserAttributes(BaseModel):
+class UserAttributes(RequestBody):
     """What the task manager uses to assign work: manager, skills, working hours, absence."""
 
     model_config = ConfigDict(extra="forbid")
@@ -41,7 +42,7 @@ class UserAttributes(BaseModel):
     out_of_office: OutOfOffice | None = None
 
 
-class NewUser(BaseModel):
+class NewUser(RequestBody):
     model_config = ConfigDict(extra="forbid")
     username: str = Name
     password: str | None = Field(default=None, min_length=8, max_length=1024)
@@ -51,7 +52,7 @@ class NewUser(BaseModel):
     roles: list[str] = Field(default_factory=list, description="roles granted to the user at once")
 
 
-class UserChanges(BaseModel):
+class UserChanges(RequestBody):
     model_config = ConfigDict(extra="forbid")
     display_name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=320)
@@ -59,25 +60,25 @@ class UserChanges(BaseModel):
     attributes: UserAttributes | None = None
 
 
-class NewPassword(BaseModel):
+class NewPassword(RequestBody):
     model_config = ConfigDict(extra="forbid")
     password: str = Field(min_length=8, max_length=1024)
 
 
-class NewGroup(BaseModel):
+class NewGroup(RequestBody):
     model_config = ConfigDict(extra="forbid")
     group: str = Name
     name: str | None = Field(default=None, max_length=200)
 
 
-class NewRole(BaseModel):
+class NewRole(RequestBody):
     model_config = ConfigDict(extra="forbid")
     role: str = Name
     permissions: list[str] = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=500)
 
 
-class NewGrant(BaseModel):
+class NewGrant(RequestBody):
     model_config = ConfigDict(extra="forbid")
     role: str = Name
     kind: Literal["user", "group"]
@@ -85,7 +86,7 @@ class NewGrant(BaseModel):
     process_keys: list[str] | None = Field(default=None, description="only for these processes; null: all")
 
 
-class NewToken(BaseModel):
+class NewToken(RequestBody):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
     kind: Literal["personal", "service", "worker"] = "personal"

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from legato.api.deps import ActorDep, LegatoDep
+from legato.api.inputs import MAX_INTEGER
 from legato.api.problems import problem_responses
 from legato.api.schemas import Incident, IncidentList, IncidentStatus
 from legato.store.queries import MAX_PAGE
 
 router = APIRouter(tags=["incidents"])
+IncidentId = Annotated[int, Path(ge=1, le=MAX_INTEGER)]
 
 
 @router.get(
@@ -35,7 +37,7 @@ def list_incidents(
     summary="One incident",
     responses=problem_responses(404),
 )
-def get_incident(incident_id: int, legato: LegatoDep) -> dict[str, Any]:
+def get_incident(incident_id: IncidentId, legato: LegatoDep) -> dict[str, Any]:
     return legato.store.queries.incident(incident_id)
 
 
@@ -46,6 +48,6 @@ def get_incident(incident_id: int, legato: LegatoDep) -> dict[str, Any]:
     description=("The incident is resolved and the step runs again; 409 INCIDENT_NOT_OPEN if it was resolved already."),
     responses=problem_responses(404, 409),
 )
-def retry_incident(incident_id: int, legato: LegatoDep, actor: ActorDep) -> dict[str, Any]:
+def retry_incident(incident_id: IncidentId, legato: LegatoDep, actor: ActorDep) -> dict[str, Any]:
     legato.retry_incident(incident_id, actor=actor)
     return legato.store.queries.incident(incident_id)

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from legato.api.deps import ActorDep, LegatoDep
+from legato.api.inputs import MAX_INTEGER
 from legato.api.problems import problem_responses
 from legato.api.schemas import (
     CancelInstance,
@@ -99,7 +100,7 @@ def list_instances(
     status: InstanceStatus | None = None,
     business_key: str | None = None,
     limit: int = Query(default=100, ge=1, le=MAX_PAGE),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=MAX_INTEGER),
 ) -> dict[str, Any]:
     items = legato.instances(process=process, status=status, business_key=business_key, limit=limit, offset=offset)
     return {"items": items, "limit": limit, "offset": offset}
