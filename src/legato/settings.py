@@ -20,6 +20,7 @@ variable by surprise. An empty variable counts as unset. A bad value raises
 | LEGATO_SQLITE_SYNCHRONOUS   | NORMAL                  | OFF, NORMAL, FULL or EXTRA               |
 | LEGATO_ALLOWED_HOSTS        | (loopback + LEGATO_HOST)| Host names the server answers to, commas |
 | LEGATO_CORS_ORIGINS         | (none: CORS off)        | origins allowed to call the API, commas  |
+| LEGATO_SENSITIVE_VARIABLES  | (none)                  | glob patterns of sensitive variables     |
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class Settings:
     sqlite_synchronous: str = "NORMAL"
     allowed_hosts: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
+    sensitive_variables: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -154,6 +156,15 @@ def _origins(variable: str, raw: str) -> tuple[str, ...]:
     return origins
 
 
+def _patterns(variable: str, raw: str) -> tuple[str, ...]:
+    from legato.model.sensitive import parse_patterns
+
+    try:
+        return parse_patterns(raw)
+    except ValueError as exc:
+        raise _bad(variable, raw, f"variable names or glob patterns separated by commas ({exc})") from None
+
+
 def _bad(variable: str, raw: str, expected: str) -> InvalidInput:
     return InvalidInput(f"{variable} must be {expected}, not {raw!r}", details={"variable": variable})
 
@@ -169,6 +180,7 @@ _VARIABLES: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "sqlite_synchronous": ("LEGATO_SQLITE_SYNCHRONOUS", _synchronous),
     "allowed_hosts": ("LEGATO_ALLOWED_HOSTS", _hosts),
     "cors_origins": ("LEGATO_CORS_ORIGINS", _origins),
+    "sensitive_variables": ("LEGATO_SENSITIVE_VARIABLES", _patterns),
 }
 
 _OPTIONS = {"worker_concurrency": "--concurrency"}

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from legato.api.inputs import RequestBody, Variables
 from legato.api.problems import ModelProblem
+from legato.api.schemas import MASKED
 
 
 class DecisionRef(BaseModel):
@@ -65,6 +66,7 @@ class DecisionEvaluated(BaseModel):
     value: Any = Field(description="a value, an object by output name, or a list for multiple hits")
     matched_rules: list[str] = Field(description="ids of the rules the value was built from, in its order")
     required: list[RequiredResult] = Field(description="the decisions it needed, in evaluation order")
+    masked: list[str] = Field(default_factory=list, description=MASKED)
 
 
 class DecisionEvaluation(DecisionEvaluated):

@@ -72,6 +72,12 @@ class StartedInstance(BaseModel):
     created: bool = Field(description="false when an Idempotency-Key matched an earlier start")
 
 
+MASKED = (
+    "JSON Pointers (inside this object) of the sensitive values replaced by \"***\" for a caller without "
+    "variables:read-sensitive; empty when nothing was masked"
+)
+
+
 class InstanceSummary(BaseModel):
     id: str
     process: str
@@ -83,6 +89,7 @@ class InstanceSummary(BaseModel):
     updated_at: datetime
     ended_at: datetime | None
     variables: Variables
+    masked: list[str] = Field(default_factory=list, description=MASKED)
 
 
 class InstanceList(BaseModel):
@@ -98,6 +105,7 @@ class HistoryEvent(BaseModel):
     element: str | None
     actor: str | None = Field(description="who caused it: api, python, timer, worker:<id>, ...")
     data: Any = Field(description="event data; `variables` holds the variables it changed")
+    masked: list[str] = Field(default_factory=list, description=MASKED)
 
 
 class HistoryList(BaseModel):
@@ -117,6 +125,7 @@ class Task(BaseModel):
     created_at: datetime
     ended_at: datetime | None
     ended_by: str | None
+    masked: list[str] = Field(default_factory=list, description=MASKED)
 
 
 class TaskList(BaseModel):
@@ -130,10 +139,14 @@ class Incident(BaseModel):
     error_type: str
     message: str
     details: str | None = Field(description="the stack trace of the last failure, when there is one")
+    details_hidden: bool = Field(
+        default=False, description="true when there is a stack trace the caller may not see (incidents:read-stack)"
+    )
     status: IncidentStatus
     created_at: datetime
     resolved_at: datetime | None
     resolved_by: str | None
+    masked: list[str] = Field(default_factory=list, description=MASKED)
 
 
 class IncidentList(BaseModel):

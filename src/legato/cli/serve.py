@@ -205,7 +205,11 @@ def open_legato(settings: Settings) -> Legato:
     from legato.store import Store
 
     try:
-        store = Store(settings.database, sqlite_synchronous=settings.sqlite_synchronous)
+        store = Store(
+            settings.database,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            sensitive=settings.sensitive_variables,
+        )
     except Exception as exc:
         raise Failure(
             "DATABASE_UNAVAILABLE",

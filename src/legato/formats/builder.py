@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -561,10 +561,19 @@ class SubProcessNode(ActivityNode, _Scope):
 class Process(_Scope):
     """A process under construction; `build()` returns the validated definition."""
 
-    def __init__(self, id: str, *, name: str | None = None, documentation: str | None = None) -> None:
+    def __init__(
+        self,
+        id: str,
+        *,
+        name: str | None = None,
+        documentation: str | None = None,
+        sensitive: Iterable[str] = (),
+    ) -> None:
+        """`sensitive`: names (glob patterns) of variables to mask and encrypt (docs/security.md)."""
         self.id = id
         self.name = name
         self.documentation = documentation
+        self.sensitive: tuple[str, ...] = (sensitive,) if isinstance(sensitive, str) else tuple(sensitive)
         self._elements: dict[str, Element] = {}
         self._flows: list[_Flow] = []
         self._flow_ids: set[str] = set()
@@ -689,6 +698,7 @@ class Process(_Scope):
             documentation=self.documentation,
             elements=elements,
             flows=flows,
+            sensitive=self.sensitive,
         )
 
 

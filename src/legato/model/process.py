@@ -36,6 +36,8 @@ class ProcessDefinition:
     lanes: tuple[Lane, ...] = ()
     participant: Participant | None = None
     diagram: Diagram | None = None
+    sensitive: tuple[str, ...] = ()
+    """Names (glob patterns) of the variables this process holds sensitive (model/sensitive.py)."""
 
     _outgoing: Mapping[str, tuple[SequenceFlow, ...]] = field(init=False, repr=False, compare=False)
     _incoming: Mapping[str, tuple[SequenceFlow, ...]] = field(init=False, repr=False, compare=False)

@@ -61,6 +61,8 @@ def to_dict(definition: ProcessDefinition) -> dict[str, Any]:
         "elements": [_element_to_dict(e) for e in definition.elements.values()],
         "flows": [_plain(dataclasses.asdict(f)) for f in definition.flows.values()],
         **_presentation_to_dict(definition),
+        # Present only when declared, so that other models keep their stored form and checksum.
+        **({"sensitive": list(definition.sensitive)} if definition.sensitive else {}),
     }
 
 
@@ -85,8 +87,17 @@ def from_dict(data: Any) -> ProcessDefinition:
         documentation=data.get("documentation"),
         elements=elements,
         flows=flows,
+        sensitive=_sensitive(data.get("sensitive")),
         **_presentation_from_dict(data),
     )
+
+
+def _sensitive(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise ModelInvalid([Problem(element=None, message="sensitive must be a list of variable names")])
+    return tuple(value)
 
 
 def checksum(definition: ProcessDefinition) -> str:

@@ -47,9 +47,11 @@ from legato.model.elements import (
     UserTask,
 )
 from legato.model.process import ProcessDefinition
+from legato.model.sensitive import check_pattern
 from legato.model.timers import TimerInvalid, parse_timer
 
 MAX_ELEMENTS = 5_000
+MAX_SENSITIVE = 200
 _Add = Callable[[Problem], None]
 _END_THROWS = (
     CancelDefinition,
@@ -77,10 +79,21 @@ def validate(definition: ProcessDefinition) -> None:
     _check_elements(definition, add)
     _check_flows(definition, add)
     _check_presentation(definition, add)
+    _check_sensitive(definition, add)
     if not problems:
         _check_reachable(definition, add)
     if problems:
         raise ModelInvalid(problems)
+
+
+def _check_sensitive(definition: ProcessDefinition, add: _Add) -> None:
+    if len(definition.sensitive) > MAX_SENSITIVE:
+        add(Problem(element=None, message=f"more than {MAX_SENSITIVE} sensitive variable names"))
+        return
+    for pattern in definition.sensitive:
+        problem = check_pattern(pattern)
+        if problem is not None:
+            add(Problem(element=None, message=problem))
 
 
 def _check_ids(definition: ProcessDefinition, add: _Add) -> None:

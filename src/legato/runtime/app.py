@@ -48,8 +48,16 @@ class Legato:
         handlers: Handlers | None = None,
         worker_settings: WorkerSettings | None = None,
         actor: str = "python",
+        sensitive: Sequence[str] | None = None,
     ) -> None:
-        self.store = database if isinstance(database, Store) else Store(database)
+        """`sensitive`: glob patterns of variable names to mask and encrypt in every process
+        (docs/security.md, "Sensitive data"); for a `Store` passed in, give them to the Store."""
+        if isinstance(database, Store):
+            if sensitive is not None:
+                raise InvalidInput("pass sensitive=... to the Store when you pass a Store")
+            self.store = database
+        else:
+            self.store = Store(database, sensitive=sensitive or ())
         self.clock = clock or SystemClock()
         self.handlers = handlers or Handlers()
         self.worker_settings = worker_settings or WorkerSettings()

@@ -344,6 +344,9 @@ class Worker:
                 wait=job.wait, code=error.code, message=error.message, variables=error.variables, actor=actor
             )
         self.stats["failed"] += 1
+        # The error's type only: its message and stack may quote variables (sensitive ones
+        # too), and go to the incident, where the API masks them (docs/security.md).
+        log.info("job %s (%s) failed on attempt %d: %s", job.id, job.task_type, job.attempts, type(error).__name__)
         if isinstance(error, TimeoutError):
             message = f"attempt {job.attempts} took longer than its timeout"
         else:

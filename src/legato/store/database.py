@@ -45,12 +45,16 @@ class Database:
 
     def _create_engine(self, synchronous: str, pool_size: int) -> Engine:
         if self.dialect == "postgresql":
-            return sa.create_engine(self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            return sa.create_engine(
+                self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True
+            )
         memory = self.url in ("sqlite://", "sqlite:///:memory:")
         pooling: dict[str, Any] = (
             {"poolclass": StaticPool} if memory else {"pool_size": 4, "max_overflow": 4}  # one writer at a time anyway
         )
-        engine = sa.create_engine(self.url, connect_args={"check_same_thread": False, "timeout": 60}, **pooling)
+        engine = sa.create_engine(
+            self.url, connect_args={"check_same_thread": False, "timeout": 60}, hide_parameters=True, **pooling
+        )
         if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise ValueError(f"sqlite synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
 

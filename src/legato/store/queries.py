@@ -6,10 +6,11 @@ so they return JSON-ready dictionaries with ISO 8601 times.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Row
 
 from legato.errors import IncidentNotFound, InstanceNotFound, InvalidInput, TaskNotFound
@@ -166,6 +167,24 @@ class Queries:
         if row is None:
             raise IncidentNotFound(f"no incident {incident_id}", details={"incident_id": incident_id})
         return self._incident(row)
+
+    def variables_of(self, instance_ids: Iterable[str]) -> dict[str, tuple[str, int, dict[str, Any]]]:
+        """For each instance: its process key, definition id and variables (what masking needs)."""
+        ids = sorted(set(instance_ids))
+        if not ids:
+            return {}
+        found: dict[str, tuple[str, int, dict[str, Any]]] = {}
+        with self.database.read() as conn:
+            for start in range(0, len(ids), 500):
+                rows = conn.execute(
+                    text("SELECT id, process_key, definition_id, variables FROM instances WHERE id IN :ids").bindparams(
+                        bindparam("ids", expanding=True)
+                    ),
+                    {"ids": ids[start : start + 500]},
+                ).all()
+                for row in rows:
+                    found[row.id] = (row.process_key, row.definition_id, orjson.loads(row.variables))
+        return found
 
     def job_counts(self) -> dict[str, int]:
         with self.database.read() as conn:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from legato.errors import (
     TaskNotActive,
 )
 from legato.model.elements import StartEvent, TimerDefinition
+from legato.model.sensitive import SensitiveNames
 from legato.model.timers import parse_timer
 from legato.store import migrate
 from legato.store.audit import AuditLog
@@ -47,8 +48,13 @@ class Store:
         sqlite_synchronous: str = "NORMAL",
         run_migrations: bool = True,
         audit_keys: Sequence[bytes] = (),
+        sensitive: Iterable[str] = (),
     ) -> None:
+        """`sensitive`: glob patterns of variable names held sensitive in every process
+        (model/sensitive.py), on top of what each process declares."""
         self._scratch: str | None = None
+        self.sensitive = SensitiveNames(tuple(sensitive))
+        self._names: dict[int, SensitiveNames] = {}
         self.database = Database(url, sqlite_synchronous=sqlite_synchronous)
         if run_migrations:
             migrate.upgrade(self.database)
@@ -73,6 +79,16 @@ class Store:
         store = cls(os.path.join(folder, "legato.db"))
         store._scratch = folder
         return store
+
+    def sensitive_names(self, definition_id: int) -> SensitiveNames:
+        """The variable names sensitive in instances of a stored definition: the store's
+        patterns and the process's own declaration."""
+        names = self._names.get(definition_id)
+        if names is None:
+            names = self._names[definition_id] = self.sensitive.including(
+                self.definitions.by_id(definition_id).model.sensitive
+            )
+        return names
 
     def close(self) -> None:
         self.database.dispose()

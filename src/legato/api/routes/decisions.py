@@ -21,7 +21,9 @@ from legato.api.decision_schemas import (
     EvaluateDecision,
 )
 from legato.api.deps import LegatoDep
+from legato.api.masking import MaskerDep
 from legato.api.problems import problem_responses
+from legato.errors import EvaluationError
 from legato.runtime.app import Legato
 from legato.runtime.decisions import deploy_decisions
 
@@ -48,11 +50,12 @@ def list_decisions(legato: LegatoDep, all_versions: bool = False) -> dict[str, A
 )
 def list_evaluations(
     legato: LegatoDep,
+    masker: MaskerDep,
     instance_id: str | None = Query(default=None, description="only this instance's evaluations"),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> dict[str, Any]:
     """Oldest first: every evaluation of one instance (up to `limit`), or the latest `limit` of all."""
-    return {"items": legato.store.decisions.evaluations(instance_id=instance_id, limit=limit)}
+    return {"items": masker.evaluations(legato.store.decisions.evaluations(instance_id=instance_id, limit=limit))}
 
 
 @router.post(
@@ -63,8 +66,16 @@ def list_evaluations(
     "these variables (a UNIQUE table with overlapping rules names them in `rules`).",
     responses=problem_responses(404, 422),
 )
-def evaluate_decision(decision_id: str, body: EvaluateDecision, legato: LegatoDep) -> dict[str, Any]:
-    return legato.evaluate_decision(decision_id, body.variables)
+def evaluate_decision(decision_id: str, body: EvaluateDecision, legato: LegatoDep, masker: MaskerDep) -> dict[str, Any]:
+    inputs = body.variables or {}
+    try:
+        result = legato.evaluate_decision(decision_id, body.variables)
+    except EvaluationError as error:  # a message may quote the inputs it failed on
+        message = masker.message(error.message, inputs)
+        if message == error.message:
+            raise
+        raise EvaluationError(message, details=error.details) from None
+    return masker.evaluated(result, inputs)
 
 
 async def deploy_decision_model(response: Response, legato: Legato, text: str) -> dict[str, Any]:

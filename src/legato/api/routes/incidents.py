@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from legato.api.deps import ActorDep, LegatoDep
 from legato.api.inputs import MAX_INTEGER
+from legato.api.masking import MaskerDep
 from legato.api.problems import problem_responses
 from legato.api.schemas import Incident, IncidentList, IncidentStatus
 from legato.store.queries import MAX_PAGE
@@ -24,11 +25,12 @@ IncidentId = Annotated[int, Path(ge=1, le=MAX_INTEGER)]
 )
 def list_incidents(
     legato: LegatoDep,
+    masker: MaskerDep,
     status: IncidentStatus = "open",
     instance_id: str | None = None,
     limit: int = Query(default=100, ge=1, le=MAX_PAGE),
 ) -> dict[str, Any]:
-    return {"items": legato.incidents(status=status, instance_id=instance_id, limit=limit)}
+    return {"items": masker.incidents(legato.incidents(status=status, instance_id=instance_id, limit=limit))}
 
 
 @router.get(
@@ -37,8 +39,8 @@ def list_incidents(
     summary="One incident",
     responses=problem_responses(404),
 )
-def get_incident(incident_id: IncidentId, legato: LegatoDep) -> dict[str, Any]:
-    return legato.store.queries.incident(incident_id)
+def get_incident(incident_id: IncidentId, legato: LegatoDep, masker: MaskerDep) -> dict[str, Any]:
+    return masker.incident(legato.store.queries.incident(incident_id))
 
 
 @router.post(
@@ -48,6 +50,6 @@ def get_incident(incident_id: IncidentId, legato: LegatoDep) -> dict[str, Any]:
     description=("The incident is resolved and the step runs again; 409 INCIDENT_NOT_OPEN if it was resolved already."),
     responses=problem_responses(404, 409),
 )
-def retry_incident(incident_id: IncidentId, legato: LegatoDep, actor: ActorDep) -> dict[str, Any]:
+def retry_incident(incident_id: IncidentId, legato: LegatoDep, actor: ActorDep, masker: MaskerDep) -> dict[str, Any]:
     legato.retry_incident(incident_id, actor=actor)
-    return legato.store.queries.incident(incident_id)
+    return masker.incident(legato.store.queries.incident(incident_id))

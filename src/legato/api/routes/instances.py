@@ -14,6 +14,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from legato.api.deps import ActorDep, LegatoDep
 from legato.api.inputs import MAX_INTEGER
+from legato.api.masking import MaskerDep
 from legato.api.problems import problem_responses
 from legato.api.schemas import (
     CancelInstance,
@@ -96,6 +97,7 @@ def start_instance(
 )
 def list_instances(
     legato: LegatoDep,
+    masker: MaskerDep,
     process: str | None = None,
     status: InstanceStatus | None = None,
     business_key: str | None = None,
@@ -103,7 +105,7 @@ def list_instances(
     offset: int = Query(default=0, ge=0, le=MAX_INTEGER),
 ) -> dict[str, Any]:
     items = legato.instances(process=process, status=status, business_key=business_key, limit=limit, offset=offset)
-    return {"items": items, "limit": limit, "offset": offset}
+    return {"items": masker.instances(items), "limit": limit, "offset": offset}
 
 
 @router.get(
@@ -112,8 +114,8 @@ def list_instances(
     summary="One instance: variables, where it waits, open tasks and incidents, history",
     responses=problem_responses(404),
 )
-def get_instance(instance_id: str, legato: LegatoDep) -> dict[str, Any]:
-    return legato.instance(instance_id)
+def get_instance(instance_id: str, legato: LegatoDep, masker: MaskerDep) -> dict[str, Any]:
+    return masker.instance(legato.instance(instance_id))
 
 
 @router.get(
@@ -122,11 +124,11 @@ def get_instance(instance_id: str, legato: LegatoDep) -> dict[str, Any]:
     summary="An instance's history: every step, who took it, what it changed",
     responses=problem_responses(404),
 )
-def get_history(instance_id: str, legato: LegatoDep) -> dict[str, Any]:
+def get_history(instance_id: str, legato: LegatoDep, masker: MaskerDep) -> dict[str, Any]:
     history = legato.store.queries.history(instance_id)
     if not history:  # every instance has at least its start; tell "none" from "no such instance"
         legato.store.queries.instance(instance_id, with_history=False)
-    return {"items": history}
+    return {"items": masker.history(instance_id, history)}
 
 
 @router.post(
@@ -136,7 +138,7 @@ def get_history(instance_id: str, legato: LegatoDep) -> dict[str, Any]:
     responses=problem_responses(404, 409),
 )
 def cancel_instance(
-    instance_id: str, legato: LegatoDep, actor: ActorDep, body: CancelInstance | None = None
+    instance_id: str, legato: LegatoDep, actor: ActorDep, masker: MaskerDep, body: CancelInstance | None = None
 ) -> dict[str, Any]:
     legato.cancel(instance_id, reason=body.reason if body else None, actor=actor)
-    return legato.store.queries.instance(instance_id, with_history=False)
+    return masker.instance(legato.store.queries.instance(instance_id, with_history=False))

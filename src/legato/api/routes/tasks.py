@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from legato.api.deps import ActorDep, LegatoDep
+from legato.api.masking import MaskerDep
 from legato.api.problems import problem_responses
 from legato.api.schemas import CompleteTask, Task, TaskList, TaskStatus
 from legato.store.queries import MAX_PAGE
@@ -22,11 +23,12 @@ router = APIRouter(tags=["tasks"])
 )
 def list_tasks(
     legato: LegatoDep,
+    masker: MaskerDep,
     status: TaskStatus = "open",
     instance_id: str | None = None,
     limit: int = Query(default=100, ge=1, le=MAX_PAGE),
 ) -> dict[str, Any]:
-    return {"items": legato.tasks(status=status, instance_id=instance_id, limit=limit)}
+    return {"items": masker.tasks(legato.tasks(status=status, instance_id=instance_id, limit=limit))}
 
 
 @router.get(
@@ -35,8 +37,8 @@ def list_tasks(
     summary="One user task",
     responses=problem_responses(404),
 )
-def get_task(task_id: str, legato: LegatoDep) -> dict[str, Any]:
-    return legato.store.queries.task(task_id)
+def get_task(task_id: str, legato: LegatoDep, masker: MaskerDep) -> dict[str, Any]:
+    return masker.task(legato.store.queries.task(task_id))
 
 
 @router.post(
@@ -46,6 +48,8 @@ def get_task(task_id: str, legato: LegatoDep) -> dict[str, Any]:
     description="409 TASK_NOT_ACTIVE when the task is already completed or was cancelled.",
     responses=problem_responses(404, 409, 422),
 )
-def complete_task(task_id: str, legato: LegatoDep, actor: ActorDep, body: CompleteTask | None = None) -> dict[str, Any]:
+def complete_task(
+    task_id: str, legato: LegatoDep, actor: ActorDep, masker: MaskerDep, body: CompleteTask | None = None
+) -> dict[str, Any]:
     legato.complete_task(task_id, body.variables if body else None, actor=actor)
-    return legato.store.queries.task(task_id)
+    return masker.task(legato.store.queries.task(task_id))

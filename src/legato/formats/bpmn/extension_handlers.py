@@ -45,6 +45,8 @@ ELEMENT_KEYS: Final = (
             "legato:ioMapping",
             "legato:form",
             "legato:subscription",
+            "camunda:properties",
+            "zeebe:properties",
         }
     )
     | INVOCATION_ELEMENT_KEYS
@@ -298,6 +300,37 @@ def _set_groups(reader: ExtensionReader, value: str, what: str) -> None:
     reader.found.candidate_groups = tuple(group.strip() for group in value.split(",") if group.strip())
 
 
+def _sensitive(reader: ExtensionReader, value: etree._Element | str) -> None:
+    """`legato:sensitive="iban password"` on a process: the variables it holds sensitive."""
+    _add_sensitive(reader, str(value))
+
+
+def _properties(reader: ExtensionReader, value: etree._Element | str) -> None:
+    """Camunda's extension properties on a process: `<camunda:property name="sensitive"
+    value="iban, password"/>` (or `zeebe:property`) declares sensitive variables, as a
+    modeler without Legato's namespace can write it; other properties are not kept."""
+    assert isinstance(value, etree._Element)
+    for item in value.iterchildren(etree.Element):
+        name = item.get("name") or ""
+        if split(item.tag)[1] == "property" and name.lower() in ("sensitive", "legato.sensitive", "legato:sensitive"):
+            _add_sensitive(reader, item.get("value") or "")
+        else:
+            reader.warn(f"property:{name}", f"extension property {name!r} is not kept")
+
+
+def _add_sensitive(reader: ExtensionReader, text: str) -> None:
+    from legato.model.sensitive import check_pattern
+
+    for name in re.split(r"[\s,]+", text.strip()):
+        if not name:
+            continue
+        problem = check_pattern(name)
+        if problem is not None:
+            reader.refuse(problem)
+        elif name not in reader.found.sensitive:
+            reader.found.sensitive = (*reader.found.sensitive, name)
+
+
 HANDLERS: Final[dict[str, _Handler]] = {
     "camunda:type": _camunda_type,
     "camunda:topic": _ignore,
@@ -326,5 +359,8 @@ HANDLERS: Final[dict[str, _Handler]] = {
     "legato:form": _form,
     "legato:subscription": _subscription,
     "legato:message": _legato_message,
+    "legato:sensitive": _sensitive,
+    "camunda:properties": _properties,
+    "zeebe:properties": _properties,
     **INVOCATION_HANDLERS,
 }

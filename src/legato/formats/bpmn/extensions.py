@@ -113,6 +113,7 @@ ACCEPTED: Final[dict[str, frozenset[str]]] = {
     "signal": frozenset(),
     "escalation": frozenset(),
     "conditionExpression": frozenset({"camunda:resource"}),
+    "process": frozenset({"legato:sensitive", "camunda:properties", "zeebe:properties"}),
 }
 """The extensions each BPMN element kind takes; events and gateways take `_ACTIVITY`."""
 
@@ -188,6 +189,7 @@ class Extensions:
     # businessRuleTask: camunda:decisionRef, zeebe:calledDecision
     decision: str | None = None
     decision_mapping: str | None = None  # camunda:mapDecisionResult
+    sensitive: tuple[str, ...] = ()  # process: legato:sensitive, or a property named "sensitive"
 
 
 @dataclass
@@ -237,7 +239,7 @@ class ExtensionReader:
             return
         if key in _SILENT:
             return
-        if key in _IGNORED:
+        if key in _IGNORED and key not in accepted:
             if key in ("camunda:asyncBefore", "camunda:asyncAfter"):
                 self.found.async_continuation = True
             self.warn(key, _IGNORED[key])

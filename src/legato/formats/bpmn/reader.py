@@ -73,7 +73,7 @@ def load_bpmn(source: str | bytes) -> BpmnImport:
         context.prefixes.setdefault(CAMUNDA, context.prefixes.get(ACTIVITI, "activiti"))
     process, participant, collaboration = _choose_process(root, context)
     catalog = Catalog.read(root, context)
-    read_extensions(context, process, "process")
+    process_extensions = read_extensions(context, process, "process")
     flows = FlowReader(context, catalog)
     flows.read_scope(process, None)
     flows.finish()
@@ -95,6 +95,7 @@ def load_bpmn(source: str | bytes) -> BpmnImport:
         lanes=lanes,
         participant=participant,
         diagram=diagram,
+        sensitive=process_extensions.sensitive,
     )
     definition = _in_reading_order(draft)
     try:

@@ -122,6 +122,8 @@ class _Writer:
         process = etree.SubElement(root, _bpmn("process"), id=definition.id)
         _set(process, "name", definition.name)
         process.set("isExecutable", "true")
+        if definition.sensitive:
+            process.set(qualified(LEGATO, "sensitive"), " ".join(definition.sensitive))
         _documentation(process, definition.documentation)
         if definition.lanes:
             self.lanes(

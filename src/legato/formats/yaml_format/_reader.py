@@ -102,7 +102,10 @@ class _Reader:
         process_id = document.text("process", required=True)
         assert process_id is not None
         self.process = Process(
-            process_id, name=document.text("name"), documentation=document.text("documentation")
+            process_id,
+            name=document.text("name"),
+            documentation=document.text("documentation"),
+            sensitive=document.texts("sensitive") or (),
         )
         steps = document.sequence("steps")
         if steps is None:

@@ -35,7 +35,7 @@ _BOUNDARY_FIELDS: dict[str, tuple[str, ...]] = {
     "on_message": ("message", "correlation_key", "interrupting"),
 }
 _COMMON_KEYS = ("name", "documentation")
-_PROCESS_KEYS = ("process", "name", "documentation", "steps")
+_PROCESS_KEYS = ("process", "name", "documentation", "sensitive", "steps")
 _RETRY_KEYS = tuple(f.name for f in dataclasses.fields(RetryPolicy))
 _ENTRY_KEYS = ("to", "default", "when", "id", "name")
 _STEP_HINTS = {

@@ -109,6 +109,7 @@ class _Writer:
         document: dict[str, Any] = {"process": definition.id}
         _put(document, "name", definition.name)
         _put(document, "documentation", definition.documentation)
+        _put(document, "sensitive", list(definition.sensitive) or None)
         document["steps"] = self.render(self.place(self.members(None), depth=0))
         missing = [
             element_id for element_id in definition.elements if element_id not in self.written
