@@ -108,6 +108,7 @@ def test_evaluate_gives_the_value_the_matched_rules_and_the_version(client: Test
         "value": 5,
         "matched_rules": ["Rule_small"],
         "required": [],
+        "masked": [],
     }
     no_match = client.post(f"{API}/decisions/Decision_fee/evaluate", json={})
     assert (no_match.json()["value"], no_match.json()["matched_rules"]) == (None, [])
