@@ -239,7 +239,7 @@ class ExtensionReader:
             return
         if key in _SILENT:
             return
-        if key in _IGNORED and key not in accepted:
+        if key in _IGNORED and not (key in accepted and key in HANDLERS):  # camunda:properties on a process
             if key in ("camunda:asyncBefore", "camunda:asyncAfter"):
                 self.found.async_continuation = True
             self.warn(key, _IGNORED[key])
