@@ -45,3 +45,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: igno
     if request.param == "sqlite":
         return str(tmp_path / "legato.db")
     return str(request.getfixturevalue("postgres_url"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Long scenarios (`@pytest.mark.slow`) run with `-m slow` or LEGATO_SLOW=1, not by default."""
+    if os.environ.get("LEGATO_SLOW") == "1" or "slow" in (config.option.markexpr or ""):
+        return
+    skip = pytest.mark.skip(reason="a long scenario: run with -m slow or LEGATO_SLOW=1")
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(skip)

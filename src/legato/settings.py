@@ -21,6 +21,8 @@ variable by surprise. An empty variable counts as unset. A bad value raises
 | LEGATO_ALLOWED_HOSTS        | (loopback + LEGATO_HOST)| Host names the server answers to, commas |
 | LEGATO_CORS_ORIGINS         | (none: CORS off)        | origins allowed to call the API, commas  |
 | LEGATO_SENSITIVE_VARIABLES  | (none)                  | glob patterns of sensitive variables     |
+| LEGATO_DATABASE_CONNECT_TIMEOUT | 5                   | seconds to connect or to wait for a pooled one |
+| LEGATO_DATABASE_TIMEOUT     | 10                      | PostgreSQL statement timeout, seconds    |
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
     sensitive_variables: tuple[str, ...] = ()
+    database_connect_timeout: float = 5.0
+    database_timeout: float = 10.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -181,6 +185,8 @@ _VARIABLES: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "allowed_hosts": ("LEGATO_ALLOWED_HOSTS", _hosts),
     "cors_origins": ("LEGATO_CORS_ORIGINS", _origins),
     "sensitive_variables": ("LEGATO_SENSITIVE_VARIABLES", _patterns),
+    "database_connect_timeout": ("LEGATO_DATABASE_CONNECT_TIMEOUT", _seconds),
+    "database_timeout": ("LEGATO_DATABASE_TIMEOUT", _seconds),
 }
 
 _OPTIONS = {"worker_concurrency": "--concurrency"}

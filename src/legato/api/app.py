@@ -19,7 +19,7 @@ from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from legato.access.authenticator import Authenticator
-from legato.api import docs_pages, hardening, openapi, problems
+from legato.api import docs_pages, failures, hardening, openapi, problems
 from legato.api.inputs import check_parameters
 from legato.api.limits import BodySizeLimit
 from legato.api.routes import ROUTERS
@@ -76,6 +76,7 @@ def create_app(
     app.state.login_limiter = RateLimiter(auth.login_rate)
     app.state.expects_worker = worker
     problems.install(app)
+    failures.install(app)  # right after: its middleware must sit inside every other
     openapi.install(app)
     docs_pages.install(app, openapi_url="/openapi.json", title="Legato")
     deploy_path = f"{API_PREFIX}/definitions"

@@ -8,12 +8,12 @@ the errors that arise in the HTTP layer itself and maps them onto the same codes
 - a body that is not JSON: 400 INVALID_INPUT with the line, column and character position;
 - routing errors (unknown path, wrong method): the HTTP status, with its phrase as the code;
   a 405 names in `Allow` every method the path serves;
-- anything unexpected: 500 INTERNAL_ERROR, logged with its traceback, never sent out.
+- anything unexpected: 500 INTERNAL_ERROR, logged with its traceback, never sent out, and
+  an unreachable database: 503 DATABASE_UNAVAILABLE (both in `legato.api.failures`).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -29,8 +29,6 @@ from legato.api.inputs import VARIABLES_ERROR
 from legato.errors import InvalidInput, LegatoError, TooManyRequests, VariablesInvalid
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-
-log = logging.getLogger("legato.api")
 
 
 class ModelProblem(BaseModel):
@@ -175,16 +173,9 @@ def install(app: FastAPI) -> None:
             headers["Allow"] = ", ".join(_allowed_methods(request))
         return problem_response(http_problem(exc.status_code, detail), headers=headers or None)
 
-    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unexpected error in %s %s", request.method, request.url.path, exc_info=exc)
-        problem = http_problem(500, "an unexpected error occurred; the server log has the details")
-        problem["code"] = "INTERNAL_ERROR"
-        return problem_response(problem)
-
     app.add_exception_handler(LegatoError, on_legato_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
-    app.add_exception_handler(Exception, on_unexpected)
 
 
 def _allowed_methods(request: Request) -> list[str]:

@@ -209,6 +209,8 @@ def open_legato(settings: Settings) -> Legato:
             settings.database,
             sqlite_synchronous=settings.sqlite_synchronous,
             sensitive=settings.sensitive_variables,
+            connect_timeout=settings.database_connect_timeout,
+            statement_timeout=settings.database_timeout,
         )
     except Exception as exc:
         raise Failure(

@@ -38,14 +38,17 @@ from typing import Any, cast
 
 from legato.engine.commands import Command, CompleteJob, FailJob, FireTimer, ThrowError
 from legato.engine.effects import ScheduleJob
-from legato.errors import BpmnError
+from legato.errors import BpmnError, DatabaseUnavailable
 from legato.runtime.clock import Clock, SystemClock
 from legato.runtime.decisions import with_builtin_handlers
 from legato.runtime.handlers import Handler, Handlers, Job
+from legato.runtime.log_throttle import LogThrottle
 from legato.store import ClaimedJob, CommandItem, Handoff, Store
 from legato.store.codec import to_epoch
 
 log = logging.getLogger("legato.worker")
+
+RETRY_SECONDS = 0.5  # how soon a commit or heartbeat that found the database away is tried again
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -95,6 +98,8 @@ class Worker:
         self._loop_thread: threading.Thread | None = None
         self._thread: threading.Thread | None = None
         self._accepting = False
+        self._retry_commit_at = 0.0  # monotonic: after a failed commit, when to try again
+        self._throttle = LogThrottle()
         self.clock.subscribe(self.wake)
 
     # -- life cycle ------------------------------------------------------------------------
@@ -190,8 +195,10 @@ class Worker:
             self._check_timeouts()
             monotonic = time.monotonic()
             if monotonic >= next_heartbeat:
-                self._heartbeat()
-                next_heartbeat = monotonic + self.settings.lock_seconds / 3
+                extended = self._heartbeat()
+                # After a failure, try again soon: the locks run out while the database is away.
+                pause = self.settings.lock_seconds / 3
+                next_heartbeat = monotonic + (pause if extended else min(pause, RETRY_SECONDS))
             if self._stop.is_set():
                 stopping_since = stopping_since or monotonic
                 if not self._running or monotonic - stopping_since > self.settings.shutdown_grace:
@@ -210,8 +217,10 @@ class Worker:
                     self._claim_requested = True  # there may be more due work
                     continue
                 next_poll = time.monotonic() + self._idle_wait(types)
-            if self._results.empty():
+            if self._results.empty() or time.monotonic() < self._retry_commit_at:
                 timeout = max(0.0, next_poll - time.monotonic())
+                if not self._results.empty():
+                    timeout = min(timeout, max(0.0, self._retry_commit_at - time.monotonic()))
                 deadline = self._next_deadline()
                 if deadline is not None:
                     timeout = min(timeout, max(0.0, deadline - time.monotonic()))
@@ -226,8 +235,8 @@ class Worker:
                 now=self.clock.now(),
                 lock_seconds=self.settings.lock_seconds,
             )
-        except Exception:
-            log.exception("claiming jobs failed; retrying")
+        except Exception as exc:
+            self._log_failure("claim", exc, "claiming jobs failed; retrying every %.1f s", self.settings.poll_interval)
             self._stop.wait(self.settings.poll_interval)
             return 0
         self.stats["claimed"] += len(claimed)
@@ -399,6 +408,8 @@ class Worker:
     # -- group commit ----------------------------------------------------------------------
 
     def _commit_results(self) -> None:
+        if time.monotonic() < self._retry_commit_at:
+            return
         while not self._results.empty():
             batch: list[CommandItem] = []
             while len(batch) < self.settings.batch_size:
@@ -412,17 +423,32 @@ class Worker:
                 if running is not None and running.timed_out and not _is_timeout(item.command):
                     continue  # the late result of an attempt already failed by its timeout
                 batch.append(item)
-            if batch:
-                self._commit(batch)
+            if batch and not self._commit(batch):
+                return
 
-    def _commit(self, batch: list[CommandItem]) -> None:
+    def _commit(self, batch: list[CommandItem]) -> bool:
+        """Commit `batch`; False when the database was unavailable and the results wait for a retry."""
         try:
             outcomes, handoffs = self.store.executor.apply(batch, self.clock.now(), self.claim_new)
-        except Exception:
-            log.exception("committing %d job results failed; their jobs run again when locks expire", len(batch))
+        except DatabaseUnavailable as exc:
+            # The handlers ran: keep their results (and the jobs' locks, which the heartbeat
+            # extends) and commit them when the database answers again, instead of running
+            # the jobs a second time after their locks expire.
+            self._log_failure(
+                "commit", exc, "committing %d job result(s) failed; keeping them to retry: %s", len(batch), exc
+            )
+            for item in batch:
+                self._results.put(item)
+            self._retry_commit_at = time.monotonic() + RETRY_SECONDS
+            return False
+        except Exception as exc:
+            self._log_failure(
+                "commit", exc, "committing %d job result(s) failed; their jobs run again when locks expire", len(batch)
+            )
             for item in batch:
                 self._forget(item)
-            return
+            return True
+        self._retry_commit_at = 0.0
         self.stats["commits"] += 1
         ended: list[tuple[str, str | None]] = []
         for item, outcome in zip(batch, outcomes, strict=True):
@@ -438,6 +464,15 @@ class Worker:
             self._claim_requested = True  # the steps may have made jobs someone must claim
         if ended and self.on_commit is not None:
             self.on_commit(ended)
+        return True
+
+    def _log_failure(self, kind: str, exc: BaseException, message: str, *args: Any) -> None:
+        """One line per kind of failure and interval; a traceback unless the database is just away."""
+        suppressed = self._throttle.allow((kind, type(exc).__name__))
+        if suppressed is None:
+            return
+        trace = None if isinstance(exc, DatabaseUnavailable) else exc
+        log.error(message + "%s", *args, self._throttle.note(suppressed), exc_info=trace)
 
     def _forget(self, item: CommandItem) -> None:
         """The result of this attempt is committed (or lost): the job no longer runs here."""
@@ -449,22 +484,24 @@ class Worker:
 
     # -- locks -----------------------------------------------------------------------------
 
-    def _heartbeat(self) -> None:
+    def _heartbeat(self) -> bool:
+        """Extend the locks that run out soon; False if the database could not be reached."""
         now = to_epoch(self.clock.now())
         window = 2 * self.settings.lock_seconds / 3
         expiring = [job_id for job_id, r in self._running.items() if r.lock_expires_at - now < window]
         if not expiring:
-            return
+            return True
         until = now + self.settings.lock_seconds
         try:
             self.store.jobs.extend(worker=self.id, job_ids=expiring, until=until)
-        except Exception:
-            log.exception("extending %d lock(s) failed", len(expiring))
-            return
+        except Exception as exc:
+            self._log_failure("heartbeat", exc, "extending %d lock(s) failed: %s", len(expiring), exc)
+            return False
         for job_id in expiring:
             running = self._running.get(job_id)
             if running is not None:
                 running.lock_expires_at = until
+        return True
 
 
 def _is_timeout(command: Command) -> bool:

@@ -8,9 +8,10 @@ COMMITTED with row locks (`FOR UPDATE`, `SKIP LOCKED`) doing the coordination.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import psycopg
@@ -19,7 +20,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
-from legato.errors import ValueNotStorable
+from legato.errors import DatabaseUnavailable, ValueNotStorable
+from legato.store.watchdog import Watchdog
 
 DEFAULT_SQLITE_PATH = "legato.db"
 
@@ -33,10 +35,34 @@ def normalize_url(url: str) -> str:
     return url
 
 
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_STATEMENT_TIMEOUT = 10.0
+RETRY_AFTER_SECONDS = 5
+
+
 class Database:
-    def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL", pool_size: int = 8) -> None:
+    """One database; on PostgreSQL, calls that take too long fail as DATABASE_UNAVAILABLE.
+
+    `connect_timeout` bounds opening a connection and waiting for a free one in the pool;
+    `statement_timeout` is PostgreSQL's own (the server cancels a slow statement) and, a
+    little longer, the client-side deadline of one transaction (`legato.store.watchdog`),
+    which is what ends a call on a link that stalls without closing.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        sqlite_synchronous: str = "NORMAL",
+        pool_size: int = 8,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT,
+    ) -> None:
         self.url = normalize_url(url)
         self.dialect = "sqlite" if self.url.startswith("sqlite") else "postgresql"
+        self.connect_timeout = connect_timeout
+        self.statement_timeout = statement_timeout
+        self.watchdog = Watchdog(statement_timeout + min(2.0, statement_timeout))
         self.engine: Engine = self._create_engine(sqlite_synchronous, pool_size)
 
     @property
@@ -45,9 +71,7 @@ class Database:
 
     def _create_engine(self, synchronous: str, pool_size: int) -> Engine:
         if self.dialect == "postgresql":
-            return sa.create_engine(
-                self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True
-            )
+            return self._create_postgres_engine(pool_size)
         memory = self.url in ("sqlite://", "sqlite:///:memory:")
         pooling: dict[str, Any] = (
             {"poolclass": StaticPool} if memory else {"pool_size": 4, "max_overflow": 4}  # one writer at a time anyway
@@ -79,31 +103,113 @@ class Database:
 
         return engine
 
+    def _create_postgres_engine(self, pool_size: int) -> Engine:
+        # No pool_pre_ping: the checkout event pings instead, with the watchdog armed, so
+        # that a ping on a stalled link ends at the deadline too.
+        engine = sa.create_engine(
+            self.url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_timeout=self.connect_timeout,
+            hide_parameters=True,
+            connect_args={"connect_timeout": max(2, math.ceil(self.connect_timeout))},
+        )
+        watchdog = self.watchdog
+        statement_ms = int(self.statement_timeout * 1000)
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f"SET statement_timeout = {statement_ms}")
+            dbapi_connection.commit()
+
+        @event.listens_for(engine, "checkout")
+        def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+            watchdog.arm(dbapi_connection)
+            try:
+                alive = engine.dialect.do_ping(dbapi_connection)
+            except Exception as exc:
+                watchdog.disarm(dbapi_connection)
+                raise sa.exc.DisconnectionError(f"the pooled connection is gone: {exc}") from exc
+            if not alive:
+                watchdog.disarm(dbapi_connection)
+                raise sa.exc.DisconnectionError("the pooled connection is gone")
+
+        @event.listens_for(engine, "checkin")
+        def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
+            if dbapi_connection is not None:
+                watchdog.disarm(dbapi_connection)
+
+        @event.listens_for(engine, "invalidate")
+        def _on_invalidate(dbapi_connection: Any, _record: Any, _exception: Any) -> None:
+            if dbapi_connection is not None:
+                watchdog.disarm(dbapi_connection)
+
+        return engine
+
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A write transaction: committed on success, rolled back on any error."""
-        try:
-            with self.engine.connect().execution_options(legato_write=True) as conn, conn.begin():
-                yield conn
-        except _REFUSED_VALUE_ERRORS as exc:
-            refused = _unstorable(exc)
-            if refused is None:
-                raise
-            raise refused from exc
+    def write(self, *, watched: bool = True) -> Iterator[Connection]:
+        """A write transaction: committed on success, rolled back on any error.
+
+        `watched=False` lifts the client-side deadline (for migrations, which may run long).
+        """
+        with (
+            self._errors(),
+            _maybe(self.watchdog.unwatched(), not watched),
+            self.engine.connect().execution_options(legato_write=True) as conn,
+            conn.begin(),
+        ):
+            yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        with self._errors(), self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Driver errors a caller can act on, as Legato's errors: 400 for values, 503 for outages."""
         try:
-            with self.engine.connect() as conn, conn.begin():
-                yield conn
+            yield
         except _REFUSED_VALUE_ERRORS as exc:
             refused = _unstorable(exc)
-            if refused is None:
+            if refused is not None:
+                raise refused from exc
+            unavailable = self._unavailable(exc)
+            if unavailable is None:
                 raise
-            raise refused from exc
+            raise unavailable from exc
+        except _UNAVAILABLE_ERRORS as exc:
+            unavailable = self._unavailable(exc)
+            if unavailable is None:
+                raise
+            raise unavailable from exc
+
+    def _unavailable(self, exc: BaseException) -> DatabaseUnavailable | None:
+        """A database that cannot be reached, or did not answer in time; None for other errors."""
+        if isinstance(exc, sa.exc.TimeoutError):
+            return DatabaseUnavailable(
+                f"no database connection became free within {self.connect_timeout:g} s",
+                retry_after=RETRY_AFTER_SECONDS,
+            )
+        original = getattr(exc, "orig", None) or exc
+        if self.is_sqlite:
+            text = str(original).lower()
+            if isinstance(original, sqlite3.OperationalError) and any(s in text for s in _SQLITE_UNAVAILABLE):
+                return DatabaseUnavailable(
+                    f"the database file is unavailable: {original}", retry_after=RETRY_AFTER_SECONDS
+                )
+            return None
+        if isinstance(original, psycopg.OperationalError | psycopg.InterfaceError) or (
+            isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
+        ):
+            reason = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+            return DatabaseUnavailable(f"the database is unavailable: {reason}", retry_after=RETRY_AFTER_SECONDS)
+        return None
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self.watchdog.close()
 
     def size_bytes(self) -> int:
         """The database's size on disk, for benchmarks and the status page."""
@@ -114,6 +220,18 @@ class Database:
                 return int(pages) * int(size)
             return int(conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar_one())
 
+
+# What a driver raises when the database cannot be reached or gives up on a call.
+_UNAVAILABLE_ERRORS = (
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.TimeoutError,
+    sa.exc.DisconnectionError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    sqlite3.OperationalError,
+)
+_SQLITE_UNAVAILABLE = ("database is locked", "unable to open database", "disk i/o error", "database or disk is full")
 
 # What a driver raises for a value it cannot bind or the database refuses: through
 # SQLAlchemy (sa.exc.DataError) or from the hot-path statements on the raw cursor (sql.py).
@@ -148,3 +266,7 @@ def _unstorable(exc: BaseException) -> ValueNotStorable | None:
     if sqlstate in _INPUT_SQLSTATES:
         return ValueNotStorable(_INPUT_SQLSTATES[sqlstate])
     return None
+
+
+def _maybe(context: AbstractContextManager[None], enter: bool) -> AbstractContextManager[None]:
+    return context if enter else nullcontext()

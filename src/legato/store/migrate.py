@@ -39,7 +39,7 @@ def upgrade(database: Database, revision: str = "head") -> None:
     if revision == "head" and current(database) == head():
         return
     config = _config()
-    with database.write() as conn:
+    with database.write(watched=False) as conn:  # a migration may take longer than a request
         if not database.is_sqlite:
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK_ID})")
         config.attributes["connection"] = conn

@@ -31,7 +31,7 @@ from legato.store import migrate
 from legato.store.audit import AuditLog
 from legato.store.codec import to_epoch
 from legato.store.commands import CommandItem, Executor, Outcome, StartRequest
-from legato.store.database import Database
+from legato.store.database import DEFAULT_CONNECT_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, Database
 from legato.store.decisions import Decisions
 from legato.store.definitions import Definitions
 from legato.store.identity import Directory
@@ -49,13 +49,20 @@ class Store:
         run_migrations: bool = True,
         audit_keys: Sequence[bytes] = (),
         sensitive: Iterable[str] = (),
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT,
     ) -> None:
         """`sensitive`: glob patterns of variable names held sensitive in every process
         (model/sensitive.py), on top of what each process declares."""
         self._scratch: str | None = None
         self.sensitive = SensitiveNames(tuple(sensitive))
         self._names: dict[int, SensitiveNames] = {}
-        self.database = Database(url, sqlite_synchronous=sqlite_synchronous)
+        self.database = Database(
+            url,
+            sqlite_synchronous=sqlite_synchronous,
+            connect_timeout=connect_timeout,
+            statement_timeout=statement_timeout,
+        )
         if run_migrations:
             migrate.upgrade(self.database)
         self.definitions = Definitions(self.database)

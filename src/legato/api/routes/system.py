@@ -29,8 +29,12 @@ def health(request: Request, response: Response, legato: LegatoDep) -> dict[str,
         with legato.store.database.read() as conn:
             conn.exec_driver_sql("SELECT 1")
         database = "ok"
-    except Exception:
-        log.warning("health check: the database is unreachable", exc_info=True)
+    except Exception as exc:
+        throttle = getattr(request.app.state, "log_throttle", None)
+        suppressed = 0 if throttle is None else throttle.allow(("health", type(exc).__name__))
+        if suppressed is not None:
+            note = throttle.note(suppressed) if throttle is not None else ""
+            log.warning("health check: the database is unreachable: %s%s", exc, note)
         database = "unreachable"
     worker = "running" if legato.worker is not None else "stopped"
     expects_worker = bool(getattr(request.app.state, "expects_worker", False))
