@@ -18,6 +18,7 @@ from legato.engine.decisions import business_rule_task
 from legato.engine.event_subprocess import arm
 from legato.engine.expressions import condition, evaluate, is_expression, json_value, run_script
 from legato.engine.gateways import event_based_gateway, inclusive_gateway
+from legato.engine.loops import enter_loop
 from legato.engine.multi_instance import enter_body, is_instance_token
 from legato.engine.state import JOB, JOINING, TASK, WAITING, Token
 from legato.engine.step import Step
@@ -60,6 +61,9 @@ def enter(step: Step, token: Token) -> None:
     element = step.definition.elements[token.element]
     if isinstance(element, Activity) and element.multi_instance is not None and not is_instance_token(step, token):
         enter_body(step, token, element)  # BPMN 2.0, 10.3.7: the body runs the instances
+        return
+    if isinstance(element, Activity) and element.loop is not None and not is_instance_token(step, token):
+        enter_loop(step, token, element)  # BPMN 2.0.2, 10.3.8: the body runs the iterations
         return
     BEHAVIOURS[element.kind](step, token)
 

@@ -102,7 +102,13 @@ def instance_completed(step: Step, instance: Scope) -> None:
     assert instance.parent is not None and instance.element is not None
     body = step.state.scopes[instance.parent]
     activity = step.definition.elements[instance.element]
-    assert isinstance(activity, Activity) and activity.multi_instance is not None
+    assert isinstance(activity, Activity)
+    if activity.loop is not None:
+        from legato.engine.loops import iteration_completed
+
+        iteration_completed(step, instance, activity)
+        return
+    assert activity.multi_instance is not None
     loop = activity.multi_instance
     if loop.output_element is not None:
         value = evaluate(loop.output_element, step.scope_view(instance.id))
@@ -124,12 +130,12 @@ def instance_completed(step: Step, instance: Scope) -> None:
 
 def complete_body(step: Step, body: Scope, activity: Activity) -> None:
     """Every instance is done (or the completion condition held): the activity completes."""
-    assert body.token is not None and activity.multi_instance is not None
+    assert body.token is not None
     token = step.state.tokens[body.token]
     del step.state.scopes[body.id]
     step.close_waits_of(token)
     updates: dict[str, Any] = {}
-    if activity.multi_instance.output_collection is not None:
+    if activity.multi_instance is not None and activity.multi_instance.output_collection is not None:
         updates[activity.multi_instance.output_collection] = body.meta["outputs"]
     changed = step.set_variables(updates, token)
     step.record("element_completed", activity.id, {"variables": changed} if changed else None)

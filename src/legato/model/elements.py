@@ -167,6 +167,23 @@ MAX_INSTANCES = 10_000  # per multi-instance activity: a hostile collection cann
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class StandardLoop:
+    """BPMN 2.0.2, 10.3.8 StandardLoopCharacteristics: run an activity again and again.
+
+    "The Activity will only loop as long as this condition is true": `condition` is
+    evaluated after each iteration, or before each one when `test_before` is set (so the
+    activity may not run at all), and the loop ends when it is false. `maximum` caps the
+    number of iterations. Each iteration sees `loopCounter`, its number counted from 1;
+    the condition sees the number of iterations done so far (0 before the first). A loop
+    needs a condition or a maximum; none runs more than MAX_INSTANCES iterations.
+    """
+
+    condition: str | None = None
+    test_before: bool = False
+    maximum: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Element:
     kind: ClassVar[str] = "element"
     waits: ClassVar[bool] = False  # does a token stop here until a command arrives?
@@ -263,6 +280,7 @@ class Activity(Element):
     inputs: dict[str, str] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
     multi_instance: MultiInstance | None = None
+    loop: StandardLoop | None = None
     compensated_by: str | None = None  # the activity that undoes this one (BPMN 2.0, 10.5.5)
     for_compensation: bool = False  # this activity is such an undo: no flows in or out
 

@@ -30,6 +30,7 @@ from legato.model.elements import (
     RetryPolicy,
     SequenceFlow,
     SignalDefinition,
+    StandardLoop,
     TerminateDefinition,
     TimerDefinition,
 )
@@ -179,7 +180,7 @@ def _element_to_dict(element: Any) -> dict[str, Any]:
             continue  # a field added later keeps older models' stored form, and so their checksum
         if f.name == "event" and value is not None:
             value = {"type": _EVENT_KINDS[type(value)], **dataclasses.asdict(value)}
-        elif f.name in ("retry", "multi_instance") and value is not None:
+        elif f.name in ("retry", "multi_instance", "loop") and value is not None:
             value = dataclasses.asdict(value)
         data[f.name] = _plain(value)
     return {k: v for k, v in data.items() if v not in (None, {}, ())}
@@ -217,6 +218,8 @@ def _element_from_dict(raw: Any) -> Any:
         fields["retry"] = _build(RetryPolicy, retry, where)
     if isinstance(fields.get("multi_instance"), dict):
         fields["multi_instance"] = _build(MultiInstance, fields["multi_instance"], where)
+    if isinstance(fields.get("loop"), dict):
+        fields["loop"] = _build(StandardLoop, fields["loop"], where)
     if "candidate_groups" in fields and isinstance(fields["candidate_groups"], list):
         fields["candidate_groups"] = tuple(fields["candidate_groups"])
     return _build(cls, fields, where)

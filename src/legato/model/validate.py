@@ -16,6 +16,7 @@ from legato.errors import ExpressionInvalid, ModelInvalid, Problem
 from legato.expressions import compile_expression, compile_script
 from legato.model.elements import (
     DECISION_TASK_TYPE,
+    MAX_INSTANCES,
     Activity,
     BoundaryEvent,
     BusinessRuleTask,
@@ -40,6 +41,7 @@ from legato.model.elements import (
     ScriptTask,
     ServiceTask,
     SignalDefinition,
+    StandardLoop,
     StartEvent,
     SubProcess,
     TerminateDefinition,
@@ -345,6 +347,8 @@ def _check_element_details(definition: ProcessDefinition, element: object, add: 
             add(Problem(element=where, message=f"compensates {event.activity!r}, which has no compensation handler"))
     if isinstance(element, Activity) and element.multi_instance is not None:
         _check_multi_instance(where, element.multi_instance, add)
+    if isinstance(element, Activity) and element.loop is not None:
+        _check_loop(where, element, element.loop, add)
     if isinstance(element, Activity):
         for mapping_name, mapping in (("inputs", element.inputs), ("outputs", element.outputs)):
             if not isinstance(mapping, dict):
@@ -418,6 +422,24 @@ def _check_multi_instance(where: str | None, loop: MultiInstance, add: _Add) -> 
             add(Problem(element=where, message=f"{label} {name!r} is not a valid variable name"))
     if (loop.output_collection is None) != (loop.output_element is None):
         add(Problem(element=where, message="output collection and output element go together"))
+
+
+def _check_loop(where: str | None, activity: Activity, loop: StandardLoop, add: _Add) -> None:
+    """A standard loop that can stop (BPMN 2.0.2, 10.3.8): a condition or a maximum; an
+    activity has one loop marker, not both kinds."""
+    if activity.multi_instance is not None:
+        add(Problem(element=where, message="an activity is a loop or a multi-instance activity, not both"))
+    if loop.condition is None and loop.maximum is None:
+        add(Problem(element=where, message="a loop needs a loop condition or a loop maximum, or it never ends"))
+    if loop.condition is not None:
+        _check_expression(where, loop.condition, add, prefix="loop condition: ")
+    maximum = loop.maximum
+    if maximum is not None and (not isinstance(maximum, int) or isinstance(maximum, bool) or maximum < 0):
+        add(Problem(element=where, message=f"the loop maximum must be a whole number >= 0, not {maximum!r}"))
+    elif maximum is not None and maximum > MAX_INSTANCES:
+        add(Problem(element=where, message=f"the loop maximum {maximum} is past the limit of {MAX_INSTANCES}"))
+    if not isinstance(loop.test_before, bool):
+        add(Problem(element=where, message="test_before must be true or false"))
 
 
 def _check_timer(where: str | None, timer: TimerDefinition, add: _Add) -> None:

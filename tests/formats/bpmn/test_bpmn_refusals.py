@@ -18,7 +18,7 @@ UNSUPPORTED_ELEMENTS = [
     ('<bpmn:receiveTask id="X" messageRef="M" instantiate="true" />', "use a message start event"),
     (
         '<bpmn:userTask id="X"><bpmn:standardLoopCharacteristics /></bpmn:userTask>',
-        "loop back with an exclusive gateway, or make it a multi-instance activity",
+        "a loop needs a loop condition or a loop maximum, or it never ends",
     ),
     (
         '<bpmn:userTask id="X"><bpmn:multiInstanceLoopCharacteristics isSequential="true" /></bpmn:userTask>',

@@ -33,6 +33,7 @@ from legato.model.elements import (
     ScriptTask,
     SendTask,
     ServiceTask,
+    StandardLoop,
     SubProcess,
     Task,
     UserTask,
@@ -53,6 +54,7 @@ def activity_fields(reader: FlowReader, node: etree._Element) -> dict[str, objec
     """What every activity has: its loop, and whether it is a compensation handler."""
     return {
         "multi_instance": multi_instance(reader, node),
+        "loop": standard_loop(reader, node),
         "for_compensation": node.get("isForCompensation") == "true",
     }
 
@@ -98,6 +100,36 @@ def multi_instance(reader: FlowReader, node: etree._Element) -> MultiInstance | 
         output_collection=found.output_collection,
         output_element=found.output_element,
     )
+
+
+def standard_loop(reader: FlowReader, node: etree._Element) -> StandardLoop | None:
+    """`standardLoopCharacteristics` (BPMN 2.0.2, 10.3.8): `loopCondition` (a formal
+    expression, kept as written), `testBefore` and `loopMaximum` (attributes).
+
+    The spec's loop runs "as long as this condition is true"; SpiffWorkflow reads the same
+    condition as the one that ends the loop, which docs/bpmn.md points out. A loop with
+    neither a condition nor a maximum never ends, and is refused by validation.
+    """
+    loop = node.find(f"{{{BPMN}}}standardLoopCharacteristics")
+    if loop is None:
+        return None
+    read_extensions(reader.context, loop, "standardLoopCharacteristics", node.get("id"))
+    maximum = None
+    written = (loop.get("loopMaximum") or "").strip()
+    if written:
+        try:
+            maximum = int(written)
+        except ValueError:
+            reader.context.refuse(node, f"loopMaximum={written!r} is not a whole number")
+            return None
+    test_before = (loop.get("testBefore") or "false").strip()
+    if test_before not in ("true", "false"):
+        reader.context.refuse(node, f"testBefore={test_before!r} is neither true nor false")
+        return None
+    if loop.find(f"{{{BPMN}}}loopCondition") is not None and _formal(loop, "loopCondition") is None:
+        reader.context.refuse(node, "the loopCondition is empty: write the condition the loop goes on while")
+        return None
+    return StandardLoop(condition=_formal(loop, "loopCondition"), test_before=test_before == "true", maximum=maximum)
 
 
 def _formal(loop: etree._Element, tag: str) -> str | None:

@@ -37,7 +37,17 @@ from legato.model.elements import (
 )
 
 _CONDITION_LANGUAGES = ("feel", "juel", "legato", "xpath")  # xpath: Signavio's default, never meant
-_STRUCTURE = {"documentation", "extensionElements", "laneSet", "incoming", "outgoing"}
+# A subprocess's own children that are no flow elements of its scope: its loop markers
+# belong to the subprocess itself (read by `activities.activity_fields`).
+_STRUCTURE = {
+    "documentation",
+    "extensionElements",
+    "laneSet",
+    "incoming",
+    "outgoing",
+    "multiInstanceLoopCharacteristics",
+    "standardLoopCharacteristics",
+}
 _FLOW_ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
 _DATA_ASSOCIATIONS = ("dataInputAssociation", "dataOutputAssociation")
 
@@ -133,11 +143,18 @@ class FlowReader:
         return build(self, node, common)
 
     def check_children(self, node: etree._Element) -> None:
-        """Loop markers and data associations, which no supported element may carry."""
+        """Data associations that move data, which no supported element may carry; an
+        element has one loop marker at most."""
+        markers = [
+            c
+            for c in node.iterchildren(
+                f"{{{BPMN}}}multiInstanceLoopCharacteristics", f"{{{BPMN}}}standardLoopCharacteristics"
+            )
+        ]
+        if len(markers) > 1:
+            self.context.refuse(node, "an activity has one loop marker: a standard loop or a multi-instance, not both")
         for child in node.iterchildren(etree.Element):
             namespace, local = split(child.tag)
-            if namespace == BPMN and local in unsupported.LOOPS:
-                self.context.refuse(node, unsupported.LOOPS[local])
             if namespace == BPMN and local in _DATA_ASSOCIATIONS:
                 moves = [c for c in child.iterchildren(f"{{{BPMN}}}*") if split(c.tag)[1] in unsupported.DATA_SEMANTICS]
                 if moves:

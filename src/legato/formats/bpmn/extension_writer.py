@@ -30,6 +30,7 @@ from legato.model.elements import (
     MultiInstance,
     RetryPolicy,
     ServiceTask,
+    StandardLoop,
     UserTask,
 )
 
@@ -91,6 +92,19 @@ def write_loop(parent: etree._Element, loop: MultiInstance) -> None:
             expression = etree.SubElement(node, qualified(BPMN, tag))
             expression.set(qualified(XSI, "type"), "bpmn:tFormalExpression")
             expression.text = text
+
+
+def write_standard_loop(parent: etree._Element, loop: StandardLoop) -> None:
+    """`standardLoopCharacteristics` for `loop`, appended to the activity `parent`."""
+    node = etree.SubElement(parent, qualified(BPMN, "standardLoopCharacteristics"))
+    if loop.test_before:
+        node.set("testBefore", "true")
+    if loop.maximum is not None:
+        node.set("loopMaximum", str(loop.maximum))
+    if loop.condition is not None:
+        expression = etree.SubElement(node, qualified(BPMN, "loopCondition"))
+        expression.set(qualified(XSI, "type"), "bpmn:tFormalExpression")
+        expression.text = loop.condition
 
 
 def _user_task(extensions: etree._Element, task: UserTask) -> None:

@@ -40,11 +40,6 @@ MISPLACED: Final[dict[str, str]] = {
 starts on a condition. Every event definition of BPMN 2.0 runs somewhere in Legato, so none
 is refused everywhere."""
 
-LOOPS: Final[dict[str, str]] = {
-    "standardLoopCharacteristics": "loop activities are not supported; loop back with an exclusive gateway, "
-    "or make it a multi-instance activity",
-}
-
 ARTIFACTS: Final = frozenset(
     {
         "textAnnotation",

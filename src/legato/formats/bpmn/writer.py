@@ -29,7 +29,7 @@ from legato.errors import ModelInvalid, Problem
 from legato.formats.bpmn.compensation import Drawn, with_compensation, write_association, write_compensation_event
 from legato.formats.bpmn.diagram import write_diagram
 from legato.formats.bpmn.expressions import to_camunda
-from legato.formats.bpmn.extension_writer import write_activity_extensions, write_loop
+from legato.formats.bpmn.extension_writer import write_activity_extensions, write_loop, write_standard_loop
 from legato.formats.bpmn.layout import layout
 from legato.formats.bpmn.namespaces import BPMN, LEGATO, MODELER, PREFIXES, XSI, ZEEBE, qualified
 from legato.formats.builder import reading_order
@@ -199,6 +199,8 @@ class _Writer:
             self.event(node, element.event)
         if isinstance(element, Activity) and element.multi_instance is not None:
             write_loop(node, element.multi_instance)  # BPMN 2.0 puts the loop after the flows, before a script
+        if isinstance(element, Activity) and element.loop is not None:
+            write_standard_loop(node, element.loop)
         if isinstance(element, ScriptTask):
             node.set("scriptFormat", "legato")
             etree.SubElement(node, _bpmn("script")).text = element.script
@@ -310,6 +312,7 @@ _WRITTEN_FIELDS = frozenset(
         "inputs",
         "outputs",
         "multi_instance",
+        "loop",
         "compensated_by",
         "for_compensation",
         "triggered_by_event",
