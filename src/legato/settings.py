@@ -23,6 +23,9 @@ variable by surprise. An empty variable counts as unset. A bad value raises
 | LEGATO_SENSITIVE_VARIABLES  | (none)                  | glob patterns of sensitive variables     |
 | LEGATO_DATABASE_CONNECT_TIMEOUT | 5                   | seconds to connect or to wait for a pooled one |
 | LEGATO_DATABASE_TIMEOUT     | 10                      | PostgreSQL statement timeout, seconds    |
+| LEGATO_LOG_LEVEL            | info                    | a level, or per logger: warning,legato.jobs=info |
+| LEGATO_LOG_FORMAT           | text                    | text or json (one object per line)       |
+| LEGATO_ACCESS_LOG           | on                      | `legato server` logs every request (on/off) |
 """
 
 from __future__ import annotations
@@ -58,6 +61,9 @@ class Settings:
     sensitive_variables: tuple[str, ...] = ()
     database_connect_timeout: float = 5.0
     database_timeout: float = 10.0
+    log_level: str = "info"
+    log_format: str = "text"
+    access_log: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -169,6 +175,39 @@ def _patterns(variable: str, raw: str) -> tuple[str, ...]:
         raise _bad(variable, raw, f"variable names or glob patterns separated by commas ({exc})") from None
 
 
+_LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
+def _log_levels(variable: str, raw: str) -> str:
+    """`info`, or `warning,legato.jobs=info,legato.http=warning`: a level for the root and per logger."""
+    items = []
+    for item in (part.strip() for part in raw.split(",") if part.strip()):
+        name, equals, level = item.rpartition("=")
+        level = level.strip().lower()
+        if level not in _LOG_LEVELS or (equals and not name.strip()):
+            raise _bad(variable, raw, f"a level ({', '.join(_LOG_LEVELS)}) or LOGGER=LEVEL items separated by commas")
+        items.append(f"{name.strip()}={level}" if equals else level)
+    if not items:
+        raise _bad(variable, raw, "a log level")
+    return ",".join(items)
+
+
+def _log_format(variable: str, raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("text", "json"):
+        raise _bad(variable, raw, "text or json")
+    return value
+
+
+def _switch(variable: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "on", "true", "yes"):
+        return True
+    if value in ("0", "off", "false", "no"):
+        return False
+    raise _bad(variable, raw, "on or off")
+
+
 def _bad(variable: str, raw: str, expected: str) -> InvalidInput:
     return InvalidInput(f"{variable} must be {expected}, not {raw!r}", details={"variable": variable})
 
@@ -187,6 +226,9 @@ _VARIABLES: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "sensitive_variables": ("LEGATO_SENSITIVE_VARIABLES", _patterns),
     "database_connect_timeout": ("LEGATO_DATABASE_CONNECT_TIMEOUT", _seconds),
     "database_timeout": ("LEGATO_DATABASE_TIMEOUT", _seconds),
+    "log_level": ("LEGATO_LOG_LEVEL", _log_levels),
+    "log_format": ("LEGATO_LOG_FORMAT", _log_format),
+    "access_log": ("LEGATO_ACCESS_LOG", _switch),
 }
 
 _OPTIONS = {"worker_concurrency": "--concurrency"}

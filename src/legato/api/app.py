@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from legato.access.authenticator import Authenticator
 from legato.api import docs_pages, failures, hardening, openapi, problems
+from legato.api.access_log import AccessLog
 from legato.api.inputs import check_parameters
 from legato.api.limits import BodySizeLimit
 from legato.api.routes import ROUTERS
@@ -50,11 +51,13 @@ def create_app(
     auth: AuthSettings | None = None,
     allowed_hosts: Sequence[str] | None = None,
     cors_origins: Sequence[str] = (),
+    access_log: bool = False,
 ) -> FastAPI:
     """The REST API for `legato`; with `worker=True`, also its in-process worker.
 
     `auth` defaults to authentication on; `AuthSettings(enabled=False)` serves everyone as
     an admin, which only `legato server --insecure-no-auth` on loopback should do.
+    `access_log` logs one line per request (`legato.api.access_log`; `legato server` turns it on).
     `allowed_hosts` (None: any) and `cors_origins` (none by default) are the browser-facing
     defences of `legato.api.hardening`.
     """
@@ -86,6 +89,8 @@ def create_app(
 
     app.add_middleware(BodySizeLimit, limit_for=limit_for)
     hardening.install(app, api_prefix=API_PREFIX, allowed_hosts=allowed_hosts, cors_origins=cors_origins)
+    if access_log:  # outermost: it times and logs every answer, refusals at the door included
+        app.add_middleware(AccessLog)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     return app

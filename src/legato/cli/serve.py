@@ -22,6 +22,11 @@ from legato.settings import Settings
 if TYPE_CHECKING:  # the runtime is imported when a command runs: client commands start fast
     from legato.runtime.app import Legato
 
+LOG_LEVEL_HELP = (
+    "A level (critical, error, warning, info, debug), or per logger: "
+    "warning,legato.jobs=info,legato.http=warning [LEGATO_LOG_LEVEL, info]."
+)
+LOG_FORMAT_HELP = "text, or json: one object per line with instance_id, element, job_id, trace_id [LEGATO_LOG_FORMAT]."
 HANDLERS_HELP = "Handlers to run: MODULE or MODULE:ATTRIBUTE (a register function, Handlers or Legato). Repeatable."
 
 
@@ -36,12 +41,9 @@ HANDLERS_HELP = "Handlers to run: MODULE or MODULE:ATTRIBUTE (a register functio
 @click.option("--port", type=click.IntRange(1, 65535), help="Listen on this port [LEGATO_PORT, 8080].")
 @click.option("--database", help="SQLite path or URL, or postgresql://... [LEGATO_DATABASE, legato.db].")
 @click.option("--handlers", "handler_specs", multiple=True, metavar="MODULE[:ATTR]", help=HANDLERS_HELP)
-@click.option(
-    "--log-level",
-    type=click.Choice(("critical", "error", "warning", "info", "debug")),
-    default="info",
-    show_default=True,
-)
+@click.option("--log-level", metavar="LEVELS", help=LOG_LEVEL_HELP)
+@click.option("--log-format", type=click.Choice(("text", "json")), help=LOG_FORMAT_HELP)
+@click.option("--access-log/--no-access-log", default=None, help="Log one line per request [LEGATO_ACCESS_LOG, on].")
 @click.option(
     "--insecure-no-auth",
     is_flag=True,
@@ -55,7 +57,9 @@ def server(
     port: int | None,
     database: str | None,
     handler_specs: tuple[str, ...],
-    log_level: str,
+    log_level: str | None,
+    log_format: str | None,
+    access_log: bool | None,
     insecure_no_auth: bool,
 ) -> None:
     """Run the REST API with an in-process worker.
@@ -70,7 +74,10 @@ def server(
     from legato.cli import demo as demos
     from legato.cli.loading import load_handlers
 
-    settings = obj.override(host=host, port=port, database=database)
+    settings = obj.override(
+        host=host, port=port, database=database, log_level=log_level, log_format=log_format, access_log=access_log
+    )
+    _configure_logging(settings)
     if insecure_no_auth and settings.host not in LOOPBACK:
         raise Failure(
             "INSECURE_NOT_LOOPBACK",
@@ -100,15 +107,17 @@ def server(
             auth=AuthSettings(enabled=not insecure_no_auth),
             allowed_hosts=_allowed_hosts(obj, settings),
             cors_origins=settings.cors_origins,
+            access_log=settings.access_log,
         )
         obj.out.print(demos.banner(settings, set_up, legato.handlers.types()))
         config = uvicorn.Config(
             app,
             host=settings.host,
             port=settings.port,
-            log_level=log_level,
+            log_config=None,  # uvicorn's loggers go through ours (_configure_logging)
+            log_level=None,
             lifespan="on",
-            access_log=False,
+            access_log=False,  # ours (legato.http) has the trace id and the JSON fields
         )
         with _on_signals(_ignore):
             uvicorn.Server(config).run()
@@ -125,14 +134,26 @@ def server(
     help="Handlers running at once [LEGATO_WORKER_CONCURRENCY, 64].",
 )
 @click.option("--handlers", "handler_specs", multiple=True, metavar="MODULE[:ATTR]", help=HANDLERS_HELP)
+@click.option("--log-level", metavar="LEVELS", help=LOG_LEVEL_HELP)
+@click.option("--log-format", type=click.Choice(("text", "json")), help=LOG_FORMAT_HELP)
 @click.pass_obj
-def worker(obj: CliContext, database: str | None, concurrency: int | None, handler_specs: tuple[str, ...]) -> None:
+def worker(
+    obj: CliContext,
+    database: str | None,
+    concurrency: int | None,
+    handler_specs: tuple[str, ...],
+    log_level: str | None,
+    log_format: str | None,
+) -> None:
     """Run a job executor only: more of these scale out the work on a shared database."""
     from legato.cli.demo import hide_password
     from legato.cli.loading import load_handlers
     from legato.runtime.worker import Worker
 
-    settings = obj.override(database=database, worker_concurrency=concurrency)
+    settings = obj.override(
+        database=database, worker_concurrency=concurrency, log_level=log_level, log_format=log_format
+    )
+    _configure_logging(settings)
     legato = open_legato(settings)
     try:
         for spec in handler_specs:
@@ -162,6 +183,13 @@ def worker(obj: CliContext, database: str | None, concurrency: int | None, handl
 
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def _configure_logging(settings: Settings) -> None:
+    """Log lines to stderr in the chosen format, with the level per logger (docs/operations.md)."""
+    from legato.runtime.log_setup import configure
+
+    configure(format=settings.log_format, levels=settings.log_level)
 
 
 def _allowed_hosts(obj: CliContext, settings: Settings) -> tuple[str, ...] | None:

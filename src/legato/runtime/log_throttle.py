@@ -12,7 +12,7 @@ dropped, so the log says both what failed and how often:
         log.error("committing failed%s", throttle.note(suppressed), exc_info=exc)
 
 `RepeatFilter` does the same as a `logging.Filter` for whole handlers (what `legato server`
-installs), keyed by logger, level, message template and exception type.
+installs), keyed by logger, level, rendered message and exception type.
 """
 
 from __future__ import annotations
@@ -68,11 +68,13 @@ class RepeatFilter(logging.Filter):
         if record.levelno < logging.WARNING:
             return True  # only failures repeat in floods worth muting; info lines are the access log
         error = record.exc_info[0].__name__ if record.exc_info and record.exc_info[0] else None
-        suppressed = self.throttle.allow((record.name, record.levelno, str(record.msg), error))
+        # The rendered message: lines about different jobs or paths differ, a flood of one does not.
+        suppressed = self.throttle.allow((record.name, record.levelno, record.getMessage()[:300], error))
         if suppressed is None:
             return False
         if suppressed:
-            record.msg = f"{record.msg}{self.throttle.note(suppressed)}"
+            record.msg = f"{record.getMessage()}{self.throttle.note(suppressed)}"
+            record.args = None
         return True
 
 

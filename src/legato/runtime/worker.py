@@ -42,11 +42,13 @@ from legato.errors import BpmnError, DatabaseUnavailable
 from legato.runtime.clock import Clock, SystemClock
 from legato.runtime.decisions import with_builtin_handlers
 from legato.runtime.handlers import Handler, Handlers, Job
+from legato.runtime.log_setup import log_context
 from legato.runtime.log_throttle import LogThrottle
-from legato.store import ClaimedJob, CommandItem, Handoff, Store
+from legato.store import ClaimedJob, CommandItem, Handoff, Outcome, Store
 from legato.store.codec import to_epoch
 
 log = logging.getLogger("legato.worker")
+jobs_log = logging.getLogger("legato.jobs")  # one line per job failure, retry, incident, recovery
 
 RETRY_SECONDS = 0.5  # how soon a commit or heartbeat that found the database away is tried again
 
@@ -321,7 +323,8 @@ class Worker:
 
     def _run_sync(self, handler: Handler, context: Job, job: ClaimedJob) -> None:
         try:
-            result = handler.function(context)
+            with log_context(instance_id=job.instance_id, element=job.element, job_id=job.id):
+                result = handler.function(context)  # the handler's own log lines carry the job's ids
             command = self._success(job, result)
         except BaseException as error:
             command = self._failure(job, error)
@@ -331,8 +334,9 @@ class Worker:
     async def _run_async(self, handler: Handler, context: Job, job: ClaimedJob) -> None:
         timeout = job.timeout or handler.timeout
         try:
-            call = cast(Awaitable[Any], handler.function(context))
-            result = await (asyncio.wait_for(call, timeout) if timeout else call)
+            with log_context(instance_id=job.instance_id, element=job.element, job_id=job.id):
+                call = cast(Awaitable[Any], handler.function(context))
+                result = await (asyncio.wait_for(call, timeout) if timeout else call)
             command = self._success(job, result)
         except BaseException as error:
             command = self._failure(job, error)
@@ -452,6 +456,7 @@ class Worker:
         self.stats["commits"] += 1
         ended: list[tuple[str, str | None]] = []
         for item, outcome in zip(batch, outcomes, strict=True):
+            self._log_outcome(item, outcome)
             self._forget(item)
             if outcome.ok:
                 self.stats["completed"] += 1
@@ -465,6 +470,37 @@ class Worker:
         if ended and self.on_commit is not None:
             self.on_commit(ended)
         return True
+
+    def _log_outcome(self, item: CommandItem, outcome: Outcome) -> None:
+        """What became of a job attempt, once it is committed: a failure, its retry or incident, a recovery."""
+        command = item.command
+        running = self._running.get(item.job or "")
+        ids = {"instance_id": item.instance_id, "element": running.job.element if running else None, "job_id": item.job}
+        if not outcome.ok:
+            jobs_log.debug("the result of attempt %s was refused: %s", item.attempt, outcome.error, extra=ids)
+        elif isinstance(command, FailJob):
+            failure = f"{command.error_type}: {command.message}"
+            if outcome.incident:
+                jobs_log.error(
+                    "job failed on attempt %d with no retries left, an incident is open: %s",
+                    command.attempt,
+                    failure,
+                    extra=ids,
+                )
+            elif outcome.retry_at is not None:
+                jobs_log.warning(
+                    "job failed on attempt %d, retrying at %s: %s",
+                    command.attempt,
+                    outcome.retry_at.isoformat(timespec="seconds"),
+                    failure,
+                    extra=ids,
+                )
+            else:
+                jobs_log.warning("job failed on attempt %d: %s", command.attempt, failure, extra=ids)
+        elif isinstance(command, ThrowError):
+            jobs_log.info("job threw the BPMN error %s: %s", command.code, command.message, extra=ids)
+        elif isinstance(command, CompleteJob) and (item.attempt or 1) > 1:
+            jobs_log.info("job recovered: attempt %d succeeded after earlier failures", item.attempt, extra=ids)
 
     def _log_failure(self, kind: str, exc: BaseException, message: str, *args: Any) -> None:
         """One line per kind of failure and interval; a traceback unless the database is just away."""

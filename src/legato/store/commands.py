@@ -24,7 +24,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from legato import engine
-from legato.engine.commands import Command, CorrelateMessage, TriggerSignal
+from legato.engine import effects as fx
+from legato.engine.commands import Command, CorrelateMessage, FailJob, TriggerSignal
 from legato.engine.state import InstanceState
 from legato.errors import (
     ConcurrentModification,
@@ -84,6 +85,8 @@ class Outcome:
     ok: bool
     status: str | None = None
     error: LegatoError | None = None
+    retry_at: datetime | None = None  # a failed job attempt that will run again then
+    incident: bool = False  # a failed job attempt that opened an incident
 
 
 @dataclass(slots=True)
@@ -289,6 +292,10 @@ class Executor:
         writer.add(item.instance_id, result.effects)
         if item.job is not None:
             owned[item.job] = (None, -1)  # a second result for the same job in this batch is stale
+        if isinstance(item.command, FailJob):  # what became of the failure, for the worker's log
+            retry_at = next((e.due for e in result.effects if isinstance(e, fx.RetryJob)), None)
+            incident = any(isinstance(e, fx.CreateIncident) for e in result.effects)
+            return Outcome(ok=True, status=result.state.status, retry_at=retry_at, incident=incident)
         return Outcome(ok=True, status=result.state.status)
 
     def _load(self, conn: Connection, ids: list[str]) -> dict[str, _Loaded]:

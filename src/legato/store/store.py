@@ -7,6 +7,7 @@ operations that people trigger: completing a task, retrying an incident, cancell
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -37,7 +38,9 @@ from legato.store.definitions import Definitions
 from legato.store.identity import Directory
 from legato.store.jobs import ClaimedJob, Jobs
 from legato.store.queries import Queries
-from legato.store.writer import ClaimNew, Handoff, Writer
+from legato.store.writer import ClaimNew, Handoff, Writer, wait_key
+
+jobs_log = logging.getLogger("legato.jobs")
 
 
 class Store:
@@ -146,7 +149,19 @@ class Store:
             )
         with self.database.read() as conn:
             wait = conn.execute(text("SELECT wait FROM incidents WHERE id = :id"), {"id": incident_id}).scalar_one()
-        return self.command(incident["instance_id"], RetryIncident(wait=wait, actor=actor), now, claim_new)
+        handoffs = self.command(incident["instance_id"], RetryIncident(wait=wait, actor=actor), now, claim_new)
+        jobs_log.info(
+            "incident %s retried by %s: %s runs again",
+            incident_id,
+            actor or "-",
+            incident["element"],
+            extra={
+                "instance_id": incident["instance_id"],
+                "element": incident["element"],
+                "job_id": wait_key(incident["instance_id"], wait),
+            },
+        )
+        return handoffs
 
     def cancel(self, instance_id: str, *, actor: str | None, now: datetime, reason: str | None = None) -> None:
         self.command(instance_id, CancelInstance(actor=actor, reason=reason), now)
