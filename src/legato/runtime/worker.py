@@ -357,9 +357,9 @@ class Worker:
                 wait=job.wait, code=error.code, message=error.message, variables=error.variables, actor=actor
             )
         self.stats["failed"] += 1
-        # The error's type only: its message and stack may quote variables (sensitive ones
-        # too), and go to the incident, where the API masks them (docs/security.md).
-        log.info("job %s (%s) failed on attempt %d: %s", job.id, job.task_type, job.attempts, type(error).__name__)
+        # Logged once committed (_log_outcome), with the error's type only: its message and
+        # stack may quote variables (sensitive ones too), and go to the incident, where the
+        # API masks them (docs/security.md).
         if isinstance(error, TimeoutError):
             message = f"attempt {job.attempts} took longer than its timeout"
         else:
@@ -479,26 +479,27 @@ class Worker:
         if not outcome.ok:
             jobs_log.debug("the result of attempt %s was refused: %s", item.attempt, outcome.error, extra=ids)
         elif isinstance(command, FailJob):
-            failure = f"{command.error_type}: {command.message}"
+            # The error's type, not its message: that may quote (sensitive) variables; the
+            # incident and the history keep it, masked by the API.
             if outcome.incident:
                 jobs_log.error(
-                    "job failed on attempt %d with no retries left, an incident is open: %s",
+                    "job failed on attempt %d: %s; no retries left, an incident is open",
                     command.attempt,
-                    failure,
+                    command.error_type,
                     extra=ids,
                 )
             elif outcome.retry_at is not None:
                 jobs_log.warning(
-                    "job failed on attempt %d, retrying at %s: %s",
+                    "job failed on attempt %d: %s; retrying at %s",
                     command.attempt,
+                    command.error_type,
                     outcome.retry_at.isoformat(timespec="seconds"),
-                    failure,
                     extra=ids,
                 )
             else:
-                jobs_log.warning("job failed on attempt %d: %s", command.attempt, failure, extra=ids)
+                jobs_log.warning("job failed on attempt %d: %s", command.attempt, command.error_type, extra=ids)
         elif isinstance(command, ThrowError):
-            jobs_log.info("job threw the BPMN error %s: %s", command.code, command.message, extra=ids)
+            jobs_log.info("job threw the BPMN error %s", command.code, extra=ids)
         elif isinstance(command, CompleteJob) and (item.attempt or 1) > 1:
             jobs_log.info("job recovered: attempt %d succeeded after earlier failures", item.attempt, extra=ids)
 
