@@ -16,13 +16,16 @@ instances, and a BPMN error thrown inside an instance is caught on the activity.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Final
 
 from legato.engine.expressions import condition, evaluate, json_value
 from legato.engine.state import BODY, INSTANCE, MOVING, WAITING, Scope, Token
 from legato.engine.step import Step
 from legato.errors import EvaluationError
 from legato.model.elements import MAX_INSTANCES, Activity, MultiInstance
+
+_PATH: Final = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)(?:\.[A-Za-z_][A-Za-z0-9_]*)*\s*$")
 
 
 def enter_body(step: Step, token: Token, activity: Activity) -> None:
@@ -73,11 +76,25 @@ def _start_instance(step: Step, body: Scope, loop: MultiInstance) -> None:
     items = body.meta["items"]
     if loop.element_variable is not None and items is not None:
         local[loop.element_variable] = items[index]
+    output = _output_variable(loop)
+    if output is not None and output not in local:
+        local[output] = None  # so that what an instance writes there stays its own
     assert body.element is not None
     instance = Scope(step.next_id(), body.element, body.id, None, INSTANCE, local, {"index": index})
     step.state.scopes[instance.id] = instance
     body.variables["numberOfActiveInstances"] += 1
     step.agenda.append(step.new_token(body.element, instance.id))
+
+
+def _output_variable(loop: MultiInstance) -> str | None:
+    """The variable an output element reads, when it reads one (`result`, `result.total`).
+
+    Each instance gets it as a local variable, null at first, as Camunda 8 does, so that
+    parallel instances writing `result` do not overwrite one another's before it is
+    collected (BPMN 2.0.2, 10.3.7: the outputDataItem is the instance's own).
+    """
+    match = _PATH.match(loop.output_element or "")
+    return match.group(1) if match else None
 
 
 def is_instance_token(step: Step, token: Token) -> bool:

@@ -22,12 +22,12 @@ UNSUPPORTED_ELEMENTS = [
     ),
     (
         '<bpmn:userTask id="X"><bpmn:multiInstanceLoopCharacteristics isSequential="true" /></bpmn:userTask>',
-        "needs a collection (camunda:collection, or zeebe:loopCharacteristics inputCollection) or a loop cardinality",
+        "zeebe:loopCharacteristics inputCollection, or loopDataInputRef) or a loop cardinality",
     ),
     (
-        '<bpmn:userTask id="X"><bpmn:multiInstanceLoopCharacteristics><bpmn:loopDataInputRef>items'
+        '<bpmn:userTask id="X"><bpmn:multiInstanceLoopCharacteristics><bpmn:loopDataInputRef>no items'
         "</bpmn:loopDataInputRef></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>",
-        "loopDataInputRef is not supported: give the collection as camunda:collection",
+        "loopDataInputRef 'no items' names no data element of the document, nor a variable",
     ),
     (
         '<bpmn:userTask id="X"><bpmn:dataInputAssociation id="d"><bpmn:sourceRef>o</bpmn:sourceRef>'

@@ -21,6 +21,7 @@ from lxml import etree
 from legato.formats.bpmn.events import message
 from legato.formats.bpmn.expressions import from_camunda, is_path
 from legato.formats.bpmn.extensions import Extensions, read_extensions
+from legato.formats.bpmn.loop_data import read_loop_data
 from legato.formats.bpmn.namespaces import BPMN, CAMUNDA, ZEEBE, split
 from legato.model.elements import (
     BusinessRuleTask,
@@ -46,7 +47,6 @@ _SCRIPT_DIALECTS: Final = {"legato"}
 _EXPRESSION_SCRIPTS: Final = {"feel", "juel"}
 # Camunda 7's names for the counters a completion condition reads; Legato has Camunda 8's.
 _CAMUNDA7_COUNTERS: Final = re.compile(r"\bnrOf(Instances|CompletedInstances|ActiveInstances)\b")
-_LOOP_DATA: Final = ("loopDataInputRef", "loopDataOutputRef", "inputDataItem", "outputDataItem")
 _EXACT_DECISION_MAPPINGS: Final = frozenset({"singleEntry", "collectEntries"})
 
 
@@ -60,9 +60,11 @@ def activity_fields(reader: FlowReader, node: etree._Element) -> dict[str, objec
 
 
 def multi_instance(reader: FlowReader, node: etree._Element) -> MultiInstance | None:
-    """`multiInstanceLoopCharacteristics`, as Camunda 7 or Camunda 8 writes it.
+    """`multiInstanceLoopCharacteristics`, as Camunda 7, Camunda 8 or plain BPMN writes it.
 
-    Camunda 7: `camunda:collection`, `camunda:elementVariable`, `loopCardinality`,
+    BPMN itself: `loopDataInputRef` and the other data references (`loop_data`), which
+    may stand beside an extension that says the same. Camunda 7: `camunda:collection`,
+    `camunda:elementVariable`, `loopCardinality`,
     `completionCondition`. Camunda 8: `zeebe:loopCharacteristics` (inputCollection,
     inputElement, outputCollection, outputElement) and `completionCondition`. The
     cardinality and completion condition are formal expressions, kept as written, except
@@ -73,13 +75,28 @@ def multi_instance(reader: FlowReader, node: etree._Element) -> MultiInstance | 
     if loop is None:
         return None
     found = read_extensions(reader.context, loop, "multiInstanceLoopCharacteristics", node.get("id"))
-    for child in loop.iterchildren(f"{{{BPMN}}}*"):
-        if split(child.tag)[1] in _LOOP_DATA or split(child.tag)[1] == "complexBehaviorDefinition":
-            reader.context.refuse(
-                node,
-                f"{split(child.tag)[1]} is not supported: give the collection as camunda:collection (Camunda 7) or "
-                "zeebe:loopCharacteristics inputCollection (Camunda 8)",
-            )
+    if loop.find(f"{{{BPMN}}}complexBehaviorDefinition") is not None:
+        reader.context.refuse(
+            node,
+            "complexBehaviorDefinition is not supported: end the instances early with a completionCondition, and "
+            "throw events after the activity",
+        )
+    data = read_loop_data(reader.context, node, loop)
+    for extension, standard, label in (
+        (found.collection, data.collection, "loopDataInputRef"),
+        (found.element_variable, data.element_variable, "inputDataItem"),
+        (found.output_collection, data.output_collection, "loopDataOutputRef"),
+        (found.output_element, data.output_element, "outputDataItem"),
+    ):
+        if extension is not None and standard is not None and extension != standard:
+            reader.context.refuse(node, f"the {label} and the extension say different things: give it once")
+    found = dataclasses.replace(
+        found,
+        collection=found.collection or data.collection,
+        element_variable=found.element_variable or data.element_variable,
+        output_collection=found.output_collection or data.output_collection,
+        output_element=found.output_element or data.output_element,
+    )
     cardinality = _formal(loop, "loopCardinality")
     completion = _formal(loop, "completionCondition")
     if completion is not None:
@@ -87,8 +104,8 @@ def multi_instance(reader: FlowReader, node: etree._Element) -> MultiInstance | 
     if found.collection is None and cardinality is None:
         reader.context.refuse(
             node,
-            "a multi-instance activity needs a collection (camunda:collection, or zeebe:loopCharacteristics "
-            "inputCollection) or a loop cardinality",
+            "a multi-instance activity needs a collection (camunda:collection, zeebe:loopCharacteristics "
+            "inputCollection, or loopDataInputRef) or a loop cardinality",
         )
         return None
     return MultiInstance(

@@ -57,8 +57,13 @@ class Context:
         the attribute is absent or empty, or refused; problems are told at `at` (the
         event whose definition it is), or at `node`.
         """
+        return self.resolve(node, (node.get(attribute) or "").strip(), f"{attribute}=", at)
+
+    def resolve(self, node: etree._Element, value: str, label: str, at: etree._Element | None = None) -> str | None:
+        """A QName written at `node` (an attribute's value, or a reference element's text
+        such as `loopDataInputRef`), resolved as `reference` does; `label` names it in a
+        problem (`messageRef=`, `loopDataInputRef `)."""
         where = node if at is None else at
-        value = (node.get(attribute) or "").strip()
         if not value:
             return None
         qualified = split_qname(value)
@@ -67,12 +72,12 @@ class Context:
         prefix, local = qualified
         namespace = node.nsmap.get(prefix)
         if namespace is None:
-            self.refuse(where, f"{attribute}={value!r} uses the prefix {prefix!r}, which the document does not declare")
+            self.refuse(where, f"{label}{value!r} uses the prefix {prefix!r}, which the document does not declare")
             return None
         if namespace in self.imported:
             self.refuse(
                 where,
-                f"{attribute}={value!r} refers into the imported document {namespace!r}; "
+                f"{label}{value!r} refers into the imported document {namespace!r}; "
                 "put what it names into this document",
             )
             return None

@@ -49,6 +49,11 @@ _STRUCTURE = {
     "standardLoopCharacteristics",
 }
 _FLOW_ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
+_ARTIFACT_WARNINGS = {
+    kind: f"{kind} elements are left out: a data object or data input is the process variable of its name, "
+    "which a multi-instance loopDataInputRef or loopDataOutputRef may name"
+    for kind in ("dataObject", "dataObjectReference", "ioSpecification")
+}
 _DATA_ASSOCIATIONS = ("dataInputAssociation", "dataOutputAssociation")
 
 
@@ -87,7 +92,11 @@ class FlowReader:
             elif kind == "association":
                 self.associations.append(_Association(node, node.get("sourceRef", ""), node.get("targetRef", "")))
             elif kind in unsupported.ARTIFACTS:
-                self.context.warn(node, f"artifact:{kind}", f"{kind} elements carry no behaviour and are left out")
+                self.context.warn(
+                    node,
+                    f"artifact:{kind}",
+                    _ARTIFACT_WARNINGS.get(kind, f"{kind} elements carry no behaviour and are left out"),
+                )
             elif not self.claim(node):
                 continue
             elif kind == "sequenceFlow":

@@ -151,3 +151,88 @@ def test_a_loop_that_cannot_run_is_refused_with_its_element_and_line(marker: str
         load_bpmn(_LOOP.format(marker=marker))
     problems = caught.value.problems
     assert any(p.element == "t" and p.line == 6 and reason in p.message for p in problems), problems
+
+
+# --- BPMN's own multi-instance data ----------------------------------------------------------
+
+
+def test_loop_data_names_the_process_data_input_and_data_objects() -> None:
+    elements = definition("multi_instance_data").elements
+    pack = elements["Activity_pack"].multi_instance  # type: ignore[union-attr]
+    assert (pack.collection, pack.element_variable) == ("orders", "order")  # tns:DataInput_orders, by its name
+    assert (pack.output_collection, pack.output_element) == ("parcels", "parcel")  # through the reference
+    sign = elements["Activity_sign"].multi_instance  # type: ignore[union-attr]
+    # the task's own data input, fed by a data input association from the data object
+    assert (sign.collection, sign.element_variable, sign.sequential) == ("parcels", "parcel", True)
+    thank = elements["Activity_thank"].multi_instance  # type: ignore[union-attr]
+    assert (thank.collection, thank.element_variable) == ("helpers", "helper")  # a variable, named as such
+
+
+def test_each_order_is_packed_and_the_parcels_are_collected_in_order(start: Start) -> None:
+    orders = [{"id": "A-1"}, {"id": "A-2"}]
+    run = start(definition("multi_instance_data"), variables={"orders": orders, "helpers": ["kim"]})
+    tasks = run.waits("task")
+    assert [task.element for task in tasks] == ["Activity_pack", "Activity_pack"]
+    # the second instance finishes first; each writes its own `parcel`
+    run.send(CompleteUserTask(wait=tasks[1].wait, variables={"parcel": "P-2"}))
+    run.send(CompleteUserTask(wait=tasks[0].wait, variables={"parcel": "P-1"}))
+    assert run.variables["parcels"] == ["P-1", "P-2"]
+    assert "parcel" not in run.variables  # the output data item stays the instance's own
+    signed = []
+    for _ in range(2):
+        task = run.task("Activity_sign")
+        signed += [scope.variables["parcel"] for scope in run.state.scopes.values() if "parcel" in scope.variables]
+        run.send(CompleteUserTask(wait=task.wait))
+    assert signed == ["P-1", "P-2"]  # one after another, in the collection's order
+    run.complete_task("Activity_thank")
+    assert run.status == "completed"
+
+
+_DATA = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" targetNamespace="t">
+  <process id="p" isExecutable="true">
+    <dataObject id="DataObject_1" name="Order lines" />
+    <dataObjectReference id="Ref_broken" dataObjectRef="nothing" />
+    <startEvent id="s" />
+    <sequenceFlow id="f1" sourceRef="s" targetRef="t" />
+    <userTask id="t">
+      <multiInstanceLoopCharacteristics>{loop}</multiInstanceLoopCharacteristics>
+    </userTask>
+    <sequenceFlow id="f2" sourceRef="t" targetRef="e" />
+    <endEvent id="e" />
+  </process>
+</definitions>"""
+
+
+@pytest.mark.parametrize(
+    ("loop", "reason"),
+    [
+        ("<loopDataInputRef>order lines</loopDataInputRef>", "names no data element of the document, nor a variable"),
+        ("<loopDataInputRef>Ref_broken</loopDataInputRef>", "refers to no data object"),
+        ("<loopDataInputRef>s</loopDataInputRef>", "a startEvent, which holds no data"),
+        ("<loopDataInputRef>x:items</loopDataInputRef>", "the prefix 'x', which the document does not declare"),
+        ('<inputDataItem name="item" />', "an inputDataItem needs the loopDataInputRef it is an item of"),
+        (
+            '<loopDataInputRef>items</loopDataInputRef><inputDataItem name="a b" />',
+            "neither the name nor the id of 'a b' is a variable name",
+        ),
+        (
+            "<loopDataInputRef>items</loopDataInputRef><loopDataOutputRef>out</loopDataOutputRef>",
+            "loopDataOutputRef and outputDataItem go together",
+        ),
+        ("<loopDataInputRef>items</loopDataInputRef><complexBehaviorDefinition />", "complexBehaviorDefinition"),
+    ],
+)
+def test_loop_data_that_names_nothing_usable_is_refused(loop: str, reason: str) -> None:
+    with pytest.raises(ModelInvalid) as caught:
+        load_bpmn(_DATA.format(loop=loop))
+    problems = caught.value.problems
+    assert any(p.element == "t" and p.line == 8 and reason in p.message for p in problems), problems
+
+
+def test_a_data_object_named_in_words_is_the_variable_of_its_id() -> None:
+    text = _DATA.format(loop="<loopDataInputRef>DataObject_1</loopDataInputRef>").replace(
+        '<dataObjectReference id="Ref_broken" dataObjectRef="nothing" />', ""
+    )
+    loop = load_bpmn(text).definition.elements["t"].multi_instance  # type: ignore[union-attr]
+    assert loop is not None and loop.collection == "DataObject_1"
