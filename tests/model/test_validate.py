@@ -18,6 +18,7 @@ from legato.model.elements import (
     ServiceTask,
     StartEvent,
     SubProcess,
+    TimerDefinition,
 )
 from legato.model.process import ProcessDefinition
 from legato.model.serialize import checksum, from_dict, to_dict
@@ -139,11 +140,10 @@ def test_checksum_ignores_element_order_but_not_the_order_of_a_gateways_flows() 
     assert checksum(from_dict(to_dict(one))) == checksum(one)
 
 
-def test_a_subprocess_takes_no_inputs() -> None:
-    sub = SubProcess(id="sub", inputs={"x": "1"})
-    inner_start, inner_end = StartEvent(id="inner_start", parent="sub"), EndEvent(id="inner_end", parent="sub")
-    found = problems(
-        model(
+def test_an_event_subprocess_takes_no_mappings_an_embedded_one_does() -> None:
+    def with_sub(sub: SubProcess) -> ProcessDefinition:
+        inner_start, inner_end = StartEvent(id="inner_start", parent="sub"), EndEvent(id="inner_end", parent="sub")
+        return model(
             START,
             sub,
             inner_start,
@@ -151,8 +151,20 @@ def test_a_subprocess_takes_no_inputs() -> None:
             END,
             flows=[("f1", "start", "sub"), ("f2", "sub", "end"), ("f3", "inner_start", "inner_end")],
         )
+
+    validate(with_sub(SubProcess(id="sub", inputs={"x": "1"}, outputs={"y": "x"})))  # its locals, mapped out
+    event_sub = SubProcess(id="sub", triggered_by_event=True, inputs={"x": "1"})
+    found = problems(
+        model(
+            START,
+            END,
+            event_sub,
+            StartEvent(id="inner_start", parent="sub", event=TimerDefinition(kind="duration", value="PT1M")),
+            EndEvent(id="inner_end", parent="sub"),
+            flows=[("f1", "start", "end"), ("f3", "inner_start", "inner_end")],
+        )
     )
-    assert found == [("sub", "a subprocess takes no inputs: variables are shared by the whole instance")]
+    assert ("sub", "an event subprocess takes no input or output mappings") in found
 
 
 def test_lanes_and_diagram_survive_the_stored_form() -> None:

@@ -20,7 +20,7 @@ from legato.engine.expressions import condition, evaluate, is_expression, json_v
 from legato.engine.gateways import event_based_gateway, inclusive_gateway
 from legato.engine.loops import enter_loop
 from legato.engine.multi_instance import enter_body, is_instance_token
-from legato.engine.state import JOB, JOINING, TASK, WAITING, Token
+from legato.engine.state import JOB, JOINING, LOCALS, TASK, WAITING, Scope, Token
 from legato.engine.step import Step
 from legato.engine.throws import broadcast, escalate, intermediate_throw_event
 from legato.errors import EvaluationError
@@ -69,7 +69,19 @@ def enter(step: Step, token: Token) -> None:
 
 
 def start_event(step: Step, token: Token) -> None:
-    step.record("element_passed", token.element)
+    element = step.definition.elements[token.element]
+    assert isinstance(element, StartEvent)
+    if element.outputs:
+        # evaluated together, before anything is written; a failure is an incident here
+        variables = step.view(token)
+        mapped = {
+            name: json_value(evaluate(source, variables), f"output {name!r}")
+            for name, source in element.outputs.items()
+        }
+        changed = step.set_variables(mapped, token)
+        step.record("element_passed", token.element, {"variables": changed} if changed else None)
+    else:
+        step.record("element_passed", token.element)
     step.leave(token)
 
 
@@ -248,8 +260,10 @@ def script_task(step: Step, token: Token) -> None:
 def subprocess(step: Step, token: Token) -> None:
     element = step.definition.elements[token.element]
     assert isinstance(element, SubProcess)
+    local = step.inputs(element, token) if element.inputs else {}  # may raise, before anything changed
     boundaries = step.boundary_triggers(element.id, token)
     scope = step.enter_scope(token, element.id)
+    scope.variables.update(local)  # BPMN 2.0.2, 10.3.5: the subprocess's own data, as Camunda creates it
     token.state = WAITING
     step.record("element_entered", element.id)
     step.open_boundaries(token, boundaries)
@@ -294,7 +308,13 @@ def receive_task(step: Step, token: Token) -> None:
     element = step.definition.elements[token.element]
     assert isinstance(element, ReceiveTask)
     message = MessageDefinition(message=element.message, correlation_key=element.correlation_key)
-    triggers = [step.trigger(element.id, message, token=token), *step.boundary_triggers(element.id, token)]
+    local = step.inputs(element, token) if element.inputs else {}
+    triggers = [step.trigger(element.id, message, token=token, local=local), *step.boundary_triggers(element.id, token)]
+    if local:
+        # Camunda 7's input parameters: the task's local variables, which its correlation
+        # key and output mappings see, and nothing after it
+        scope = Scope(step.next_id(), element.id, token.scope, token.id, LOCALS, local)
+        step.state.scopes[scope.id] = scope
     step.record("element_entered", element.id)
     for trigger in triggers:
         step.open_trigger(token, trigger)

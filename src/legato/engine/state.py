@@ -56,6 +56,7 @@ class Token:
 SUBPROCESS = "sub"
 BODY = "body"  # the multi-instance body of an activity: holds the instances
 INSTANCE = "one"  # one instance of a multi-instance activity, with its local variables
+LOCALS = "locals"  # the input mappings of a waiting task that keeps them as local variables (a receive task)
 
 
 @dataclass(slots=True)

@@ -27,6 +27,7 @@ from legato.engine.state import (
     INCIDENT_LEAVING,
     INSTANCE,
     JOB,
+    LOCALS,
     MESSAGE,
     MOVING,
     SIGNAL,
@@ -258,6 +259,7 @@ class Step:
         event: TimerDefinition | MessageDefinition | SignalDefinition | ConditionalDefinition,
         fired: int = 0,
         token: Token | None = None,
+        local: dict[str, Any] | None = None,
     ) -> Trigger:
         """Evaluate what a timer or message event will wait for, opening nothing yet.
 
@@ -271,7 +273,8 @@ class Step:
             return Trigger(element=element_id, event=event)
         key = None
         if event.correlation_key is not None:
-            value = evaluate(event.correlation_key, self.view(token))
+            variables = ChainMap(local, dict(self.view(token))) if local else self.view(token)
+            value = evaluate(event.correlation_key, variables)
             key = None if value is None else str(value)
         return Trigger(element=element_id, event=event, key=key)
 
@@ -428,22 +431,35 @@ class Step:
                     raise
                 self.raise_incident(holder, exc, INCIDENT_COMPLETING)
             return
-        scope = self.state.scopes.pop(scope_id)
+        scope = self.state.scopes[scope_id]
         assert scope.token is not None
         self.complete_subprocess(self.state.tokens[scope.token])
 
     def complete_subprocess(self, token: Token) -> None:
-        """The last token of a subprocess ended: the subprocess activity completes."""
+        """The last token of a subprocess ended: the subprocess activity completes.
+
+        Its output mappings see the subprocess's local variables (its input mappings, as
+        Camunda 7 and 8 create them), so the scope is dropped only once they are mapped; a
+        failing mapping is an incident, and its retry maps again from the same locals.
+        """
         element = self.definition.elements[token.element]
+        inner = self.scope_of_subprocess_token(token)
         if isinstance(element, SubProcessElement) and element.triggered_by_event:
             from legato.engine.event_subprocess import completed
 
+            if inner is not None:
+                del self.state.scopes[inner.id]
             completed(self, token)
             return
+        local = dict(inner.variables) if inner is not None else {}
         try:
-            self.complete_activity(token, {})
+            updates = self.outputs(element, local, token) if isinstance(element, Activity) and element.outputs else {}
         except (EvaluationError, ExpressionInvalid) as exc:
             self.raise_incident(token, exc, INCIDENT_COMPLETING)
+            return
+        if inner is not None:
+            del self.state.scopes[inner.id]
+        self.finish_activity(token, updates)
 
     def complete_activity(self, token: Token, result: dict[str, Any]) -> None:
         """A waiting activity is done: map its result, close its waits, move on.
@@ -452,7 +468,19 @@ class Step:
         what the failure means for its command.
         """
         element = self.definition.elements[token.element]
-        updates = self.outputs(element, result, token) if isinstance(element, Activity) else result
+        held = self.scope_of_subprocess_token(token)
+        local = held.variables if held is not None and held.kind == LOCALS else {}
+        if isinstance(element, Activity) and element.outputs:
+            updates = self.outputs(element, {**local, **result}, token)  # the outputs see the task's locals
+        else:
+            updates = result
+        if held is not None and held.kind == LOCALS:
+            del self.state.scopes[held.id]
+        self.finish_activity(token, updates)
+
+    def finish_activity(self, token: Token, updates: dict[str, Any]) -> None:
+        """Write an activity's mapped result, close its waits, and move on."""
+        element = self.definition.elements[token.element]
         self.close_waits_of(token)
         changed = self.set_variables(updates, token)
         if isinstance(element, Activity) and element.compensated_by is not None:

@@ -210,6 +210,9 @@ class StartEvent(Element):
         | None
     ) = None
     interrupting: bool = True
+    # evaluated when a token leaves the event, against the variables it started with
+    # (a message's too): Camunda 8's output mappings on a start event
+    outputs: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

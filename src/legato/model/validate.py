@@ -315,13 +315,8 @@ def _check_element_details(definition: ProcessDefinition, element: object, add: 
             add(Problem(element=where, message=f"script: {exc.message}"))
         except TypeError:
             add(Problem(element=where, message="script must be text"))
-    if isinstance(element, SubProcess) and element.inputs:
-        add(
-            Problem(
-                element=where,
-                message="a subprocess takes no inputs: variables are shared by the whole instance",
-            )
-        )
+    if isinstance(element, SubProcess) and element.triggered_by_event and (element.inputs or element.outputs):
+        add(Problem(element=where, message="an event subprocess takes no input or output mappings"))
     if isinstance(element, CallActivity):
         _check_call(where, element, add)
     if isinstance(element, BusinessRuleTask):
@@ -349,6 +344,12 @@ def _check_element_details(definition: ProcessDefinition, element: object, add: 
         _check_multi_instance(where, element.multi_instance, add)
     if isinstance(element, Activity) and element.loop is not None:
         _check_loop(where, element, element.loop, add)
+    mappings = getattr(element, "outputs", None)
+    if isinstance(element, StartEvent) and isinstance(mappings, dict):
+        for target, source in mappings.items():
+            if not isinstance(target, str) or not _ID.match(target):
+                add(Problem(element=where, message=f"outputs: {target!r} is not a valid variable name"))
+            _check_expression(where, source, add, prefix=f"outputs.{target}: ")
     if isinstance(element, Activity):
         for mapping_name, mapping in (("inputs", element.inputs), ("outputs", element.outputs)):
             if not isinstance(mapping, dict):

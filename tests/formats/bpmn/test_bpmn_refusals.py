@@ -30,9 +30,9 @@ UNSUPPORTED_ELEMENTS = [
         "loopDataInputRef 'no items' names no data element of the document, nor a variable",
     ),
     (
-        '<bpmn:userTask id="X"><bpmn:dataInputAssociation id="d"><bpmn:sourceRef>o</bpmn:sourceRef>'
+        '<bpmn:intermediateThrowEvent id="X"><bpmn:dataInputAssociation id="d"><bpmn:sourceRef>o</bpmn:sourceRef>'
         "<bpmn:assignment><bpmn:from>a</bpmn:from><bpmn:to>b</bpmn:to></bpmn:assignment>"
-        "</bpmn:dataInputAssociation></bpmn:userTask>",
+        "</bpmn:dataInputAssociation></bpmn:intermediateThrowEvent>",
         "map variables with input and output mappings",
     ),
     (

@@ -24,6 +24,7 @@ from lxml import etree
 from legato.formats.bpmn import activities, events, unsupported
 from legato.formats.bpmn.catalog import Catalog
 from legato.formats.bpmn.context import Context
+from legato.formats.bpmn.data_associations import read_assignments
 from legato.formats.bpmn.extensions import Extensions, read_extensions
 from legato.formats.bpmn.namespaces import BPMN, split
 from legato.model.elements import (
@@ -142,18 +143,40 @@ class FlowReader:
         if build is None:
             self.context.refuse(node, f"{kind} is not a BPMN element Legato knows")
             return None
-        self.check_children(node)
+        self.check_children(node, activity=kind in activities.BUILDERS)
         common = {
             "id": node.get("id", ""),
             "name": name(node),
             "parent": parent,
             "documentation": documentation(node),
         }
-        return build(self, node, common)
+        element = build(self, node, common)
+        if isinstance(element, Activity):
+            element = self.assign(node, element)
+        return element
 
-    def check_children(self, node: etree._Element) -> None:
-        """Data associations that move data, which no supported element may carry; an
-        element has one loop marker at most."""
+    def assign(self, node: etree._Element, activity: Activity) -> Activity:
+        """Merge what the activity's data associations assign into its mappings; a variable
+        mapped both ways (an extension and an assignment) is refused, not overwritten."""
+        assigned = read_assignments(self.context, node)
+        if not assigned.inputs and not assigned.outputs:
+            return activity
+        for label, mine, theirs in (
+            ("input", activity.inputs, assigned.inputs),
+            ("output", activity.outputs, assigned.outputs),
+        ):
+            twice = sorted(set(mine) & set(theirs))
+            if twice:
+                self.context.refuse(node, f"{', '.join(twice)}: mapped by an {label} mapping and a data association")
+        return dataclasses.replace(
+            activity,
+            inputs={**activity.inputs, **assigned.inputs},
+            outputs={**activity.outputs, **assigned.outputs},
+        )
+
+    def check_children(self, node: etree._Element, *, activity: bool = False) -> None:
+        """Data associations that move data on an event, which Legato cannot say (an
+        activity's become its mappings: `assign`); an element has one loop marker at most."""
         markers = [
             c
             for c in node.iterchildren(
@@ -164,7 +187,7 @@ class FlowReader:
             self.context.refuse(node, "an activity has one loop marker: a standard loop or a multi-instance, not both")
         for child in node.iterchildren(etree.Element):
             namespace, local = split(child.tag)
-            if namespace == BPMN and local in _DATA_ASSOCIATIONS:
+            if namespace == BPMN and local in _DATA_ASSOCIATIONS and not activity:  # an activity's: `assign`
                 moves = [c for c in child.iterchildren(f"{{{BPMN}}}*") if split(c.tag)[1] in unsupported.DATA_SEMANTICS]
                 if moves:
                     self.context.refuse(node, unsupported.DATA_ADVICE)

@@ -222,14 +222,16 @@ def _compensate(reader: FlowReader, event: etree._Element, definition: etree._El
 
 
 def start(reader: FlowReader, node: etree._Element, common: dict[str, object]) -> Element | None:
-    read_extensions(reader.context, node, "startEvent")
+    found = read_extensions(reader.context, node, "startEvent")
+    if found.inputs:
+        reader.context.refuse(node, "a start event takes output mappings only: nothing flows into it to map")
     in_event_subprocess = common["parent"] in reader.event_subprocesses
     event = trigger(reader, node, _EVENT_SUBPROCESS_STARTS if in_event_subprocess else _PROCESS_STARTS)
     if reader.refused(node):
         return None
     assert not isinstance(event, TerminateDefinition | LinkDefinition | CompensationDefinition)
     interrupting = not in_event_subprocess or node.get("isInterrupting", "true") != "false"
-    return StartEvent(**common, event=event, interrupting=interrupting)  # type: ignore[arg-type]
+    return StartEvent(**common, event=event, interrupting=interrupting, outputs=found.outputs)  # type: ignore[arg-type]
 
 
 def end(reader: FlowReader, node: etree._Element, common: dict[str, object]) -> Element | None:

@@ -61,7 +61,7 @@ def write_activity_extensions(extensions: etree._Element, activity: Activity) ->
             etree.SubElement(extensions, qualified(LEGATO, "calledElement"), version=str(activity.version))
     if isinstance(activity, UserTask):
         _user_task(extensions, activity)
-    _mappings(extensions, activity.inputs, activity.outputs)
+    write_mappings(extensions, activity.inputs, activity.outputs)
 
 
 def write_loop(parent: etree._Element, loop: MultiInstance) -> None:
@@ -125,7 +125,8 @@ def _user_task(extensions: etree._Element, task: UserTask) -> None:
         ).decode()
 
 
-def _mappings(extensions: etree._Element, inputs: Mapping[str, str], outputs: Mapping[str, str]) -> None:
+def write_mappings(extensions: etree._Element, inputs: Mapping[str, str], outputs: Mapping[str, str]) -> None:
+    """Input and output mappings: `zeebe:ioMapping`, and `legato:ioMapping` for what Zeebe would misread."""
     zeebe: list[tuple[str, str, str]] = []
     legato: list[tuple[str, str, str]] = []
     for kind, mapping in (("input", inputs), ("output", outputs)):

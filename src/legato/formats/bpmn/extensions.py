@@ -101,6 +101,7 @@ ACCEPTED: Final[dict[str, frozenset[str]]] = {
         "legato:retry",
         "legato:timeout",
     },
+    "startEvent": _ACTIVITY | _MAPPINGS,
     "intermediateThrowEvent": _ACTIVITY | {"zeebe:taskDefinition"},
     "endEvent": _ACTIVITY | {"zeebe:taskDefinition"},
     "messageEventDefinition": frozenset(

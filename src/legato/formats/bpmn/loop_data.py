@@ -72,6 +72,15 @@ def _collection(context: Context, activity: etree._Element, node: etree._Element
     if not written:
         context.refuse(activity, f"{tag} is empty: name the data object or variable that holds the collection")
         return None
+    return data_name(context, activity, written, tag, node)
+
+
+def data_name(
+    context: Context, activity: etree._Element, written: str, tag: str, node: etree._Element | None = None
+) -> str | None:
+    """The variable a reference to a data element stands for (the rules above); `written`
+    is the reference as the file has it, at `node` (whose prefixes resolve it)."""
+    node = activity if node is None else node
     reference = context.resolve(node, written, f"{tag} ", at=activity)
     if reference is None:
         return None

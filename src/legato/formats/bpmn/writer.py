@@ -29,7 +29,12 @@ from legato.errors import ModelInvalid, Problem
 from legato.formats.bpmn.compensation import Drawn, with_compensation, write_association, write_compensation_event
 from legato.formats.bpmn.diagram import write_diagram
 from legato.formats.bpmn.expressions import to_camunda
-from legato.formats.bpmn.extension_writer import write_activity_extensions, write_loop, write_standard_loop
+from legato.formats.bpmn.extension_writer import (
+    write_activity_extensions,
+    write_loop,
+    write_mappings,
+    write_standard_loop,
+)
 from legato.formats.bpmn.layout import layout
 from legato.formats.bpmn.namespaces import BPMN, LEGATO, MODELER, PREFIXES, XSI, ZEEBE, qualified
 from legato.formats.builder import reading_order
@@ -189,6 +194,8 @@ class _Writer:
         extensions = etree.SubElement(node, _bpmn("extensionElements"))
         if isinstance(element, Activity):
             write_activity_extensions(extensions, element)
+        elif isinstance(element, StartEvent) and element.outputs:
+            write_mappings(extensions, {}, element.outputs)
         if isinstance(element, IntermediateThrowEvent | EndEvent) and element.task_type is not None:
             etree.SubElement(extensions, qualified(ZEEBE, "taskDefinition"), type=element.task_type)  # the sender
         for flow in self.definition.incoming(element.id):
