@@ -281,4 +281,4 @@ def test_a_parallel_multi_instance_task_runs_one_job_per_item(app: Legato) -> No
         started = app.start("fan_out", {"emails": ["a@x", "b@x", "c@x"]})
         result = app.wait(started.instance_id)
     assert result["variables"]["sent"] == ["A@X", "B@X", "C@X"]
-    assert set(result["variables"]) == {"emails", "sent", "id"}
+    assert set(result["variables"]) == {"emails", "sent"}  # each instance's `id` stayed its own (Camunda 8 does so)
