@@ -246,6 +246,33 @@ def test_tasks_complete_send_incidents_retry(run: Run, deployed: Path, legato: L
     assert twice.stderr.startswith("error INCIDENT_NOT_OPEN:")
 
 
+def test_variables_shown_set_and_removed_and_a_retry_carries_the_fix(
+    run: Run, deployed: Path, legato: Legato, switch: Switch
+) -> None:
+    switch.failing = True
+    instance_id = _start(run, "--var", "amount=5", "--var", "order_id=A-1", "--var", "debug=true")
+    eventually(lambda: _waiting(legato, instance_id, "approve"))
+    shown = 'amount = 5\ncredit_ok = true\ndebug = true\norder_id = "A-1"\n'
+    assert run("variables", instance_id).stdout == shown
+    changed = run("variables", instance_id, "--var", "amount=7", "--remove", "debug")
+    lines = [f"instance {instance_id}: 1 set, 1 removed", "amount = 7", "credit_ok = true", 'order_id = "A-1"']
+    assert changed.stdout.splitlines() == lines
+    assert json.loads(run("variables", instance_id, "--json").stdout)["amount"] == 7
+    both = run("variables", instance_id, "--var", "amount=8", "--remove", "amount")
+    assert both.exit_code == 1 and both.stderr.startswith("error VARIABLES_INVALID:")
+    missing = run("variables", "nope", "--var", "a=1")
+    assert missing.exit_code == 1 and missing.stderr.startswith("error INSTANCE_NOT_FOUND:")
+
+    run("complete", legato.task_for(instance_id)["id"])
+    eventually(lambda: _waiting(legato, instance_id, "delivered"))
+    run("send", "order.delivered", "--key", "A-1")
+    eventually(lambda: json.loads(run("incidents", "--json").stdout))
+    switch.failing = False
+    assert run("retry", "1", "--var", "carrier=backup").exit_code == 0
+    assert legato.wait(instance_id)["status"] == "completed"
+    assert legato.instance(instance_id)["variables"]["carrier"] == "backup"
+
+
 # -- talking to the server -------------------------------------------------------------------
 
 

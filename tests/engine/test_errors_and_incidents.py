@@ -9,7 +9,7 @@ import pytest
 
 from legato.engine import CompleteJob, RetryIncident, ThrowError
 from legato.engine import effects as fx
-from legato.errors import EvaluationError, IncidentNotOpen, StaleCommand
+from legato.errors import EvaluationError, IncidentNotOpen, StaleCommand, VariablesInvalid
 from legato.formats.builder import Process, RetryPolicy
 from legato.model.process import ProcessDefinition
 from legato.testing import EngineHarness
@@ -71,7 +71,7 @@ def test_uncaught_bpmn_error_holds_the_job_in_an_incident(start: Start) -> None:
         with pytest.raises(StaleCommand):
             h.send(command)
     h.retry_incident("check")
-    assert fx.RetryJob(wait=job.wait, due=h.now, attempts=0) in h.effects
+    assert fx.RetryJob(wait=job.wait, due=h.now, attempts=0, payload={}) in h.effects
     assert not h.job("check").held
     h.complete_job("check")
     assert h.status == "completed"
@@ -297,3 +297,60 @@ def test_the_innermost_catcher_wins(start: Start) -> None:
     h.throw_error("deep", "INNER_ONLY")
     assert h.status == "completed"
     assert [r.element for r in h.history("element_passed")][-2:] == ["inner_handled", "end"]
+
+
+def lookup(inputs: dict[str, str] | None = None) -> ProcessDefinition:
+    p = Process("lookup")
+    p.start("start").then(
+        p.service("call", "crm.lookup", retry=RetryPolicy(max_attempts=1), inputs=inputs or {"customer": "customer_id"})
+    ).then(p.end("done"))
+    return p.build()
+
+
+def test_retry_with_variables_sets_them_and_reads_the_jobs_inputs_again(start: Start) -> None:
+    """The operator's fix and the retry are one step; the job runs with the repaired data."""
+    h = start(lookup(), variables={"customer_id": "C-0"})
+    assert h.job("call").payload == {"customer": "C-0"}
+    h.fail_job("call", message="no such customer C-0")
+    h.retry_incident("call", {"customer_id": "C-17"}, actor="ops")
+    assert h.variables == {"customer_id": "C-17"}
+    [retry] = [e for e in h.effects if isinstance(e, fx.RetryJob)]
+    assert retry.payload == {"customer": "C-17"}
+    assert h.job("call").payload == {"customer": "C-17"}
+    changed, resolved = h.history()[-2:]
+    assert (changed.type, changed.actor, changed.data) == (
+        "variables_changed",
+        "ops",
+        {"variables": {"customer_id": "C-17"}, "reason": "incident retry"},
+    )
+    assert resolved.type == "incident_resolved"
+    h.complete_job("call")
+    assert h.status == "completed"
+
+
+def test_set_variables_then_retry_also_runs_with_the_repaired_data(start: Start) -> None:
+    h = start(lookup(), variables={"customer_id": "C-0", "debug": True})
+    h.fail_job("call")
+    h.set_variables({"customer_id": "C-18"}, remove=("debug",), actor="ops")
+    assert h.variables == {"customer_id": "C-18"}
+    [changed] = h.history("variables_changed")
+    assert (changed.actor, changed.data) == ("ops", {"variables": {"customer_id": "C-18"}, "removed": ["debug"]})
+    assert h.job("call").held  # setting variables alone does not retry
+    h.retry_incident("call")
+    assert h.job("call").payload == {"customer": "C-18"}
+
+
+def test_a_retry_whose_inputs_still_fail_opens_a_new_incident(start: Start) -> None:
+    h = start(lookup({"customer": "customer.id"}), variables={"customer": {"id": "C-1"}})
+    h.fail_job("call")
+    h.retry_incident("call", {"customer": "not an object"})
+    assert h.job("call").held
+    [incident] = h.incidents
+    assert incident.error_type == "InputMappingFailed"
+
+
+def test_set_variables_refuses_a_name_both_set_and_removed(start: Start) -> None:
+    h = start(lookup(), variables={"customer_id": "C-0"})
+    with pytest.raises(VariablesInvalid):
+        h.set_variables({"customer_id": "C-1"}, remove=("customer_id",))
+    assert h.variables == {"customer_id": "C-0"}

@@ -8,7 +8,7 @@ fields: a misspelt `variable` is a 400 naming it, not a silently empty start.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -73,7 +73,7 @@ class StartedInstance(BaseModel):
 
 
 MASKED = (
-    "JSON Pointers (inside this object) of the sensitive values replaced by \"***\" for a caller without "
+    'JSON Pointers (inside this object) of the sensitive values replaced by "***" for a caller without '
     "variables:read-sensitive; empty when nothing was masked"
 )
 
@@ -164,6 +164,19 @@ class InstanceDetail(InstanceSummary):
 
 class CancelInstance(_Request):
     reason: str | None = Field(default=None, max_length=1000)
+
+
+class ChangeVariables(_Request):
+    """A repair: set some instance variables and remove others, in one step."""
+
+    set: CheckedVariables | None = Field(default=None, description="name -> new JSON value")
+    remove: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(default_factory=list, max_length=1000)
+
+
+class RetryIncident(_Request):
+    variables: CheckedVariables | None = Field(
+        default=None, description="set on the instance in the same step, before the step runs again (the fix)"
+    )
 
 
 # -- messages and tasks --------------------------------------------------------------------

@@ -80,6 +80,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/instances/{instance_id}"): "instances:read",
     ("GET", "/instances/{instance_id}/history"): "instances:read",
     ("POST", "/instances/{instance_id}/cancel"): "instances:cancel",
+    ("PATCH", "/instances/{instance_id}/variables"): "variables:update",
     # events
     ("POST", "/messages"): "instances:message",
     ("POST", "/signals"): "instances:signal",

@@ -8,7 +8,7 @@ every command is tested against the real API without a socket. Anything with htt
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -133,8 +133,15 @@ class ApiClient:
         params = {name: value for name, value in filters.items() if value is not None}
         return self._items("/incidents", params)
 
-    def retry(self, incident_id: int) -> dict[str, Any]:
-        return self._object("POST", f"/incidents/{incident_id}/retry")
+    def retry(self, incident_id: int, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        body = {"variables": dict(variables)} if variables else None
+        return self._object("POST", f"/incidents/{incident_id}/retry", json=body)
+
+    def set_variables(
+        self, instance_id: str, variables: Mapping[str, Any], remove: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        body = {"set": dict(variables), "remove": list(remove)}
+        return self._object("PATCH", f"/instances/{_segment(instance_id)}/variables", json=body)
 
     # -- plumbing --------------------------------------------------------------------------
 

@@ -90,6 +90,7 @@ for command in (
     work.complete,
     work.incidents,
     work.retry,
+    work.variables,
     identity.login,
     identity.logout,
     identity.whoami,

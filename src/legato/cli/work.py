@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from legato.cli import render
@@ -127,11 +129,57 @@ def incidents(obj: CliContext, instance_id: str | None, status: str, limit: int,
 
 @click.command()
 @click.argument("incident_id", type=click.IntRange(min=1), metavar="INCIDENT_ID")
+@var_option
+@vars_json_option
 @click.pass_obj
-def retry(obj: CliContext, incident_id: int) -> None:
-    """Retry the failed step of an incident (after fixing its cause)."""
-    incident = obj.client.retry(incident_id)
+def retry(obj: CliContext, incident_id: int, pairs: tuple[str, ...], vars_json: str | None) -> None:
+    """Retry the failed step of an incident (after fixing its cause).
+
+    \b
+      legato retry 7                          run the step again as it is
+      legato retry 7 --var customer_id=C-17   fix the data and run it again, in one step
+    """
+    incident = obj.client.retry(incident_id, collect(pairs, vars_json))
     obj.out.print(
         f"retrying incident {incident['id']}: instance {incident['instance_id']} runs '{incident['element']}' again",
         markup=False,
     )
+
+
+@click.command()
+@click.argument("instance_id")
+@var_option
+@vars_json_option
+@click.option("--remove", "remove", multiple=True, metavar="NAME", help="Remove this variable (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the variables as JSON.")
+@click.pass_obj
+def variables(
+    obj: CliContext,
+    instance_id: str,
+    pairs: tuple[str, ...],
+    vars_json: str | None,
+    remove: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Show an instance's variables, or set and remove some (a repair, recorded with your name).
+
+    \b
+      legato variables INSTANCE                          show them
+      legato variables INSTANCE --var amount=120         set one (JSON values: 120 is a number)
+      legato variables INSTANCE --remove debug           remove one
+    """
+    changes = collect(pairs, vars_json)
+    if changes or remove:
+        instance = obj.client.set_variables(instance_id, changes, remove)
+    else:
+        instance = obj.client.instance(instance_id)
+    values = instance.get("variables", {})
+    if as_json:
+        render.print_json(values)
+        return
+    if changes or remove:
+        obj.out.print(f"instance {instance_id}: {len(changes)} set, {len(remove)} removed", markup=False)
+    if not values:
+        obj.out.print("no variables")
+    for name in sorted(values):
+        obj.out.print(f"{name} = {json.dumps(values[name], ensure_ascii=False)}", markup=False)

@@ -9,6 +9,7 @@ from legato.engine.commands import (
     FailJob,
     FireTimer,
     RetryIncident,
+    SetVariables,
     ThrowError,
 )
 from legato.engine.core import StepResult, apply, start
@@ -24,6 +25,7 @@ __all__ = [
     "FireTimer",
     "InstanceState",
     "RetryIncident",
+    "SetVariables",
     "StepResult",
     "ThrowError",
     "apply",

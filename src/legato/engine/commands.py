@@ -72,7 +72,20 @@ class CompleteUserTask(Command):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class RetryIncident(Command):
+    """Resolve an incident and run its element again; `variables` are set on the instance
+    first, so the operator's fix and the retry are one step (a job's inputs are read again)."""
+
     wait: int
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SetVariables(Command):
+    """An operator sets or removes instance (process-level) variables: a repair, not a step
+    of the process. Conditional events see the change as they see any other."""
+
+    variables: dict[str, Any] = field(default_factory=dict)
+    remove: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

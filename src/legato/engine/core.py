@@ -26,9 +26,11 @@ from legato.engine.commands import (
     FireTimer,
     HoldCallActivity,
     RetryIncident,
+    SetVariables,
     ThrowError,
     TriggerSignal,
 )
+from legato.engine.decisions import decision_payload
 from legato.engine.event_subprocess import arm, triggered
 from legato.engine.expressions import timer_due
 from legato.engine.state import (
@@ -56,9 +58,11 @@ from legato.errors import (
     IncidentNotOpen,
     InstanceNotActive,
     StaleCommand,
+    VariablesInvalid,
 )
 from legato.model.elements import (
     BoundaryEvent,
+    BusinessRuleTask,
     ConditionalDefinition,
     MessageDefinition,
     ReceiveTask,
@@ -279,11 +283,27 @@ def _retry_incident(step: Step, command: Any) -> None:
     wait = _wait(step, command.wait, JOB, CALL, INCIDENT, INCIDENT_LEAVING, INCIDENT_COMPLETING)
     if not wait.incident:
         raise IncidentNotOpen(f"instance {step.state.id} has no open incident on {command.wait}")
+    token = step.state.tokens[wait.token]
+    if command.variables:
+        changed = step.set_variables(dict(command.variables), token)
+        step.record("variables_changed", wait.element, {"variables": changed, "reason": "incident retry"})
     step.effects.append(fx.ResolveIncident(wait=wait.id, actor=step.actor))
     step.record("incident_resolved", wait.element)
     if wait.kind == JOB:
+        element = step.definition.elements[wait.element]
+        payload = None
+        if isinstance(element, ServiceTask):
+            # the inputs are read again: the variables may have been repaired since the job was made
+            try:
+                if isinstance(element, BusinessRuleTask):
+                    payload = decision_payload(step, element, token)
+                else:
+                    payload = step.inputs(element, token)
+            except (EvaluationError, ExpressionInvalid) as exc:
+                _hold_job(step, wait, "InputMappingFailed", str(exc))
+                return
         wait.incident = False
-        step.effects.append(fx.RetryJob(wait=wait.id, due=step.now, attempts=0))
+        step.effects.append(fx.RetryJob(wait=wait.id, due=step.now, attempts=0, payload=payload))
         return
     if wait.kind == CALL:
         call_again(step, wait)
@@ -312,6 +332,24 @@ def _retry_incident(step: Step, command: Any) -> None:
         step.agenda.append(token)
 
 
+def _set_variables(step: Step, command: Any) -> None:
+    assert isinstance(command, SetVariables)
+    for name in (*command.variables, *command.remove):
+        if not isinstance(name, str) or not name:
+            raise VariablesInvalid(f"variable names must be non-empty strings, not {name!r}")
+    overlap = set(command.variables) & set(command.remove)
+    if overlap:
+        raise VariablesInvalid(f"variables both set and removed: {', '.join(sorted(overlap))}")
+    changed = step.set_variables(dict(command.variables))
+    removed = [name for name in command.remove if name in step.state.variables]
+    for name in removed:
+        del step.state.variables[name]
+    if removed:
+        step.conditions_dirty = True
+    if changed or removed:
+        step.record("variables_changed", None, {"variables": changed, "removed": removed})
+
+
 def _cancel(step: Step, command: Any) -> None:
     assert isinstance(command, CancelInstance)
     step.terminate_within(ROOT_SCOPE)
@@ -327,6 +365,7 @@ _HANDLERS = {
     TriggerSignal: _trigger_signal,
     CompleteUserTask: _complete_user_task,
     RetryIncident: _retry_incident,
+    SetVariables: _set_variables,
     CancelInstance: _cancel,
     CompleteCallActivity: complete_call,
     FailCallActivity: fail_call,

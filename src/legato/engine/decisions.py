@@ -96,16 +96,22 @@ def decide(payload: Mapping[str, Any], model: DecisionModel) -> dict[str, Any]:
     return request.result(evaluate(model, request.decision, request.variables).value)
 
 
-def business_rule_task(step: Step, token: Token) -> None:
-    """Schedule the decision's evaluation: a `legato.decision` job, due now."""
-    element = step.definition.elements[token.element]
-    assert isinstance(element, BusinessRuleTask)
+def decision_payload(step: Step, element: BusinessRuleTask, token: Token) -> dict[str, Any]:
+    """The job's payload: the decision request with the task's inputs as they stand now."""
     request = DecisionRequest(
         decision=element.decision,
         result_variable=element.result_variable,
         variables=step.inputs(element, token),
         element=element.id,
     )
+    return request.to_payload()
+
+
+def business_rule_task(step: Step, token: Token) -> None:
+    """Schedule the decision's evaluation: a `legato.decision` job, due now."""
+    element = step.definition.elements[token.element]
+    assert isinstance(element, BusinessRuleTask)
+    payload = decision_payload(step, element, token)
     boundaries = step.boundary_triggers(element.id, token)
     wait = step.open_wait(token, JOB, element.id)
     step.effects.append(
@@ -114,7 +120,7 @@ def business_rule_task(step: Step, token: Token) -> None:
             element=element.id,
             due=step.now,
             task_type=element.task_type,
-            payload=request.to_payload(),
+            payload=payload,
             timeout=element.timeout,
         )
     )

@@ -37,6 +37,7 @@ class RetryJob(Effect):
     due: datetime
     attempts: int
     error: str | None = None
+    payload: dict[str, Any] | None = None  # new inputs for the job (a retry after variables changed); None: keep
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -226,13 +226,40 @@ class Legato:
         )
         self._handoff(started_handoffs=handoffs)
 
-    def retry_incident(self, incident_id: int, *, actor: str | None = None) -> None:
+    def retry_incident(
+        self, incident_id: int, *, variables: Mapping[str, Any] | None = None, actor: str | None = None
+    ) -> None:
+        """Run the failed element again; `variables` (the fix) are set in the same step first."""
         handoffs = self.store.retry_incident(
-            incident_id, actor=actor or self.actor, now=self.clock.now(), claim_new=self._claim_new
+            incident_id,
+            actor=actor or self.actor,
+            now=self.clock.now(),
+            claim_new=self._claim_new,
+            variables=check_variables(dict(variables), where="incident retry") if variables else None,
         )
         self._handoff(started_handoffs=handoffs)
         if self.worker is not None:
             self.worker.wake()
+
+    def set_variables(
+        self,
+        instance_id: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        remove: Sequence[str] = (),
+        actor: str | None = None,
+    ) -> dict[str, Any]:
+        """Set and remove an active instance's variables (a repair); returns the instance."""
+        handoffs = self.store.set_variables(
+            instance_id,
+            check_variables(dict(variables or {}), where="variables"),
+            tuple(remove),
+            actor=actor or self.actor,
+            now=self.clock.now(),
+            claim_new=self._claim_new,
+        )
+        self._handoff(started_handoffs=handoffs)
+        return self.instance(instance_id)
 
     def cancel(self, instance_id: str, *, reason: str | None = None, actor: str | None = None) -> None:
         self.store.cancel(instance_id, actor=actor or self.actor, now=self.clock.now(), reason=reason)

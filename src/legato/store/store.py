@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from legato.engine.commands import CancelInstance, Command, CompleteUserTask, RetryIncident
+from legato.engine.commands import CancelInstance, Command, CompleteUserTask, RetryIncident, SetVariables
 from legato.errors import (
     IncidentNotOpen,
     InstanceNotActive,
@@ -140,7 +140,13 @@ class Store:
             raise
 
     def retry_incident(
-        self, incident_id: int, *, actor: str | None, now: datetime, claim_new: ClaimNew | None = None
+        self,
+        incident_id: int,
+        *,
+        actor: str | None,
+        now: datetime,
+        claim_new: ClaimNew | None = None,
+        variables: dict[str, Any] | None = None,
     ) -> list[Handoff]:
         incident = self.queries.incident(incident_id)
         if incident["status"] != "open":
@@ -149,7 +155,8 @@ class Store:
             )
         with self.database.read() as conn:
             wait = conn.execute(text("SELECT wait FROM incidents WHERE id = :id"), {"id": incident_id}).scalar_one()
-        handoffs = self.command(incident["instance_id"], RetryIncident(wait=wait, actor=actor), now, claim_new)
+        command = RetryIncident(wait=wait, actor=actor, variables=dict(variables or {}))
+        handoffs = self.command(incident["instance_id"], command, now, claim_new)
         jobs_log.info(
             "incident %s retried by %s: %s runs again",
             incident_id,
@@ -162,6 +169,20 @@ class Store:
             },
         )
         return handoffs
+
+    def set_variables(
+        self,
+        instance_id: str,
+        variables: dict[str, Any],
+        remove: tuple[str, ...] = (),
+        *,
+        actor: str | None,
+        now: datetime,
+        claim_new: ClaimNew | None = None,
+    ) -> list[Handoff]:
+        """Set and remove instance variables in one step, recorded in the history with the actor."""
+        command = SetVariables(variables=dict(variables), remove=tuple(remove), actor=actor)
+        return self.command(instance_id, command, now, claim_new)
 
     def cancel(self, instance_id: str, *, actor: str | None, now: datetime, reason: str | None = None) -> None:
         self.command(instance_id, CancelInstance(actor=actor, reason=reason), now)

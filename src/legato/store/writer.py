@@ -32,6 +32,10 @@ _SQL = {
         "UPDATE jobs SET due_at = :due_at, attempts = :attempts, last_error = :last_error, "
         "locked_by = NULL, lock_expires_at = NULL WHERE id = :id"
     ),
+    "job_update_payload": (
+        "UPDATE jobs SET due_at = :due_at, attempts = :attempts, last_error = :last_error, payload = :payload, "
+        "locked_by = NULL, lock_expires_at = NULL WHERE id = :id"
+    ),
     "job_hold": (
         "UPDATE jobs SET due_at = :due_at, last_error = :last_error, locked_by = NULL, "
         "lock_expires_at = NULL WHERE id = :id"
@@ -130,6 +134,8 @@ class Writer:
                     if isinstance(effect, fx.RetryJob)
                     else {"due_at": None, "last_error": effect.error}
                 )
+                if isinstance(effect, fx.RetryJob) and effect.payload is not None:
+                    change = {**change, "payload": dumps(effect.payload)}
                 if key in self.job_inserts:
                     self.job_inserts[key].update(change, locked_by=None, lock_expires_at=None)
                     self.handoffs = [h for h in self.handoffs if h.id != key]
@@ -276,7 +282,9 @@ class Writer:
         run("subscription_delete", [{"id": k} for k in self.subscription_deletes])
         held = [r for r in self.job_updates.values() if r.get("attempts") is None]
         run("job_hold", [{"id": r["id"], "due_at": r["due_at"], "last_error": r["last_error"]} for r in held])
-        run("job_update", [r for r in self.job_updates.values() if r.get("attempts") is not None])
+        updated = [r for r in self.job_updates.values() if r.get("attempts") is not None]
+        run("job_update", [r for r in updated if "payload" not in r])
+        run("job_update_payload", [r for r in updated if "payload" in r])
         run("task_update", list(self.task_updates.values()))
         run("incident_update", self.incident_updates)
         run("job_insert", list(self.job_inserts.values()))

@@ -51,6 +51,7 @@ from legato.engine.commands import (
     FireTimer,
     HoldCallActivity,
     RetryIncident,
+    SetVariables,
     ThrowError,
     TriggerSignal,
 )
@@ -372,8 +373,15 @@ class EngineHarness:
         task = self.task(element)
         self.send(CompleteUserTask(wait=task.wait, variables=dict(variables or {}), actor=actor))
 
-    def retry_incident(self, element: str, *, actor: str | None = None) -> None:
-        self.send(RetryIncident(wait=self.incident(element).wait, actor=actor))
+    def retry_incident(
+        self, element: str, variables: dict[str, Any] | None = None, *, actor: str | None = None
+    ) -> None:
+        self.send(RetryIncident(wait=self.incident(element).wait, variables=dict(variables or {}), actor=actor))
+
+    def set_variables(
+        self, variables: dict[str, Any] | None = None, remove: tuple[str, ...] = (), *, actor: str | None = None
+    ) -> None:
+        self.send(SetVariables(variables=dict(variables or {}), remove=remove, actor=actor))
 
     def cancel(self, reason: str | None = None, *, actor: str | None = None) -> None:
         self.send(CancelInstance(reason=reason, actor=actor))
@@ -483,6 +491,8 @@ class EngineHarness:
         elif isinstance(effect, fx.RetryJob):
             job = self._tracked(effect.wait, JOB, effect)
             job.due, job.attempts, job.last_error = effect.due, effect.attempts, effect.error
+            if effect.payload is not None:
+                job.payload = effect.payload
         elif isinstance(effect, fx.HoldJob):
             job = self._tracked(effect.wait, JOB, effect)
             job.held, job.last_error = True, effect.error

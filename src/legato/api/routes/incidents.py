@@ -10,7 +10,9 @@ from legato.api.deps import ActorDep, LegatoDep
 from legato.api.inputs import MAX_INTEGER
 from legato.api.masking import MaskerDep
 from legato.api.problems import problem_responses
-from legato.api.schemas import Incident, IncidentList, IncidentStatus
+from legato.api.schemas import Incident, IncidentList, IncidentStatus, RetryIncident
+from legato.api.security import PrincipalDep
+from legato.errors import PermissionDenied
 from legato.store.queries import MAX_PAGE
 
 router = APIRouter(tags=["incidents"])
@@ -47,9 +49,23 @@ def get_incident(incident_id: IncidentId, legato: LegatoDep, masker: MaskerDep) 
     "/incidents/{incident_id}/retry",
     response_model=Incident,
     summary="Retry the failed step of an open incident (after fixing its cause)",
-    description=("The incident is resolved and the step runs again; 409 INCIDENT_NOT_OPEN if it was resolved already."),
-    responses=problem_responses(404, 409),
+    description=(
+        "The incident is resolved and the step runs again; 409 INCIDENT_NOT_OPEN if it was resolved already. "
+        "`variables` (the fix) are set on the instance in the same step, and a job's inputs are read again; "
+        "sending them needs `variables:update` as well."
+    ),
+    responses=problem_responses(404, 409, 422),
 )
-def retry_incident(incident_id: IncidentId, legato: LegatoDep, actor: ActorDep, masker: MaskerDep) -> dict[str, Any]:
-    legato.retry_incident(incident_id, actor=actor)
+def retry_incident(
+    incident_id: IncidentId,
+    legato: LegatoDep,
+    actor: ActorDep,
+    masker: MaskerDep,
+    principal: PrincipalDep,
+    body: RetryIncident | None = None,
+) -> dict[str, Any]:
+    variables = body.variables if body else None
+    if variables and not principal.may("variables:update"):
+        raise PermissionDenied("variables:update", who=principal.name)
+    legato.retry_incident(incident_id, variables=variables, actor=actor)
     return masker.incident(legato.store.queries.incident(incident_id))

@@ -18,6 +18,7 @@ from legato.api.masking import MaskerDep
 from legato.api.problems import problem_responses
 from legato.api.schemas import (
     CancelInstance,
+    ChangeVariables,
     HistoryList,
     InstanceDetail,
     InstanceList,
@@ -129,6 +130,22 @@ def get_history(instance_id: str, legato: LegatoDep, masker: MaskerDep) -> dict[
     if not history:  # every instance has at least its start; tell "none" from "no such instance"
         legato.store.queries.instance(instance_id, with_history=False)
     return {"items": masker.history(instance_id, history)}
+
+
+@router.patch(
+    "/instances/{instance_id}/variables",
+    response_model=InstanceDetail,
+    summary="Set and remove an active instance's variables (a repair)",
+    description=(
+        "One step: `set` writes process-level variables, `remove` deletes them; the history records "
+        "`variables_changed` with the actor. Jobs already waiting keep their inputs until they are retried."
+    ),
+    responses=problem_responses(404, 409, 422),
+)
+def change_variables(
+    instance_id: str, body: ChangeVariables, legato: LegatoDep, actor: ActorDep, masker: MaskerDep
+) -> dict[str, Any]:
+    return masker.instance(legato.set_variables(instance_id, body.set or {}, remove=tuple(body.remove), actor=actor))
 
 
 @router.post(
