@@ -27,6 +27,7 @@ ALL_PATHS = {
     "/api/v1/instances/{instance_id}",
     "/api/v1/instances/{instance_id}/history",
     "/api/v1/instances/{instance_id}/cancel",
+    "/api/v1/instances/{instance_id}/variables",
     "/api/v1/messages",
     "/api/v1/signals",
     "/api/v1/conditions",
