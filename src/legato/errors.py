@@ -33,10 +33,19 @@ the code beside the message, so scripts can match on codes rather than on wordin
     │   ├── AuthenticationRequired    401 AUTHENTICATION_REQUIRED: no credentials were sent
     │   ├── LoginFailed               401 LOGIN_FAILED: wrong user name or password, or a disabled user
     │   ├── TokenInvalid              401 TOKEN_INVALID: unknown, expired or revoked token
-    │   └── SessionExpired            401 SESSION_EXPIRED: the browser session ended; log in again
+    │   ├── SessionExpired            401 SESSION_EXPIRED: the browser session ended; log in again
+    │   ├── JwtInvalid                401 JWT_INVALID: an identity provider's JWT that fails a check (`reason`)
+    │   ├── OidcCodeRejected          401 OIDC_CODE_REJECTED: the provider refused the code (replayed, PKCE)
+    │   ├── OidcLoginDenied           401 OIDC_LOGIN_DENIED: the provider sent the browser back with an error
+    │   └── IdTokenInvalid            401 OIDC_ID_TOKEN_INVALID: the ID token fails a check (`reason`)
     ├── Forbidden                     403 (identity: known, but not allowed)
     │   ├── PermissionDenied          403 PERMISSION_DENIED: the caller lacks the permission named
-    │   └── CsrfFailed                403 CSRF_FAILED: a cookie-authenticated change without its CSRF token
+    │   ├── CsrfFailed                403 CSRF_FAILED: a cookie-authenticated change without its CSRF token
+    │   └── UserDisabled              403 USER_DISABLED: a valid single sign-on for a disabled Legato user
+    ├── OidcStateInvalid              400 OIDC_STATE_INVALID: a callback state unknown, used or not this browser's
+    ├── OidcNotConfigured             404 OIDC_NOT_CONFIGURED: single sign-on is not set up on this server
+    ├── OidcAccountConflict           409 OIDC_ACCOUNT_CONFLICT: the name is a user's not linked to this login
+    ├── OidcProviderUnavailable       502 OIDC_PROVIDER_UNAVAILABLE: the provider is unreachable or off-protocol
     ├── TooManyRequests               429 (with Retry-After)
     │   ├── LoginLocked               429 LOGIN_LOCKED: too many failed logins; back off
     │   └── RateLimited               429 RATE_LIMITED
@@ -268,6 +277,60 @@ class LoginLocked(TooManyRequests):
 
 class RateLimited(TooManyRequests):
     code = "RATE_LIMITED"
+
+
+# -- single sign-on and identity-provider tokens (OpenID Connect) ---------------------------
+
+
+class JwtInvalid(TokenInvalid):
+    """A bearer JWT that fails a check; `reason` names which (expired, audience, algorithm, ...)."""
+
+    code = "JWT_INVALID"
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message, details={"reason": reason})
+        self.reason = reason
+
+
+class IdTokenInvalid(Unauthenticated):
+    """An ID token from the login callback that fails a check; `reason` names which."""
+
+    code = "OIDC_ID_TOKEN_INVALID"
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message, details={"reason": reason})
+        self.reason = reason
+
+
+class OidcCodeRejected(Unauthenticated):
+    code = "OIDC_CODE_REJECTED"
+
+
+class OidcLoginDenied(Unauthenticated):
+    code = "OIDC_LOGIN_DENIED"
+
+
+class UserDisabled(Forbidden):
+    code = "USER_DISABLED"
+
+
+class OidcStateInvalid(InvalidInput):
+    code = "OIDC_STATE_INVALID"
+
+
+class OidcNotConfigured(NotFound):
+    code = "OIDC_NOT_CONFIGURED"
+
+
+class OidcAccountConflict(Conflict):
+    code = "OIDC_ACCOUNT_CONFLICT"
+
+
+class OidcProviderUnavailable(LegatoError):
+    """The provider is down, slow or answers what is not OpenID Connect: a gateway's fault (502), retry later."""
+
+    code = "OIDC_PROVIDER_UNAVAILABLE"
+    status = 502
 
 
 class MessageNotCorrelated(LegatoError):

@@ -26,6 +26,17 @@ variable by surprise. An empty variable counts as unset. A bad value raises
 | LEGATO_LOG_LEVEL            | info                    | a level, or per logger: warning,legato.jobs=info |
 | LEGATO_LOG_FORMAT           | text                    | text or json (one object per line)       |
 | LEGATO_ACCESS_LOG           | on                      | `legato server` logs every request (on/off) |
+| LEGATO_OIDC_ISSUER          | (none: no SSO)          | the OpenID Connect provider's issuer URL |
+| LEGATO_OIDC_CLIENT_ID       | (required with issuer)  | this server's client id at the provider  |
+| LEGATO_OIDC_CLIENT_SECRET   | (none: a public client) | its secret, for a confidential client    |
+| LEGATO_OIDC_SCOPES          | openid profile email    | scopes asked for at login (spaces/commas)|
+| LEGATO_OIDC_REDIRECT_URL    | (this server's callback)| public URL of .../api/v1/auth/oidc/callback |
+| LEGATO_OIDC_USERNAME_CLAIM  | preferred_username      | the claim that names the user (else sub) |
+| LEGATO_OIDC_GROUPS_CLAIM    | groups                  | the claim listing the provider's groups  |
+| LEGATO_OIDC_GROUP_MAP       | (none)                  | idp-group=legato-group,... (others: none)|
+| LEGATO_OIDC_DISPLAY_NAME    | Single sign-on          | the login button's text                  |
+| LEGATO_OIDC_AUDIENCE        | (the client id)         | audiences a bearer JWT may name, commas  |
+| LEGATO_OIDC_ALGORITHMS      | RS*, PS*, ES*, EdDSA    | accepted signature algorithms, commas    |
 """
 
 from __future__ import annotations
@@ -40,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 from legato.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from legato.access.oidc import OidcSettings
     from legato.runtime.worker import WorkerSettings
 
 SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -64,6 +76,17 @@ class Settings:
     log_level: str = "info"
     log_format: str = "text"
     access_log: bool = True
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_scopes: tuple[str, ...] = ("openid", "profile", "email")
+    oidc_redirect_url: str | None = None
+    oidc_username_claim: str = "preferred_username"
+    oidc_groups_claim: str = "groups"
+    oidc_group_map: tuple[tuple[str, str], ...] = ()
+    oidc_display_name: str = "Single sign-on"
+    oidc_audience: tuple[str, ...] = ()
+    oidc_algorithms: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -89,6 +112,32 @@ class Settings:
             option = _OPTIONS.get(field, "--" + field.replace("_", "-"))
             checked[field] = parse(option, str(value))
         return dataclasses.replace(self, **checked)
+
+    def oidc(self) -> OidcSettings | None:
+        """The single sign-on provider, or None when LEGATO_OIDC_ISSUER is unset."""
+        if self.oidc_issuer is None:
+            return None
+        from legato.access.oidc import OidcSettings
+
+        if not self.oidc_client_id:
+            raise InvalidInput(
+                "LEGATO_OIDC_ISSUER is set: LEGATO_OIDC_CLIENT_ID must be too",
+                details={"variable": "LEGATO_OIDC_CLIENT_ID"},
+            )
+        optional: dict[str, Any] = {"algorithms": self.oidc_algorithms} if self.oidc_algorithms else {}
+        return OidcSettings(
+            issuer=self.oidc_issuer,
+            client_id=self.oidc_client_id,
+            client_secret=self.oidc_client_secret,
+            scopes=self.oidc_scopes,
+            redirect_url=self.oidc_redirect_url,
+            username_claim=self.oidc_username_claim,
+            groups_claim=self.oidc_groups_claim,
+            group_map=dict(self.oidc_group_map),
+            display_name=self.oidc_display_name,
+            audiences=self.oidc_audience,
+            **optional,
+        )
 
     def worker_settings(self) -> WorkerSettings:
         from legato.runtime.worker import WorkerSettings
@@ -208,6 +257,39 @@ def _switch(variable: str, raw: str) -> bool:
     raise _bad(variable, raw, "on or off")
 
 
+def _text(variable: str, raw: str) -> str:
+    return raw
+
+
+def _words(variable: str, raw: str) -> tuple[str, ...]:
+    return tuple(word for word in raw.replace(",", " ").split() if word)
+
+
+def _list(variable: str, raw: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def _http_url(variable: str, raw: str) -> str:
+    scheme, _, rest = raw.partition("://")
+    if scheme not in ("http", "https") or not rest or any(c.isspace() for c in raw):
+        raise _bad(variable, raw, "an https:// URL")
+    return raw
+
+
+def _group_map(variable: str, raw: str) -> tuple[tuple[str, str], ...]:
+    """`idp-group=legato-group,...`; the Legato side is a Legato group name (lower case)."""
+    pairs = []
+    for item in raw.split(","):
+        if not item.strip():
+            continue
+        provider_group, sep, legato_group = item.rpartition("=")
+        provider_group, legato_group = provider_group.strip(), legato_group.strip().lower()
+        if not sep or not provider_group or not legato_group or any(c in legato_group for c in " /\\\t"):
+            raise _bad(variable, raw, "pairs idp-group=legato-group separated by commas")
+        pairs.append((provider_group, legato_group))
+    return tuple(pairs)
+
+
 def _bad(variable: str, raw: str, expected: str) -> InvalidInput:
     return InvalidInput(f"{variable} must be {expected}, not {raw!r}", details={"variable": variable})
 
@@ -229,6 +311,17 @@ _VARIABLES: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "log_level": ("LEGATO_LOG_LEVEL", _log_levels),
     "log_format": ("LEGATO_LOG_FORMAT", _log_format),
     "access_log": ("LEGATO_ACCESS_LOG", _switch),
+    "oidc_issuer": ("LEGATO_OIDC_ISSUER", _http_url),
+    "oidc_client_id": ("LEGATO_OIDC_CLIENT_ID", _text),
+    "oidc_client_secret": ("LEGATO_OIDC_CLIENT_SECRET", _text),
+    "oidc_scopes": ("LEGATO_OIDC_SCOPES", _words),
+    "oidc_redirect_url": ("LEGATO_OIDC_REDIRECT_URL", _http_url),
+    "oidc_username_claim": ("LEGATO_OIDC_USERNAME_CLAIM", _text),
+    "oidc_groups_claim": ("LEGATO_OIDC_GROUPS_CLAIM", _text),
+    "oidc_group_map": ("LEGATO_OIDC_GROUP_MAP", _group_map),
+    "oidc_display_name": ("LEGATO_OIDC_DISPLAY_NAME", _text),
+    "oidc_audience": ("LEGATO_OIDC_AUDIENCE", _list),
+    "oidc_algorithms": ("LEGATO_OIDC_ALGORITHMS", _list),
 }
 
 _OPTIONS = {"worker_concurrency": "--concurrency"}

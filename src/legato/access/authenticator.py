@@ -77,8 +77,11 @@ class Authenticator:
 
     def principal_of(self, user: StoredUser, *, kind: str = "user") -> Principal:
         """A user's principal: the union of the roles granted to them and to their groups."""
-        groups = self.directory.groups_of(user.id)
-        subjects = [("user", user.id), *(("group", g) for g in groups)]
+        return self.principal_for(user.id, kind=kind, user_id=user.id, groups=self.directory.groups_of(user.id))
+
+    def principal_for(self, name: str, *, kind: str, user_id: str | None, groups: frozenset[str]) -> Principal:
+        """The principal holding what is granted to `user_id` (if any) and to `groups` (nested ones included)."""
+        subjects = ([("user", user_id)] if user_id is not None else []) + [("group", g) for g in groups]
         custom = self.directory.custom_roles()
         permissions: set[str] = set()
         scoped: dict[str, set[str]] = {}
@@ -92,7 +95,7 @@ class Authenticator:
                 for permission in granted:
                     scoped.setdefault(permission, set()).update(grant.process_keys)
         return Principal(
-            name=user.id,
+            name=name,
             kind="user" if kind == "user" else "token",
             permissions=frozenset(permissions),
             groups=frozenset(groups),
@@ -115,6 +118,11 @@ class Authenticator:
             raise LoginFailed("wrong user name or password, or the user is disabled")
         for key in keys:
             self.directory.clear_login_failures(key)
+        return self.start_session(user, source=source)
+
+    def start_session(self, user: StoredUser, *, source: str | None) -> NewSession:
+        """A new browser session for a user whose identity is proven (password or single sign-on)."""
+        now = self.now()
         secret, csrf = new_secret(), new_secret()
         expires_at = now + self.sessions.absolute_seconds
         self.directory.create_session(

@@ -19,6 +19,8 @@ from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from legato.access.authenticator import Authenticator
+from legato.access.oidc import OidcProvider
+from legato.access.sso import SingleSignOn
 from legato.api import docs_pages, failures, hardening, openapi, problems
 from legato.api.access_log import AccessLog
 from legato.api.inputs import check_parameters
@@ -77,6 +79,7 @@ def create_app(
     app.state.api_prefix = API_PREFIX
     app.state.authenticator = Authenticator(legato.store, clock=legato.clock, sessions=auth.sessions)
     app.state.login_limiter = RateLimiter(auth.login_rate)
+    app.state.sso = None if auth.oidc is None else SingleSignOn(app.state.authenticator, OidcProvider(auth.oidc))
     app.state.expects_worker = worker
     problems.install(app)
     failures.install(app)  # right after: its middleware must sit inside every other

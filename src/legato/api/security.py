@@ -24,6 +24,7 @@ from fastapi import Depends, Request
 
 from legato.access import ANONYMOUS_DEV, Principal
 from legato.access.authenticator import Authenticator, SessionPolicy
+from legato.access.oidc import OidcSettings, looks_like_jwt
 from legato.access.secrets import same
 from legato.errors import AuthenticationRequired, CsrfFailed, LegatoError, PermissionDenied, RateLimited
 
@@ -43,6 +44,10 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", "/auth/login"): PUBLIC,
     ("POST", "/auth/logout"): AUTHENTICATED,
     ("GET", "/auth/me"): AUTHENTICATED,
+    # single sign-on (OpenID Connect): the login screen's buttons and the browser's way through the provider
+    ("GET", "/auth/providers"): PUBLIC,
+    ("GET", "/auth/oidc/login"): PUBLIC,
+    ("GET", "/auth/oidc/callback"): PUBLIC,
     ("GET", "/users"): "users:read",
     ("POST", "/users"): "users:admin",
     ("GET", "/users/{username}"): "users:read",
@@ -103,6 +108,7 @@ class AuthSettings:
     sessions: SessionPolicy = field(default_factory=SessionPolicy)
     secure_cookies: bool | None = None  # None: Secure when the request came over https
     login_rate: int = 20  # login and token-creation requests per source address per minute
+    oidc: OidcSettings | None = None  # single sign-on and bearer JWTs from this identity provider
 
 
 class RateLimiter:
@@ -166,7 +172,7 @@ def _authenticate(request: Request, authenticator: Authenticator) -> Principal:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthenticationRequired("send `Authorization: Bearer <token>`")
-        return authenticator.from_token(token.strip())
+        return _bearer(request, authenticator, token.strip())
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         principal, csrf = authenticator.from_session(cookie)
@@ -176,6 +182,15 @@ def _authenticate(request: Request, authenticator: Authenticator) -> Principal:
                 raise CsrfFailed(f"a change made with a session cookie needs the session's {CSRF_HEADER} header")
         return principal
     raise AuthenticationRequired("log in (POST /api/v1/auth/login) or send `Authorization: Bearer <token>`")
+
+
+def _bearer(request: Request, authenticator: Authenticator, token: str) -> Principal:
+    """A Legato token (`lgt_...`) or, told apart by its shape, an identity provider's JWT."""
+    sso = getattr(request.app.state, "sso", None)
+    if sso is not None and looks_like_jwt(token):
+        principal: Principal = sso.principal_of_bearer(token)
+        return principal
+    return authenticator.from_token(token)
 
 
 def _try_authenticate(request: Request, authenticator: Authenticator) -> Principal | None:

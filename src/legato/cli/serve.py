@@ -104,7 +104,7 @@ def server(
         app = create_app(
             legato,
             worker=True,
-            auth=AuthSettings(enabled=not insecure_no_auth),
+            auth=AuthSettings(enabled=not insecure_no_auth, oidc=settings.oidc()),
             allowed_hosts=_allowed_hosts(obj, settings),
             cors_origins=settings.cors_origins,
             access_log=settings.access_log,

@@ -298,6 +298,24 @@ class Directory:
         with self.database.read() as conn:
             return frozenset(_containing(conn, "user", username.strip().lower()))
 
+    def direct_groups_of(self, username: str) -> frozenset[str]:
+        """The groups the user is a member of itself, not through nesting."""
+        with self.database.read() as conn:
+            rows = conn.execute(
+                text("SELECT group_id FROM group_members WHERE member_kind = 'user' AND member_id = :m"),
+                {"m": username.strip().lower()},
+            ).all()
+        return frozenset(group_id for (group_id,) in rows)
+
+    def with_enclosing(self, groups: Iterable[str]) -> frozenset[str]:
+        """`groups` (those that exist) and every group that contains one of them, however deep."""
+        with self.database.read() as conn:
+            found: set[str] = set()
+            for group in {g.strip().lower() for g in groups}:
+                if conn.execute(text("SELECT 1 FROM groups WHERE id = :id"), {"id": group}).first():
+                    found |= {group, *_containing(conn, "group", group)}
+            return frozenset(found)
+
     # -- roles and grants ------------------------------------------------------------------
 
     def create_role(self, role: str, permissions: Iterable[str], *, now: float, description: str | None) -> None:
@@ -533,6 +551,65 @@ class Directory:
     def clear_login_failures(self, key: str) -> None:
         with self.database.write() as conn:
             conn.execute(text("DELETE FROM login_failures WHERE key = :k"), {"k": key})
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StoredLogin:
+    """A single sign-on login between the redirect to the provider and the callback."""
+
+    state_hash: str
+    browser_hash: str
+    code_verifier: str
+    nonce: str
+    return_to: str
+    created_at: float
+    expires_at: float
+
+
+class SignOnLogins:
+    """Logins in flight (migration 0007): written at the redirect, taken once at the callback."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def put(self, login: StoredLogin) -> None:
+        with self.database.write() as conn:
+            conn.execute(text("DELETE FROM oidc_logins WHERE expires_at <= :now"), {"now": login.created_at})
+            conn.execute(
+                text(
+                    "INSERT INTO oidc_logins (state_hash, browser_hash, code_verifier, nonce, return_to, created_at, "
+                    "expires_at) VALUES (:state_hash, :browser_hash, :code_verifier, :nonce, :return_to, :created_at, "
+                    ":expires_at)"
+                ),
+                {
+                    "state_hash": login.state_hash,
+                    "browser_hash": login.browser_hash,
+                    "code_verifier": login.code_verifier,
+                    "nonce": login.nonce,
+                    "return_to": login.return_to,
+                    "created_at": login.created_at,
+                    "expires_at": login.expires_at,
+                },
+            )
+
+    def take(self, state_hash: str) -> StoredLogin | None:
+        """The login with this state, deleted in the same transaction: a second take finds nothing."""
+        with self.database.write() as conn:
+            row = conn.execute(text("SELECT * FROM oidc_logins WHERE state_hash = :h"), {"h": state_hash}).first()
+            if row is None:
+                return None
+            deleted = conn.execute(text("DELETE FROM oidc_logins WHERE state_hash = :h"), {"h": state_hash}).rowcount
+            if deleted != 1:  # a concurrent callback took it first
+                return None
+        return StoredLogin(
+            state_hash=row.state_hash,
+            browser_hash=row.browser_hash,
+            code_verifier=row.code_verifier,
+            nonce=row.nonce,
+            return_to=row.return_to,
+            created_at=float(row.created_at),
+            expires_at=float(row.expires_at),
+        )
 
 
 def _containing(conn: Connection, kind: str, member: str) -> set[str]:

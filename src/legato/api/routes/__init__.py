@@ -1,9 +1,21 @@
 """One router per resource; `ROUTERS` is what the app factory mounts under /api/v1."""
 
-from legato.api.routes import auth, decisions, definitions, identity, incidents, instances, messages, system, tasks
+from legato.api.routes import (
+    auth,
+    decisions,
+    definitions,
+    identity,
+    incidents,
+    instances,
+    messages,
+    oidc,
+    system,
+    tasks,
+)
 
 ROUTERS = [
     auth.router,
+    oidc.router,
     identity.router,
     definitions.router,
     decisions.router,

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from legato.access.authenticator import Authenticator
+from legato.access.authenticator import Authenticator, NewSession
 from legato.api.inputs import RequestBody
 from legato.api.problems import problem_responses
 from legato.api.security import CSRF_COOKIE, SESSION_COOKIE, AuthSettings, PrincipalDep, RateLimiter, source_of
@@ -49,14 +49,24 @@ def login(body: Login, request: Request, response: Response) -> dict[str, Any]:
     limiter.check(f"login:{source}")
     authenticator: Authenticator = request.app.state.authenticator
     session = authenticator.login(body.username, body.password, source=source)
+    set_session_cookies(request, response, session)
+    return {**_me(request, session.principal), "csrf_token": session.csrf}
+
+
+def secure_cookies(request: Request) -> bool:
     settings: AuthSettings = request.app.state.auth
-    secure = settings.secure_cookies if settings.secure_cookies is not None else request.url.scheme == "https"
+    return settings.secure_cookies if settings.secure_cookies is not None else request.url.scheme == "https"
+
+
+def set_session_cookies(request: Request, response: Response, session: NewSession) -> None:
+    """The session and CSRF cookies of a new session: one place, for password and single sign-on alike."""
+    authenticator: Authenticator = request.app.state.authenticator
+    secure = secure_cookies(request)
     max_age = int(session.expires_at - authenticator.now())
     response.set_cookie(SESSION_COOKIE, session.secret, max_age=max_age, httponly=True, samesite="lax", secure=secure)
     response.set_cookie(CSRF_COOKIE, session.csrf, max_age=max_age, httponly=False, samesite="lax", secure=secure)
     response.headers["Cache-Control"] = "no-store"
     request.state.principal = session.principal
-    return {**_me(request, session.principal), "csrf_token": session.csrf}
 
 
 @router.post("/auth/logout", status_code=204, summary="End this browser session", responses=problem_responses(401))
