@@ -27,6 +27,13 @@ router = APIRouter(tags=["identity"])
 BROWSER_COOKIE = "legato_oidc"
 
 
+def _redirect(where: str) -> dict[str, Any]:
+    return {
+        "description": f"Redirect {where}",
+        "headers": {"Location": {"description": "where the browser goes next", "schema": {"type": "string"}}},
+    }
+
+
 class Provider(BaseModel):
     id: str = Field(description="stable: `oidc` for the configured OpenID Connect provider")
     name: str = Field(description="what the button says (LEGATO_OIDC_DISPLAY_NAME)")
@@ -63,7 +70,7 @@ def providers(request: Request) -> dict[str, Any]:
     status_code=302,
     response_class=RedirectResponse,
     summary="Start a single sign-on: redirects the browser to the identity provider",
-    responses=problem_responses(404, 429, 502),
+    responses=problem_responses(404, 429, 502, also={302: _redirect("to the identity provider's login")}),
 )
 def oidc_login(
     request: Request,
@@ -92,7 +99,7 @@ def oidc_login(
     status_code=303,
     response_class=RedirectResponse,
     summary="Where the identity provider sends the browser back: logs in and redirects into the app",
-    responses=problem_responses(404, 409, 429, 502),
+    responses=problem_responses(404, 409, 429, 502, also={303: _redirect("into the app, logged in")}),
 )
 def oidc_callback(
     request: Request,
