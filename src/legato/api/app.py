@@ -38,9 +38,10 @@ Deploy process models, start and inspect instances, send messages, complete user
 retry incidents. Every error is an RFC 9457 problem document (`application/problem+json`)
 with a stable `code`; request bodies are limited in size (413 PAYLOAD_TOO_LARGE).
 
-Every route but `/health` and `/auth/login` needs a caller: a bearer token
-(`Authorization: Bearer lgt_...`, from `POST /tokens` or `legato login`) or the browser
-session cookie from `POST /auth/login`, whose changes also send `X-CSRF-Token`. Each route
+Every route but `/health`, `/auth/login`, `/auth/providers` and the single sign-on
+redirects (`/auth/oidc/...`) needs a caller: a bearer token (`Authorization: Bearer lgt_...`,
+from `POST /tokens` or `legato login`, or a JWT from the configured identity provider) or
+the browser session cookie from a login, whose changes also send `X-CSRF-Token`. Each route
 names the permission it needs (docs/security.md)."""
 
 

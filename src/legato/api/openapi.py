@@ -60,7 +60,11 @@ def secure(document: dict[str, Any]) -> dict[str, Any]:
 
     components = document.setdefault("components", {})
     components["securitySchemes"] = {
-        "bearer": {"type": "http", "scheme": "bearer", "description": "an API token: lgt_<id>_<secret>"},
+        "bearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "an API token lgt_<id>_<secret>, or a JWT from the single sign-on provider",
+        },
         "session": {
             "type": "apiKey",
             "in": "cookie",
