@@ -429,3 +429,26 @@ def test_a_provider_jwt_after_a_key_rotation_is_accepted(browser: httpx.Client, 
     assert browser.get(f"{API}/auth/me", headers=bearer(idp.access_token())).status_code == 200
     idp.rotate_key()
     assert browser.get(f"{API}/auth/me", headers=bearer(idp.access_token())).status_code == 200
+
+
+def test_a_public_client_logs_in_with_pkce_alone(sso_legato: Legato) -> None:
+    public = FakeIdentityProvider(client_secret=None)
+    with public.serve():
+        settings = OidcSettings(issuer=public.issuer, client_id=public.client_id, group_map=GROUP_MAP)
+        public.login_as("sub-ivy", preferred_username="ivy", groups=["idp-ops"])
+        app = create_app(sso_legato, auth=AuthSettings(oidc=settings))
+        with serve_on_loopback(app) as url, httpx.Client(base_url=url, follow_redirects=True) as client:
+            client.get(f"{API}/auth/oidc/login")
+            assert me(client)["groups"] == ["operators"]
+
+
+def test_a_wrong_client_secret_is_named_and_logs_nobody_in(
+    idp: FakeIdentityProvider, sso_legato: Legato, oidc_settings: OidcSettings
+) -> None:
+    from dataclasses import replace
+
+    app = create_app(sso_legato, auth=AuthSettings(oidc=replace(oidc_settings, client_secret="not-the-secret")))
+    with serve_on_loopback(app) as url, httpx.Client(base_url=url, follow_redirects=True) as client:
+        problem = assert_problem(client.get(f"{API}/auth/oidc/login"), 401, "OIDC_CODE_REJECTED")
+        assert problem["error"] == "invalid_client"
+        assert "legato_session" not in client.cookies
