@@ -37,6 +37,10 @@ variable by surprise. An empty variable counts as unset. A bad value raises
 | LEGATO_OIDC_DISPLAY_NAME    | Single sign-on          | the login button's text                  |
 | LEGATO_OIDC_AUDIENCE        | (the client id)         | audiences a bearer JWT may name, commas  |
 | LEGATO_OIDC_ALGORITHMS      | RS*, PS*, ES*, EdDSA    | accepted signature algorithms, commas    |
+| LEGATO_AUDIT_KEY            | (generated, see below)  | the audit chain's HMAC key(s), commas    |
+
+LEGATO_AUDIT_KEY: the first key signs new audit rows, all of them verify old ones (key
+rotation). Unset, a key is generated once (legato.store.audit says where).
 """
 
 from __future__ import annotations
@@ -87,6 +91,7 @@ class Settings:
     oidc_display_name: str = "Single sign-on"
     oidc_audience: tuple[str, ...] = ()
     oidc_algorithms: tuple[str, ...] = ()
+    audit_keys: tuple[bytes, ...] = dataclasses.field(default=(), repr=False)  # secret: never printed
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -290,6 +295,12 @@ def _group_map(variable: str, raw: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+def _audit_keys(variable: str, raw: str) -> tuple[bytes, ...]:
+    from legato.store.audit import parse_keys
+
+    return parse_keys(raw)
+
+
 def _bad(variable: str, raw: str, expected: str) -> InvalidInput:
     return InvalidInput(f"{variable} must be {expected}, not {raw!r}", details={"variable": variable})
 
@@ -322,6 +333,7 @@ _VARIABLES: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "oidc_display_name": ("LEGATO_OIDC_DISPLAY_NAME", _text),
     "oidc_audience": ("LEGATO_OIDC_AUDIENCE", _list),
     "oidc_algorithms": ("LEGATO_OIDC_ALGORITHMS", _list),
+    "audit_keys": ("LEGATO_AUDIT_KEY", _audit_keys),
 }
 
 _OPTIONS = {"worker_concurrency": "--concurrency"}

@@ -23,6 +23,7 @@ from legato.access.oidc import OidcProvider
 from legato.access.sso import SingleSignOn
 from legato.api import docs_pages, failures, hardening, openapi, problems
 from legato.api.access_log import AccessLog
+from legato.api.audit_trail import AuditTrail
 from legato.api.inputs import check_parameters
 from legato.api.limits import BodySizeLimit
 from legato.api.routes import ROUTERS
@@ -93,6 +94,7 @@ def create_app(
 
     app.add_middleware(BodySizeLimit, limit_for=limit_for)
     hardening.install(app, api_prefix=API_PREFIX, allowed_hosts=allowed_hosts, cors_origins=cors_origins)
+    app.add_middleware(AuditTrail, api_prefix=API_PREFIX)  # outside the checks: it sees ORIGIN_REFUSED too
     if access_log:  # outermost: it times and logs every answer, refusals at the door included
         app.add_middleware(AccessLog)
     for router in ROUTERS:

@@ -97,6 +97,10 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/incidents"): "incidents:read",
     ("GET", "/incidents/{incident_id}"): "incidents:read",
     ("POST", "/incidents/{incident_id}/retry"): "incidents:retry",
+    # audit log (legato.api.audit_trail records; these read it)
+    ("GET", "/audit"): "audit:read",
+    ("GET", "/audit/export"): "audit:read",
+    ("GET", "/audit/verify"): "audit:read",
 }
 
 
@@ -176,6 +180,7 @@ def _authenticate(request: Request, authenticator: Authenticator) -> Principal:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         principal, csrf = authenticator.from_session(cookie)
+        request.state.principal = principal  # a CSRF refusal is recorded against the session's user
         if request.method not in SAFE_METHODS:
             sent = request.headers.get(CSRF_HEADER, "")
             if not sent or not same(sent, csrf):

@@ -239,6 +239,7 @@ def open_legato(settings: Settings) -> Legato:
             sensitive=settings.sensitive_variables,
             connect_timeout=settings.database_connect_timeout,
             statement_timeout=settings.database_timeout,
+            audit_keys=settings.audit_keys,
         )
     except Exception as exc:
         raise Failure(

@@ -370,7 +370,7 @@ def _without_secrets(value: Any) -> Any:
         return {
             key: _without_secrets(item)
             for key, item in value.items()
-            if str(key).lower() not in SECRET_KEYS and "password" not in str(key).lower()
+            if str(key).lower() not in SECRET_KEYS and not str(key).lower().endswith(("_password", "_secret"))
         }
     if isinstance(value, list | tuple | set | frozenset):
         return [_without_secrets(item) for item in value]

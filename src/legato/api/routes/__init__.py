@@ -1,6 +1,7 @@
 """One router per resource; `ROUTERS` is what the app factory mounts under /api/v1."""
 
 from legato.api.routes import (
+    audit,
     auth,
     decisions,
     definitions,
@@ -24,6 +25,7 @@ ROUTERS = [
     tasks.router,
     incidents.router,
     system.router,
+    audit.router,
 ]
 
 __all__ = ["ROUTERS"]
