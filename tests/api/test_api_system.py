@@ -57,6 +57,9 @@ ALL_PATHS = {
     "/api/v1/grants/{role}/{kind}/{subject}",
     "/api/v1/tokens",
     "/api/v1/tokens/{token_id}",
+    "/api/v1/audit",
+    "/api/v1/audit/export",
+    "/api/v1/audit/verify",
 }
 
 

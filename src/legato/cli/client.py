@@ -8,7 +8,7 @@ every command is tested against the real API without a socket. Anything with htt
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -165,6 +165,23 @@ class ApiClient:
     def export_bpmn(self, key: str, version: int | None = None) -> str:
         params = {} if version is None else {"version": version}
         return str(self._send("GET", f"/definitions/{_segment(key)}/bpmn", params=params).text)
+
+    def stream(self, method: str, path: str, **kwargs: Any) -> Iterator[bytes]:
+        """A long answer (an export) chunk by chunk, never held in memory whole."""
+        opener = getattr(self.http, "stream", None)
+        if opener is None:  # a client without streaming: one chunk
+            yield bytes(self._send(method, path, **kwargs).content)
+            return
+        try:
+            with opener(method, API_PREFIX + path, **kwargs) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise ApiError(_problem(response))
+                yield from response.iter_bytes()
+        except httpx.TimeoutException:
+            raise ServerUnreachable(self.url, "no answer in time") from None
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(self.url, str(exc) or type(exc).__name__) from None
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         return self._send(method, path, **kwargs).json()

@@ -1,7 +1,7 @@
 """`legato`: the command line. `main()` is the console entry point.
 
 Client commands (deploy, start, instances, show, send, complete, tasks, incidents, retry,
-cancel, definitions, decisions, decide) talk HTTP to the server at LEGATO_URL (or --url); `server` and
+cancel, definitions, decisions, decide, audit) talk HTTP to the server at LEGATO_URL (or --url); `server` and
 `worker` open the database themselves. Exit status: 0 done, 1 the server or the command
 refused (the error's code is printed), 2 a usage or settings error, or no server to talk to.
 """
@@ -14,7 +14,7 @@ from typing import Any
 import click
 from rich.text import Text
 
-from legato.cli import decisions, definitions, identity, instances, serve, work
+from legato.cli import audit, decisions, definitions, identity, instances, serve, work
 from legato.cli.client import ApiError, ServerUnreachable
 from legato.cli.context import CliContext, Failure
 from legato.cli.render import print_problem
@@ -98,6 +98,7 @@ for command in (
     identity.groups,
     identity.roles,
     identity.tokens,
+    audit.audit,
 ):
     cli.add_command(command)
 

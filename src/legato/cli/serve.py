@@ -94,6 +94,12 @@ def server(
             )
         else:
             _bootstrap_admin(obj, legato)
+        if not settings.audit_keys and legato.store.audit.key_file is None:
+            obj.err.print(
+                "warning: LEGATO_AUDIT_KEY is not set: the audit log's key is kept in the database, which "
+                "guards against accidental edits only (docs/security.md, Audit log).",
+                markup=False,
+            )
         if demo is None:
             demo = demos.is_demo_database(legato)
         set_up = demos.set_up(legato) if demo else None

@@ -208,19 +208,24 @@ class AuditLog:
             return None
         return Path(path + ".audit-key")
 
-    def _load_keys(self) -> tuple[tuple[str, bytes], dict[str, bytes]]:
+    def _load_keys(self, *, create: bool = True) -> tuple[tuple[str, bytes] | None, dict[str, bytes]]:
+        """The signing key (None if there is none and `create` is false) and every key that verifies.
+
+        Verifying never creates a key: checking a copied database must not leave a key file
+        beside it that would then sign rows nobody else can check.
+        """
         with self._lock:
-            if self._keys is None or self._signing is None:
-                generated = self._generated_key(create=not self._configured)
-                keys = {key_id(key): key for key in self._configured}
-                if generated is not None:
-                    keys.setdefault(key_id(generated), generated)
-                signing = self._configured[0] if self._configured else generated
-                assert signing is not None
-                if not self._configured:
-                    self._source = "file" if self.key_file is not None else "database"
-                self._signing = (key_id(signing), signing)
-                self._keys = keys
+            if self._keys is not None and (self._signing is not None or not create):
+                return self._signing, self._keys
+            generated = self._generated_key(create=create and not self._configured)
+            keys = {key_id(key): key for key in self._configured}
+            if generated is not None:
+                keys.setdefault(key_id(generated), generated)
+            signing = self._configured[0] if self._configured else generated
+            if not self._configured:
+                self._source = "file" if self.key_file is not None else "database"
+            self._signing = None if signing is None else (key_id(signing), signing)
+            self._keys = keys
             return self._signing, self._keys
 
     def _generated_key(self, *, create: bool) -> bytes | None:
@@ -256,7 +261,9 @@ class AuditLog:
 
     def append_within(self, conn: Connection, entry: AuditEntry, *, now: float) -> AuditRecord:
         """Append one row inside the caller's write transaction: it commits or rolls back with it."""
-        (signing_id, signing_key), _keys = self._load_keys()
+        signing, _keys = self._load_keys()
+        assert signing is not None  # created on demand
+        signing_id, signing_key = signing
         if entry.outcome not in OUTCOMES:
             raise ValueError(f"audit outcome must be one of {OUTCOMES}, not {entry.outcome!r}")
         lock = "" if self.database.is_sqlite else " FOR UPDATE"
@@ -337,7 +344,7 @@ class AuditLog:
 
     def verify(self) -> Verification:
         """Walk the whole chain in one consistent snapshot; report the first row where it breaks."""
-        _signing, keys = self._load_keys()
+        _signing, keys = self._load_keys(create=False)
         connection = self.database.engine.connect()
         if not self.database.is_sqlite:  # one snapshot for the head and every row
             connection = connection.execution_options(isolation_level="REPEATABLE READ")
