@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from legato.access.authenticator import Authenticator, ensure_admin
 from legato.api import create_app
-from legato.api.audit_trail import ROUTE_ACTIONS
+from legato.api.audit_trail import ROUTE_ACTIONS, UNRECORDED
 from legato.api.security import ROUTE_PERMISSIONS, SAFE_METHODS
 from legato.runtime.app import Legato
 from legato.store import Store
@@ -85,7 +85,7 @@ def test_every_changing_route_has_an_audit_action() -> None:
     changing = {route for route in ROUTE_PERMISSIONS if route[0] not in SAFE_METHODS}
     missing = changing - set(ROUTE_ACTIONS)
     assert not missing, f"add these routes to legato.api.audit_trail.ROUTE_ACTIONS: {sorted(missing)}"
-    assert all(action.name.count(".") == 1 for action in ROUTE_ACTIONS.values())
+    assert all(action.name.count(".") == 1 for action in ROUTE_ACTIONS.values() if action is not UNRECORDED)
 
 
 def test_process_actions_are_recorded_with_the_actor_and_what_changed(
@@ -348,3 +348,25 @@ def test_an_append_that_fails_keeps_the_answer_and_logs_the_row(
     assert legato.store.directory.find_user("kept") is not None
     message = "\n".join(record.getMessage() for record in caplog.records)
     assert "audit append failed" in message and '"user.create"' in message and '"kept"' in message
+
+
+def test_machine_traffic_marked_unrecorded_logs_only_its_refusals(
+    client: TestClient, anonymous: TestClient, legato: Legato, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(ROUTE_ACTIONS, ("POST", "/signals"), UNRECORDED)
+    ok(client.post(f"{API}/signals", json={"name": "tick"}))
+    assert rows(legato, action="signal.broadcast") == [] and legato.store.audit.count() == 0
+    assert_problem(anonymous.post(f"{API}/signals", json={"name": "tick"}), 401, "AUTHENTICATION_REQUIRED")
+    refused = one(legato, "access.denied")
+    assert refused["details"]["request"] == "POST /signals" and "attempted" not in refused["details"]
+
+
+def test_the_audit_key_setting_is_checked_and_never_printed() -> None:
+    from legato.errors import InvalidInput
+    from legato.settings import Settings
+
+    settings = Settings.from_env({"LEGATO_AUDIT_KEY": "first-key-0123456789, older-key-0123456789"})
+    assert settings.audit_keys == (b"first-key-0123456789", b"older-key-0123456789")
+    assert "first-key" not in repr(settings)
+    with pytest.raises(InvalidInput, match="LEGATO_AUDIT_KEY"):
+        Settings.from_env({"LEGATO_AUDIT_KEY": "short"})

@@ -337,6 +337,11 @@ ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
 
 FALLBACK = "api.request"  # a changing route missing from the table is still recorded, under this name
 
+UNRECORDED: Final = Action(name="unrecorded")
+"""For a changing route that is machine traffic, not an operator action (a worker fetching or
+completing jobs, many times a second): its successes would flood the log. Refusals on it
+are still recorded as `access.denied`."""
+
 
 def note(request: Request, **details: Any) -> None:
     """Add to the details the audit row of this request will carry (from inside a route)."""
@@ -509,13 +514,15 @@ class AuditTrail:
                 target_kind, target = _target(action, exchange)
             details = _compact(
                 {
-                    "attempted": action.name if action is not None else None,
+                    "attempted": action.name if action is not None and action is not UNRECORDED else None,
                     "request": f"{method} {path}",
                     "permission": problem.get("permission"),
                     "reason": problem.get("detail"),
                     "token_id": _presented_token(seen) if principal is None else None,
                 }
             )
+        elif action is UNRECORDED:
+            return None
         elif action is None:
             if not changing or template is None:
                 return None  # reads are not operator actions; an unknown path changed nothing
@@ -576,4 +583,4 @@ def _json(raw: bytes) -> Any:
         return None
 
 
-__all__ = ["FALLBACK", "ROUTE_ACTIONS", "Action", "AuditTrail", "Exchange", "note"]
+__all__ = ["FALLBACK", "ROUTE_ACTIONS", "UNRECORDED", "Action", "AuditTrail", "Exchange", "note"]
