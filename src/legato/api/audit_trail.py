@@ -24,7 +24,8 @@ appended in another. The answer to a change is held back until the row is writte
 caller that saw success knows the action was recorded. If the append fails (the database
 went away between the two), the answer still goes out, because the action did happen,
 and the row is written to the server log (`legato.audit`, level ERROR) with everything it
-would have held, to be re-entered by hand.
+would have held, to be re-entered by hand. An answer of 503 DATABASE_UNAVAILABLE is not
+recorded: nothing changed, and the append would only wait out the same outage.
 """
 
 from __future__ import annotations
@@ -453,8 +454,8 @@ class AuditTrail:
         except Exception:  # a detail function tripped on an odd request: record without details
             log.exception("audit: building the details of %s %s failed", scope["method"], scope["path"])
             entry = self._entry(scope, seen, crashed=crashed, with_details=False)
-        if entry is None:
-            return
+        if entry is None or entry.code == "DATABASE_UNAVAILABLE":
+            return  # nothing changed, and the append would wait out the same outage
         app = scope["app"]
         try:
             await run_in_threadpool(app.state.legato.store.audit.append, entry, now=app.state.authenticator.now())
@@ -472,7 +473,10 @@ class AuditTrail:
                 },
                 default=str,
             ).decode()
-            log.exception("audit append failed; the row it would have held: %s", row)
+            # One line per lost row, always (it is the row's only record); the traceback once per interval.
+            throttle = getattr(app.state, "log_throttle", None)
+            traceback = throttle is None or throttle.allow(("audit-append",)) is not None
+            log.error("audit append failed; the row it would have held: %s", row, exc_info=traceback)
 
     def _entry(self, scope: Scope, seen: _Seen, *, crashed: bool, with_details: bool = True) -> AuditEntry | None:
         method = scope["method"]
