@@ -115,6 +115,11 @@ def test_process_actions_are_recorded_with_the_actor_and_what_changed(
     }
 
     task = open_task(client, instance_id)
+    change = {"set": {"limit": "raised-to-SECRET-LIMIT"}, "remove": ["card_note"]}
+    ok(client.patch(f"{API}/instances/{instance_id}/variables", json=change))
+    row = one(legato, "variables.update")
+    assert row["target"] == {"kind": "instance", "id": instance_id}
+    assert row["details"] == {"set": ["limit"], "removed": ["card_note"]}
     ok(client.post(f"{API}/tasks/{task['id']}/complete", json={"variables": {"approved": True}}))
     row = one(legato, "task.complete")
     assert row["target"] == {"kind": "task", "id": task["id"]}
@@ -132,10 +137,10 @@ def test_process_actions_are_recorded_with_the_actor_and_what_changed(
 
     incident = eventually(lambda: client.get(f"{API}/incidents").json()["items"])[0]
     switch.failing = False
-    ok(client.post(f"{API}/incidents/{incident['id']}/retry"))
+    ok(client.post(f"{API}/incidents/{incident['id']}/retry", json={"variables": {"carrier": "other"}}))
     row = one(legato, "incident.retry")
     assert row["target"] == {"kind": "incident", "id": str(incident["id"])}
-    assert row["details"] == {"instance_id": instance_id}
+    assert row["details"] == {"variables": ["carrier"], "instance_id": instance_id}
 
     second = ok(client.post(f"{API}/definitions/order/instances", json={"variables": {"amount": 1}}), 201)
     ok(client.post(f"{API}/instances/{second['instance_id']}/cancel", json={"reason": "duplicate order"}))
@@ -151,7 +156,8 @@ def test_process_actions_are_recorded_with_the_actor_and_what_changed(
     ok(client.post(f"{API}/conditions", json={"variables": {"y": 2}}))
     assert one(legato, "conditions.evaluate")["details"] == {"variables": ["y"], "started": []}
 
-    assert "sk-live-SECRET-VALUE" not in everything(legato)  # variable names, never their values
+    log = everything(legato)
+    assert "sk-live-SECRET-VALUE" not in log and "SECRET-LIMIT" not in log  # variable names, never their values
     assert legato.store.audit.verify().ok
 
 

@@ -175,7 +175,18 @@ def _cancelled(exchange: Exchange) -> dict[str, Any]:
 
 
 def _retried(exchange: Exchange) -> dict[str, Any]:
-    return _compact({"instance_id": exchange.answered("instance_id")})
+    return _compact({"variables": _variable_names(exchange), "instance_id": exchange.answered("instance_id")})
+
+
+def _variables_changed(exchange: Exchange) -> dict[str, Any]:
+    """The names set and the names removed; never the values."""
+    removed = exchange.field("remove")
+    return _compact(
+        {
+            "set": _variable_names(exchange, "set"),
+            "removed": sorted(str(name) for name in removed) if isinstance(removed, list) and removed else None,
+        }
+    )
 
 
 def _user_created(exchange: Exchange) -> dict[str, Any]:
@@ -308,11 +319,8 @@ ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
     ("POST", "/instances/{instance_id}/cancel"): Action(
         name="instance.cancel", target_kind="instance", target=_param("instance_id"), details=_cancelled
     ),
-    ("PUT", "/instances/{instance_id}/variables"): Action(
-        name="variables.update", target_kind="instance", target=_param("instance_id"), details=_variables_only
-    ),
     ("PATCH", "/instances/{instance_id}/variables"): Action(
-        name="variables.update", target_kind="instance", target=_param("instance_id"), details=_variables_only
+        name="variables.update", target_kind="instance", target=_param("instance_id"), details=_variables_changed
     ),
     ("POST", "/messages"): Action(
         name="message.publish", target_kind="message", target=_field("name"), details=_message
