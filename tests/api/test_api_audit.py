@@ -376,3 +376,35 @@ def test_the_audit_key_setting_is_checked_and_never_printed() -> None:
     assert "first-key" not in repr(settings)
     with pytest.raises(InvalidInput, match="LEGATO_AUDIT_KEY"):
         Settings.from_env({"LEGATO_AUDIT_KEY": "short"})
+
+
+def test_a_single_sign_on_login_and_a_denied_one_are_recorded(tmp_path: Any) -> None:
+    import httpx
+
+    from legato.access.oidc import OidcSettings
+    from legato.api.security import AuthSettings
+    from legato.testing.identity_provider import FakeIdentityProvider, serve_on_loopback
+
+    legato = Legato(str(tmp_path / "sso.db"))
+    idp = FakeIdentityProvider()
+    try:
+        with idp.serve():
+            settings = OidcSettings(issuer=idp.issuer, client_id=idp.client_id, client_secret=idp.client_secret)
+            app = create_app(legato, auth=AuthSettings(oidc=settings))
+            with (
+                serve_on_loopback(app) as url,
+                httpx.Client(base_url=url, follow_redirects=True, timeout=20) as browser,
+            ):
+                idp.login_as("sub-alice", preferred_username="alice")
+                assert browser.get(f"{API}/auth/oidc/login").history[-1].status_code == 303
+                row = one(legato, "auth.login")
+                assert (row["actor"], row["actor_kind"]) == ("alice", "user")
+                assert row["target"] == {"kind": "user", "id": "alice"}
+                assert row["details"] == {"method": "oidc"} and row["source"] == "127.0.0.1"
+                idp.deny = True
+                assert_problem(browser.get(f"{API}/auth/oidc/login"), 401, "OIDC_LOGIN_DENIED")
+                failed = one(legato, "auth.login_failed")
+                assert (failed["outcome"], failed["code"]) == ("refused", "OIDC_LOGIN_DENIED")
+        assert legato.store.audit.verify().ok
+    finally:
+        legato.close()

@@ -270,6 +270,7 @@ def _filters(exchange: Exchange) -> dict[str, Any]:
 ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
     # identity
     ("POST", "/auth/login"): Action(name="auth.login", target_kind="user", target=_answered("username")),
+    ("GET", "/auth/oidc/callback"): Action(name="auth.login", target_kind="user"),  # single sign-on
     ("POST", "/auth/logout"): Action(name="auth.logout"),
     ("POST", "/users"): Action(
         name="user.create", target_kind="user", target=_field("username"), details=_user_created
@@ -545,6 +546,8 @@ class AuditTrail:
             name = action.name
             actor, actor_kind = _caller(principal)
             target_kind, target = _target(action, exchange)
+            if name == "auth.login" and target is None:
+                target = actor  # who logged in is who the login was about
             if with_details and action.details is not None:
                 details = action.details(exchange)
         if with_details:

@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
 from legato.access.sso import SingleSignOn
+from legato.api.audit_trail import note
 from legato.api.problems import problem_responses
 from legato.api.routes.auth import secure_cookies, set_session_cookies
 from legato.api.security import RateLimiter, source_of
@@ -117,6 +118,8 @@ def oidc_callback(
         redirect_uri=_redirect_uri(request, sso),
         source=source_of(request),
     )
+    request.state.principal = session.principal  # the audit trail records who logged in
+    note(request, method="oidc")
     response = RedirectResponse(return_to, status_code=303)
     set_session_cookies(request, response, session)
     response.delete_cookie(BROWSER_COOKIE, path=_cookie_path(request))
