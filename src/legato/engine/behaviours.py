@@ -104,6 +104,8 @@ def end_event(step: Step, token: Token) -> None:
             return  # an interrupting catch cancelled the scope this end event was in
     elif isinstance(event, SignalDefinition):
         broadcast(step, token.element, event)
+        if token.id not in step.state.tokens:
+            return  # an interrupting catch of its own signal ended the scope this end event was in
     elif isinstance(event, CompensationDefinition) and compensate(step, token, event):
         return  # the end event completes when the last undo is done (engine/compensation.py)
     elif isinstance(event, MessageDefinition):

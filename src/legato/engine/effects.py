@@ -89,10 +89,15 @@ class SubscribeSignal(Effect):
 @dataclass(frozen=True, kw_only=True, slots=True)
 class BroadcastSignal(Effect):
     """Deliver a signal to every instance waiting for it and start every process whose
-    start event it is (BPMN 2.0, 10.5.5), in the same transaction as this step."""
+    start event it is (BPMN 2.0, 10.5.5), in the same transaction as this step.
+
+    `delivered_here`: the throwing instance has caught it already, in the step that threw
+    it (`throws.broadcast`), so the store leaves that instance out.
+    """
 
     signal: str
     variables: dict[str, Any]
+    delivered_here: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from legato.engine import effects as fx
 from legato.engine.event_subprocess import catch
 from legato.engine.multi_instance import body_token
-from legato.engine.state import MOVING, SUBPROCESS, Token
+from legato.engine.state import MOVING, SIGNAL, SUBPROCESS, Token
 from legato.engine.step import ROOT_SCOPE, Step
 from legato.model.elements import (
     BoundaryEvent,
@@ -41,6 +41,8 @@ def intermediate_throw_event(step: Step, token: Token) -> None:
         return
     if isinstance(event, SignalDefinition):
         broadcast(step, token.element, event)
+        if token.id not in step.state.tokens:
+            return  # an interrupting catch of its own signal ended the throwing path
     elif isinstance(event, EscalationDefinition):
         if not escalate(step, token, event.code or ""):
             step.record("escalation_uncaught", token.element, {"code": event.code})
@@ -77,8 +79,27 @@ def jump(step: Step, token: Token, event: LinkDefinition) -> None:
 
 
 def broadcast(step: Step, element_id: str, event: SignalDefinition) -> None:
+    """Throw a signal: this instance's own catches get it at once, every other's through
+    the store (`BroadcastSignal`).
+
+    BPMN 2.0.2, 10.5.5: a signal reaches every catch of it, the thrower's own included.
+    They are triggered here, in the step that throws, while the throwing path still runs,
+    so a signal end event that ends the last path still starts the instance's signal event
+    subprocess, and a catch that this very delivery opens again (a non-interrupting
+    listener) does not get the same signal twice. The caller checks that its token
+    survived: an interrupting catch may have ended it.
+    """
+    from legato.engine.core import trigger_event
+
     step.record("signal_thrown", element_id, {"signal": event.signal})
-    step.effects.append(fx.BroadcastSignal(signal=event.signal, variables={}))
+    data = {"trigger": "signal", "signal": event.signal}
+    for wait in [w for w in step.state.waits.values() if w.kind == SIGNAL]:
+        caught = getattr(step.definition.elements[wait.element], "event", None)
+        if not isinstance(caught, SignalDefinition) or caught.signal != event.signal:
+            continue
+        if wait.id in step.state.waits and wait.token in step.state.tokens:  # not ended by an earlier catch
+            trigger_event(step, wait, data, {})
+    step.effects.append(fx.BroadcastSignal(signal=event.signal, variables={}, delivered_here=True))
 
 
 def find_escalation_catch(step: Step, activity_id: str, code: str) -> BoundaryEvent | None:

@@ -374,8 +374,8 @@ class Executor:
                     f"signals kept triggering signals for {MAX_SIGNAL_ROUNDS} rounds; is there a signal loop?"
                 )
             pending, writer.broadcasts = writer.broadcasts, []
-            for signal, variables in pending:
-                self._deliver_signal(conn, signal, variables, now, writer)
+            for signal, variables, sender in pending:
+                self._deliver_signal(conn, signal, variables, now, writer, skip=sender)
             writer.flush(conn)
 
     def broadcast(
@@ -402,13 +402,17 @@ class Executor:
         now: datetime,
         writer: Writer,
         actor: str | None = "signal",
+        skip: str | None = None,
     ) -> dict[str, int]:
+        """Trigger every waiting signal catch, and start every process with that signal start
+        event; `skip` is the instance that threw the signal and caught it itself already."""
         waiting = fetch(
             conn,
             "SELECT instance_id, wait FROM subscriptions WHERE kind = 'signal' AND message = :signal "
             "ORDER BY created_at, id",
             {"signal": signal},
         )
+        waiting = [row for row in waiting if row[0] != skip]
         items = [
             CommandItem(
                 instance_id=instance_id,

@@ -107,7 +107,8 @@ class Writer:
     incident_updates: list[dict[str, Any]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
     handoffs: list[Handoff] = field(default_factory=list)
-    broadcasts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # delivered after a flush
+    # delivered after a flush: (signal, variables, the instance that caught it already, if any)
+    broadcasts: list[tuple[str, dict[str, Any], str | None]] = field(default_factory=list)
     calls: list[tuple[str, fx.Effect]] = field(default_factory=list)  # children to start, cancel, answer: calls.py
 
     def add(self, instance_id: str, effects: list[fx.Effect]) -> None:
@@ -176,7 +177,8 @@ class Writer:
                     "created_at": now,
                 }
             elif isinstance(effect, fx.BroadcastSignal):
-                self.broadcasts.append((effect.signal, effect.variables))
+                sender = instance_id if effect.delivered_here else None
+                self.broadcasts.append((effect.signal, effect.variables, sender))
             elif isinstance(effect, fx.StartChild | fx.CancelChild | fx.ReturnToCaller | fx.EscalateToCaller):
                 self.calls.append((instance_id, effect))
             elif isinstance(effect, fx.Unsubscribe):
