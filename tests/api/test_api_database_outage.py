@@ -133,3 +133,61 @@ def test_an_unexpected_error_closes_the_connection_and_is_logged_once(
     assert len(logged) == 1
     assert logged[0].exc_info is not None and "a bug in the stats query" in str(logged[0].exc_info[1])
     legato.close()
+
+
+def test_a_500_of_legato_s_own_closes_the_connection_too(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from legato.errors import AuditKeyInvalid
+
+    legato = Legato(str(tmp_path / "api.db"))
+    headers = {"Authorization": f"Bearer {admin_token(legato)}"}
+
+    def broken() -> dict[str, int]:
+        raise AuditKeyInvalid("the audit key file is unreadable")
+
+    monkeypatch.setattr(legato.store.queries, "count_instances", broken)
+    with TestClient(create_app(legato), headers=headers, raise_server_exceptions=False) as client:
+        response = client.get(f"{API}/stats")
+    assert_problem(response, 500, "AUDIT_KEY_INVALID")
+    assert response.headers["connection"] == "close"
+    legato.close()
+
+
+def test_over_a_real_socket_the_server_closes_after_a_500(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """uvicorn honours the header: the 500 arrives whole, then the connection ends, not reset mid-way."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    legato = Legato(str(tmp_path / "api.db"))
+    token = admin_token(legato)
+
+    def broken() -> dict[str, int]:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(legato.store.queries, "count_instances", broken)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(legato), host="127.0.0.1", port=port, log_config=None))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        eventually(lambda: server.started, timeout=20)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            request = (
+                f"GET {API}/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+                "Connection: keep-alive\r\n\r\n"
+            )
+            conn.sendall(request.encode())
+            received = b""
+            while chunk := conn.recv(65536):  # ends when the server closes its side
+                received += chunk
+        head, _, body = received.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 500")
+        assert b"connection: close" in head.lower()
+        assert b'"code":"INTERNAL_ERROR"' in body
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        legato.close()

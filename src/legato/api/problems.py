@@ -156,6 +156,8 @@ def install(app: FastAPI) -> None:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
         if exc.status == 401:
             headers = {"WWW-Authenticate": 'Bearer realm="legato"'}
+        if exc.status == 500:  # a fault of the server's own (AUDIT_KEY_INVALID): as after any 500
+            headers = {"Connection": "close"}
         return problem_response(exc.to_problem(), headers=headers)
 
     async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
