@@ -138,6 +138,15 @@ def test_the_banner_says_where_to_go_and_what_to_try() -> None:
     assert "legato deploy my_process.yaml" in plain
 
 
+def test_the_banner_points_to_the_browser_app_or_says_how_to_build_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from legato.api import web
+
+    monkeypatch.setattr(web, "is_built", lambda: True)
+    assert "browser    http://127.0.0.1:8080/" in _text(demo.banner(Settings(), None, []))
+    monkeypatch.setattr(web, "is_built", lambda: False)
+    assert "python web/build.py" in _text(demo.banner(Settings(), None, []))
+
+
 def _text(renderable: object) -> str:
     console = Console(width=200, file=io.StringIO())
     console.print(renderable)

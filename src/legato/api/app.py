@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import metadata
+from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -21,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from legato.access.authenticator import Authenticator
 from legato.access.oidc import OidcProvider
 from legato.access.sso import SingleSignOn
-from legato.api import docs_pages, failures, hardening, openapi, problems
+from legato.api import docs_pages, failures, hardening, openapi, problems, web
 from legato.api.access_log import AccessLog
 from legato.api.audit_trail import AuditTrail
 from legato.api.inputs import check_parameters
@@ -56,6 +57,7 @@ def create_app(
     allowed_hosts: Sequence[str] | None = None,
     cors_origins: Sequence[str] = (),
     access_log: bool = False,
+    web_directory: Path | None = None,
 ) -> FastAPI:
     """The REST API for `legato`; with `worker=True`, also its in-process worker.
 
@@ -63,7 +65,8 @@ def create_app(
     an admin, which only `legato server --insecure-no-auth` on loopback should do.
     `access_log` logs one line per request (`legato.api.access_log`; `legato server` turns it on).
     `allowed_hosts` (None: any) and `cors_origins` (none by default) are the browser-facing
-    defences of `legato.api.hardening`.
+    defences of `legato.api.hardening`. The browser app is served at `/` from
+    `web_directory` (default: the one built into the package, `legato.api.web`).
     """
     auth = auth or AuthSettings()
     app = FastAPI(
@@ -99,6 +102,7 @@ def create_app(
         app.add_middleware(AccessLog)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    web.install(app, api_prefix=API_PREFIX, directory=web_directory or web.STATIC_DIR)
     return app
 
 

@@ -11,7 +11,9 @@
 - **Headers** on every answer: `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`,
   `Referrer-Policy: no-referrer`; API answers also get `Cache-Control: no-store` and a
   `Content-Security-Policy` that allows nothing (JSON is never a document to render);
-  other pages (the browser app, /docs) get `frame-ancestors 'none'`.
+  other pages (the browser app) get a policy that allows this server's own files and
+  nothing else, no inline script (`_APP_CSP`); a page with a policy of its own (/docs,
+  /redoc: legato.api.docs_pages) keeps it.
 """
 
 from __future__ import annotations
@@ -35,7 +37,13 @@ _COMMON = [
     (b"referrer-policy", b"no-referrer"),
 ]
 _API_CSP = b"default-src 'none'; frame-ancestors 'none'"
-_PAGE_CSP = b"frame-ancestors 'none'"
+# The browser app (legato.api.web): scripts, styles and fonts from this server only; images
+# also as data: URIs (bpmn-js draws its icons so); fetches and the event stream to this
+# server only; no plugins, no <base>, forms post here, no framing.
+_APP_CSP = (
+    b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    b"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 class Hardening:
@@ -69,7 +77,7 @@ class Hardening:
                 present = {k.lower() for k, _ in message.get("headers", [])}
                 extra = [h for h in _COMMON if h[0] not in present]
                 if b"content-security-policy" not in present:
-                    extra.append((b"content-security-policy", _API_CSP if is_api else _PAGE_CSP))
+                    extra.append((b"content-security-policy", _API_CSP if is_api else _APP_CSP))
                 if is_api and b"cache-control" not in present:
                     extra.append((b"cache-control", b"no-store"))
                 message["headers"] = [*message.get("headers", []), *extra]

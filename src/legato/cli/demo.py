@@ -16,6 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from rich.console import Group
 from rich.text import Text
 
+from legato.api import web
 from legato.errors import LegatoError
 from legato.examples import handlers as demo_handlers
 from legato.runtime.app import Legato
@@ -23,6 +24,7 @@ from legato.settings import Settings
 
 DEMO_PROCESS = "order_to_cash"
 DEMO_FILE = "order_to_cash.yaml"
+NOT_BUILT = "the app is not built: run `python web/build.py` (needs Node.js and npm)"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -52,6 +54,7 @@ def banner(settings: Settings, demo: Demo | None, handler_types: list[str]) -> G
     url = public_url(settings.host, settings.port)
     lines = [
         Text(f"Legato {_version()} is serving {url}", style="bold"),
+        Text(f"  browser    {url}/" if web.is_built() else f"  browser    {NOT_BUILT}"),
         Text(f"  API docs   {url}/docs"),
         Text(f"  database   {hide_password(settings.database)}"),
         Text(f"  worker     in-process; handlers: {', '.join(handler_types) or 'none (timers only)'}"),

@@ -1,0 +1,84 @@
+import { Link } from "react-router-dom";
+import type { Schemas } from "../api/client";
+import { ErrorNote, formatTime, Loading } from "../ui/feedback";
+import { useDefinitions, useProcessStatistics } from "./queries";
+
+type Definition = Schemas["DefinitionSummary"];
+
+/** The definitions grouped by process key, newest version first. */
+export function groupByKey(definitions: Definition[]): Array<{ key: string; versions: Definition[] }> {
+  const groups = new Map<string, Definition[]>();
+  for (const definition of definitions) {
+    const versions = groups.get(definition.key) ?? [];
+    versions.push(definition);
+    groups.set(definition.key, versions);
+  }
+  return [...groups.entries()]
+    .map(([key, versions]) => ({ key, versions: versions.sort((a, b) => b.version - a.version) }))
+    .sort((a, b) => a.key.localeCompare(b.key));
+}
+
+function Counts({ processKey }: { processKey: string }) {
+  const stats = useProcessStatistics(processKey);
+  if (stats.isPending) return <td colSpan={2} className="muted">…</td>;
+  if (stats.error) return <td colSpan={2}><ErrorNote error={stats.error} /></td>;
+  const plus = stats.data.capped ? "+" : "";
+  return (
+    <>
+      <td data-label="Active" className="number">{stats.data.active}{plus}</td>
+      <td data-label="Incidents" className={`number${stats.data.incidents ? " has-incidents" : ""}`}>
+        {stats.data.incidents}{plus}
+      </td>
+    </>
+  );
+}
+
+export function ProcessesPage() {
+  const definitions = useDefinitions();
+  return (
+    <section aria-labelledby="processes-title">
+      <h1 id="processes-title">Processes</h1>
+      {definitions.isPending && <Loading what="processes" />}
+      {definitions.error && <ErrorNote error={definitions.error} />}
+      {definitions.data && definitions.data.items.length === 0 && (
+        <p className="muted">Nothing is deployed yet: deploy a model with <code>legato deploy FILE</code>.</p>
+      )}
+      {definitions.data && definitions.data.items.length > 0 && (
+        <table className="list">
+          <thead>
+            <tr>
+              <th scope="col">Process</th>
+              <th scope="col">Versions</th>
+              <th scope="col">Deployed</th>
+              <th scope="col" className="number">Active</th>
+              <th scope="col" className="number">Incidents</th>
+            </tr>
+          </thead>
+          <tbody>
+            {groupByKey(definitions.data.items).map(({ key, versions }) => {
+              const latest = versions[0]!;
+              return (
+                <tr key={key}>
+                  <td data-label="Process">
+                    <Link to={`/processes/${encodeURIComponent(key)}`}>{latest.name ?? key}</Link>
+                    {latest.name && <div className="muted small">{key}</div>}
+                  </td>
+                  <td data-label="Versions">
+                    {versions.map((v) => (
+                      <Link key={v.version} className="chip" to={`/processes/${encodeURIComponent(key)}?version=${v.version}`}
+                        aria-label={`${key} version ${v.version}`}>
+                        v{v.version}
+                      </Link>
+                    ))}
+                  </td>
+                  <td data-label="Deployed">{formatTime(latest.deployed_at)}</td>
+                  <Counts processKey={key} />
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
