@@ -12,7 +12,7 @@ Grants narrowed to process keys count on routes whose path names the process
 (`/definitions/{key}/...`); every other route needs the grant for all processes.
 
 The browser app's files (`legato.api.web`, every path outside /api) are public, like /docs:
-they are a Starlette mount after the API routes, not an API route, so this table and
+they are a plain Starlette route after the API routes, not an API route, so this table and
 `authorize` never see them, and a path under /api that no route takes is a 404 there.
 """
 

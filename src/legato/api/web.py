@@ -1,7 +1,7 @@
 """The browser app's files at `/`, beside the API under /api.
 
 The app is a single-page app built from web/ into `legato/web_static` (setup.py's hook,
-web/build.py). This module mounts that folder last, after every API route and /docs:
+web/build.py). This module serves that folder last, after every API route and /docs:
 
 - a file that exists is served; files under /assets/ carry a content hash in their names,
   so they are cached for a year (`immutable`); index.html is revalidated every time, so a
@@ -11,7 +11,7 @@ web/build.py). This module mounts that folder last, after every API route and /d
 - a path under /api that no route took stays a 404 problem document: the app never
   shadows the API, and an unknown asset is a 404, not a page of HTML.
 
-The mount is public like /docs: it is a plain Starlette mount, outside the API routes that
+The route is public like /docs: it is a plain Starlette route, outside the API routes that
 `legato.api.security.authorize` guards, and it serves nothing but the app's own files.
 Without a built app, `/` answers 503 with how to build it.
 """
@@ -23,7 +23,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Mount
+from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -81,8 +81,13 @@ def _looks_like_a_file(path: str) -> bool:
 
 
 def install(app: FastAPI, *, api_prefix: str, directory: Path = STATIC_DIR) -> None:
-    """Mount the app at `/`; call it after every other route, since a mount at `/` takes what is left."""
-    app.router.routes.append(Mount("/", app=AppFiles(directory, api_prefix), name="web"))
+    """Add the catch-all route; call it after every other route, since it takes what is left.
+
+    A GET/HEAD route rather than a mount at `/`: a mount matches every method, so it would
+    answer `DELETE /api/v1/tasks` with its 404 where the API's route says 405 and Allow.
+    """
+    files = AppFiles(directory, api_prefix)
+    app.router.routes.append(Route("/{path:path}", files, methods=["GET", "HEAD"], name="web"))
 
 
 def is_built(directory: Path = STATIC_DIR) -> bool:
