@@ -772,6 +772,11 @@ export interface components {
              */
             key: string;
             /**
+             * Masked
+             * @description JSON Pointers (inside this object) of the sensitive values replaced by "***" for a caller without variables:read-sensitive; empty when nothing was masked
+             */
+            masked?: string[];
+            /**
              * Matched Rules
              * @description ids of the rules the value was built from, in its order
              */
@@ -824,6 +829,11 @@ export interface components {
              * @description the decision model that holds it
              */
             key: string;
+            /**
+             * Masked
+             * @description JSON Pointers (inside this object) of the sensitive values replaced by "***" for a caller without variables:read-sensitive; empty when nothing was masked
+             */
+            masked?: string[];
             /**
              * Matched Rules
              * @description ids of the rules the value was built from, in its order
@@ -1129,6 +1139,11 @@ export interface components {
             data: unknown;
             /** Element */
             element: string | null;
+            /**
+             * Masked
+             * @description JSON Pointers (inside this object) of the sensitive values replaced by "***" for a caller without variables:read-sensitive; empty when nothing was masked
+             */
+            masked?: string[];
             /** Seq */
             seq: number;
             /**
@@ -1154,6 +1169,12 @@ export interface components {
              * @description the stack trace of the last failure, when there is one
              */
             details: string | null;
+            /**
+             * Details Hidden
+             * @description true when there is a stack trace the caller may not see (incidents:read-stack)
+             * @default false
+             */
+            details_hidden: boolean;
             /** Element */
             element: string;
             /** Error Type */
@@ -1162,6 +1183,11 @@ export interface components {
             id: number;
             /** Instance Id */
             instance_id: string;
+            /**
+             * Masked
+             * @description JSON Pointers (inside this object) of the sensitive values replaced by "***" for a caller without variables:read-sensitive; empty when nothing was masked
+             */
+            masked?: string[];
             /** Message */
             message: string;
             /** Resolved At */
@@ -1204,6 +1230,11 @@ export interface components {
              * @description open incidents
              */
             incidents: components["schemas"]["Incident"][];
+            /**
+             * Masked
+             * @description JSON Pointers (inside this object) of the sensitive values replaced by "***" for a caller without variables:read-sensitive; empty when nothing was masked
+             */
+            masked?: string[];
             /**
              * Parent Id
              * @description the instance whose call activity started this one
@@ -1265,6 +1296,11 @@ export interface components {
             ended_at: string | null;
             /** Id */
             id: string;
+            /**
+             * Masked
+             * @description JSON Pointers (inside this object) of the sensitive values replaced by "***" for a caller without variables:read-sensitive; empty when nothing was masked
+             */
+            masked?: string[];
             /** Process */
             process: string;
             /**
@@ -1607,6 +1643,11 @@ export interface components {
             id: string;
             /** Instance Id */
             instance_id: string;
+            /**
+             * Masked
+             * @description JSON Pointers (inside this object) of the sensitive values replaced by "***" for a caller without variables:read-sensitive; empty when nothing was masked
+             */
+            masked?: string[];
             /** Name */
             name: string | null;
             /**
@@ -2238,6 +2279,7 @@ export interface operations {
     get_definition_api_v1_definitions__key__get: {
         parameters: {
             query?: {
+                /** @description default: the latest version */
                 version?: number | null;
             };
             header?: never;
@@ -2307,6 +2349,7 @@ export interface operations {
     export_bpmn_api_v1_definitions__key__bpmn_get: {
         parameters: {
             query?: {
+                /** @description default: the latest version */
                 version?: number | null;
             };
             header?: never;
@@ -2478,6 +2521,7 @@ export interface operations {
     get_source_api_v1_definitions__key__source_get: {
         parameters: {
             query?: {
+                /** @description default: the latest version */
                 version?: number | null;
             };
             header?: never;
