@@ -67,6 +67,10 @@ def test_api_routes_still_need_credentials(anonymous: TestClient) -> None:
 
 def test_changes_to_app_paths_are_refused(anonymous: TestClient) -> None:
     assert_problem(anonymous.post("/processes"), 405, "METHOD_NOT_ALLOWED")
+    # and a wrong method on an API path names only the API's methods, not the app's GET
+    wrong = anonymous.delete(f"{API}/tasks")
+    assert_problem(wrong, 405, "METHOD_NOT_ALLOWED")
+    assert wrong.headers["allow"] == "GET"
 
 
 def test_the_app_gets_a_csp_that_allows_only_its_own_files(anonymous: TestClient) -> None:

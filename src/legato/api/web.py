@@ -23,7 +23,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -74,6 +74,21 @@ class AppFiles(StaticFiles):
         return response
 
 
+class AppRoute(Route):
+    """The catch-all, blind to the API's paths: `/api/...` never matches it, whatever the method,
+    so an unknown API path is the router's 404 and a 405's Allow names only the API's methods."""
+
+    def __init__(self, app: AppFiles, api_prefix: str) -> None:
+        super().__init__("/{path:path}", app, methods=["GET", "HEAD"], name="web")
+        self.api_root = "/" + api_prefix.strip("/").split("/", 1)[0]
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        path = str(scope.get("path", ""))
+        if path == self.api_root or path.startswith(self.api_root + "/"):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
 def _looks_like_a_file(path: str) -> bool:
     """`favicon.ico` or `robots.txt`: a miss is a 404, not the app (client routes have no dots)."""
     last = path.rsplit("/", 1)[-1]
@@ -86,8 +101,7 @@ def install(app: FastAPI, *, api_prefix: str, directory: Path = STATIC_DIR) -> N
     A GET/HEAD route rather than a mount at `/`: a mount matches every method, so it would
     answer `DELETE /api/v1/tasks` with its 404 where the API's route says 405 and Allow.
     """
-    files = AppFiles(directory, api_prefix)
-    app.router.routes.append(Route("/{path:path}", files, methods=["GET", "HEAD"], name="web"))
+    app.router.routes.append(AppRoute(AppFiles(directory, api_prefix), api_prefix))
 
 
 def is_built(directory: Path = STATIC_DIR) -> bool:
