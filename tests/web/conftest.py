@@ -18,7 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web_helpers import CHROMIUM, CHROMIUM_ARGS, PASSWORDS, LiveServer, Problems, missing, web_build
+from web_helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PASSWORDS,
+    PAYMENT_YAML,
+    LiveServer,
+    Problems,
+    charge_card,
+    missing,
+    web_build,
+)
 
 from legato.access.authenticator import Authenticator
 from legato.runtime.app import Legato
@@ -50,6 +60,8 @@ def live_server(tmp_path: Path, built_app: Path) -> Iterator[LiveServer]:
 
     legato = Legato(str(tmp_path / "web.db"))
     demo.set_up(legato)
+    legato.register("test.charge", charge_card)
+    legato.deploy(PAYMENT_YAML, source_format="yaml")
     authenticator = Authenticator(legato.store, clock=legato.clock)
     for name, role in (("admin", "admin"), ("olga", "operator"), ("vera", "viewer")):
         user = authenticator.create_user(name, PASSWORDS[name], display_name=name.capitalize())

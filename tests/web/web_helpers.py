@@ -21,6 +21,28 @@ SCREENSHOTS = ROOT / "docs" / "screenshots"
 PASSWORDS = {"admin": "admin-password-1", "olga": "operator-password-1", "vera": "viewer-password-1"}
 
 
+# A process of the tests' own whose one step fails into an incident (no retries) until the
+# variable `card` is "valid": the incident a person repairs in the browser.
+PAYMENT_YAML = """
+process: payment
+name: Payment
+steps:
+  - start: payment_received
+  - service: charge_card
+    name: Charge card
+    task_type: test.charge
+    retry: {max_attempts: 1}
+  - end: paid
+"""
+
+
+def charge_card(job: Any) -> dict[str, Any]:
+    card = job.variables.get("card")
+    if card != "valid":
+        raise ValueError(f"card {card!r} was declined")
+    return {"charged": True}
+
+
 def missing(reason: str) -> None:
     """Skip for a missing tool, or fail where CI says every tool must be there."""
     if os.environ.get("LEGATO_REQUIRE_SERVICES") == "1":
