@@ -385,7 +385,7 @@ export interface paths {
         put?: never;
         /**
          * Retry the failed step of an open incident (after fixing its cause)
-         * @description The incident is resolved and the step runs again; 409 INCIDENT_NOT_OPEN if it was resolved already.
+         * @description The incident is resolved and the step runs again; 409 INCIDENT_NOT_OPEN if it was resolved already. `variables` (the fix) are set on the instance in the same step, and a job's inputs are read again; sending them needs `variables:update` as well.
          */
         post: operations["retry_incident_api_v1_incidents__incident_id__retry_post"];
         delete?: never;
@@ -460,6 +460,26 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/instances/{instance_id}/variables": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Set and remove an active instance's variables (a repair)
+         * @description One step: `set` writes process-level variables, `remove` deletes them; the history records `variables_changed` with the actor. Jobs already waiting keep their inputs until they are retried.
+         */
+        patch: operations["change_variables_api_v1_instances__instance_id__variables_patch"];
         trace?: never;
     };
     "/api/v1/messages": {
@@ -732,6 +752,21 @@ export interface components {
         CancelInstance: {
             /** Reason */
             reason?: string | null;
+        };
+        /**
+         * ChangeVariables
+         * @description A repair: set some instance variables and remove others, in one step.
+         */
+        ChangeVariables: {
+            /** Remove */
+            remove?: string[];
+            /**
+             * Set
+             * @description name -> new JSON value
+             */
+            set?: {
+                [key: string]: unknown;
+            } | null;
         };
         /** CompleteTask */
         CompleteTask: {
@@ -1535,6 +1570,16 @@ export interface components {
             required: components["schemas"]["RequiredResult"][];
             /** Value */
             value: unknown;
+        };
+        /** RetryIncident */
+        RetryIncident: {
+            /**
+             * Variables
+             * @description set on the instance in the same step, before the step runs again (the fix)
+             */
+            variables?: {
+                [key: string]: unknown;
+            } | null;
         };
         /** SendMessage */
         SendMessage: {
@@ -3365,7 +3410,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RetryIncident"] | null;
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -3423,6 +3472,15 @@ export interface operations {
             };
             /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3699,6 +3757,95 @@ export interface operations {
             };
             /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    change_variables_api_v1_instances__instance_id__variables_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                instance_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeVariables"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstanceDetail"];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, IDEMPOTENCY_CONFLICT, ... */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
