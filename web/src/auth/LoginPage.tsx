@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { Navigate, useLocation, useNavigate } from "react-router-dom";
 import { explain } from "../api/problems";
+import { providerHref, useLoginOptions } from "./providers";
 import { useLogin, useMe } from "./session";
 
 /** Where to go after logging in: the page that sent us here, never another site. */
@@ -17,6 +18,8 @@ export function LoginPage() {
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const target = nextPath(location.search);
+  const options = useLoginOptions();
+  const offersPassword = options.data?.password ?? true;
 
   if (me.data) return <Navigate to={target} replace />;
 
@@ -30,6 +33,13 @@ export function LoginPage() {
       <form className="card login-card" onSubmit={submit} aria-labelledby="login-title">
         <h1 id="login-title">Legato</h1>
         <p className="muted">Log in to see your processes.</p>
+        {options.data?.providers.map((provider) => (
+          <a key={provider.id} className="button sso" href={providerHref(provider, target)}>
+            Log in with {provider.name}
+          </a>
+        ))}
+        {options.data && options.data.providers.length > 0 && offersPassword && <p className="muted or">or with your password</p>}
+        {offersPassword && (<>
         <label>
           User name
           <input name="username" autoComplete="username" required autoFocus value={username}
@@ -50,6 +60,7 @@ export function LoginPage() {
         <button type="submit" className="primary" disabled={login.isPending}>
           {login.isPending ? "Logging in…" : "Log in"}
         </button>
+        </>)}
       </form>
     </main>
   );

@@ -11,13 +11,18 @@ export function useIncidents(status: "open" | "resolved") {
   });
 }
 
-/** Retry an incident's step; afterwards everything that shows it is asked again. */
+/** Retry an incident's step, with the fix (`variables`) set in the same step when given. */
 export function useRetryIncident() {
   const queries = useQueryClient();
   return useMutation({
-    mutationFn: (incident: Incident) =>
-      unwrap(client.POST("/api/v1/incidents/{incident_id}/retry", { params: { path: { incident_id: incident.id } } })),
-    onSettled: (_data, _error, incident) => {
+    mutationFn: ({ incident, variables }: { incident: Incident; variables?: Record<string, unknown> }) =>
+      unwrap(
+        client.POST("/api/v1/incidents/{incident_id}/retry", {
+          params: { path: { incident_id: incident.id } },
+          body: variables ? { variables } : undefined,
+        }),
+      ),
+    onSettled: (_data, _error, { incident }) => {
       void queries.invalidateQueries({ queryKey: ["incidents"] });
       void queries.invalidateQueries({ queryKey: ["instance", incident.instance_id] });
       void queries.invalidateQueries({ queryKey: ["statistics"] });

@@ -12,6 +12,7 @@ const WORDS: Record<string, string> = {
   element_passed: "Passed",
   incident_created: "Incident",
   incident_resolved: "Incident resolved",
+  variables_changed: "Variables changed",
 };
 
 export function describeEvent(event: HistoryEvent): string {
@@ -26,6 +27,12 @@ export function changedVariables(event: HistoryEvent): Record<string, unknown> |
   return variables && typeof variables === "object" && Object.keys(variables).length ? (variables as Record<string, unknown>) : null;
 }
 
+/** The variables an event removed (a repair's `removed`). */
+export function removedVariables(event: HistoryEvent): string[] {
+  const data = event.data as { removed?: unknown } | null;
+  return data && Array.isArray(data.removed) ? data.removed.filter((name): name is string => typeof name === "string") : [];
+}
+
 export function Timeline({ history }: { history: HistoryEvent[] }) {
   return (
     <ol className="timeline" data-testid="timeline">
@@ -37,6 +44,7 @@ export function Timeline({ history }: { history: HistoryEvent[] }) {
             <span className="what">{describeEvent(event)}</span>
             {event.actor && <span className="who muted">by {event.actor}</span>}
             {variables && <code className="vars">{JSON.stringify(variables)}</code>}
+            {removedVariables(event).length > 0 && <code className="vars">removed: {removedVariables(event).join(", ")}</code>}
           </li>
         );
       })}
