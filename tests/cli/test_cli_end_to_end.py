@@ -103,6 +103,18 @@ def test_server_and_cli_end_to_end(tmp_path: Path) -> None:
 
         assert [d["key"] for d in json_of("definitions")] == ["order_to_cash"]  # the demo, by default
 
+        # the walk-through the banner and the README give: a user task, an incident, its repair
+        big = json_of("start", "order_to_cash", "--var", "order_id=A-2", "--var", "amount=12000")
+        waiting = _eventually(lambda: json_of("tasks", "--instance", big["instance_id"]))
+        assert [t["element"] for t in waiting] == ["approve_order"]
+        bad = json_of("start", "order_to_cash", "--var", "order_id=A-3", "--var", 'amount="lots"')
+        [incident] = _eventually(lambda: json_of("incidents", "--instance", bad["instance_id"]), timeout=60)
+        assert incident["element"] == "check_credit" and "amount must be a number" in incident["message"]
+        fixed = legato("retry", str(incident["id"]), "--var", "amount=300")
+        assert fixed.returncode == 0, fixed.stderr
+        _eventually(lambda: "reserve_stock" in json.dumps(json_of("show", bad["instance_id"])["history"]))
+        assert json_of("incidents", "--instance", bad["instance_id"]) == []
+
         model = tmp_path / "approval.yaml"
         model.write_text(APPROVAL_YAML)
         deployed = legato("deploy", str(model))
@@ -168,6 +180,14 @@ def test_server_and_cli_end_to_end(tmp_path: Path) -> None:
     after = legato("instances")
     assert after.returncode == 2
     assert "legato server" in after.stderr
+
+
+def _eventually(probe: Any, timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := probe()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+    return value
 
 
 def _write(path: Path, text: str) -> Path:

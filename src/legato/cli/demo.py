@@ -69,7 +69,13 @@ def banner(settings: Settings, demo: Demo | None, handler_types: list[str]) -> G
     if demo is not None and demo.deployed:
         body = '{"variables": {"order_id": "A-1", "amount": 120}}'
         lines += [
-            Text(f"  legato start {DEMO_PROCESS} --var order_id=A-1 --var amount=120"),
+            Text(f"  legato start {DEMO_PROCESS} --var order_id=A-1 --var amount=120      # waits for the carrier"),
+            Text("  legato send order.delivered --key A-1                               # the parcel arrived"),
+            Text(f"  legato start {DEMO_PROCESS} --var order_id=A-2 --var amount=12000    # over 10,000: approval"),
+            Text("  legato tasks                                                        # then: legato complete"),
+            Text(f"  legato start {DEMO_PROCESS} --var order_id=A-3 --var amount='\"lots\"'  # not a number"),
+            Text("  legato incidents                                                    # after 5 failed tries"),
+            Text("  legato retry INCIDENT_ID --var amount=300                           # fix the data, run again"),
             Text("  legato instances"),
             Text("  legato show INSTANCE_ID"),
             Text(f"  curl -X POST {url}/api/v1/definitions/{DEMO_PROCESS}/instances \\"),
