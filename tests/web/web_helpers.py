@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,5 +97,14 @@ def log_in(page: Any, username: str) -> None:
 
 
 def screenshot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    """Keep a picture of the screen for the docs.
+
+    It is written into docs/screenshots/ when missing or with LEGATO_UPDATE_SCREENSHOTS=1;
+    otherwise beside the test run only, so that running the suite leaves the checkout clean
+    (every run's timestamps would change every picture).
+    """
+    target = SCREENSHOTS / f"{name}.png"
+    if target.exists() and os.environ.get("LEGATO_UPDATE_SCREENSHOTS") != "1":
+        target = Path(tempfile.gettempdir()) / "legato-screenshots" / f"{name}.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(target), full_page=True)
