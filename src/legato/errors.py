@@ -41,7 +41,8 @@ the code beside the message, so scripts can match on codes rather than on wordin
     ├── Forbidden                     403 (identity: known, but not allowed)
     │   ├── PermissionDenied          403 PERMISSION_DENIED: the caller lacks the permission named
     │   ├── CsrfFailed                403 CSRF_FAILED: a cookie-authenticated change without its CSRF token
-    │   └── UserDisabled              403 USER_DISABLED: a valid single sign-on for a disabled Legato user
+    │   ├── UserDisabled              403 USER_DISABLED: a valid single sign-on for a disabled Legato user
+    │   └── TenantDenied              403 TENANT_DENIED: a tenant the caller does not belong to
     ├── OidcStateInvalid              400 OIDC_STATE_INVALID: a callback state unknown, used or not this browser's
     ├── OidcNotConfigured             404 OIDC_NOT_CONFIGURED: single sign-on is not set up on this server
     ├── OidcAccountConflict           409 OIDC_ACCOUNT_CONFLICT: the name is a user's not linked to this login
@@ -374,3 +375,12 @@ class BpmnError(Exception):
         self.code = code
         self.message = message or code
         self.variables = dict(variables or {})
+
+
+class TenantDenied(Forbidden):
+    """A tenant named in a request that the caller does not belong to (whether it exists or not)."""
+
+    code = "TENANT_DENIED"
+
+    def __init__(self, tenant: str, *, who: str) -> None:
+        super().__init__(f"{who} does not belong to tenant {tenant!r}", details={"tenant": tenant})

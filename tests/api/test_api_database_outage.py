@@ -117,7 +117,7 @@ def test_an_unexpected_error_closes_the_connection_and_is_logged_once(
     legato = Legato(str(tmp_path / "api.db"))
     headers = {"Authorization": f"Bearer {admin_token(legato)}"}
 
-    def broken() -> dict[str, int]:
+    def broken(**_filters: object) -> dict[str, int]:
         raise RuntimeError("a bug in the stats query")
 
     monkeypatch.setattr(legato.store.queries, "count_instances", broken)

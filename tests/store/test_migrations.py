@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from legato.store import Database, migrate
 
@@ -22,4 +24,55 @@ def test_0002_keeps_existing_message_subscriptions(database_url: str) -> None:
     with database.read() as conn:
         row = conn.execute(text("SELECT kind, message, correlation_key FROM subscriptions")).one()
     assert tuple(row) == ("message", "payment", "A-1")
+    database.dispose()
+
+
+def test_0008_keeps_definitions_and_their_instances_and_adds_tenants(database_url: str) -> None:
+    """The rebuild of `definitions` (SQLite cannot drop its unique constraint in place)
+    keeps every row and every foreign key pointing at one."""
+    database = Database(database_url)
+    migrate.upgrade(database, "0007")
+    with database.write() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO definitions (id, key, version, checksum, source_format, source, model, deployed_at) "
+                "VALUES (7, 'order', 1, 'c', 'yaml', 's', '{}', 0)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO instances (id, definition_id, process_key, status, state, variables, version, "
+                "created_at, updated_at) VALUES ('i-1', 7, 'order', 'active', '{}', '{}', 1, 0, 0)"
+            )
+        )
+    migrate.upgrade(database)
+    with database.write() as conn:
+        row = conn.execute(
+            text(
+                "SELECT d.id, d.tenant_id, i.tenant_id AS t FROM instances i JOIN definitions d "
+                "ON d.id = i.definition_id"
+            )
+        ).one()
+        assert tuple(row) == (7, None, None)
+        # the same key and version in a tenant is allowed; twice in the shared tenant is not
+        conn.execute(
+            text(
+                "INSERT INTO definitions (key, version, checksum, source_format, source, model, deployed_at, "
+                "tenant_id) VALUES ('order', 1, 'c', 'yaml', 's', '{}', 0, 'a')"
+            )
+        )
+    with pytest.raises(IntegrityError), database.write() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO definitions (key, version, checksum, source_format, source, model, deployed_at) "
+                "VALUES ('order', 1, 'c', 'yaml', 's', '{}', 0)"
+            )
+        )
+    with pytest.raises(IntegrityError), database.write() as conn:  # foreign keys still hold
+        conn.execute(
+            text(
+                "INSERT INTO instances (id, definition_id, process_key, status, state, variables, version, "
+                "created_at, updated_at) VALUES ('i-2', 999, 'order', 'active', '{}', '{}', 1, 0, 0)"
+            )
+        )
     database.dispose()

@@ -20,6 +20,7 @@ from datetime import datetime
 from legato.access.principal import Principal
 from legato.access.roles import BUILTIN_ROLES, check_permissions, narrow
 from legato.access.secrets import digest, hash_password, new_secret, new_token, same, split_token, verify_password
+from legato.access.tenancy import filter_tenant
 from legato.errors import (
     IdentityNotFound,
     InvalidInput,
@@ -100,7 +101,15 @@ class Authenticator:
             permissions=frozenset(permissions),
             groups=frozenset(groups),
             scoped={p: frozenset(keys) for p, keys in scoped.items()},
+            tenants=self.tenants_of(user.id, groups, frozenset(permissions)),
         )
+
+    def tenants_of(self, username: str, groups: frozenset[str], permissions: frozenset[str]) -> frozenset[str] | None:
+        """A user's tenants (its own and its groups'); None, every tenant, for an administrator
+        or while the installation has no tenant at all (access/tenancy.py)."""
+        if "*" in permissions or not self.store.tenants.any():
+            return None
+        return self.store.tenants.of_user(username, groups)
 
     # -- passwords and sessions ------------------------------------------------------------
 
@@ -169,6 +178,7 @@ class Authenticator:
         owner: str | None = None,
         permissions: Iterable[str] | None = None,
         task_types: Iterable[str] | None = None,
+        tenants: Iterable[str] | None = None,
         expires_in_days: float | None = 90,
     ) -> NewToken:
         """A new token. Personal tokens act for their owner and hold at most the owner's permissions."""
@@ -206,6 +216,7 @@ class Authenticator:
             raise InvalidInput("token kind must be personal, service or worker", details={"field": "kind"})
         if kind != "worker":
             granted = narrow(granted, creator.permissions)  # nobody hands out more than they hold
+        token_tenants = None if kind == "personal" else _token_tenants(creator, tenants)
         token_id, token, secret_hash = new_token()
         stored = StoredToken(
             id=token_id,
@@ -220,6 +231,7 @@ class Authenticator:
             expires_at=None if expires_in_days is None else now + expires_in_days * 86400,
             revoked_at=None,
             last_used_at=None,
+            tenants=token_tenants,
         )
         self.directory.create_token(stored)
         return NewToken(token=token, stored=stored)
@@ -257,6 +269,7 @@ class Authenticator:
             kind="token",
             permissions=held,
             task_types=None if stored.task_types is None else frozenset(stored.task_types),
+            tenants=None if stored.tenants is None else frozenset(stored.tenants),
         )
 
     def revoke_token(self, token_id: str, *, by: Principal) -> None:
@@ -290,3 +303,14 @@ def ensure_admin(authenticator: Authenticator, password: str, *, username: str =
     user = authenticator.create_user(username, password, display_name="Administrator")
     authenticator.directory.grant("admin", "user", user.id, now=authenticator.now())
     return user
+
+
+def _token_tenants(creator: Principal, tenants: Iterable[str] | None) -> tuple[str, ...] | None:
+    """The tenants of a service or worker token: those named (each one the creator's own),
+    or, named none, the creator's (None, every tenant, only from a creator who has all)."""
+    if tenants is None:
+        return None if creator.tenants is None else tuple(sorted(creator.tenants))
+    wanted = tuple(sorted({filter_tenant(creator, tenant) or "" for tenant in tenants} - {""}))
+    if not wanted:
+        raise InvalidInput("a token's tenants list names at least one tenant", details={"field": "tenants"})
+    return wanted

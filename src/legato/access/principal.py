@@ -24,7 +24,9 @@ class Principal:
     kind: PrincipalKind
     permissions: frozenset[str] = field(default_factory=frozenset)
     groups: frozenset[str] = field(default_factory=frozenset)
-    tenants: frozenset[str] = field(default_factory=frozenset)
+    tenants: frozenset[str] | None = None
+    """The tenants whose work it may see and touch: None for all of them (administrators,
+    installations without tenants); the shared tenant is everyone's (access/tenancy.py)."""
     scoped: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """Permissions granted for some processes only: permission -> process keys."""
     task_types: frozenset[str] | None = None

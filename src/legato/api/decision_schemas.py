@@ -25,6 +25,7 @@ class DecisionRef(BaseModel):
 class DecisionModelSummary(BaseModel):
     id: int = Field(description="the id of this version")
     key: str = Field(description="the DMN definitions id, shared by all versions")
+    tenant: str | None = Field(default=None, description="the tenant it belongs to; null: the shared tenant")
     version: int
     name: str | None
     checksum: str = Field(description="SHA-256 of what the decisions mean; equal models, equal checksums")
@@ -62,6 +63,7 @@ class DecisionEvaluated(BaseModel):
     decision: str
     name: str | None
     key: str = Field(description="the decision model that holds it")
+    tenant: str | None = Field(default=None, description="the tenant of that model; null: the shared tenant")
     version: int = Field(description="the model version evaluated: the latest that holds the decision")
     value: Any = Field(description="a value, an object by output name, or a list for multiple hits")
     matched_rules: list[str] = Field(description="ids of the rules the value was built from, in its order")

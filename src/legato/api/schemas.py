@@ -27,12 +27,22 @@ class _Request(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
 
+TENANT = "the tenant it belongs to; null: the shared tenant"
+TENANT_NAME = Field(
+    default=None,
+    min_length=1,
+    max_length=128,
+    description="the tenant to work in; default: the caller's only tenant if it has exactly one, else the shared one",
+)
+
+
 # -- definitions ---------------------------------------------------------------------------
 
 
 class DefinitionSummary(BaseModel):
     id: int = Field(description="the id of this version; instances point at it")
     key: str = Field(description="the process id, shared by all versions")
+    tenant: str | None = Field(default=None, description=TENANT + "; versions count per tenant")
     version: int
     name: str | None
     checksum: str = Field(description="SHA-256 of the canonical model; equal models, equal checksums")
@@ -62,11 +72,13 @@ class StartInstance(_Request):
     variables: CheckedVariables | None = Field(default=None, description="a JSON object")
     business_key: str | None = Field(default=None, max_length=255)
     version: int | None = Field(default=None, ge=1, le=MAX_INTEGER, description="default: the latest version")
+    tenant: str | None = TENANT_NAME
 
 
 class StartedInstance(BaseModel):
     instance_id: str
     process: str
+    tenant: str | None = Field(default=None, description=TENANT)
     version: int
     status: InstanceStatus = Field(description="'completed' if it ran to its end without waiting")
     created: bool = Field(description="false when an Idempotency-Key matched an earlier start")
@@ -81,6 +93,7 @@ MASKED = (
 class InstanceSummary(BaseModel):
     id: str
     process: str
+    tenant: str | None = Field(default=None, description=TENANT)
     version: int
     business_key: str | None
     status: InstanceStatus
@@ -115,6 +128,7 @@ class HistoryList(BaseModel):
 class Task(BaseModel):
     id: str
     instance_id: str
+    tenant: str | None = Field(default=None, description=TENANT)
     element: str
     name: str | None
     assignee: str | None
@@ -135,6 +149,7 @@ class TaskList(BaseModel):
 class Incident(BaseModel):
     id: int
     instance_id: str
+    tenant: str | None = Field(default=None, description=TENANT)
     element: str
     error_type: str
     message: str
@@ -186,6 +201,12 @@ class SendMessage(_Request):
     name: str = Field(min_length=1, max_length=255)
     correlation_key: str | None = Field(default=None, max_length=255)
     variables: CheckedVariables | None = Field(default=None, description="a JSON object")
+    tenant: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="deliver within this tenant (and the shared one) only; default: every tenant the caller sees",
+    )
 
 
 class Correlated(BaseModel):
@@ -198,6 +219,12 @@ class Correlated(BaseModel):
 class BroadcastSignal(_Request):
     name: str = Field(min_length=1, max_length=255)
     variables: CheckedVariables | None = Field(default=None, description="a JSON object")
+    tenant: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="deliver within this tenant (and the shared one) only; default: every tenant the caller sees",
+    )
 
 
 class Broadcasted(BaseModel):
@@ -210,11 +237,19 @@ class EvaluateConditions(_Request):
     variables: CheckedVariables | None = Field(
         default=None, description="a JSON object the conditions are evaluated with"
     )
+    tenant: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="evaluate the processes of this tenant (and the shared ones) only; default: every tenant "
+        "the caller sees",
+    )
 
 
 class StartedByCondition(BaseModel):
     instance_id: str
     process: str
+    tenant: str | None = Field(default=None, description=TENANT)
     version: int
 
 

@@ -73,6 +73,13 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/tokens"): AUTHENTICATED,  # one's own; all of them with users:admin (the route filters)
     ("POST", "/tokens"): "tokens:create",
     ("DELETE", "/tokens/{token_id}"): AUTHENTICATED,  # one's own; others' needs users:admin (the route checks)
+    # tenants (the tenants helper)
+    ("GET", "/tenants"): "users:read",
+    ("POST", "/tenants"): "users:admin",
+    ("GET", "/tenants/{tenant}"): "users:read",
+    ("DELETE", "/tenants/{tenant}"): "users:admin",
+    ("PUT", "/tenants/{tenant}/members/{kind}/{member}"): "users:admin",
+    ("DELETE", "/tenants/{tenant}/members/{kind}/{member}"): "users:admin",
     # definitions
     ("POST", "/definitions"): "definitions:deploy",
     ("GET", "/definitions"): "definitions:read",

@@ -65,13 +65,17 @@ class ApiClient:
 
     # -- definitions -----------------------------------------------------------------------
 
-    def deploy(self, path: Path) -> dict[str, Any]:
+    def deploy(self, path: Path, *, tenant: str | None = None) -> dict[str, Any]:
         media = _UPLOAD_TYPES.get(path.suffix.lower(), "application/xml")
         files = {"file": (path.name, path.read_bytes(), media)}
-        return self._object("POST", "/definitions", files=files)
+        params = {} if tenant is None else {"tenant": tenant}
+        return self._object("POST", "/definitions", files=files, params=params)
 
-    def definitions(self, *, all_versions: bool = False) -> list[dict[str, Any]]:
-        return self._items("/definitions", {"all_versions": all_versions})
+    def definitions(self, *, all_versions: bool = False, tenant: str | None = None) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"all_versions": all_versions}
+        if tenant is not None:
+            params["tenant"] = tenant
+        return self._items("/definitions", params)
 
     # -- decisions -------------------------------------------------------------------------
 
@@ -91,8 +95,11 @@ class ApiClient:
         business_key: str | None = None,
         version: int | None = None,
         idempotency_key: str | None = None,
+        tenant: str | None = None,
     ) -> dict[str, Any]:
         body: dict[str, Any] = {"variables": dict(variables)}
+        if tenant is not None:
+            body["tenant"] = tenant
         if business_key is not None:
             body["business_key"] = business_key
         if version is not None:

@@ -15,9 +15,10 @@ from legato.cli.decisions import print_deployed
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tenant", help="Deploy for this tenant (default: your only tenant, else the shared one).")
 @click.option("--json", "as_json", is_flag=True, help="Print the server's answers as JSON.")
 @click.pass_obj
-def deploy(obj: CliContext, files: tuple[Path, ...], as_json: bool) -> None:
+def deploy(obj: CliContext, files: tuple[Path, ...], tenant: str | None, as_json: bool) -> None:
     """Deploy process models (.yaml, .yml, .json, .bpmn) and DMN decisions (.dmn).
 
     Each file becomes a new version of its process, unless it equals the latest version.
@@ -38,7 +39,7 @@ def deploy(obj: CliContext, files: tuple[Path, ...], as_json: bool) -> None:
         for path in files:
             progress.update(task, description=path.name)
             try:
-                deployed = obj.client.deploy(path)
+                deployed = obj.client.deploy(path, tenant=tenant)
             except ApiError as exc:
                 failed += 1
                 render.print_problem(obj.err, exc.problem, context=str(path))
@@ -48,8 +49,9 @@ def deploy(obj: CliContext, files: tuple[Path, ...], as_json: bool) -> None:
                     print_deployed(obj, deployed, path)
                 elif not as_json:
                     verb = "deployed " if deployed["created"] else "unchanged"
+                    where = f" in tenant {deployed['tenant']}" if deployed.get("tenant") else ""
                     obj.out.print(
-                        f"{verb} {deployed['key']} version {deployed['version']} "
+                        f"{verb} {deployed['key']} version {deployed['version']}{where} "
                         f"(definition {deployed['id']}) from {path}",
                         markup=False,
                     )
@@ -64,11 +66,12 @@ def deploy(obj: CliContext, files: tuple[Path, ...], as_json: bool) -> None:
 
 @click.command()
 @click.option("--all-versions", is_flag=True, help="Every version, not only the latest.")
+@click.option("--tenant", help="Only this tenant's processes.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def definitions(obj: CliContext, all_versions: bool, as_json: bool) -> None:
+def definitions(obj: CliContext, all_versions: bool, tenant: str | None, as_json: bool) -> None:
     """List deployed processes."""
-    items = obj.client.definitions(all_versions=all_versions)
+    items = obj.client.definitions(all_versions=all_versions, tenant=tenant)
     if as_json:
         render.print_json(items)
     elif not items:

@@ -346,6 +346,7 @@ def tokens_list(obj: CliContext, as_json: bool) -> None:
 @click.option("--kind", type=click.Choice(["personal", "service", "worker"]), default="personal", show_default=True)
 @click.option("--permission", "permissions", multiple=True, help="resource:action (repeatable); default: all yours")
 @click.option("--task-type", "task_types", multiple=True, help="Worker tokens: a task type it may work on.")
+@click.option("--tenant", "tenants", multiple=True, help="Service and worker tokens: a tenant whose work it sees.")
 @click.option("--days", type=click.FloatRange(min=0, min_open=True), default=90, show_default=True)
 @click.option("--no-expiry", is_flag=True, help="Service and worker tokens only.")
 @json_option
@@ -356,6 +357,7 @@ def tokens_create(
     kind: str,
     permissions: tuple[str, ...],
     task_types: tuple[str, ...],
+    tenants: tuple[str, ...],
     days: float,
     no_expiry: bool,
     as_json: bool,
@@ -366,6 +368,7 @@ def tokens_create(
         "kind": kind,
         "permissions": list(permissions) or None,
         "task_types": list(task_types) or None,
+        "tenants": list(tenants) or None,
         "expires_in_days": None if no_expiry else days,
     }
     token = obj.client.call("POST", "/tokens", json=body)

@@ -20,6 +20,7 @@ STATUSES = ("active", "completed", "terminated", "cancelled")
 @vars_json_option
 @click.option("--business-key", help="Your own key for the instance (an order number).")
 @click.option("--version", type=click.IntRange(min=1), help="Start this version, not the latest.")
+@click.option("--tenant", help="Start in this tenant (default: your only tenant, else the shared one).")
 @click.option(
     "--idempotency-key",
     help="Start at most once per key; with --count N the keys are KEY-1 ... KEY-N.",
@@ -40,6 +41,7 @@ def start(
     vars_json: str | None,
     business_key: str | None,
     version: int | None,
+    tenant: str | None,
     idempotency_key: str | None,
     count: int,
     as_json: bool,
@@ -70,6 +72,7 @@ def start(
                     business_key=business_key,
                     version=version,
                     idempotency_key=key,
+                    tenant=tenant,
                 )
             )
             progress.advance(task)
@@ -79,8 +82,9 @@ def start(
     if count == 1:
         started = results[0]
         verb = "started" if started["created"] else "already started (same idempotency key)"
+        where = f" in tenant {started['tenant']}" if started.get("tenant") else ""
         obj.out.print(
-            f"{verb} {started['process']} v{started['version']}: instance {started['instance_id']} "
+            f"{verb} {started['process']} v{started['version']}{where}: instance {started['instance_id']} "
             f"({started['status']})",
             markup=False,
         )
@@ -96,6 +100,7 @@ def start(
 @click.option("--process", help="Only instances of this process.")
 @click.option("--status", type=click.Choice(STATUSES), help="Only instances in this status.")
 @click.option("--business-key", help="Only instances with this business key.")
+@click.option("--tenant", help="Only instances of this tenant.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -105,12 +110,15 @@ def instances(
     process: str | None,
     status: str | None,
     business_key: str | None,
+    tenant: str | None,
     limit: int,
     offset: int,
     as_json: bool,
 ) -> None:
     """List instances, newest first."""
-    items = obj.client.instances(process=process, status=status, business_key=business_key, limit=limit, offset=offset)
+    items = obj.client.instances(
+        process=process, status=status, business_key=business_key, tenant=tenant, limit=limit, offset=offset
+    )
     if as_json:
         render.print_json(items)
     elif not items:

@@ -14,7 +14,7 @@ from typing import Any
 import click
 from rich.text import Text
 
-from legato.cli import audit, decisions, definitions, identity, instances, serve, work
+from legato.cli import audit, decisions, definitions, identity, instances, serve, tenants, work
 from legato.cli.client import ApiError, ServerUnreachable
 from legato.cli.context import CliContext, Failure
 from legato.cli.render import print_problem
@@ -99,6 +99,7 @@ for command in (
     identity.roles,
     identity.tokens,
     audit.audit,
+    tenants.tenants,
 ):
     cli.add_command(command)
 

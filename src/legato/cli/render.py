@@ -90,10 +90,14 @@ def _table(*columns: str) -> Table:
 
 
 def definitions_table(items: Iterable[Mapping[str, Any]]) -> Table:
-    table = _table("KEY", "VERSION", "NAME", "FORMAT", "DEPLOYED", "ID")
-    for item in items:
+    """The catalogue; a TENANT column appears once any definition belongs to a tenant."""
+    rows = list(items)
+    tenanted = any(item.get("tenant") for item in rows)
+    table = _table("KEY", *(["TENANT"] if tenanted else []), "VERSION", "NAME", "FORMAT", "DEPLOYED", "ID")
+    for item in rows:
         table.add_row(
             escape(item["key"]),
+            *([escape(item.get("tenant") or "-")] if tenanted else []),
             str(item["version"]),
             escape(item.get("name") or "-"),
             item["source_format"],

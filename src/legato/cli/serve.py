@@ -8,6 +8,7 @@ and another worker runs it again.
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -142,6 +143,9 @@ def server(
 @click.option("--handlers", "handler_specs", multiple=True, metavar="MODULE[:ATTR]", help=HANDLERS_HELP)
 @click.option("--log-level", metavar="LEVELS", help=LOG_LEVEL_HELP)
 @click.option("--log-format", type=click.Choice(("text", "json")), help=LOG_FORMAT_HELP)
+@click.option(
+    "--tenant", "tenants", multiple=True, help="Run only this tenant's jobs and the shared ones (repeatable)."
+)
 @click.pass_obj
 def worker(
     obj: CliContext,
@@ -150,6 +154,7 @@ def worker(
     handler_specs: tuple[str, ...],
     log_level: str | None,
     log_format: str | None,
+    tenants: tuple[str, ...],
 ) -> None:
     """Run a job executor only: more of these scale out the work on a shared database."""
     from legato.cli.demo import hide_password
@@ -165,7 +170,11 @@ def worker(
         for spec in handler_specs:
             load_handlers(spec, legato)
         types = legato.handlers.types()
-        running = Worker(legato.store, legato.handlers, clock=legato.clock, settings=settings.worker_settings())
+        worker_settings = settings.worker_settings()
+        if tenants:
+            kept = frozenset(tenant.strip().lower() for tenant in tenants)
+            worker_settings = dataclasses.replace(worker_settings, tenants=kept)
+        running = Worker(legato.store, legato.handlers, clock=legato.clock, settings=worker_settings)
         stop = threading.Event()
         with _on_signals(lambda _signum, _frame: stop.set()):
             running.start()

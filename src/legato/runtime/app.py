@@ -34,6 +34,7 @@ from legato.runtime.handlers import HandlerFunction, Handlers
 from legato.runtime.worker import Worker, WorkerSettings
 from legato.store import Deployment, Handoff, Started, StartRequest, Store
 from legato.store.decisions import DecisionDeployment
+from legato.store.tenants import Visible, tenant_id
 from legato.store.variables import check_variables
 
 MAX_MODEL_BYTES = 5 * 1024 * 1024
@@ -79,55 +80,68 @@ class Legato:
     # -- definitions -----------------------------------------------------------------------
 
     @overload
-    def deploy(self, model: ProcessDefinition, *, source_format: str | None = None) -> Deployment: ...
-
-    @overload
-    def deploy(self, model: str | Path, *, source_format: Literal["yaml", "json", "bpmn"]) -> Deployment: ...
-
-    @overload
-    def deploy(self, model: str | Path, *, source_format: Literal["dmn"]) -> DecisionDeployment: ...
+    def deploy(
+        self, model: ProcessDefinition, *, source_format: str | None = None, tenant: str | None = None
+    ) -> Deployment: ...
 
     @overload
     def deploy(
-        self, model: str | Path, *, source_format: str | None = None
+        self, model: str | Path, *, source_format: Literal["yaml", "json", "bpmn"], tenant: str | None = None
+    ) -> Deployment: ...
+
+    @overload
+    def deploy(
+        self, model: str | Path, *, source_format: Literal["dmn"], tenant: str | None = None
+    ) -> DecisionDeployment: ...
+
+    @overload
+    def deploy(
+        self, model: str | Path, *, source_format: str | None = None, tenant: str | None = None
     ) -> Deployment | DecisionDeployment: ...
 
     def deploy(
-        self, model: ProcessDefinition | str | Path, *, source_format: str | None = None
+        self, model: ProcessDefinition | str | Path, *, source_format: str | None = None, tenant: str | None = None
     ) -> Deployment | DecisionDeployment:
         """Deploy a model: a ProcessDefinition, a path to a YAML/BPMN file, or YAML text.
 
         A DMN file (`.dmn`, or XML in a DMN namespace) deploys its decisions instead and
-        returns a `DecisionDeployment` (docs/dmn.md).
+        returns a `DecisionDeployment` (docs/dmn.md). `tenant` deploys for that tenant
+        (it must exist); None, the shared tenant every tenant can use.
         """
+        tenant = self._tenant(tenant)
         dmn = dmn_source(model, source_format)
         if dmn is not None:
-            return deploy_decisions(self.store, dmn, now=self.clock.now())
+            return deploy_decisions(self.store, dmn, now=self.clock.now(), tenant=tenant)
         definition, source, fmt = load_model(model, source_format)
         warnings = parse_model_with_warnings(source, fmt)[1] if fmt == "bpmn" else []
-        deployment = self.store.definitions.deploy(definition, source=source, source_format=fmt, now=self.clock.now())
+        deployment = self.store.definitions.deploy(
+            definition, source=source, source_format=fmt, now=self.clock.now(), tenant=tenant
+        )
         return dataclasses.replace(deployment, warnings=tuple(warnings)) if warnings else deployment
 
-    def export_bpmn(self, process: str, version: int | None = None) -> str:
+    def export_bpmn(self, process: str, version: int | None = None, tenant: str | None = None) -> str:
         """A deployed process as BPMN 2.0 XML with a diagram (drawn automatically for a
         process that never had one), which Camunda Modeler and bpmn.io open."""
         from legato.formats.bpmn import dump_bpmn
 
-        return dump_bpmn(self.store.definitions.get(process, version).model)
+        return dump_bpmn(self.store.definitions.get(process, version, tenant).model)
 
     # -- decisions -------------------------------------------------------------------------
 
-    def evaluate_decision(self, decision_id: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Evaluate the latest deployed version of a DMN decision: `{value, matched_rules, version, ...}`."""
+    def evaluate_decision(
+        self, decision_id: str, variables: Mapping[str, Any] | None = None, *, tenant: str | None = None
+    ) -> dict[str, Any]:
+        """Evaluate the latest deployed version of a DMN decision: `{value, matched_rules, version, ...}`,
+        `tenant`'s version first, else the shared one."""
         if not isinstance(decision_id, str) or not decision_id:
             raise InvalidInput("a decision id is needed")
         given = dict(variables) if isinstance(variables, Mapping) else variables
         checked = check_variables(given, where="decision")
-        return self.store.decisions.evaluate(decision_id, checked)
+        return self.store.decisions.evaluate(decision_id, checked, self._tenant(tenant))
 
-    def decision_evaluations(self, instance_id: str) -> list[dict[str, Any]]:
+    def decision_evaluations(self, instance_id: str, *, visible: Visible = None) -> list[dict[str, Any]]:
         """The decisions the business rule tasks of an instance evaluated, with the rules that matched."""
-        return self.store.decisions.evaluations(instance_id=instance_id)
+        return self.store.decisions.evaluations(instance_id=instance_id, visible=visible)
 
     # -- instances -------------------------------------------------------------------------
 
@@ -140,7 +154,10 @@ class Legato:
         idempotency_key: str | None = None,
         version: int | None = None,
         actor: str | None = None,
+        tenant: str | None = None,
     ) -> Started:
+        """Start an instance in `tenant` (None: the shared tenant) of the tenant's latest
+        version of `process`, or of the shared one when the tenant has none."""
         request = StartRequest(
             process=process,
             variables=check_variables(dict(variables) if variables is not None else None, where="start"),
@@ -148,6 +165,7 @@ class Legato:
             idempotency_key=idempotency_key,
             version=version,
             actor=actor or self.actor,
+            tenant=self._tenant(tenant),
         )
         return self._start_checked([request])[0]
 
@@ -171,7 +189,11 @@ class Legato:
         variables: Mapping[str, Any] | None = None,
         *,
         actor: str | None = None,
+        within: Visible = None,
+        origin: str | None = None,
     ) -> dict[str, Any]:
+        """Correlate a message; `within` limits it to those tenants' instances and processes
+        (and the shared ones), `origin` is the tenant a shared process it starts runs in."""
         if not isinstance(message, str) or not message:
             raise InvalidInput("a message needs a name")
         result, handoffs = self.store.executor.correlate(
@@ -181,23 +203,40 @@ class Legato:
             now=self.clock.now(),
             actor=actor or self.actor,
             claim_new=self._claim_new,
+            within=within,
+            origin=self._tenant(origin),
         )
         self._handoff(started_handoffs=handoffs)
         return result
 
-    def evaluate_conditions(self, variables: Mapping[str, Any], *, actor: str | None = None) -> list[Started]:
+    def evaluate_conditions(
+        self,
+        variables: Mapping[str, Any],
+        *,
+        actor: str | None = None,
+        within: Visible = None,
+        origin: str | None = None,
+    ) -> list[Started]:
         """Start every process whose conditional start event holds for `variables`."""
         started, handoffs = self.store.executor.evaluate_conditions(
             variables=check_variables(dict(variables), where="conditions"),
             now=self.clock.now(),
             actor=actor or self.actor,
             claim_new=self._claim_new,
+            within=within,
+            origin=self._tenant(origin),
         )
         self._handoff(started_handoffs=handoffs)
         return started
 
     def broadcast_signal(
-        self, signal: str, variables: Mapping[str, Any] | None = None, *, actor: str | None = None
+        self,
+        signal: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        actor: str | None = None,
+        within: Visible = None,
+        origin: str | None = None,
     ) -> dict[str, Any]:
         """Send a signal to every instance waiting for it and start every process with that
         signal start event; returns how many of each (both may be zero: a signal that no
@@ -210,12 +249,19 @@ class Legato:
             now=self.clock.now(),
             actor=actor or self.actor,
             claim_new=self._claim_new,
+            within=within,
+            origin=self._tenant(origin),
         )
         self._handoff(started_handoffs=handoffs)
         return result
 
     def complete_task(
-        self, task_id: str, variables: Mapping[str, Any] | None = None, *, actor: str | None = None
+        self,
+        task_id: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        actor: str | None = None,
+        visible: Visible = None,
     ) -> None:
         handoffs = self.store.complete_task(
             task_id,
@@ -223,11 +269,17 @@ class Legato:
             actor=actor or self.actor,
             now=self.clock.now(),
             claim_new=self._claim_new,
+            visible=visible,
         )
         self._handoff(started_handoffs=handoffs)
 
     def retry_incident(
-        self, incident_id: int, *, variables: Mapping[str, Any] | None = None, actor: str | None = None
+        self,
+        incident_id: int,
+        *,
+        variables: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+        visible: Visible = None,
     ) -> None:
         """Run the failed element again; `variables` (the fix) are set in the same step first."""
         handoffs = self.store.retry_incident(
@@ -236,6 +288,7 @@ class Legato:
             now=self.clock.now(),
             claim_new=self._claim_new,
             variables=check_variables(dict(variables), where="incident retry") if variables else None,
+            visible=visible,
         )
         self._handoff(started_handoffs=handoffs)
         if self.worker is not None:
@@ -248,6 +301,7 @@ class Legato:
         *,
         remove: Sequence[str] = (),
         actor: str | None = None,
+        visible: Visible = None,
     ) -> dict[str, Any]:
         """Set and remove an active instance's variables (a repair); returns the instance."""
         handoffs = self.store.set_variables(
@@ -257,15 +311,19 @@ class Legato:
             actor=actor or self.actor,
             now=self.clock.now(),
             claim_new=self._claim_new,
+            visible=visible,
         )
         self._handoff(started_handoffs=handoffs)
         return self.instance(instance_id)
 
-    def cancel(self, instance_id: str, *, reason: str | None = None, actor: str | None = None) -> None:
-        self.store.cancel(instance_id, actor=actor or self.actor, now=self.clock.now(), reason=reason)
+    def cancel(
+        self, instance_id: str, *, reason: str | None = None, actor: str | None = None, visible: Visible = None
+    ) -> None:
+        """Cancel an instance; `visible` (the caller's tenants) makes another tenant's not found."""
+        self.store.cancel(instance_id, actor=actor or self.actor, now=self.clock.now(), reason=reason, visible=visible)
 
-    def instance(self, instance_id: str) -> dict[str, Any]:
-        return self.store.queries.instance(instance_id)
+    def instance(self, instance_id: str, *, visible: Visible = None) -> dict[str, Any]:
+        return self.store.queries.instance(instance_id, visible=visible)
 
     def instances(self, **filters: Any) -> list[dict[str, Any]]:
         return self.store.queries.instances(**filters)
@@ -344,6 +402,13 @@ class Legato:
         self.store.close()
 
     # -- internals -------------------------------------------------------------------------
+
+    def _tenant(self, tenant: str | None) -> str | None:
+        """A tenant named by a caller, as stored; it must exist (404 TENANT_NOT_FOUND)."""
+        found = tenant_id(tenant)
+        if found is not None:
+            self.store.tenants.get(found)
+        return found
 
     def _claim_new(self, effect: Any) -> tuple[str, float] | None:
         worker = self.worker

@@ -61,14 +61,14 @@ def dmn_source(model: object, source_format: str | None = None) -> str | None:
     return text if declared or is_dmn(text) else None
 
 
-def deploy_decisions(store: Store, source: str, *, now: datetime) -> DecisionDeployment:
+def deploy_decisions(store: Store, source: str, *, now: datetime, tenant: str | None = None) -> DecisionDeployment:
     """Parse, check and store a DMN file; what the import ignored comes back as warnings.
 
     A file that does not load raises ModelParseError or ModelInvalid naming the element and
     line, and nothing is stored.
     """
     document = read_dmn(source)
-    deployment = store.decisions.deploy(document.model, source=source, now=now)
+    deployment = store.decisions.deploy(document.model, source=source, now=now, tenant=tenant)
     return dataclasses.replace(deployment, warnings=document.warnings)
 
 
@@ -77,9 +77,11 @@ def decision_handler(store: Store, clock: Clock) -> HandlerFunction:
 
     def evaluate_decision(job: Job) -> dict[str, Any]:
         request = DecisionRequest.from_payload(job.variables)
-        outcome = store.decisions.evaluate(request.decision, request.variables)
+        # The instance's tenant first, then the shared tenant (Camunda 7's resolution).
+        outcome = store.decisions.evaluate(request.decision, request.variables, job.tenant)
         store.decisions.record(
             outcome,
+            tenant=job.tenant,
             instance_id=job.instance_id or None,
             element=job.element,
             job_id=job.id,

@@ -31,6 +31,8 @@ class Job:
     task_type: str
     attempt: int
     variables: dict[str, Any]
+    tenant: str | None = None
+    """The tenant of the instance (None: the shared tenant)."""
 
 
 @dataclass(frozen=True, slots=True)

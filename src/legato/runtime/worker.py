@@ -60,6 +60,7 @@ class WorkerSettings:
     lock_seconds: float = 30.0
     poll_interval: float = 0.5
     shutdown_grace: float = 10.0
+    tenants: frozenset[str] | None = None  # run only these tenants' jobs (and the shared ones); None: all
 
 
 @dataclass(slots=True)
@@ -154,8 +155,8 @@ class Worker:
 
     def claim_new(self, effect: ScheduleJob) -> tuple[str, float] | None:
         """Take a job being created right now, if it is due and we can run it at once."""
-        if not self._accepting or effect.task_type not in self.handlers:
-            return None
+        if not self._accepting or effect.task_type not in self.handlers or self.settings.tenants is not None:
+            return None  # a worker kept to some tenants takes only what its claims find
         now = self.clock.now()
         if effect.due > now:
             return None
@@ -236,6 +237,7 @@ class Worker:
                 limit=limit,
                 now=self.clock.now(),
                 lock_seconds=self.settings.lock_seconds,
+                tenants=self.settings.tenants,
             )
         except Exception as exc:
             self._log_failure("claim", exc, "claiming jobs failed; retrying every %.1f s", self.settings.poll_interval)
@@ -249,7 +251,7 @@ class Worker:
     def _idle_wait(self, types: list[str]) -> float:
         """Seconds until the next poll: the next due job, capped by the poll interval."""
         try:
-            due = self.store.jobs.next_due(types)
+            due = self.store.jobs.next_due(types, self.settings.tenants)
         except Exception:
             return self.settings.poll_interval
         if due is None:
@@ -280,6 +282,7 @@ class Worker:
                     timeout=handoff.timeout,
                     payload=handoff.payload,
                     lock_expires_at=handoff.lock_expires_at,
+                    tenant=handoff.tenant,
                 )
             )
 
@@ -311,6 +314,7 @@ class Worker:
             task_type=job.task_type or "",
             attempt=job.attempts,
             variables=job.payload or {},
+            tenant=job.tenant,
         )
         if handler.is_async:
             assert self._loop is not None

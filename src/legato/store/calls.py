@@ -104,7 +104,7 @@ class CallDelivery:
         """Start each child; a call that cannot start holds its call activity in an incident."""
         held: list[CommandItem] = []
         rows: list[dict[str, Any]] = []
-        latest: dict[tuple[str, int | None], StoredDefinition] = {}
+        latest: dict[tuple[str, int | None, str | None], StoredDefinition] = {}
         for (parent_id, wait), effect in starts.items():
             depth = self._ancestors(parent_id) + 1
             if depth > MAX_CALL_DEPTH:
@@ -119,6 +119,9 @@ class CallDelivery:
                 version=effect.version,
                 variables=effect.variables,
                 actor=f"instance:{parent_id}",
+                # The caller's tenant first, then the shared one (Camunda's resolution); the
+                # child belongs to the caller's tenant.
+                tenant=writer.tenant_of.get(parent_id),
             )
             try:
                 self.executor.start_within(self.conn, request, self.now, writer, rows, latest, caller=(parent_id, wait))

@@ -41,6 +41,7 @@ from legato.store.database import Database
 from legato.store.definitions import Definitions, StoredDefinition
 from legato.store.ids import new_instance_id
 from legato.store.sql import execute_many, fetch
+from legato.store.tenants import Visible, visible_clause
 from legato.store.writer import ClaimNew, Handoff, Writer
 
 if TYPE_CHECKING:
@@ -56,6 +57,12 @@ class StartRequest:
     version: int | None = None
     actor: str | None = None
     start_event: str | None = None
+    tenant: str | None = None
+    """The tenant to start in (None: the shared one): the process is looked up there first,
+    then among the shared processes, and the instance belongs to this tenant either way."""
+    definition_id: int | None = None
+    """The exact definition (an event start found it already); `process` and `version` then
+    only describe it."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -65,6 +72,7 @@ class Started:
     version: int
     status: str
     created: bool
+    tenant: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -97,9 +105,12 @@ class _Loaded:
     dirty: bool = False
     created_at: float | None = None
     insert: dict[str, Any] | None = None
+    tenant: str | None = None
 
 
-_SELECT_INSTANCES = "SELECT id, definition_id, state, variables, version FROM instances WHERE id IN_LIST(:ids)"
+_SELECT_INSTANCES = (
+    "SELECT id, definition_id, state, variables, version, tenant_id FROM instances WHERE id IN_LIST(:ids)"
+)
 _SELECT_OWNED_JOBS = "SELECT id, locked_by, attempts FROM jobs WHERE id IN_LIST(:ids)"
 _UPDATE_INSTANCE = (
     "UPDATE instances SET state = :state, variables = :variables, status = :status, version = :new_version, "
@@ -107,9 +118,9 @@ _UPDATE_INSTANCE = (
 )
 _INSERT_INSTANCE = (
     "INSERT INTO instances (id, definition_id, process_key, business_key, status, state, variables, version, "
-    "created_at, updated_at, ended_at, idempotency_key, request_hash, parent_id, parent_wait) VALUES (:id, "
-    ":definition_id, :process_key, :business_key, :status, :state, :variables, 1, :now, :now, :ended_at, "
-    ":idempotency_key, :request_hash, :parent_id, :parent_wait)"
+    "created_at, updated_at, ended_at, idempotency_key, request_hash, parent_id, parent_wait, tenant_id) VALUES "
+    "(:id, :definition_id, :process_key, :business_key, :status, :state, :variables, 1, :now, :now, :ended_at, "
+    ":idempotency_key, :request_hash, :parent_id, :parent_wait, :tenant_id)"
 )
 
 
@@ -131,7 +142,7 @@ class Executor:
         results: list[Started] = []
         with self.database.write() as conn:
             rows: list[dict[str, Any]] = []
-            latest: dict[tuple[str, int | None], StoredDefinition] = {}
+            latest: dict[tuple[str, int | None, str | None], StoredDefinition] = {}
             for request in requests:
                 results.append(self.start_within(conn, request, now, writer, rows, latest))
             self.insert_instances(conn, rows)
@@ -145,7 +156,7 @@ class Executor:
         now: datetime,
         writer: Writer,
         rows: list[dict[str, Any]] | None = None,
-        latest: dict[tuple[str, int | None], StoredDefinition] | None = None,
+        latest: dict[tuple[str, int | None, str | None], StoredDefinition] | None = None,
         caller: tuple[str, int] | None = None,
     ) -> Started:
         """Start one instance inside the caller's transaction, its effects into `writer`.
@@ -164,19 +175,21 @@ class Executor:
         if request.idempotency_key is not None:
             request_hash = hashlib.sha256(
                 orjson.dumps(
-                    [request.process, request.version, request.business_key, request.variables],
+                    [request.process, request.version, request.business_key, request.variables]
+                    + ([request.tenant] if request.tenant is not None else []),
                     option=orjson.OPT_SORT_KEYS,
                 )
             ).hexdigest()
-            replay = self._replay(conn, request.idempotency_key, request_hash, rows)
+            replay = self._replay(conn, request.idempotency_key, request_hash, rows, request.tenant)
             if replay is not None:
                 return replay
         cache = {} if latest is None else latest
-        stored = cache.get((request.process, request.version))
+        wanted = (request.process, request.version, request.tenant)
+        stored = (
+            cache.get(wanted) if request.definition_id is None else self.definitions.by_id(request.definition_id, conn)
+        )
         if stored is None:
-            stored = cache[(request.process, request.version)] = self.definitions.latest(
-                request.process, conn, request.version
-            )
+            stored = cache[wanted] = self.definitions.latest(request.process, conn, request.version, request.tenant)
         instance_id = new_instance_id()
         result = engine.start(
             stored.model,
@@ -188,7 +201,7 @@ class Executor:
             caller=caller,
         )
         state = result.state
-        writer.add(instance_id, result.effects)
+        writer.add(instance_id, result.effects, request.tenant)
         rows.append(
             {
                 "id": instance_id,
@@ -204,17 +217,25 @@ class Executor:
                 "request_hash": request_hash,
                 "parent_id": None if caller is None else caller[0],
                 "parent_wait": None if caller is None else caller[1],
+                "tenant_id": request.tenant,
             }
         )
         return Started(
-            instance_id=instance_id, process=stored.key, version=stored.version, status=state.status, created=True
+            instance_id=instance_id,
+            process=stored.key,
+            version=stored.version,
+            status=state.status,
+            created=True,
+            tenant=request.tenant,
         )
 
     def insert_instances(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         """Write the instance rows a batch of `start_within` calls collected."""
         execute_many(conn, _INSERT_INSTANCE, rows)
 
-    def _replay(self, conn: Connection, key: str, request_hash: str, rows: list[dict[str, Any]]) -> Started | None:
+    def _replay(
+        self, conn: Connection, key: str, request_hash: str, rows: list[dict[str, Any]], tenant: str | None
+    ) -> Started | None:
         """The instance an idempotency key already started (in this batch or before), or None.
 
         The same key with the same request returns that instance; with another request it
@@ -223,24 +244,31 @@ class Executor:
         pending = next((r for r in rows if r["idempotency_key"] == key), None)
         if pending is not None:
             instance_id, known_hash, status = pending["id"], pending["request_hash"], pending["status"]
-            process = pending["process_key"]
+            process, known_tenant = pending["process_key"], pending["tenant_id"]
             version = self.definitions.by_id(pending["definition_id"], conn).version
         else:
             found = fetch(
                 conn,
-                "SELECT i.id, i.request_hash, i.status, d.key, d.version FROM instances i "
+                "SELECT i.id, i.request_hash, i.status, d.key, d.version, i.tenant_id FROM instances i "
                 "JOIN definitions d ON d.id = i.definition_id WHERE i.idempotency_key = :key",
                 {"key": key},
             )
             if not found:
                 return None
-            instance_id, known_hash, status, process, version = found[0]
+            instance_id, known_hash, status, process, version, known_tenant = found[0]
+        if known_tenant != tenant:  # keys are unique across tenants: say so, but never whose it is
+            raise IdempotencyConflict(
+                f"idempotency key {key!r} was already used for another start: choose another key",
+                details={"idempotency_key": key},
+            )
         if known_hash != request_hash:
             raise IdempotencyConflict(
                 f"idempotency key {key!r} was already used to start instance {instance_id} with different data",
                 details={"instance_id": instance_id},
             )
-        return Started(instance_id=instance_id, process=process, version=version, status=status, created=False)
+        return Started(
+            instance_id=instance_id, process=process, version=version, status=status, created=False, tenant=tenant
+        )
 
     # -- commands ------------------------------------------------------------------------
 
@@ -289,7 +317,7 @@ class Executor:
             return Outcome(ok=False, status=current.state.status, error=exc)
         current.state = result.state
         current.dirty = True
-        writer.add(item.instance_id, result.effects)
+        writer.add(item.instance_id, result.effects, current.tenant)
         if item.job is not None:
             owned[item.job] = (None, -1)  # a second result for the same job in this batch is stale
         if isinstance(item.command, FailJob):  # what became of the failure, for the worker's log
@@ -303,11 +331,13 @@ class Executor:
             return {}
         query = _SELECT_INSTANCES if self.database.is_sqlite else _SELECT_INSTANCES + " FOR UPDATE"
         loaded = {}
-        for instance_id, definition_id, state, variables, version in fetch(conn, query, {"ids": ids}, lists=["ids"]):
+        rows = fetch(conn, query, {"ids": ids}, lists=["ids"])
+        for instance_id, definition_id, state, variables, version, tenant in rows:
             loaded[instance_id] = _Loaded(
                 definition_id=definition_id,
                 version=version,
                 state=InstanceState.from_dict(orjson.loads(state), orjson.loads(variables)),
+                tenant=tenant,
             )
         return loaded
 
@@ -374,8 +404,10 @@ class Executor:
                     f"signals kept triggering signals for {MAX_SIGNAL_ROUNDS} rounds; is there a signal loop?"
                 )
             pending, writer.broadcasts = writer.broadcasts, []
-            for signal, variables, sender in pending:
-                self._deliver_signal(conn, signal, variables, now, writer, skip=sender)
+            for signal, variables, sender, tenant in pending:
+                # A thrown signal stays in its instance's tenant (and the shared one).
+                within = frozenset() if tenant is None else frozenset({tenant})
+                self._deliver_signal(conn, signal, variables, now, writer, skip=sender, within=within, origin=tenant)
             writer.flush(conn)
 
     def broadcast(
@@ -386,11 +418,17 @@ class Executor:
         now: datetime,
         actor: str | None,
         claim_new: ClaimNew | None = None,
+        within: Visible = None,
+        origin: str | None = None,
     ) -> tuple[dict[str, Any], list[Handoff]]:
-        """Broadcast a signal from outside (the API, the CLI, Python)."""
+        """Broadcast a signal from outside (the API, the CLI, Python) to the instances and
+        processes of the tenants `within` (None: all) and the shared tenant; processes of the
+        shared tenant that it starts run in `origin`, the sender's tenant."""
         writer = Writer(now=now, claim_new=claim_new)
         with self.database.write() as conn:
-            counts = self._deliver_signal(conn, signal, variables, now, writer, actor=actor)
+            counts = self._deliver_signal(
+                conn, signal, variables, now, writer, actor=actor, within=within, origin=origin
+            )
             self.finish(conn, writer, now)
         return {"signal": signal, **counts}, writer.handoffs
 
@@ -403,14 +441,19 @@ class Executor:
         writer: Writer,
         actor: str | None = "signal",
         skip: str | None = None,
+        within: Visible = None,
+        origin: str | None = None,
     ) -> dict[str, int]:
         """Trigger every waiting signal catch, and start every process with that signal start
-        event; `skip` is the instance that threw the signal and caught it itself already."""
+        event; `skip` is the instance that threw the signal and caught it itself already.
+        Only instances and processes of the tenants `within` (None: all) and the shared
+        tenant are reached; a shared process started runs in `origin`."""
+        params: dict[str, Any] = {"signal": signal}
         waiting = fetch(
             conn,
             "SELECT instance_id, wait FROM subscriptions WHERE kind = 'signal' AND message = :signal "
-            "ORDER BY created_at, id",
-            {"signal": signal},
+            f"AND {visible_clause('tenant_id', within, params)} ORDER BY created_at, id",
+            params,
         )
         waiting = [row for row in waiting if row[0] != skip]
         items = [
@@ -421,15 +464,25 @@ class Executor:
             for instance_id, wait in waiting
         ]
         outcomes = self._apply(conn, items, now, writer) if items else []
+        params = {"signal": signal}
         starts = fetch(
             conn,
-            "SELECT s.element, d.key, d.version FROM start_events s JOIN definitions d ON d.id = s.definition_id "
-            "WHERE s.kind = 'signal' AND s.message = :signal ORDER BY d.key",
-            {"signal": signal},
+            "SELECT s.element, d.key, d.version, d.tenant_id, d.id FROM start_events s "
+            "JOIN definitions d ON d.id = s.definition_id WHERE s.kind = 'signal' AND s.message = :signal "
+            f"AND {visible_clause('d.tenant_id', within, params)} ORDER BY d.key, d.tenant_id",
+            params,
         )
         rows: list[dict[str, Any]] = []
-        for element, key, version in starts:
-            request = StartRequest(process=key, version=version, variables=variables, actor=actor, start_event=element)
+        for element, key, version, tenant, definition_id in starts:
+            request = StartRequest(
+                process=key,
+                version=version,
+                variables=variables,
+                actor=actor,
+                start_event=element,
+                tenant=tenant or origin,
+                definition_id=definition_id,
+            )
             self.start_within(conn, request, now, writer, rows)
         self.insert_instances(conn, rows)
         return {"instances": sum(1 for o in outcomes if o.ok), "started": len(rows)}
@@ -437,7 +490,14 @@ class Executor:
     # -- conditional start events -----------------------------------------------------------
 
     def evaluate_conditions(
-        self, *, variables: dict[str, Any], now: datetime, actor: str | None, claim_new: ClaimNew | None = None
+        self,
+        *,
+        variables: dict[str, Any],
+        now: datetime,
+        actor: str | None,
+        claim_new: ClaimNew | None = None,
+        within: Visible = None,
+        origin: str | None = None,
     ) -> tuple[list[Started], list[Handoff]]:
         """Start every process whose conditional start event holds for `variables`.
 
@@ -453,21 +513,29 @@ class Executor:
         writer = Writer(now=now, claim_new=claim_new)
         started: list[Started] = []
         with self.database.write() as conn:
+            params: dict[str, Any] = {}
             candidates = fetch(
                 conn,
-                "SELECT s.element, s.message, d.key, d.version FROM start_events s "
-                "JOIN definitions d ON d.id = s.definition_id WHERE s.kind = 'conditional' ORDER BY d.key, s.element",
-                {},
+                "SELECT s.element, s.message, d.key, d.version, d.tenant_id, d.id FROM start_events s "
+                "JOIN definitions d ON d.id = s.definition_id WHERE s.kind = 'conditional' "
+                f"AND {visible_clause('d.tenant_id', within, params)} ORDER BY d.key, d.tenant_id, s.element",
+                params,
             )
             rows: list[dict[str, Any]] = []
-            for element, text_condition, key, version in candidates:
+            for element, text_condition, key, version, tenant, definition_id in candidates:
                 try:
                     holds = condition(text_condition, variables)
                 except (EvaluationError, ExpressionInvalid):
                     holds = False
                 if holds:
                     request = StartRequest(
-                        process=key, version=version, variables=variables, actor=actor, start_event=element
+                        process=key,
+                        version=version,
+                        variables=variables,
+                        actor=actor,
+                        start_event=element,
+                        tenant=tenant or origin,
+                        definition_id=definition_id,
                     )
                     started.append(self.start_within(conn, request, now, writer, rows))
             self.insert_instances(conn, rows)
@@ -485,8 +553,14 @@ class Executor:
         now: datetime,
         actor: str | None,
         claim_new: ClaimNew | None = None,
+        within: Visible = None,
+        origin: str | None = None,
     ) -> tuple[dict[str, Any], list[Handoff]]:
         """Deliver a message to the oldest instance waiting for it, or start one.
+
+        Only instances and processes of the tenants `within` (None: all) and of the shared
+        tenant are candidates: a tenant's message never reaches another tenant's instance.
+        A shared process it starts runs in `origin`, the sender's tenant.
 
         A message that neither reaches a waiting instance nor a message start event raises
         MessageNotCorrelated: a message is never dropped in silence.
@@ -495,13 +569,14 @@ class Executor:
         with self.database.write() as conn:
             key_clause = "correlation_key IS NULL" if correlation_key is None else "correlation_key = :key"
             lock = "" if self.database.is_sqlite else " FOR UPDATE SKIP LOCKED"
+            params: dict[str, Any] = {"message": message, "key": correlation_key}
             rows = conn.execute(
                 text(
                     f"SELECT id, instance_id, wait FROM subscriptions WHERE kind = 'message' AND message = :message "
-                    f"AND {key_clause} "
+                    f"AND {key_clause} AND {visible_clause('tenant_id', within, params)} "
                     f"ORDER BY created_at, id LIMIT 5{lock}"
                 ),
-                {"message": message, "key": correlation_key},
+                params,
             ).all()
             for row in rows:
                 command = CorrelateMessage(wait=row.wait, message=message, variables=variables, actor=actor)
@@ -509,12 +584,15 @@ class Executor:
                 if outcomes[0].ok:
                     self.finish(conn, writer, now)
                     return {"correlated": "instance", "instance_id": row.instance_id}, writer.handoffs
+            params = {"message": message}
             start = conn.execute(
                 text(
-                    "SELECT s.element, d.key FROM start_events s JOIN definitions d ON d.id = s.definition_id "
-                    "WHERE s.kind = 'message' AND s.message = :message ORDER BY d.key LIMIT 1"
+                    "SELECT s.element, d.key, d.tenant_id, d.id FROM start_events s JOIN definitions d ON "
+                    "d.id = s.definition_id WHERE s.kind = 'message' AND s.message = :message "
+                    f"AND {visible_clause('d.tenant_id', within, params)} "
+                    "ORDER BY d.tenant_id IS NULL, d.key LIMIT 1"
                 ),
-                {"message": message},
+                params,
             ).first()
             if start is None:
                 raise MessageNotCorrelated(
@@ -531,6 +609,8 @@ class Executor:
                     business_key=correlation_key,
                     actor=actor,
                     start_event=start.element,
+                    tenant=start.tenant_id or origin,
+                    definition_id=start.id,
                 ),
                 now,
                 writer,

@@ -35,6 +35,7 @@ from legato.errors import DecisionNotFound, EvaluationError, ModelInvalid, Probl
 from legato.model.dmn import DecisionModel, evaluate
 from legato.store.codec import dumps, from_epoch, loads, to_epoch
 from legato.store.database import Database
+from legato.store.tenants import Visible, visible_clause
 
 __all__ = ["DecisionDeployment", "Decisions", "StoredDecisionModel", "checksum"]
 
@@ -50,6 +51,7 @@ class StoredDecisionModel:
     checksum: str
     deployed_at: datetime
     model: DecisionModel = field(repr=False, compare=False)
+    tenant: str | None = None  # None: the shared tenant
 
     @property
     def decisions(self) -> tuple[str, ...]:
@@ -60,6 +62,7 @@ class StoredDecisionModel:
         return {
             "id": self.id,
             "key": self.key,
+            "tenant": self.tenant,
             "version": self.version,
             "name": self.name,
             "checksum": self.checksum,
@@ -117,26 +120,32 @@ class Decisions:
 
     # -- deploying -------------------------------------------------------------------------
 
-    def deploy(self, model: DecisionModel, *, source: str, now: datetime) -> DecisionDeployment:
-        """Store `model` as the next version of its key, unless it equals the latest one."""
+    def deploy(
+        self, model: DecisionModel, *, source: str, now: datetime, tenant: str | None = None
+    ) -> DecisionDeployment:
+        """Store `model` as the next version of its key in `tenant` (None: the shared tenant),
+        unless it equals the latest one there; versions count per tenant."""
         if not model.decisions:
             raise ModelInvalid([Problem(element=model.id, message="the DMN file defines no decision")])
         digest = checksum(model)
         with self.database.write() as conn:
             if not self.database.is_sqlite:
-                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"dmn:{model.id}"})
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"dmn:{tenant or ''}/{model.id}"}
+                )
             latest = conn.execute(
                 text(
-                    "SELECT id, version, checksum FROM decision_models WHERE key = :key ORDER BY version DESC LIMIT 1"
+                    "SELECT id, version, checksum FROM decision_models WHERE key = :key "
+                    "AND COALESCE(tenant_id, '') = :tenant ORDER BY version DESC LIMIT 1"
                 ),
-                {"key": model.id},
+                {"key": model.id, "tenant": tenant or ""},
             ).first()
             if latest is not None and latest.checksum == digest:
                 return DecisionDeployment(stored=self._load(conn, latest.id), created=False)
             model_id = conn.execute(
                 text(
-                    "INSERT INTO decision_models (key, version, name, checksum, source, model, deployed_at) "
-                    "VALUES (:key, :version, :name, :checksum, :source, :model, :at) RETURNING id"
+                    "INSERT INTO decision_models (key, version, name, checksum, source, model, deployed_at, "
+                    "tenant_id) VALUES (:key, :version, :name, :checksum, :source, :model, :at, :tenant) RETURNING id"
                 ),
                 {
                     "key": model.id,
@@ -146,6 +155,7 @@ class Decisions:
                     "source": source,
                     "model": dumps(model.to_dict()),
                     "at": to_epoch(now),
+                    "tenant": tenant,
                 },
             ).scalar_one()
             conn.execute(
@@ -159,32 +169,43 @@ class Decisions:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def latest(self, decision_id: str) -> StoredDecisionModel:
-        """The newest deployed model version that holds `decision_id`; DecisionNotFound if none."""
+    def latest(self, decision_id: str, tenant: str | None = None) -> StoredDecisionModel:
+        """The newest deployed model version that holds `decision_id`, in `tenant` first, then
+        in the shared tenant (as Camunda resolves a business rule task's decision)."""
         with self.database.read() as conn:
             row = conn.execute(
-                text("SELECT model_id FROM decisions WHERE decision_id = :decision ORDER BY model_id DESC LIMIT 1"),
-                {"decision": decision_id},
+                text(
+                    "SELECT s.model_id FROM decisions s JOIN decision_models m ON m.id = s.model_id "
+                    "WHERE s.decision_id = :decision AND COALESCE(m.tenant_id, '') IN (:tenant, '') "
+                    "ORDER BY m.tenant_id IS NULL, s.model_id DESC LIMIT 1"
+                ),
+                {"decision": decision_id, "tenant": tenant or ""},
             ).first()
             if row is None:
                 raise DecisionNotFound(f"no decision {decision_id!r} is deployed", details={"decision": decision_id})
             return self._cached(conn, row.model_id)
 
-    def list(self, *, all_versions: bool = False) -> list[StoredDecisionModel]:
-        """The latest version of each decision model, or every version, by key and version."""
-        query = "SELECT id FROM decision_models"
+    def list(self, *, all_versions: bool = False, visible: Visible = None) -> list[StoredDecisionModel]:
+        """The latest version of each decision model per tenant, or every version, of the
+        tenants in `visible` (None: all) and the shared tenant."""
+        params: dict[str, Any] = {}
+        query = f"SELECT id FROM decision_models d WHERE {visible_clause('d.tenant_id', visible, params)}"
         if not all_versions:
-            query += " d WHERE version = (SELECT MAX(version) FROM decision_models e WHERE e.key = d.key)"
-        query += " ORDER BY key, version"
+            query += (
+                " AND version = (SELECT MAX(version) FROM decision_models e WHERE e.key = d.key "
+                "AND COALESCE(e.tenant_id, '') = COALESCE(d.tenant_id, ''))"
+            )
+        query += " ORDER BY key, COALESCE(tenant_id, ''), version"
         with self.database.read() as conn:
-            return [self._cached(conn, row.id) for row in conn.execute(text(query))]
+            return [self._cached(conn, row.id) for row in conn.execute(text(query), params)]
 
-    def source(self, key: str, version: int | None = None) -> str:
-        """The DMN XML a version was deployed from (the latest by default)."""
-        query = "SELECT source FROM decision_models WHERE key = :key"
-        query += " ORDER BY version DESC LIMIT 1" if version is None else " AND version = :version"
+    def source(self, key: str, version: int | None = None, tenant: str | None = None) -> str:
+        """The DMN XML a version was deployed from (the latest by default), of `tenant` first."""
+        query = "SELECT source FROM decision_models WHERE key = :key AND COALESCE(tenant_id, '') IN (:tenant, '')"
+        query += " AND version = :version" if version is not None else ""
+        query += " ORDER BY tenant_id IS NULL, version DESC LIMIT 1"
         with self.database.read() as conn:
-            found = conn.execute(text(query), {"key": key, "version": version}).scalar()
+            found = conn.execute(text(query), {"key": key, "version": version, "tenant": tenant or ""}).scalar()
         if found is None:
             which = f"version {version} of " if version is not None else ""
             raise DecisionNotFound(f"no {which}decision model {key!r} is deployed", details={"key": key})
@@ -192,14 +213,14 @@ class Decisions:
 
     # -- evaluating ------------------------------------------------------------------------
 
-    def evaluate(self, decision_id: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+    def evaluate(self, decision_id: str, variables: Mapping[str, Any], tenant: str | None = None) -> dict[str, Any]:
         """Evaluate the latest deployed version of a decision against `variables`.
 
         Returns `{decision, name, key, version, value, matched_rules, required}`. Raises
         DecisionNotFound for an unknown id, EvaluationError (naming the rules) when the
         decision fails on these variables.
         """
-        stored = self.latest(decision_id)
+        stored = self.latest(decision_id, tenant)
         try:
             result = evaluate(stored.model, decision_id, variables)
         except EvaluationError as error:
@@ -210,6 +231,7 @@ class Decisions:
             "decision": result.decision_id,
             "name": result.decision_name,
             "key": stored.key,
+            "tenant": stored.tenant,
             "version": stored.version,
             "value": result.value,
             "matched_rules": list(result.matched_rules),
@@ -225,14 +247,15 @@ class Decisions:
         job_id: str | None,
         attempt: int | None,
         now: datetime,
+        tenant: str | None = None,
     ) -> None:
-        """Keep an evaluation (a result of `evaluate`) in the audit trail of an instance."""
+        """Keep an evaluation (a result of `evaluate`) in the audit trail of an instance of `tenant`."""
         with self.database.write() as conn:
             conn.execute(
                 text(
                     "INSERT INTO decision_evaluations (decision_id, model_key, model_version, instance_id, element, "
-                    "job_id, attempt, result, evaluated_at) VALUES (:decision, :key, :version, :instance, :element, "
-                    ":job, :attempt, :result, :at)"
+                    "job_id, attempt, result, evaluated_at, tenant_id) VALUES (:decision, :key, :version, :instance, "
+                    ":element, :job, :attempt, :result, :at, :tenant)"
                 ),
                 {
                     "decision": result["decision"],
@@ -246,17 +269,28 @@ class Decisions:
                         {name: result.get(name) for name in ("name", "value", "matched_rules", "required")}
                     ),
                     "at": to_epoch(now),
+                    "tenant": tenant,
                 },
             )
 
-    def evaluations(self, *, instance_id: str | None = None, limit: int = 100) -> builtins.list[dict[str, Any]]:
-        """Recorded evaluations, oldest first: of one instance, or the latest `limit` of all."""
+    def evaluations(
+        self, *, instance_id: str | None = None, limit: int = 100, visible: Visible = None
+    ) -> builtins.list[dict[str, Any]]:
+        """Recorded evaluations, oldest first: of one instance, or the latest `limit` of all,
+        of the tenants in `visible` (None: all) and the shared tenant."""
+        params: dict[str, Any] = {"instance": instance_id, "limit": limit}
+        seen = visible_clause("tenant_id", visible, params)
         if instance_id is not None:
-            query = "SELECT * FROM decision_evaluations WHERE instance_id = :instance ORDER BY id LIMIT :limit"
+            query = (
+                f"SELECT * FROM decision_evaluations WHERE instance_id = :instance AND {seen} ORDER BY id LIMIT :limit"
+            )
         else:
-            query = "SELECT * FROM (SELECT * FROM decision_evaluations ORDER BY id DESC LIMIT :limit) e ORDER BY id"
+            query = (
+                f"SELECT * FROM (SELECT * FROM decision_evaluations WHERE {seen} ORDER BY id DESC LIMIT :limit) e "
+                "ORDER BY id"
+            )
         with self.database.read() as conn:
-            rows = conn.execute(text(query), {"instance": instance_id, "limit": limit}).all()
+            rows = conn.execute(text(query), params).all()
         evaluations = []
         for row in rows:
             result = loads(row.result) or {}
@@ -266,6 +300,7 @@ class Decisions:
                     "decision": row.decision_id,
                     "name": result.get("name"),
                     "key": row.model_key,
+                    "tenant": row.tenant_id,
                     "version": row.model_version,
                     "instance_id": row.instance_id,
                     "element": row.element,
@@ -288,7 +323,10 @@ class Decisions:
     def _load(self, conn: Connection, model_id: int) -> StoredDecisionModel:
         """A stored version, its model built (and every FEEL cell compiled) once per process."""
         row = conn.execute(
-            text("SELECT id, key, version, name, checksum, model, deployed_at FROM decision_models WHERE id = :id"),
+            text(
+                "SELECT id, key, version, name, checksum, model, deployed_at, tenant_id FROM decision_models "
+                "WHERE id = :id"
+            ),
             {"id": model_id},
         ).one()
         stored = StoredDecisionModel(
@@ -299,6 +337,7 @@ class Decisions:
             checksum=row.checksum,
             deployed_at=from_epoch(row.deployed_at) or datetime.min,
             model=DecisionModel.from_dict(loads(row.model)),
+            tenant=row.tenant_id,
         )
         with self._lock:
             self._by_id[model_id] = stored

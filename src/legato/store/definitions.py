@@ -24,6 +24,7 @@ from legato.model.validate import validate
 from legato.store.codec import dumps, from_epoch, loads, to_epoch
 from legato.store.database import Database
 from legato.store.sql import fetch
+from legato.store.tenants import Visible, visible_clause
 from legato.store.variables import text_problem
 
 
@@ -37,11 +38,13 @@ class StoredDefinition:
     source_format: str
     deployed_at: datetime
     model: ProcessDefinition
+    tenant: str | None = None  # None: the shared tenant
 
     def summary(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "key": self.key,
+            "tenant": self.tenant,
             "version": self.version,
             "name": self.name,
             "checksum": self.checksum,
@@ -57,8 +60,12 @@ class Deployment:
     warnings: tuple[str, ...] = ()  # what an import left out (BPMN extensions Legato ignores)
 
 
-_LATEST = "SELECT id FROM definitions WHERE key = :key ORDER BY version DESC LIMIT 1"
-_VERSION = "SELECT id FROM definitions WHERE key = :key AND version = :version"
+# The caller's tenant first, then the shared one ('' stands for it: the unique index is on
+# COALESCE(tenant_id, '')), as Camunda resolves a call activity's process.
+_IN_TENANT = "key = :key AND COALESCE(tenant_id, '') IN (:tenant, '')"
+_LATEST = f"SELECT id FROM definitions WHERE {_IN_TENANT} ORDER BY tenant_id IS NULL, version DESC LIMIT 1"
+_VERSION = f"SELECT id FROM definitions WHERE {_IN_TENANT} AND version = :version ORDER BY tenant_id IS NULL LIMIT 1"
+_SAME_TENANT = "COALESCE(tenant_id, '') = :tenant"
 
 
 class Definitions:
@@ -67,25 +74,35 @@ class Definitions:
         self._by_id: dict[int, StoredDefinition] = {}
         self._lock = threading.Lock()
 
-    def deploy(self, model: ProcessDefinition, *, source: str, source_format: str, now: datetime) -> Deployment:
+    def deploy(
+        self, model: ProcessDefinition, *, source: str, source_format: str, now: datetime, tenant: str | None = None
+    ) -> Deployment:
+        """Store `model` as the next version of its key in `tenant` (None: the shared tenant);
+        versions count per tenant, so each tenant's first deploy of a key is version 1."""
         validate(model)
         stored_form = serialize.to_dict(model)
         _check_model_text(stored_form)
         checksum = serialize.checksum(model)
         with self.database.write() as conn:
             if not self.database.is_sqlite:
-                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": model.id})
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"{tenant or ''}/{model.id}"}
+                )
             latest = conn.execute(
-                text("SELECT id, version, checksum FROM definitions WHERE key = :key ORDER BY version DESC LIMIT 1"),
-                {"key": model.id},
+                text(
+                    f"SELECT id, version, checksum FROM definitions WHERE key = :key AND {_SAME_TENANT} "
+                    "ORDER BY version DESC LIMIT 1"
+                ),
+                {"key": model.id, "tenant": tenant or ""},
             ).first()
             if latest is not None and latest.checksum == checksum:
                 return Deployment(definition=self._load(conn, latest.id), created=False)
             version = 1 if latest is None else latest.version + 1
             definition_id = conn.execute(
                 text(
-                    "INSERT INTO definitions (key, version, name, checksum, source_format, source, model, deployed_at) "
-                    "VALUES (:key, :version, :name, :checksum, :format, :source, :model, :at) RETURNING id"
+                    "INSERT INTO definitions (key, version, name, checksum, source_format, source, model, deployed_at, "
+                    "tenant_id) VALUES (:key, :version, :name, :checksum, :format, :source, :model, :at, :tenant) "
+                    "RETURNING id"
                 ),
                 {
                     "key": model.id,
@@ -96,23 +113,21 @@ class Definitions:
                     "source": source,
                     "model": dumps(stored_form),
                     "at": to_epoch(now),
+                    "tenant": tenant,
                 },
             ).scalar_one()
-            self._replace_start_events(conn, model, definition_id, now)
+            self._replace_start_events(conn, model, definition_id, now, tenant)
             return Deployment(definition=self._load(conn, definition_id), created=True)
 
     def _replace_start_events(
-        self, conn: Connection, model: ProcessDefinition, definition_id: int, now: datetime
+        self, conn: Connection, model: ProcessDefinition, definition_id: int, now: datetime, tenant: str | None
     ) -> None:
-        """Message and timer start events follow the newest version (as in Camunda)."""
-        conn.execute(text("DELETE FROM start_events WHERE process_key = :key"), {"key": model.id})
-        conn.execute(
-            text(
-                "DELETE FROM jobs WHERE kind = 'start_timer' AND definition_id IN "
-                "(SELECT id FROM definitions WHERE key = :key)"
-            ),
-            {"key": model.id},
-        )
+        """Message and timer start events follow the newest version (as in Camunda), of the
+        tenant deployed to: another tenant's versions of the same key keep theirs."""
+        same = {"key": model.id, "tenant": tenant or ""}
+        versions = f"(SELECT id FROM definitions WHERE key = :key AND {_SAME_TENANT})"
+        conn.execute(text(f"DELETE FROM start_events WHERE definition_id IN {versions}"), same)
+        conn.execute(text(f"DELETE FROM jobs WHERE kind = 'start_timer' AND definition_id IN {versions}"), same)
         for event in model.start_events(None):
             trigger = event.event
             if isinstance(trigger, MessageDefinition):
@@ -127,8 +142,8 @@ class Definitions:
                 if due is not None:
                     conn.execute(
                         text(
-                            "INSERT INTO jobs (id, definition_id, kind, element, due_at, attempts, created_at) "
-                            "VALUES (:id, :definition, 'start_timer', :element, :due, 0, :now)"
+                            "INSERT INTO jobs (id, definition_id, kind, element, due_at, attempts, created_at, "
+                            "tenant_id) VALUES (:id, :definition, 'start_timer', :element, :due, 0, :now, :tenant)"
                         ),
                         {
                             "id": f"start:{definition_id}:{event.id}:1",
@@ -136,6 +151,7 @@ class Definitions:
                             "element": event.id,
                             "due": to_epoch(due),
                             "now": to_epoch(now),
+                            "tenant": tenant,
                         },
                     )
             else:
@@ -157,12 +173,15 @@ class Definitions:
         with self.database.read() as read:
             return self._load(read, definition_id)
 
-    def latest(self, key: str, conn: Connection, version: int | None = None) -> StoredDefinition:
+    def latest(
+        self, key: str, conn: Connection, version: int | None = None, tenant: str | None = None
+    ) -> StoredDefinition:
+        """The latest version (or `version`) of `key` in `tenant`, else in the shared tenant."""
         # on every start: the driver's cursor, not SQLAlchemy's statement machinery (store/sql.py)
         if version is None:
-            rows = fetch(conn, _LATEST, {"key": key})
+            rows = fetch(conn, _LATEST, {"key": key, "tenant": tenant or ""})
         else:
-            rows = fetch(conn, _VERSION, {"key": key, "version": version})
+            rows = fetch(conn, _VERSION, {"key": key, "version": version, "tenant": tenant or ""})
         if not rows:
             which = f"version {version} of " if version is not None else ""
             raise DefinitionNotFound(
@@ -170,30 +189,43 @@ class Definitions:
             )
         return self.by_id(rows[0][0], conn)
 
-    def get(self, key: str, version: int | None = None) -> StoredDefinition:
+    def get(self, key: str, version: int | None = None, tenant: str | None = None) -> StoredDefinition:
         with self.database.read() as conn:
-            return self.latest(key, conn, version)
+            return self.latest(key, conn, version, tenant)
 
-    def source(self, key: str, version: int | None = None) -> tuple[str, str]:
-        definition = self.get(key, version)
+    def source(self, key: str, version: int | None = None, tenant: str | None = None) -> tuple[str, str]:
+        definition = self.get(key, version, tenant)
         with self.database.read() as conn:
             row = conn.execute(
                 text("SELECT source, source_format FROM definitions WHERE id = :id"), {"id": definition.id}
             ).one()
         return row.source, row.source_format
 
-    def list(self, *, all_versions: bool = False) -> list[StoredDefinition]:
-        query = "SELECT id FROM definitions"
+    def list(
+        self, *, all_versions: bool = False, visible: Visible = None, tenant: str | None = None
+    ) -> list[StoredDefinition]:
+        """The latest version of each key per tenant (or every version), of the tenants in
+        `visible` (None: all) and the shared one; `tenant` narrows to that tenant alone."""
+        params: dict[str, Any] = {}
+        clauses = [visible_clause("d.tenant_id", visible, params)]
+        if tenant is not None:
+            clauses.append("d.tenant_id = :only")
+            params["only"] = tenant
         if not all_versions:
-            query += " d WHERE version = (SELECT MAX(version) FROM definitions e WHERE e.key = d.key)"
-        query += " ORDER BY key, version"
+            clauses.append(
+                "d.version = (SELECT MAX(version) FROM definitions e WHERE e.key = d.key "
+                "AND COALESCE(e.tenant_id, '') = COALESCE(d.tenant_id, ''))"
+            )
+        query = (
+            f"SELECT id FROM definitions d WHERE {' AND '.join(clauses)} ORDER BY key, COALESCE(tenant_id, ''), version"
+        )
         with self.database.read() as conn:
-            return [self.by_id(row.id, conn) for row in conn.execute(text(query))]
+            return [self.by_id(row.id, conn) for row in conn.execute(text(query), params)]
 
     def _load(self, conn: Connection, definition_id: int) -> StoredDefinition:
         row = conn.execute(
             text(
-                "SELECT id, key, version, name, checksum, source_format, model, deployed_at "
+                "SELECT id, key, version, name, checksum, source_format, model, deployed_at, tenant_id "
                 "FROM definitions WHERE id = :id"
             ),
             {"id": definition_id},
@@ -209,6 +241,7 @@ class Definitions:
             source_format=row.source_format,
             deployed_at=from_epoch(row.deployed_at) or datetime.min,
             model=serialize.from_dict(loads(row.model)),
+            tenant=row.tenant_id,
         )
         with self._lock:
             self._by_id[definition_id] = stored

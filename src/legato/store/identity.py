@@ -80,6 +80,7 @@ class StoredToken:
     expires_at: float | None
     revoked_at: float | None
     last_used_at: float | None
+    tenants: tuple[str, ...] | None = None  # service and worker tokens: None for every tenant
 
     def public(self) -> dict[str, Any]:
         return {
@@ -89,6 +90,7 @@ class StoredToken:
             "owner": self.owner,
             "permissions": list(self.permissions),
             "task_types": None if self.task_types is None else list(self.task_types),
+            "tenants": None if self.tenants is None else list(self.tenants),
             "created_by": self.created_by,
             "created_at": _iso(self.created_at),
             "expires_at": _iso(self.expires_at),
@@ -208,6 +210,9 @@ class Directory:
                 text("DELETE FROM role_grants WHERE subject_kind = 'user' AND subject_id = :id"), {"id": user.id}
             )
             conn.execute(
+                text("DELETE FROM tenant_members WHERE member_kind = 'user' AND member_id = :id"), {"id": user.id}
+            )
+            conn.execute(
                 text("UPDATE api_tokens SET revoked_at = :now WHERE owner = :id AND revoked_at IS NULL"),
                 {"id": user.id, "now": now},
             )
@@ -258,6 +263,9 @@ class Directory:
             )
             conn.execute(
                 text("DELETE FROM role_grants WHERE subject_kind = 'group' AND subject_id = :id"), {"id": group_id}
+            )
+            conn.execute(
+                text("DELETE FROM tenant_members WHERE member_kind = 'group' AND member_id = :id"), {"id": group_id}
             )
             conn.execute(text("DELETE FROM groups WHERE id = :id"), {"id": group_id})
 
@@ -425,8 +433,8 @@ class Directory:
             conn.execute(
                 text(
                     "INSERT INTO api_tokens (id, name, kind, owner, secret_hash, permissions, task_types, created_by, "
-                    "created_at, expires_at) VALUES (:id, :name, :kind, :owner, :hash, :permissions, :task_types, "
-                    ":created_by, :created_at, :expires_at)"
+                    "created_at, expires_at, tenants) VALUES (:id, :name, :kind, :owner, :hash, :permissions, "
+                    ":task_types, :created_by, :created_at, :expires_at, :tenants)"
                 ),
                 {
                     "id": token.id,
@@ -439,6 +447,7 @@ class Directory:
                     "created_by": token.created_by,
                     "created_at": token.created_at,
                     "expires_at": token.expires_at,
+                    "tenants": None if token.tenants is None else orjson.dumps(list(token.tenants)).decode(),
                 },
             )
 
@@ -656,6 +665,7 @@ def _token(row: Row[Any]) -> StoredToken:
         expires_at=row.expires_at,
         revoked_at=row.revoked_at,
         last_used_at=row.last_used_at,
+        tenants=None if row.tenants is None else tuple(orjson.loads(row.tenants)),
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Row
 from legato.errors import IncidentNotFound, InstanceNotFound, InvalidInput, TaskNotFound
 from legato.store.codec import from_epoch, loads
 from legato.store.database import Database
+from legato.store.tenants import Visible, may_see, visible_clause
 
 MAX_PAGE = 1000
 STATUSES = ("active", "completed", "terminated", "cancelled")
@@ -30,7 +31,8 @@ class Queries:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def instance(self, instance_id: str, *, with_history: bool = True) -> dict[str, Any]:
+    def instance(self, instance_id: str, *, with_history: bool = True, visible: Visible = None) -> dict[str, Any]:
+        """One instance; one of a tenant outside `visible` is not found (404, never 403)."""
         with self.database.read() as conn:
             row = conn.execute(
                 text(
@@ -39,7 +41,7 @@ class Queries:
                 ),
                 {"id": instance_id},
             ).first()
-            if row is None:
+            if row is None or not may_see(visible, row.tenant_id):
                 raise InstanceNotFound(f"no instance {instance_id!r}", details={"instance_id": instance_id})
             result = self._instance(row, full=True)
             result["parent_id"] = row.parent_id  # the instance whose call activity started this one
@@ -72,6 +74,15 @@ class Queries:
                 ]
         return result
 
+    def check_instance(self, instance_id: str, visible: Visible) -> None:
+        """Raise InstanceNotFound unless the instance exists in a tenant of `visible`."""
+        if visible is None:
+            return
+        with self.database.read() as conn:
+            row = conn.execute(text("SELECT tenant_id FROM instances WHERE id = :id"), {"id": instance_id}).first()
+        if row is None or not may_see(visible, row.tenant_id):
+            raise InstanceNotFound(f"no instance {instance_id!r}", details={"instance_id": instance_id})
+
     def status(self, instance_id: str) -> str:
         """Only the status: what a caller waiting for the end polls (one indexed read)."""
         with self.database.read() as conn:
@@ -88,23 +99,34 @@ class Queries:
         business_key: str | None = None,
         limit: int = 100,
         offset: int = 0,
+        visible: Visible = None,
+        tenant: str | None = None,
     ) -> list[dict[str, Any]]:
+        """Instances newest first, of the tenants in `visible` (None: all) and the shared
+        tenant; `tenant` narrows to one tenant."""
         if status is not None and status not in STATUSES:
             raise InvalidInput(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
         if not 1 <= limit <= MAX_PAGE or offset < 0:
             raise InvalidInput(f"limit must be 1..{MAX_PAGE} and offset >= 0")
         clauses: list[str] = []
         params: dict[str, Any] = {"limit": limit, "offset": offset}
-        for column, value in (("process_key", process), ("status", status), ("business_key", business_key)):
+        for column, value in (
+            ("process_key", process),
+            ("status", status),
+            ("business_key", business_key),
+            ("tenant_id", tenant),
+        ):
             if value is not None:
                 clauses.append(f"i.{column} = :{column}")
                 params[column] = value
+        if visible is not None:
+            clauses.append(visible_clause("i.tenant_id", visible, params))
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         with self.database.read() as conn:
             rows = conn.execute(
                 text(
                     "SELECT i.id, i.process_key, i.business_key, i.status, i.version, i.created_at, i.updated_at, "
-                    "i.ended_at, i.state, i.variables, d.version AS definition_version FROM instances i "
+                    "i.ended_at, i.state, i.variables, i.tenant_id, d.version AS definition_version FROM instances i "
                     f"JOIN definitions d ON d.id = i.definition_id {where} "
                     "ORDER BY i.created_at DESC, i.id DESC LIMIT :limit OFFSET :offset"
                 ),
@@ -112,27 +134,36 @@ class Queries:
             ).all()
         return [self._instance(r, full=False) for r in rows]
 
-    def count_instances(self, *, process: str | None = None) -> dict[str, int]:
-        where = "WHERE process_key = :process" if process else ""
+    def count_instances(self, *, process: str | None = None, visible: Visible = None) -> dict[str, int]:
+        params: dict[str, Any] = {"process": process}
+        where = f"WHERE {visible_clause('tenant_id', visible, params)}"
+        if process:
+            where += " AND process_key = :process"
         with self.database.read() as conn:
             rows = conn.execute(
-                text(f"SELECT status, COUNT(*) AS n FROM instances {where} GROUP BY status"), {"process": process}
+                text(f"SELECT status, COUNT(*) AS n FROM instances {where} GROUP BY status"), params
             ).all()
         return {row.status: int(row.n) for row in rows}
 
-    def history(self, instance_id: str) -> list[dict[str, Any]]:
+    def history(self, instance_id: str, visible: Visible = None) -> list[dict[str, Any]]:
+        self.check_instance(instance_id, visible)
         with self.database.read() as conn:
             rows = conn.execute(
                 text("SELECT * FROM history WHERE instance_id = :id ORDER BY seq"), {"id": instance_id}
             ).all()
         return [self._history(r) for r in rows]
 
-    def tasks(self, *, status: str = "open", instance_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    def tasks(
+        self,
+        *,
+        status: str = "open",
+        instance_id: str | None = None,
+        limit: int = 100,
+        visible: Visible = None,
+        tenant: str | None = None,
+    ) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"status": status, "limit": min(max(limit, 1), MAX_PAGE)}
-        extra = ""
-        if instance_id is not None:
-            extra = " AND instance_id = :instance_id"
-            params["instance_id"] = instance_id
+        extra = _narrowed(instance_id, visible, tenant, params)
         with self.database.read() as conn:
             rows = conn.execute(
                 text(f"SELECT * FROM user_tasks WHERE status = :status{extra} ORDER BY created_at LIMIT :limit"),
@@ -140,31 +171,34 @@ class Queries:
             ).all()
         return [self._task(r) for r in rows]
 
-    def task(self, task_id: str) -> dict[str, Any]:
+    def task(self, task_id: str, visible: Visible = None) -> dict[str, Any]:
         with self.database.read() as conn:
             row = conn.execute(text("SELECT * FROM user_tasks WHERE id = :id"), {"id": task_id}).first()
-        if row is None:
+        if row is None or not may_see(visible, row.tenant_id):
             raise TaskNotFound(f"no user task {task_id!r}", details={"task_id": task_id})
         return self._task(row)
 
     def incidents(
-        self, *, status: str = "open", instance_id: str | None = None, limit: int = 100
+        self,
+        *,
+        status: str = "open",
+        instance_id: str | None = None,
+        limit: int = 100,
+        visible: Visible = None,
+        tenant: str | None = None,
     ) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"status": status, "limit": min(max(limit, 1), MAX_PAGE)}
-        extra = ""
-        if instance_id is not None:
-            extra = " AND instance_id = :instance_id"
-            params["instance_id"] = instance_id
+        extra = _narrowed(instance_id, visible, tenant, params)
         with self.database.read() as conn:
             rows = conn.execute(
                 text(f"SELECT * FROM incidents WHERE status = :status{extra} ORDER BY id LIMIT :limit"), params
             ).all()
         return [self._incident(r) for r in rows]
 
-    def incident(self, incident_id: int) -> dict[str, Any]:
+    def incident(self, incident_id: int, visible: Visible = None) -> dict[str, Any]:
         with self.database.read() as conn:
             row = conn.execute(text("SELECT * FROM incidents WHERE id = :id"), {"id": incident_id}).first()
-        if row is None:
+        if row is None or not may_see(visible, row.tenant_id):
             raise IncidentNotFound(f"no incident {incident_id}", details={"incident_id": incident_id})
         return self._incident(row)
 
@@ -186,13 +220,16 @@ class Queries:
                     found[row.id] = (row.process_key, row.definition_id, orjson.loads(row.variables))
         return found
 
-    def job_counts(self) -> dict[str, int]:
+    def job_counts(self, visible: Visible = None) -> dict[str, int]:
+        params: dict[str, Any] = {}
         with self.database.read() as conn:
             rows = conn.execute(
                 text(
                     "SELECT CASE WHEN due_at IS NULL THEN 'held' WHEN locked_by IS NULL THEN 'waiting' "
-                    "ELSE 'locked' END AS state, COUNT(*) AS n FROM jobs GROUP BY 1"
-                )
+                    f"ELSE 'locked' END AS state, COUNT(*) AS n FROM jobs "
+                    f"WHERE {visible_clause('tenant_id', visible, params)} GROUP BY 1"
+                ),
+                params,
             ).all()
         return {row.state: int(row.n) for row in rows}
 
@@ -205,6 +242,7 @@ class Queries:
         result: dict[str, Any] = {
             "id": row.id,
             "process": row.process_key,
+            "tenant": row.tenant_id,
             "version": row.definition_version,
             "business_key": row.business_key,
             "status": row.status,
@@ -234,6 +272,7 @@ class Queries:
         return {
             "id": row.id,
             "instance_id": row.instance_id,
+            "tenant": row.tenant_id,
             "element": row.element,
             "name": row.name,
             "assignee": row.assignee,
@@ -251,6 +290,7 @@ class Queries:
         return {
             "id": row.id,
             "instance_id": row.instance_id,
+            "tenant": row.tenant_id,
             "element": row.element,
             "error_type": row.error_type,
             "message": row.message,
@@ -260,3 +300,17 @@ class Queries:
             "resolved_at": _iso(row.resolved_at),
             "resolved_by": row.resolved_by,
         }
+
+
+def _narrowed(instance_id: str | None, visible: Visible, tenant: str | None, params: dict[str, Any]) -> str:
+    """The extra WHERE of a task or incident list: one instance, one tenant, what may be seen."""
+    extra = ""
+    if instance_id is not None:
+        extra += " AND instance_id = :instance_id"
+        params["instance_id"] = instance_id
+    if tenant is not None:
+        extra += " AND tenant_id = :only_tenant"
+        params["only_tenant"] = tenant
+    if visible is not None:
+        extra += f" AND {visible_clause('tenant_id', visible, params)}"
+    return extra

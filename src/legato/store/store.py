@@ -38,6 +38,7 @@ from legato.store.definitions import Definitions
 from legato.store.identity import Directory
 from legato.store.jobs import ClaimedJob, Jobs
 from legato.store.queries import Queries
+from legato.store.tenants import Tenants, Visible
 from legato.store.writer import ClaimNew, Handoff, Writer, wait_key
 
 jobs_log = logging.getLogger("legato.jobs")
@@ -74,6 +75,7 @@ class Store:
         self.queries = Queries(self.database)
         self.decisions = Decisions(self.database)
         self.directory = Directory(self.database)
+        self.tenants = Tenants(self.database)
         self.audit = AuditLog(self.database, keys=audit_keys)  # keys: see legato.store.audit
 
     @classmethod
@@ -126,8 +128,9 @@ class Store:
         actor: str | None,
         now: datetime,
         claim_new: ClaimNew | None = None,
+        visible: Visible = None,
     ) -> list[Handoff]:
-        task = self.queries.task(task_id)
+        task = self.queries.task(task_id, visible)
         if task["status"] != "open":
             raise TaskNotActive(f"user task {task_id!r} is already {task['status']}", details={"task_id": task_id})
         wait = int(task_id.rsplit(":", 1)[1])
@@ -147,8 +150,9 @@ class Store:
         now: datetime,
         claim_new: ClaimNew | None = None,
         variables: dict[str, Any] | None = None,
+        visible: Visible = None,
     ) -> list[Handoff]:
-        incident = self.queries.incident(incident_id)
+        incident = self.queries.incident(incident_id, visible)
         if incident["status"] != "open":
             raise IncidentNotOpen(
                 f"incident {incident_id} is already {incident['status']}", details={"incident_id": incident_id}
@@ -179,12 +183,17 @@ class Store:
         actor: str | None,
         now: datetime,
         claim_new: ClaimNew | None = None,
+        visible: Visible = None,
     ) -> list[Handoff]:
         """Set and remove instance variables in one step, recorded in the history with the actor."""
+        self.queries.check_instance(instance_id, visible)
         command = SetVariables(variables=dict(variables), remove=tuple(remove), actor=actor)
         return self.command(instance_id, command, now, claim_new)
 
-    def cancel(self, instance_id: str, *, actor: str | None, now: datetime, reason: str | None = None) -> None:
+    def cancel(
+        self, instance_id: str, *, actor: str | None, now: datetime, reason: str | None = None, visible: Visible = None
+    ) -> None:
+        self.queries.check_instance(instance_id, visible)
         self.command(instance_id, CancelInstance(actor=actor, reason=reason), now)
 
     def fire_start_timer(self, job: ClaimedJob, worker: str, now: datetime) -> str | None:
@@ -205,8 +214,8 @@ class Store:
             if due is not None:
                 conn.execute(
                     text(
-                        "INSERT INTO jobs (id, definition_id, kind, element, due_at, attempts, created_at) "
-                        "VALUES (:id, :definition, 'start_timer', :element, :due, 0, :now)"
+                        "INSERT INTO jobs (id, definition_id, kind, element, due_at, attempts, created_at, "
+                        "tenant_id) VALUES (:id, :definition, 'start_timer', :element, :due, 0, :now, :tenant)"
                     ),
                     {
                         "id": f"start:{stored.id}:{job.element}:{fired + 1}",
@@ -214,11 +223,19 @@ class Store:
                         "element": job.element,
                         "due": to_epoch(due),
                         "now": to_epoch(now),
+                        "tenant": stored.tenant,
                     },
                 )
             started = self.executor.start_within(
                 conn,
-                StartRequest(process=stored.key, version=stored.version, start_event=job.element, actor="timer"),
+                StartRequest(
+                    process=stored.key,
+                    version=stored.version,
+                    start_event=job.element,
+                    actor="timer",
+                    tenant=stored.tenant,
+                    definition_id=stored.id,
+                ),
                 now,
                 writer,
             )

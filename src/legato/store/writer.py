@@ -24,9 +24,9 @@ from legato.store.sql import execute_many
 _SQL = {
     "job_insert": (
         "INSERT INTO jobs (id, instance_id, wait, definition_id, kind, element, task_type, due_at, attempts, "
-        "timeout, payload, locked_by, lock_expires_at, last_error, created_at) VALUES (:id, :instance_id, "
-        ":wait, NULL, :kind, :element, :task_type, :due_at, :attempts, :timeout, :payload, :locked_by, "
-        ":lock_expires_at, :last_error, :created_at)"
+        "timeout, payload, locked_by, lock_expires_at, last_error, created_at, tenant_id) VALUES (:id, "
+        ":instance_id, :wait, NULL, :kind, :element, :task_type, :due_at, :attempts, :timeout, :payload, "
+        ":locked_by, :lock_expires_at, :last_error, :created_at, :tenant_id)"
     ),
     "job_update": (
         "UPDATE jobs SET due_at = :due_at, attempts = :attempts, last_error = :last_error, "
@@ -42,30 +42,32 @@ _SQL = {
     ),
     "job_delete": ("DELETE FROM jobs WHERE id = :id"),
     "subscription_insert": (
-        "INSERT INTO subscriptions (id, instance_id, wait, element, kind, message, correlation_key, created_at) "
-        "VALUES (:id, :instance_id, :wait, :element, :kind, :message, :correlation_key, :created_at)"
+        "INSERT INTO subscriptions (id, instance_id, wait, element, kind, message, correlation_key, created_at, "
+        "tenant_id) VALUES (:id, :instance_id, :wait, :element, :kind, :message, :correlation_key, :created_at, "
+        ":tenant_id)"
     ),
     "subscription_delete": ("DELETE FROM subscriptions WHERE id = :id"),
     "task_insert": (
         "INSERT INTO user_tasks (id, instance_id, wait, element, name, assignee, candidate_groups, form, "
-        "payload, status, created_at, ended_at, ended_by) VALUES (:id, :instance_id, :wait, :element, :name, "
-        ":assignee, :candidate_groups, :form, :payload, :status, :created_at, :ended_at, :ended_by)"
+        "payload, status, created_at, ended_at, ended_by, tenant_id) VALUES (:id, :instance_id, :wait, :element, "
+        ":name, :assignee, :candidate_groups, :form, :payload, :status, :created_at, :ended_at, :ended_by, "
+        ":tenant_id)"
     ),
     "task_update": (
         "UPDATE user_tasks SET status = :status, ended_at = :ended_at, ended_by = :ended_by WHERE id = :id"
     ),
     "incident_insert": (
         "INSERT INTO incidents (instance_id, wait, element, error_type, message, details, status, created_at, "
-        "resolved_at, resolved_by) VALUES (:instance_id, :wait, :element, :error_type, :message, :details, "
-        ":status, :created_at, :resolved_at, :resolved_by)"
+        "resolved_at, resolved_by, tenant_id) VALUES (:instance_id, :wait, :element, :error_type, :message, "
+        ":details, :status, :created_at, :resolved_at, :resolved_by, :tenant_id)"
     ),
     "incident_update": (
         "UPDATE incidents SET status = 'resolved', resolved_at = :resolved_at, resolved_by = :resolved_by "
         "WHERE instance_id = :instance_id AND wait = :wait AND status = 'open'"
     ),
     "history_insert": (
-        "INSERT INTO history (instance_id, seq, at, type, element, actor, data) "
-        "VALUES (:instance_id, :seq, :at, :type, :element, :actor, :data)"
+        "INSERT INTO history (instance_id, seq, at, type, element, actor, data, tenant_id) "
+        "VALUES (:instance_id, :seq, :at, :type, :element, :actor, :data, :tenant_id)"
     ),
 }
 
@@ -87,6 +89,7 @@ class Handoff:
     payload: dict[str, Any] | None
     timeout: float | None
     lock_expires_at: float
+    tenant: str | None = None
 
 
 ClaimNew = Callable[[fx.ScheduleJob], tuple[str, float] | None]
@@ -107,12 +110,17 @@ class Writer:
     incident_updates: list[dict[str, Any]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
     handoffs: list[Handoff] = field(default_factory=list)
-    # delivered after a flush: (signal, variables, the instance that caught it already, if any)
-    broadcasts: list[tuple[str, dict[str, Any], str | None]] = field(default_factory=list)
+    # delivered after a flush: (signal, variables, the instance that caught it already, if any,
+    # the thrower's tenant)
+    broadcasts: list[tuple[str, dict[str, Any], str | None, str | None]] = field(default_factory=list)
+    tenant_of: dict[str, str] = field(default_factory=dict)  # instances of a tenant (absent: the shared one)
     calls: list[tuple[str, fx.Effect]] = field(default_factory=list)  # children to start, cancel, answer: calls.py
 
-    def add(self, instance_id: str, effects: list[fx.Effect]) -> None:
+    def add(self, instance_id: str, effects: list[fx.Effect], tenant: str | None = None) -> None:
+        """Collect the rows for `effects` of an instance in `tenant`, which every row copies."""
         now = to_epoch(self.now)
+        if tenant is not None:
+            self.tenant_of[instance_id] = tenant
         for effect in effects:
             if isinstance(effect, fx.Record):
                 self.history.append(
@@ -124,10 +132,11 @@ class Writer:
                         "element": effect.element,
                         "actor": effect.actor,
                         "data": None if effect.data is None else dumps(effect.data),
+                        "tenant_id": tenant,
                     }
                 )
             elif isinstance(effect, fx.ScheduleJob):
-                self._schedule(instance_id, effect, now)
+                self._schedule(instance_id, effect, now, tenant)
             elif isinstance(effect, fx.RetryJob | fx.HoldJob):
                 key = wait_key(instance_id, effect.wait)
                 change = (
@@ -163,6 +172,7 @@ class Writer:
                     "message": effect.message,
                     "correlation_key": effect.correlation_key,
                     "created_at": now,
+                    "tenant_id": tenant,
                 }
             elif isinstance(effect, fx.SubscribeSignal):
                 key = wait_key(instance_id, effect.wait)
@@ -175,10 +185,11 @@ class Writer:
                     "message": effect.signal,
                     "correlation_key": None,
                     "created_at": now,
+                    "tenant_id": tenant,
                 }
             elif isinstance(effect, fx.BroadcastSignal):
                 sender = instance_id if effect.delivered_here else None
-                self.broadcasts.append((effect.signal, effect.variables, sender))
+                self.broadcasts.append((effect.signal, effect.variables, sender, tenant))
             elif isinstance(effect, fx.StartChild | fx.CancelChild | fx.ReturnToCaller | fx.EscalateToCaller):
                 self.calls.append((instance_id, effect))
             elif isinstance(effect, fx.Unsubscribe):
@@ -201,6 +212,7 @@ class Writer:
                     "created_at": now,
                     "ended_at": None,
                     "ended_by": None,
+                    "tenant_id": tenant,
                 }
             elif isinstance(effect, fx.CloseUserTask):
                 key = wait_key(instance_id, effect.wait)
@@ -222,6 +234,7 @@ class Writer:
                     "created_at": now,
                     "resolved_at": None,
                     "resolved_by": None,
+                    "tenant_id": tenant,
                 }
             elif isinstance(effect, fx.ResolveIncident):
                 change = {"status": "resolved", "resolved_at": now, "resolved_by": effect.actor}
@@ -240,7 +253,7 @@ class Writer:
             # InstanceEnded needs no row of its own: the engine closed every wait already,
             # and the instance row carries the status.
 
-    def _schedule(self, instance_id: str, effect: fx.ScheduleJob, now: float) -> None:
+    def _schedule(self, instance_id: str, effect: fx.ScheduleJob, now: float, tenant: str | None) -> None:
         key = wait_key(instance_id, effect.wait)
         lock = self.claim_new(effect) if self.claim_new is not None and effect.task_type else None
         self.job_inserts[key] = {
@@ -258,6 +271,7 @@ class Writer:
             "lock_expires_at": lock[1] if lock else None,
             "last_error": None,
             "created_at": now,
+            "tenant_id": tenant,
         }
         if lock is not None:
             assert effect.task_type is not None
@@ -271,6 +285,7 @@ class Writer:
                     payload=effect.payload,
                     timeout=effect.timeout,
                     lock_expires_at=lock[1],
+                    tenant=tenant,
                 )
             )
 

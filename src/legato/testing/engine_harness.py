@@ -175,9 +175,7 @@ class EngineHarness:
             if wait.kind not in _OPENED_BY_EFFECTS:
                 harness._incidents[wait.id] = Incident(wait.id, wait.element, "unknown", "")
                 continue
-            open_wait = OpenWait(
-                wait=wait.id, kind=wait.kind, element=wait.element, held=wait.incident
-            )
+            open_wait = OpenWait(wait=wait.id, kind=wait.kind, element=wait.element, held=wait.incident)
             element = definition.elements[wait.element]
             if isinstance(element, IntermediateCatchEvent | BoundaryEvent) and isinstance(
                 element.event, MessageDefinition
@@ -218,9 +216,7 @@ class EngineHarness:
         return [(r.type, r.element) for r in self._history]
 
     def waits(self, kind: str | None = None) -> list[OpenWait]:
-        return [
-            w for w in sorted(self._waits.values(), key=lambda w: w.wait) if kind in (None, w.kind)
-        ]
+        return [w for w in sorted(self._waits.values(), key=lambda w: w.wait) if kind in (None, w.kind)]
 
     def job(self, element: str) -> OpenWait:
         return self._one(JOB, element)
@@ -241,16 +237,12 @@ class EngineHarness:
     def incident(self, element: str) -> Incident:
         found = [i for i in self._incidents.values() if i.element == element]
         if len(found) != 1:
-            raise HarnessError(
-                f"{len(found)} incidents at {element!r}; incidents: {self.incidents}"
-            )
+            raise HarnessError(f"{len(found)} incidents at {element!r}; incidents: {self.incidents}")
         return found[0]
 
     # -- commands ------------------------------------------------------------------------
 
-    def complete_job(
-        self, element: str, variables: dict[str, Any] | None = None, *, actor: str | None = None
-    ) -> None:
+    def complete_job(self, element: str, variables: dict[str, Any] | None = None, *, actor: str | None = None) -> None:
         job = self.job(element)
         self.send(CompleteJob(wait=job.wait, variables=dict(variables or {}), actor=actor))
 
@@ -284,9 +276,7 @@ class EngineHarness:
         variables: dict[str, Any] | None = None,
     ) -> None:
         job = self.job(element)
-        self.send(
-            ThrowError(wait=job.wait, code=code, message=message, variables=dict(variables or {}))
-        )
+        self.send(ThrowError(wait=job.wait, code=code, message=message, variables=dict(variables or {})))
 
     def fire_timer(self, element: str) -> None:
         """Fire the timer at `element`, moving the clock to its due time if that is later."""
@@ -300,11 +290,7 @@ class EngineHarness:
         target = self.now + (by if isinstance(by, timedelta) else timedelta(seconds=by))
         fired = []
         while self.state.status == ACTIVE:
-            due = [
-                w
-                for w in self._waits.values()
-                if w.kind == TIMER and w.due is not None and w.due <= target
-            ]
+            due = [w for w in self._waits.values() if w.kind == TIMER and w.due is not None and w.due <= target]
             if not due:
                 break
             timer = min(due, key=lambda w: (w.due or target, w.wait))
@@ -332,8 +318,7 @@ class EngineHarness:
             target = at_element[0]
             if correlation_key is not None and target.correlation_key != correlation_key:
                 raise MessageNotCorrelated(
-                    f"{message_or_element!r} waits for key {target.correlation_key!r}, "
-                    f"not {correlation_key!r}"
+                    f"{message_or_element!r} waits for key {target.correlation_key!r}, not {correlation_key!r}"
                 )
         else:
             matches = [
@@ -367,9 +352,7 @@ class EngineHarness:
             if target.wait in self._waits:  # an earlier delivery may have closed it
                 self.send(TriggerSignal(wait=target.wait, signal=name, variables=dict(variables or {}), actor=actor))
 
-    def complete_task(
-        self, element: str, variables: dict[str, Any] | None = None, *, actor: str | None = None
-    ) -> None:
+    def complete_task(self, element: str, variables: dict[str, Any] | None = None, *, actor: str | None = None) -> None:
         task = self.task(element)
         self.send(CompleteUserTask(wait=task.wait, variables=dict(variables or {}), actor=actor))
 
@@ -407,9 +390,7 @@ class EngineHarness:
             result = apply(self.definition, self.state, command, self.now)
         finally:
             if self.state.to_dict() != before or self.state.variables != variables_before:
-                raise HarnessError(
-                    f"the engine changed the state it was given, applying {command!r}"
-                )
+                raise HarnessError(f"the engine changed the state it was given, applying {command!r}")
         self.state = result.state
         if isinstance(command, CompleteCallActivity | FailCallActivity) and command.wait not in self.state.waits:
             self._waits.pop(command.wait, None)  # the child returned: its call closed without an effect
@@ -423,8 +404,7 @@ class EngineHarness:
         if len(found) != 1:
             what = "nothing" if not found else f"{len(found)} {kind}s"
             raise HarnessError(
-                f"{what} waits at {element!r} as a {kind}; the instance ({self.status}) waits at "
-                f"{self.waiting_at()}"
+                f"{what} waits at {element!r} as a {kind}; the instance ({self.status}) waits at {self.waiting_at()}"
             )
         return found[0]
 
@@ -436,17 +416,9 @@ class EngineHarness:
             self._track(effect)
         if self.reload:
             self.state = _round_trip(self.state)
-        if (
-            was_active
-            and self.state.status != ACTIVE
-            and [e.status for e in ended] != [self.state.status]
-        ):
-            raise HarnessError(
-                f"instance became {self.state.status} with InstanceEnded effects {ended}"
-            )
-        if self.state.status != ACTIVE and (
-            self.state.tokens or self.state.waits or self.state.scopes
-        ):
+        if was_active and self.state.status != ACTIVE and [e.status for e in ended] != [self.state.status]:
+            raise HarnessError(f"instance became {self.state.status} with InstanceEnded effects {ended}")
+        if self.state.status != ACTIVE and (self.state.tokens or self.state.waits or self.state.scopes):
             raise HarnessError(f"an ended instance still holds {self.state.to_dict()}")
         self._check_waits()
 
@@ -517,9 +489,7 @@ class EngineHarness:
         elif isinstance(effect, fx.CreateIncident):
             if effect.wait in self._incidents:
                 raise HarnessError(f"a second incident on wait {effect.wait}: {effect}")
-            self._incidents[effect.wait] = Incident(
-                effect.wait, effect.element, effect.error_type, effect.message
-            )
+            self._incidents[effect.wait] = Incident(effect.wait, effect.element, effect.error_type, effect.message)
         elif isinstance(effect, fx.ResolveIncident):
             if self._incidents.pop(effect.wait, None) is None:
                 raise HarnessError(f"{effect} resolves no open incident")
@@ -583,9 +553,7 @@ class EngineHarness:
                 raise HarnessError(f"{token} is in a scope that is gone: {state.to_dict()}")
             if token.state == JOINING:
                 continue
-            if token.state != WAITING or (
-                token.id not in waited_on and token.id not in scope_tokens
-            ):
+            if token.state != WAITING or (token.id not in waited_on and token.id not in scope_tokens):
                 raise HarnessError(f"{token} does not rest in a wait state: {state.to_dict()}")
 
 

@@ -12,12 +12,14 @@ from legato.api.routes import (
     oidc,
     system,
     tasks,
+    tenants,
 )
 
 ROUTERS = [
     auth.router,
     oidc.router,
     identity.router,
+    tenants.router,
     definitions.router,
     decisions.router,
     instances.router,

@@ -33,7 +33,7 @@ class Me(BaseModel):
     groups: list[str]
     permissions: list[str]
     scoped_permissions: dict[str, list[str]] = Field(description="permissions held for some process keys only")
-    tenants: list[str]
+    tenants: list[str] | None = Field(description="the tenants it may see; null: every tenant")
     csrf_token: str | None = Field(default=None, description="login only: echo it in X-CSRF-Token")
 
 
@@ -101,5 +101,5 @@ def _me(request: Request, principal: Any) -> dict[str, Any]:
         "groups": sorted(principal.groups),
         "permissions": sorted(principal.permissions),
         "scoped_permissions": {p: sorted(keys) for p, keys in principal.scoped.items()},
-        "tenants": sorted(principal.tenants),
+        "tenants": None if principal.tenants is None else sorted(principal.tenants),
     }

@@ -14,15 +14,17 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
+from legato.access.tenancy import work_tenant
 from legato.api.decision_schemas import (
     DecisionEvaluated,
     DecisionEvaluationList,
     DecisionModelList,
     EvaluateDecision,
 )
-from legato.api.deps import LegatoDep
+from legato.api.deps import LegatoDep, TenantQuery, VisibleDep
 from legato.api.masking import MaskerDep
 from legato.api.problems import problem_responses
+from legato.api.security import PrincipalDep
 from legato.errors import EvaluationError
 from legato.runtime.app import Legato
 from legato.runtime.decisions import deploy_decisions
@@ -36,9 +38,9 @@ router = APIRouter(tags=["decisions"])
     summary="List deployed decision models and their decisions",
     responses=problem_responses(),
 )
-def list_decisions(legato: LegatoDep, all_versions: bool = False) -> dict[str, Any]:
-    """The latest version of each DMN model, or every version with `all_versions=true`."""
-    stored = legato.store.decisions.list(all_versions=all_versions)
+def list_decisions(legato: LegatoDep, visible: VisibleDep, all_versions: bool = False) -> dict[str, Any]:
+    """The latest version of each DMN model per tenant, or every version with `all_versions=true`."""
+    stored = legato.store.decisions.list(all_versions=all_versions, visible=visible)
     return {"items": [model.summary() for model in stored]}
 
 
@@ -51,11 +53,13 @@ def list_decisions(legato: LegatoDep, all_versions: bool = False) -> dict[str, A
 def list_evaluations(
     legato: LegatoDep,
     masker: MaskerDep,
+    visible: VisibleDep,
     instance_id: str | None = Query(default=None, description="only this instance's evaluations"),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> dict[str, Any]:
     """Oldest first: every evaluation of one instance (up to `limit`), or the latest `limit` of all."""
-    return {"items": masker.evaluations(legato.store.decisions.evaluations(instance_id=instance_id, limit=limit))}
+    found = legato.store.decisions.evaluations(instance_id=instance_id, limit=limit, visible=visible)
+    return {"items": masker.evaluations(found)}
 
 
 @router.post(
@@ -66,10 +70,17 @@ def list_evaluations(
     "these variables (a UNIQUE table with overlapping rules names them in `rules`).",
     responses=problem_responses(404, 422),
 )
-def evaluate_decision(decision_id: str, body: EvaluateDecision, legato: LegatoDep, masker: MaskerDep) -> dict[str, Any]:
+def evaluate_decision(
+    decision_id: str,
+    body: EvaluateDecision,
+    legato: LegatoDep,
+    masker: MaskerDep,
+    principal: PrincipalDep,
+    tenant: TenantQuery = None,
+) -> dict[str, Any]:
     inputs = body.variables or {}
     try:
-        result = legato.evaluate_decision(decision_id, body.variables)
+        result = legato.evaluate_decision(decision_id, body.variables, tenant=work_tenant(principal, tenant))
     except EvaluationError as error:  # a message may quote the inputs it failed on
         message = masker.message(error.message, inputs)
         if message == error.message:
@@ -78,9 +89,13 @@ def evaluate_decision(decision_id: str, body: EvaluateDecision, legato: LegatoDe
     return masker.evaluated(result, inputs)
 
 
-async def deploy_decision_model(response: Response, legato: Legato, text: str) -> dict[str, Any]:
+async def deploy_decision_model(
+    response: Response, legato: Legato, text: str, tenant: str | None = None
+) -> dict[str, Any]:
     """POST /definitions with a DMN file: 201 with the new version, 200 when unchanged."""
-    deployment = await run_in_threadpool(lambda: deploy_decisions(legato.store, text, now=legato.clock.now()))
+    deployment = await run_in_threadpool(
+        lambda: deploy_decisions(legato.store, text, now=legato.clock.now(), tenant=tenant)
+    )
     response.status_code = 201 if deployment.created else 200
     return deployment.summary()
 

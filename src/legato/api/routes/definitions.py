@@ -17,12 +17,14 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from legato.access.tenancy import filter_tenant, work_tenant
 from legato.api.decision_schemas import DecisionsDeployed
-from legato.api.deps import LegatoDep
+from legato.api.deps import LegatoDep, TenantQuery, VisibleDep
 from legato.api.inputs import MAX_INTEGER
 from legato.api.problems import problem_responses
 from legato.api.routes.decisions import deploy_decision_model
 from legato.api.schemas import DefinitionDetail, DefinitionList, Deployed
+from legato.api.security import PrincipalDep
 from legato.errors import InvalidInput
 from legato.formats.detect import is_dmn
 from legato.model import serialize
@@ -85,23 +87,30 @@ _MODEL_BODY: dict[str, Any] = {
     description="201 with the new version; 200 and `created: false` when the model is unchanged. "
     "A DMN file (named .dmn, or XML in a DMN namespace) deploys decisions: `kind: decisions`.",
     responses=problem_responses(
+        404,
         also={
             200: {
                 "model": Deployed | DecisionsDeployed,
                 "description": "unchanged: the latest version is returned",
             }
-        }
+        },
     ),
     openapi_extra=_MODEL_BODY,
 )
-async def deploy(request: Request, response: Response, legato: LegatoDep) -> dict[str, Any]:
+async def deploy(
+    request: Request, response: Response, legato: LegatoDep, principal: PrincipalDep, tenant: TenantQuery = None
+) -> dict[str, Any]:
+    chosen = work_tenant(principal, tenant)
+    if chosen is not None:
+        await run_in_threadpool(legato.store.tenants.get, chosen)  # 404 TENANT_NOT_FOUND
     text, source_format = await _read_model(request)
     if source_format == "dmn" or (source_format == "bpmn" and is_dmn(text)):
-        return await deploy_decision_model(response, legato, text)
-    deployment = await run_in_threadpool(_deploy, legato, text, source_format)
+        return await deploy_decision_model(response, legato, text, chosen)
+    deployment = await run_in_threadpool(_deploy, legato, text, source_format, chosen)
     stored = deployment.definition
     response.status_code = 201 if deployment.created else 200
-    response.headers["Location"] = f"{request.url.path}/{stored.key}?version={stored.version}"
+    where = f"&tenant={stored.tenant}" if stored.tenant is not None else ""
+    response.headers["Location"] = f"{request.url.path}/{stored.key}?version={stored.version}{where}"
     return {**stored.summary(), "created": deployment.created, "warnings": list(deployment.warnings)}
 
 
@@ -111,9 +120,16 @@ async def deploy(request: Request, response: Response, legato: LegatoDep) -> dic
     summary="List deployed processes",
     responses=problem_responses(),
 )
-def list_definitions(legato: LegatoDep, all_versions: bool = False) -> dict[str, Any]:
-    """The latest version of each process, or every version with `all_versions=true`."""
-    stored = legato.store.definitions.list(all_versions=all_versions)
+def list_definitions(
+    legato: LegatoDep,
+    principal: PrincipalDep,
+    visible: VisibleDep,
+    all_versions: bool = False,
+    tenant: TenantQuery = None,
+) -> dict[str, Any]:
+    """The latest version of each process per tenant, or every version with `all_versions=true`."""
+    only = filter_tenant(principal, tenant)
+    stored = legato.store.definitions.list(all_versions=all_versions, visible=visible, tenant=only)
     return {"items": [definition.summary() for definition in stored]}
 
 
@@ -123,8 +139,10 @@ def list_definitions(legato: LegatoDep, all_versions: bool = False) -> dict[str,
     summary="One process definition, with its model",
     responses=problem_responses(404),
 )
-def get_definition(key: str, legato: LegatoDep, version: VersionQuery = None) -> dict[str, Any]:
-    stored = legato.store.definitions.get(key, version)
+def get_definition(
+    key: str, legato: LegatoDep, principal: PrincipalDep, version: VersionQuery = None, tenant: TenantQuery = None
+) -> dict[str, Any]:
+    stored = legato.store.definitions.get(key, version, work_tenant(principal, tenant))
     return _detail(stored)
 
 
@@ -142,8 +160,10 @@ def get_definition(key: str, legato: LegatoDep, version: VersionQuery = None) ->
         },
     ),
 )
-def get_source(key: str, legato: LegatoDep, version: VersionQuery = None) -> Response:
-    source, source_format = legato.store.definitions.source(key, version)
+def get_source(
+    key: str, legato: LegatoDep, principal: PrincipalDep, version: VersionQuery = None, tenant: TenantQuery = None
+) -> Response:
+    source, source_format = legato.store.definitions.source(key, version, work_tenant(principal, tenant))
     media = FORMAT_MEDIA.get(source_format, "text/plain")
     return Response(source, media_type=f"{media}; charset=utf-8")
 
@@ -158,8 +178,10 @@ def get_source(key: str, legato: LegatoDep, version: VersionQuery = None) -> Res
     ),
     responses={200: {"content": {"application/xml": {}}}, **problem_responses(404)},
 )
-def export_bpmn(key: str, legato: LegatoDep, version: VersionQuery = None) -> Response:
-    xml = legato.export_bpmn(key, version)
+def export_bpmn(
+    key: str, legato: LegatoDep, principal: PrincipalDep, version: VersionQuery = None, tenant: TenantQuery = None
+) -> Response:
+    xml = legato.export_bpmn(key, version, work_tenant(principal, tenant))
     return Response(
         xml,
         media_type="application/xml; charset=utf-8",
@@ -167,12 +189,12 @@ def export_bpmn(key: str, legato: LegatoDep, version: VersionQuery = None) -> Re
     )
 
 
-def _deploy(legato: Legato, text: str, source_format: str) -> Any:
+def _deploy(legato: Legato, text: str, source_format: str, tenant: str | None) -> Any:
     # Not `legato.deploy(text)`: that reads a one-line string ending in .yaml as a *path*,
     # and a caller over HTTP must never name a file on the server.
     definition, warnings = parse_model_with_warnings(text, source_format)
     deployment = legato.store.definitions.deploy(
-        definition, source=text, source_format=source_format, now=legato.clock.now()
+        definition, source=text, source_format=source_format, now=legato.clock.now(), tenant=tenant
     )
     return dataclasses.replace(deployment, warnings=tuple(warnings))
 

@@ -94,6 +94,11 @@ class NewToken(RequestBody):
         default=None, description="a subset of the creator's; personal tokens default to all of the owner's"
     )
     task_types: list[str] | None = Field(default=None, description="worker tokens: the task types they may work on")
+    tenants: list[str] | None = Field(
+        default=None,
+        description="service and worker tokens: the tenants whose work they see (each one the creator's); "
+        "default: the creator's tenants",
+    )
     expires_in_days: float | None = Field(default=90, description="null: never (service tokens only)")
 
 
@@ -334,6 +339,7 @@ def create_token(body: NewToken, request: Request, principal: PrincipalDep) -> d
         creator=principal,
         permissions=body.permissions,
         task_types=body.task_types,
+        tenants=body.tenants,
         expires_in_days=body.expires_in_days,
     )
     return {**new.stored.public(), "token": new.token}

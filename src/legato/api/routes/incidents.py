@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from legato.api.deps import ActorDep, LegatoDep
+from legato.access.tenancy import filter_tenant
+from legato.api.deps import ActorDep, LegatoDep, TenantQuery, VisibleDep
 from legato.api.inputs import MAX_INTEGER
 from legato.api.masking import MaskerDep
 from legato.api.problems import problem_responses
@@ -28,11 +29,16 @@ IncidentId = Annotated[int, Path(ge=1, le=MAX_INTEGER)]
 def list_incidents(
     legato: LegatoDep,
     masker: MaskerDep,
+    principal: PrincipalDep,
+    visible: VisibleDep,
     status: IncidentStatus = "open",
     instance_id: str | None = None,
+    tenant: TenantQuery = None,
     limit: int = Query(default=100, ge=1, le=MAX_PAGE),
 ) -> dict[str, Any]:
-    return {"items": masker.incidents(legato.incidents(status=status, instance_id=instance_id, limit=limit))}
+    only = filter_tenant(principal, tenant)
+    found = legato.incidents(status=status, instance_id=instance_id, limit=limit, visible=visible, tenant=only)
+    return {"items": masker.incidents(found)}
 
 
 @router.get(
@@ -41,8 +47,8 @@ def list_incidents(
     summary="One incident",
     responses=problem_responses(404),
 )
-def get_incident(incident_id: IncidentId, legato: LegatoDep, masker: MaskerDep) -> dict[str, Any]:
-    return masker.incident(legato.store.queries.incident(incident_id))
+def get_incident(incident_id: IncidentId, legato: LegatoDep, masker: MaskerDep, visible: VisibleDep) -> dict[str, Any]:
+    return masker.incident(legato.store.queries.incident(incident_id, visible))
 
 
 @router.post(
@@ -62,10 +68,11 @@ def retry_incident(
     actor: ActorDep,
     masker: MaskerDep,
     principal: PrincipalDep,
+    visible: VisibleDep,
     body: RetryIncident | None = None,
 ) -> dict[str, Any]:
     variables = body.variables if body else None
     if variables and not principal.may("variables:update"):
         raise PermissionDenied("variables:update", who=principal.name)
-    legato.retry_incident(incident_id, variables=variables, actor=actor)
+    legato.retry_incident(incident_id, variables=variables, actor=actor, visible=visible)
     return masker.incident(legato.store.queries.incident(incident_id))

@@ -12,7 +12,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
-from legato.api.deps import ActorDep, LegatoDep
+from legato.access.tenancy import filter_tenant, work_tenant
+from legato.api.deps import ActorDep, LegatoDep, TenantQuery, VisibleDep
 from legato.api.inputs import MAX_INTEGER
 from legato.api.masking import MaskerDep
 from legato.api.problems import problem_responses
@@ -27,6 +28,7 @@ from legato.api.schemas import (
     StartedInstance,
     StartInstance,
 )
+from legato.api.security import PrincipalDep
 from legato.store.queries import MAX_PAGE
 
 router = APIRouter(tags=["instances"])
@@ -59,6 +61,7 @@ def start_instance(
     response: Response,
     legato: LegatoDep,
     actor: ActorDep,
+    principal: PrincipalDep,
     body: StartInstance | None = None,
     idempotency_key: Annotated[
         str | None,
@@ -78,12 +81,14 @@ def start_instance(
         idempotency_key=idempotency_key,
         version=body.version,
         actor=actor,
+        tenant=work_tenant(principal, body.tenant),
     )
     response.status_code = 201 if started.created else 200
     response.headers["Location"] = str(request.url_for("get_instance", instance_id=started.instance_id).path)
     return {
         "instance_id": started.instance_id,
         "process": started.process,
+        "tenant": started.tenant,
         "version": started.version,
         "status": started.status,
         "created": started.created,
@@ -99,13 +104,24 @@ def start_instance(
 def list_instances(
     legato: LegatoDep,
     masker: MaskerDep,
+    principal: PrincipalDep,
+    visible: VisibleDep,
     process: str | None = None,
     status: InstanceStatus | None = None,
     business_key: str | None = None,
+    tenant: TenantQuery = None,
     limit: int = Query(default=100, ge=1, le=MAX_PAGE),
     offset: int = Query(default=0, ge=0, le=MAX_INTEGER),
 ) -> dict[str, Any]:
-    items = legato.instances(process=process, status=status, business_key=business_key, limit=limit, offset=offset)
+    items = legato.instances(
+        process=process,
+        status=status,
+        business_key=business_key,
+        limit=limit,
+        offset=offset,
+        visible=visible,
+        tenant=filter_tenant(principal, tenant),
+    )
     return {"items": masker.instances(items), "limit": limit, "offset": offset}
 
 
@@ -115,8 +131,8 @@ def list_instances(
     summary="One instance: variables, where it waits, open tasks and incidents, history",
     responses=problem_responses(404),
 )
-def get_instance(instance_id: str, legato: LegatoDep, masker: MaskerDep) -> dict[str, Any]:
-    return masker.instance(legato.instance(instance_id))
+def get_instance(instance_id: str, legato: LegatoDep, masker: MaskerDep, visible: VisibleDep) -> dict[str, Any]:
+    return masker.instance(legato.instance(instance_id, visible=visible))
 
 
 @router.get(
@@ -125,8 +141,8 @@ def get_instance(instance_id: str, legato: LegatoDep, masker: MaskerDep) -> dict
     summary="An instance's history: every step, who took it, what it changed",
     responses=problem_responses(404),
 )
-def get_history(instance_id: str, legato: LegatoDep, masker: MaskerDep) -> dict[str, Any]:
-    history = legato.store.queries.history(instance_id)
+def get_history(instance_id: str, legato: LegatoDep, masker: MaskerDep, visible: VisibleDep) -> dict[str, Any]:
+    history = legato.store.queries.history(instance_id, visible)
     if not history:  # every instance has at least its start; tell "none" from "no such instance"
         legato.store.queries.instance(instance_id, with_history=False)
     return {"items": masker.history(instance_id, history)}
@@ -143,9 +159,10 @@ def get_history(instance_id: str, legato: LegatoDep, masker: MaskerDep) -> dict[
     responses=problem_responses(404, 409, 422),
 )
 def change_variables(
-    instance_id: str, body: ChangeVariables, legato: LegatoDep, actor: ActorDep, masker: MaskerDep
+    instance_id: str, body: ChangeVariables, legato: LegatoDep, actor: ActorDep, masker: MaskerDep, visible: VisibleDep
 ) -> dict[str, Any]:
-    return masker.instance(legato.set_variables(instance_id, body.set or {}, remove=tuple(body.remove), actor=actor))
+    changed = legato.set_variables(instance_id, body.set or {}, remove=tuple(body.remove), actor=actor, visible=visible)
+    return masker.instance(changed)
 
 
 @router.post(
@@ -155,7 +172,12 @@ def change_variables(
     responses=problem_responses(404, 409),
 )
 def cancel_instance(
-    instance_id: str, legato: LegatoDep, actor: ActorDep, masker: MaskerDep, body: CancelInstance | None = None
+    instance_id: str,
+    legato: LegatoDep,
+    actor: ActorDep,
+    masker: MaskerDep,
+    visible: VisibleDep,
+    body: CancelInstance | None = None,
 ) -> dict[str, Any]:
-    legato.cancel(instance_id, reason=body.reason if body else None, actor=actor)
+    legato.cancel(instance_id, reason=body.reason if body else None, actor=actor, visible=visible)
     return masker.instance(legato.store.queries.instance(instance_id, with_history=False))

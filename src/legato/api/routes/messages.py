@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from legato.access.tenancy import sender
 from legato.api.deps import ActorDep, LegatoDep
 from legato.api.problems import problem_responses
 from legato.api.schemas import (
@@ -23,6 +24,7 @@ from legato.api.schemas import (
     EvaluateConditions,
     SendMessage,
 )
+from legato.api.security import PrincipalDep
 
 router = APIRouter(tags=["messages"])
 
@@ -37,8 +39,11 @@ router = APIRouter(tags=["messages"])
     ),
     responses=problem_responses(404, 409, 422),
 )
-def send_message(body: SendMessage, legato: LegatoDep, actor: ActorDep) -> dict[str, Any]:
-    return legato.send_message(body.name, body.correlation_key, body.variables, actor=actor)
+def send_message(body: SendMessage, legato: LegatoDep, actor: ActorDep, principal: PrincipalDep) -> dict[str, Any]:
+    within, origin = sender(principal, body.tenant)
+    return legato.send_message(
+        body.name, body.correlation_key, body.variables, actor=actor, within=within, origin=origin
+    )
 
 
 @router.post(
@@ -49,10 +54,13 @@ def send_message(body: SendMessage, legato: LegatoDep, actor: ActorDep) -> dict[
         "Reaches every instance waiting for the signal and starts every process with that signal start "
         "event. Unlike a message, a signal that reaches no one is not an error: the counts say so."
     ),
-    responses=problem_responses(422),
+    responses=problem_responses(404, 422),
 )
-def broadcast_signal(body: BroadcastSignal, legato: LegatoDep, actor: ActorDep) -> dict[str, Any]:
-    return legato.broadcast_signal(body.name, body.variables, actor=actor)
+def broadcast_signal(
+    body: BroadcastSignal, legato: LegatoDep, actor: ActorDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    within, origin = sender(principal, body.tenant)
+    return legato.broadcast_signal(body.name, body.variables, actor=actor, within=within, origin=origin)
 
 
 @router.post(
@@ -63,8 +71,16 @@ def broadcast_signal(body: BroadcastSignal, legato: LegatoDep, actor: ActorDep) 
         "Starts every process whose conditional start event holds for the given variables, with those "
         "variables (BPMN 2.0, 10.5.2; as Camunda 7's evaluateConditions). None holding is not an error."
     ),
-    responses=problem_responses(),
+    responses=problem_responses(404),
 )
-def evaluate_conditions(body: EvaluateConditions, legato: LegatoDep, actor: ActorDep) -> dict[str, Any]:
-    started = legato.evaluate_conditions(body.variables or {}, actor=actor)
-    return {"started": [{"instance_id": s.instance_id, "process": s.process, "version": s.version} for s in started]}
+def evaluate_conditions(
+    body: EvaluateConditions, legato: LegatoDep, actor: ActorDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    within, origin = sender(principal, body.tenant)
+    started = legato.evaluate_conditions(body.variables or {}, actor=actor, within=within, origin=origin)
+    return {
+        "started": [
+            {"instance_id": s.instance_id, "process": s.process, "version": s.version, "tenant": s.tenant}
+            for s in started
+        ]
+    }

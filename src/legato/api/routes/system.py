@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from legato.api.deps import LegatoDep
+from legato.api.deps import LegatoDep, VisibleDep
 from legato.api.schemas import Health, Stats
 
 router = APIRouter(tags=["system"])
@@ -44,10 +44,11 @@ def health(request: Request, response: Response, legato: LegatoDep) -> dict[str,
 
 
 @router.get("/stats", response_model=Stats, summary="Instance counts by status, job counts")
-def stats(legato: LegatoDep) -> dict[str, Any]:
+def stats(legato: LegatoDep, visible: VisibleDep) -> dict[str, Any]:
+    """Counts of the caller's tenants and the shared one only: other tenants' volume is theirs."""
     worker = legato.worker
     return {
-        "instances": legato.store.queries.count_instances(),
-        "jobs": legato.store.queries.job_counts(),
+        "instances": legato.store.queries.count_instances(visible=visible),
+        "jobs": legato.store.queries.job_counts(visible),
         "worker": dict(worker.stats) if worker is not None else None,
     }

@@ -141,9 +141,7 @@ def _compose(text: str) -> MappingNode:
         if loader is not None:
             loader.dispose()  # type: ignore[attr-defined]
     if root is None or (isinstance(root, ScalarNode) and root.tag == _NULL):
-        raise ModelParseError(
-            "the document is empty; a process starts with 'process: <id>'", line=1
-        )
+        raise ModelParseError("the document is empty; a process starts with 'process: <id>'", line=1)
     if not isinstance(root, MappingNode):
         raise _shape_error(
             f"the document must be a mapping with 'process:' and 'steps:', not {_describe(root)}",
@@ -160,9 +158,7 @@ def _line(node: YamlNode) -> int:
 
 
 def _shape_error(message: str, node: YamlNode) -> ModelParseError:
-    return ModelParseError(
-        message, line=node.start_mark.line + 1, column=node.start_mark.column + 1
-    )
+    return ModelParseError(message, line=node.start_mark.line + 1, column=node.start_mark.column + 1)
 
 
 def _describe(node: YamlNode) -> str:
@@ -195,17 +191,13 @@ class _Map:
 
     def __init__(self, node: YamlNode, what: str) -> None:
         if not isinstance(node, MappingNode):
-            raise _shape_error(
-                f"{what} must be a mapping of keys to values, not {_describe(node)}", node
-            )
+            raise _shape_error(f"{what} must be a mapping of keys to values, not {_describe(node)}", node)
         self.node = node
         self.what = what
         self.items: dict[str, tuple[YamlNode, YamlNode]] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode) or key_node.tag == _NULL:
-                raise _shape_error(
-                    f"a key in {what} must be a word, not {_describe(key_node)}", key_node
-                )
+                raise _shape_error(f"a key in {what} must be a word, not {_describe(key_node)}", key_node)
             if key_node.value in self.items:
                 raise _shape_error(f"duplicate key {key_node.value!r} in {what}", key_node)
             self.items[key_node.value] = (key_node, value_node)
@@ -248,9 +240,7 @@ class _Map:
         if node is None:
             return None
         if not isinstance(node, SequenceNode):
-            raise _shape_error(
-                f"{key!r} in {self.what} must be a list, not {_describe(node)}", node
-            )
+            raise _shape_error(f"{key!r} in {self.what} must be a list, not {_describe(node)}", node)
         return list(node.value)
 
     def texts(self, key: str) -> list[str] | None:
@@ -264,10 +254,7 @@ class _Map:
         if node is None:
             return None
         mapping = _Map(node, f"{key!r} in {self.what}")
-        return {
-            name: _text(value, f"{name!r} in {key!r} of {self.what}")
-            for name, (_, value) in mapping.items.items()
-        }
+        return {name: _text(value, f"{name!r} in {key!r} of {self.what}") for name, (_, value) in mapping.items.items()}
 
 
 def _text(node: YamlNode, what: str) -> str:
@@ -302,9 +289,7 @@ def _json(node: YamlNode, what: str) -> object:
     """A form: any JSON value, with text keys and finite numbers."""
     if isinstance(node, MappingNode):
         mapping = _Map(node, what)
-        return {
-            key: _json(value, f"{key!r} in {what}") for key, (_, value) in mapping.items.items()
-        }
+        return {key: _json(value, f"{key!r} in {what}") for key, (_, value) in mapping.items.items()}
     if isinstance(node, SequenceNode):
         return [_json(item, what) for item in node.value]
     assert isinstance(node, ScalarNode)

@@ -146,16 +146,12 @@ class _Reader:
         step = _Map(node, what)
         kinds = [key for key in step.items if key in STEP_KINDS]
         if len(kinds) > 1:
-            raise _shape_error(
-                f"a step has one kind, but this one has {kinds[0]!r} and {kinds[1]!r}", node
-            )
+            raise _shape_error(f"a step has one kind, but this one has {kinds[0]!r} and {kinds[1]!r}", node)
         if not kinds:
             key = next(iter(step.items), None)
             found = "an empty step" if key is None else f"unknown step kind {key!r}"
             hint = "" if key is None else _did_you_mean(key, STEP_KINDS)
-            raise _shape_error(
-                f"{found}{hint}; a step starts with one of: {', '.join(STEP_KINDS)}", node
-            )
+            raise _shape_error(f"{found}{hint}; a step starts with one of: {', '.join(STEP_KINDS)}", node)
         kind = kinds[0]
         step.what = f"{kind} step"
         element_id = step.text(kind, required=True)
@@ -175,9 +171,7 @@ class _Reader:
         self.links.append(link)
         return _Step(kind=kind, id=element_id, link=link)
 
-    def make(
-        self, kind: str, element_id: str, step: _Map, scope: Process | SubProcessNode
-    ) -> Source | Node:
+    def make(self, kind: str, element_id: str, step: _Map, scope: Process | SubProcessNode) -> Source | Node:
         name, documentation = step.text("name"), step.text("documentation")
         common: dict[str, Any] = {"name": name, "documentation": documentation}
         activity: dict[str, Any] = {
@@ -259,9 +253,7 @@ class _Reader:
             return scope.catch_timer(element_id, **timer, **common)
         message = step.text("message", required=True)
         assert message is not None
-        return scope.catch_message(
-            element_id, message, correlation_key=step.text("correlation_key"), **common
-        )
+        return scope.catch_message(element_id, message, correlation_key=step.text("correlation_key"), **common)
 
     def retry(self, step: _Map) -> RetryPolicy | None:
         node = step.get("retry")
@@ -276,9 +268,7 @@ class _Reader:
                 values[key] = tuple(value) if isinstance(value, list) else value
         return RetryPolicy(**values)
 
-    def boundaries(
-        self, key: str, host: ActivityNode, step: _Map, scope: Process | SubProcessNode
-    ) -> None:
+    def boundaries(self, key: str, host: ActivityNode, step: _Map, scope: Process | SubProcessNode) -> None:
         node = step.get(key)
         if node is None:
             return
@@ -295,9 +285,7 @@ class _Reader:
             interrupting = event.boolean("interrupting")
             with _at(item):
                 if key == "on_error":
-                    boundary = host.on_error(
-                        event.text("code"), error_message=event.text("error_message"), **common
-                    )
+                    boundary = host.on_error(event.text("code"), error_message=event.text("error_message"), **common)
                 elif key == "on_timer":
                     boundary = host.on_timer(
                         **{timer: event.text(timer) for timer in _TIMER_KEYS},
@@ -336,9 +324,7 @@ class _Reader:
             entry = _Map(item, f"an item of {what}")
             entry.check_keys(_ENTRY_KEYS)
             if ("to" in entry.items) == ("default" in entry.items):
-                raise _shape_error(
-                    f"an item of {what} needs 'to: <step id>' or 'default: <step id>'", item
-                )
+                raise _shape_error(f"an item of {what} needs 'to: <step id>' or 'default: <step id>'", item)
             default = "default" in entry.items
             if default and kind != "exclusive":
                 raise _shape_error(
@@ -346,9 +332,7 @@ class _Reader:
                     entry.key_node("default"),
                 )
             if default and "when" in entry.items:
-                raise _shape_error(
-                    f"the default flow takes no 'when' ({what})", entry.key_node("when")
-                )
+                raise _shape_error(f"the default flow takes no 'when' ({what})", entry.key_node("when"))
             if default and any(e.default for e in entries):
                 raise _shape_error(f"{what} has more than one default", item)
             target = entry.text("default" if default else "to")
@@ -386,9 +370,7 @@ class _Reader:
                     problems.append(Problem(element=source.id, message=message, line=line))
                     continue
                 if not isinstance(found, Node):
-                    message = (
-                        f"next: no flow can lead into {entry.target!r}, a start or boundary event"
-                    )
+                    message = f"next: no flow can lead into {entry.target!r}, a start or boundary event"
                     problems.append(Problem(element=source.id, message=message, line=line))
                     continue
                 with _at(entry.node):

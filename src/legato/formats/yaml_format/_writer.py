@@ -111,31 +111,23 @@ class _Writer:
         _put(document, "documentation", definition.documentation)
         _put(document, "sensitive", list(definition.sensitive) or None)
         document["steps"] = self.render(self.place(self.members(None), depth=0))
-        missing = [
-            element_id for element_id in definition.elements if element_id not in self.written
-        ]
+        missing = [element_id for element_id in definition.elements if element_id not in self.written]
         if missing:
-            raise _unwritable(
-                [(element_id, "its parent is not a subprocess") for element_id in missing]
-            )
+            raise _unwritable([(element_id, "its parent is not a subprocess") for element_id in missing])
         return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
     def check(self) -> None:
         definition = self.definition
         faults: list[tuple[str, str]] = []
         for element in definition.elements.values():
-            if type(element) not in _STEP_KIND_OF and not isinstance(
-                element, IntermediateCatchEvent | BoundaryEvent
-            ):
+            if type(element) not in _STEP_KIND_OF and not isinstance(element, IntermediateCatchEvent | BoundaryEvent):
                 faults.append((element.id, f"no YAML step for a {element.kind}"))
             if isinstance(element, BoundaryEvent):
                 host = definition.elements.get(element.attached_to)
                 if not isinstance(host, Activity) or host.parent != element.parent:
                     faults.append((element.id, "not attached to an activity in its scope"))
                 if boundary_kind(element.event) is None:
-                    faults.append(
-                        (element.id, "a boundary event that is not an error, timer or message")
-                    )
+                    faults.append((element.id, "a boundary event that is not an error, timer or message"))
             if (
                 isinstance(element, EndEvent)
                 and isinstance(element.event, ErrorDefinition)
@@ -171,9 +163,7 @@ class _Writer:
             placed.append(item)
         return placed
 
-    def region(
-        self, boundary: BoundaryEvent, candidates: list[str], claimed: set[str]
-    ) -> list[str]:
+    def region(self, boundary: BoundaryEvent, candidates: list[str], claimed: set[str]) -> list[str]:
         """The steps that only this boundary event leads to: written nested under it."""
         sources = {boundary.id}
         region: list[str] = []
@@ -238,12 +228,7 @@ class _Writer:
         flows = outgoing_in_order(self.definition, source.id)
         if not flows:
             return None if following is None else _FlowList()
-        if (
-            following is not None
-            and len(flows) == 1
-            and flows[0].target == following.id
-            and self.plain(flows[0])
-        ):
+        if following is not None and len(flows) == 1 and flows[0].target == following.id and self.plain(flows[0]):
             return None
         if all(self.plain(flow) for flow in flows):
             targets = [flow.target for flow in flows]
@@ -345,8 +330,5 @@ def _plain(value: object) -> object:
 
 def _unwritable(faults: list[tuple[str, str]]) -> ModelInvalid:
     return ModelInvalid(
-        [
-            Problem(element=element, message=f"cannot be written as YAML: {why}")
-            for element, why in faults
-        ]
+        [Problem(element=element, message=f"cannot be written as YAML: {why}") for element, why in faults]
     )
