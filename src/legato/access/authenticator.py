@@ -101,12 +101,15 @@ class Authenticator:
             permissions=frozenset(permissions),
             groups=frozenset(groups),
             scoped={p: frozenset(keys) for p, keys in scoped.items()},
-            tenants=self.tenants_of(user.id, groups, frozenset(permissions)),
+            tenants=self.tenants_of(user_id, groups, frozenset(permissions)),
         )
 
-    def tenants_of(self, username: str, groups: frozenset[str], permissions: frozenset[str]) -> frozenset[str] | None:
-        """A user's tenants (its own and its groups'); None, every tenant, for an administrator
-        or while the installation has no tenant at all (access/tenancy.py)."""
+    def tenants_of(
+        self, username: str | None, groups: frozenset[str], permissions: frozenset[str]
+    ) -> frozenset[str] | None:
+        """A user's tenants (its own and its groups'; a caller known only by its groups, those
+        groups'); None, every tenant, for an administrator or while the installation has no
+        tenant at all (access/tenancy.py)."""
         if "*" in permissions or not self.store.tenants.any():
             return None
         return self.store.tenants.of_user(username, groups)

@@ -140,9 +140,12 @@ class Tenants:
         if not removed:
             raise IdentityNotFound("member", f"{member_kind}:{member} of {tenant}")
 
-    def of_user(self, username: str, groups: Iterable[str]) -> frozenset[str]:
+    def of_user(self, username: str | None, groups: Iterable[str]) -> frozenset[str]:
         """The tenants of a user: its own memberships and its groups' (`groups`: all of them, nested)."""
-        subjects = [("user", username.strip().lower()), *(("group", g) for g in groups)]
+        subjects = [("user", username.strip().lower())] if username is not None else []
+        subjects += [("group", g) for g in groups]
+        if not subjects:
+            return frozenset()
         with self.database.read() as conn:
             return _tenants_of(conn, subjects)
 
