@@ -258,6 +258,7 @@ def _token_created(exchange: Exchange) -> dict[str, Any]:
             "owner": exchange.answered("owner"),
             "permissions": exchange.answered("permissions") or exchange.field("permissions"),
             "task_types": exchange.answered("task_types") or exchange.field("task_types"),
+            "tenants": exchange.answered("tenants") or exchange.field("tenants"),
             "expires_at": exchange.answered("expires_at"),
         }
     )
@@ -289,6 +290,17 @@ ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
     ),
     ("DELETE", "/groups/{group}/members/{kind}/{member}"): Action(
         name="group.member_remove", target_kind="group", target=_param("group"), details=_member
+    ),
+    # tenants (the tenants helper)
+    ("POST", "/tenants"): Action(
+        name="tenant.create", target_kind="tenant", target=_field("tenant"), details=_group_created
+    ),
+    ("DELETE", "/tenants/{tenant}"): Action(name="tenant.delete", target_kind="tenant", target=_param("tenant")),
+    ("PUT", "/tenants/{tenant}/members/{kind}/{member}"): Action(
+        name="tenant.member_add", target_kind="tenant", target=_param("tenant"), details=_member
+    ),
+    ("DELETE", "/tenants/{tenant}/members/{kind}/{member}"): Action(
+        name="tenant.member_remove", target_kind="tenant", target=_param("tenant"), details=_member
     ),
     ("POST", "/roles"): Action(name="role.create", target_kind="role", target=_field("role"), details=_role_created),
     ("DELETE", "/roles/{role}"): Action(name="role.delete", target_kind="role", target=_param("role")),
