@@ -146,8 +146,10 @@ _IGNORED: Final[dict[str, str]] = {
     "zeebe:versionTag": "version tags are not kept: Legato numbers versions itself",
     "camunda:versionTag": "version tags are not kept: Legato numbers versions itself",
     "camunda:historyTimeToLive": "history time to live is not kept: Legato keeps history until it is purged",
-    "camunda:calledElementTenantId": "tenants are not kept: Legato calls the process of its own store",
-    "camunda:decisionRefTenantId": "tenants are not kept: Legato evaluates the decision of its own store",
+    "camunda:calledElementTenantId": "a fixed tenant is not kept: Legato calls the process of the caller's "
+    "tenant, else the shared one",
+    "camunda:decisionRefTenantId": "a fixed tenant is not kept: Legato evaluates the decision of the caller's "
+    "tenant, else the shared one",
     "camunda:variableName": "Legato checks a condition after every step that changes variables, whichever they are",
     "camunda:variableEvents": "Legato checks a condition after every step that changes variables, whichever they are",
 }
