@@ -12,6 +12,8 @@ the code beside the message, so scripts can match on codes rather than on wordin
     │   ├── VariablesInvalid          400 VARIABLES_INVALID: variables that are not a JSON object
     │   ├── ValueNotStorable          400 VALUE_NOT_STORABLE: a value the database cannot hold (an
     │   │                                 integer past 64 bits, a NUL or a lone surrogate in text)
+    │   ├── InvalidCursor             400 INVALID_CURSOR: a list cursor this server did not give out
+    │   ├── InvalidFilter             400 INVALID_FILTER: a list filter or limit that is wrong (field named)
     │   └── PayloadTooLarge           413 PAYLOAD_TOO_LARGE
     ├── NotFound                      404
     │   ├── IdentityNotFound          404 USER_NOT_FOUND / GROUP_NOT_FOUND / ROLE_NOT_FOUND / TOKEN_NOT_FOUND
@@ -151,6 +153,21 @@ class ValueNotStorable(InvalidInput):
     """The store's last line of defence: the database refused a value the API should have caught."""
 
     code = "VALUE_NOT_STORABLE"
+
+
+class InvalidCursor(InvalidInput):
+    """A page cursor that is damaged, edited, or belongs to another list."""
+
+    code = "INVALID_CURSOR"
+
+
+class InvalidFilter(InvalidInput):
+    """A list filter that cannot be applied; `field` names the query parameter at fault."""
+
+    code = "INVALID_FILTER"
+
+    def __init__(self, message: str, *, field: str, details: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message, details={"field": field, **(details or {})})
 
 
 class PayloadTooLarge(InvalidInput):

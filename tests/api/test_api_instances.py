@@ -56,7 +56,7 @@ def test_listing_filters_and_pages(client: TestClient, deployed: dict[str, Any])
     eventually(lambda: client.get(f"{API}/instances/{denied}").json()["status"] == "completed")
 
     everything = client.get(f"{API}/instances").json()
-    assert everything["limit"] == 100 and everything["offset"] == 0
+    assert everything["total"] == 4 and everything["next_cursor"] is None
     assert [i["id"] for i in everything["items"]] == [denied, *reversed(ids)]  # newest first
 
     def listed(**params: Any) -> list[str]:
@@ -66,7 +66,9 @@ def test_listing_filters_and_pages(client: TestClient, deployed: dict[str, Any])
     assert listed(status="active", process="order") == list(reversed(ids))
     assert listed(business_key="B-1") == [ids[1]]
     assert listed(process="other") == []
-    assert listed(limit=2, offset=1) == [ids[2], ids[1]]
+    first = client.get(f"{API}/instances", params={"limit": 2}).json()
+    assert [i["id"] for i in first["items"]] == [denied, ids[2]] and first["total"] == 4
+    assert listed(limit=2, cursor=first["next_cursor"]) == [ids[1], ids[0]]
 
 
 def test_bad_filters_are_400_naming_the_parameter(client: TestClient) -> None:

@@ -20,6 +20,9 @@ ALL_PATHS = {
     "/api/v1/definitions/{key}/source",
     "/api/v1/definitions/{key}/bpmn",
     "/api/v1/definitions/{key}/instances",
+    # operations views (webapi)
+    "/api/v1/definitions/{key}/statistics",
+    "/api/v1/definitions/{key}/heatmap",
     "/api/v1/decisions",
     "/api/v1/decisions/evaluations",
     "/api/v1/decisions/{decision_id}/evaluate",
@@ -108,10 +111,10 @@ def test_unknown_routes_and_methods_are_problems(client: TestClient) -> None:
 def test_an_unexpected_error_is_a_500_problem_without_internals(
     legato: Legato, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(**_: Any) -> Any:
+    def broken(*_: Any, **__: Any) -> Any:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(legato, "instances", broken)
+    monkeypatch.setattr(legato.store.search, "instances", broken)
     with TestClient(create_app(legato), headers=admin_headers(legato), raise_server_exceptions=False) as client:
         response = client.get(f"{API}/instances")
     assert_problem(response, 500, "INTERNAL_ERROR")

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from legato.api.inputs import RequestBody, Variables
 from legato.api.problems import ModelProblem
-from legato.api.schemas import MASKED
+from legato.api.schemas import MASKED, PageInfo
 
 
 class DecisionRef(BaseModel):
@@ -82,5 +82,7 @@ class DecisionEvaluation(DecisionEvaluated):
     evaluated_at: datetime
 
 
-class DecisionEvaluationList(BaseModel):
+class DecisionEvaluationList(PageInfo):
+    """Newest first."""
+
     items: list[DecisionEvaluation]

@@ -36,6 +36,24 @@ TENANT_NAME = Field(
 )
 
 
+class PageInfo(BaseModel):
+    """What every list answers besides its items: keyset pagination (see docs/api.md)."""
+
+    total: int = Field(description="how many match the filter (at least this many when total_exact is false)")
+    total_exact: bool = Field(
+        default=True, description="false when a filter without an index capped the count at total"
+    )
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last page")
+
+
+class InstanceCounts(BaseModel):
+    active: int
+    completed: int
+    cancelled: int
+    terminated: int
+    incidents: int = Field(description="instances with at least one open incident")
+
+
 # -- definitions ---------------------------------------------------------------------------
 
 
@@ -61,8 +79,13 @@ class DefinitionDetail(DefinitionSummary):
     model: dict[str, Any] = Field(description="the stored JSON form of the model")
 
 
-class DefinitionList(BaseModel):
-    items: list[DefinitionSummary]
+class DefinitionListItem(DefinitionSummary):
+    instances: InstanceCounts = Field(description="instances of this version")
+    instances_all_versions: InstanceCounts = Field(description="instances of every version of the process")
+
+
+class DefinitionList(PageInfo):
+    items: list[DefinitionListItem]
 
 
 # -- instances -----------------------------------------------------------------------------
@@ -101,14 +124,12 @@ class InstanceSummary(BaseModel):
     created_at: datetime
     updated_at: datetime
     ended_at: datetime | None
-    variables: Variables
+    variables: Variables | None = Field(default=None, description="in lists only with `variables=true`")
     masked: list[str] = Field(default_factory=list, description=MASKED)
 
 
-class InstanceList(BaseModel):
+class InstanceList(PageInfo):
     items: list[InstanceSummary]
-    limit: int
-    offset: int
 
 
 class HistoryEvent(BaseModel):
@@ -142,7 +163,7 @@ class Task(BaseModel):
     masked: list[str] = Field(default_factory=list, description=MASKED)
 
 
-class TaskList(BaseModel):
+class TaskList(PageInfo):
     items: list[Task]
 
 
@@ -164,11 +185,17 @@ class Incident(BaseModel):
     masked: list[str] = Field(default_factory=list, description=MASKED)
 
 
-class IncidentList(BaseModel):
-    items: list[Incident]
+class IncidentListItem(Incident):
+    process: str = Field(description="the process of the incident's instance")
+    version: int
+
+
+class IncidentList(PageInfo):
+    items: list[IncidentListItem]
 
 
 class InstanceDetail(InstanceSummary):
+    variables: Variables
     revision: int = Field(description="bumped by every change; an optimistic-lock version")
     parent_id: str | None = Field(default=None, description="the instance whose call activity started this one")
     children: list[str] = Field(default_factory=list, description="instances its call activities started")

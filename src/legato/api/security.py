@@ -86,6 +86,9 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/definitions/{key}"): "definitions:read",
     ("GET", "/definitions/{key}/source"): "definitions:read",
     ("GET", "/definitions/{key}/bpmn"): "definitions:read",
+    # operations views (webapi): numbers on the diagram
+    ("GET", "/definitions/{key}/statistics"): "instances:read",
+    ("GET", "/definitions/{key}/heatmap"): "instances:read",
     # decisions
     ("GET", "/decisions"): "decisions:read",
     ("GET", "/decisions/evaluations"): "decisions:read",

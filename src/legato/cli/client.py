@@ -158,6 +158,14 @@ class ApiClient:
             raise ApiError({"code": "UNEXPECTED_RESPONSE", "detail": f"{path} did not return an object"})
         return body
 
+    def page(self, path: str, **filters: Any) -> dict[str, Any]:
+        """One page of a list: `items`, `total`, `total_exact` and `next_cursor`."""
+        params = {name: value for name, value in filters.items() if value is not None}
+        body = self._object("GET", path, params=params)
+        if not isinstance(body.get("items"), list):
+            raise ApiError({"code": "UNEXPECTED_RESPONSE", "detail": f"{path} did not return items"})
+        return body
+
     def _items(self, path: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         items = self._object("GET", path, params=params).get("items")
         if not isinstance(items, list):

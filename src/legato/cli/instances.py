@@ -102,7 +102,7 @@ def start(
 @click.option("--business-key", help="Only instances with this business key.")
 @click.option("--tenant", help="Only instances of this tenant.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
-@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--cursor", help="Continue after the previous page (its footer names the cursor).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def instances(
@@ -112,19 +112,29 @@ def instances(
     business_key: str | None,
     tenant: str | None,
     limit: int,
-    offset: int,
+    cursor: str | None,
     as_json: bool,
 ) -> None:
-    """List instances, newest first."""
-    items = obj.client.instances(
-        process=process, status=status, business_key=business_key, tenant=tenant, limit=limit, offset=offset
+    """List instances, newest first, a page at a time."""
+    page = obj.client.page(
+        "/instances",
+        process=process,
+        status=status,
+        business_key=business_key,
+        tenant=tenant,
+        limit=limit,
+        cursor=cursor,
     )
+    items = page["items"]
     if as_json:
         render.print_json(items)
     elif not items:
         obj.out.print("no instances")
     else:
         obj.out.print(render.instances_table(items))
+        footer = render.page_footer(page, "instances")
+        if footer:
+            obj.out.print(footer, markup=False)
 
 
 @click.command()

@@ -107,6 +107,17 @@ def definitions_table(items: Iterable[Mapping[str, Any]]) -> Table:
     return table
 
 
+def page_footer(page: Mapping[str, Any], noun: str) -> str | None:
+    """`20 of 3,412 instances shown; next page: --cursor ...`, or None when all are shown."""
+    shown = len(page["items"])
+    total = page["total"]
+    if page.get("next_cursor") is None and shown >= total:
+        return None
+    more = "+" if not page.get("total_exact", True) else ""
+    hint = f"; next page: --cursor {page['next_cursor']}" if page.get("next_cursor") else ""
+    return f"{shown:,} of {total:,}{more} {noun} shown (--limit N){hint}"
+
+
 def instances_table(items: Iterable[Mapping[str, Any]]) -> Table:
     table = _table("ID", "PROCESS", "STATUS", "BUSINESS KEY", "WAITING AT", "STARTED")
     for item in items:

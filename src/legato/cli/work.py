@@ -82,17 +82,22 @@ def signal(obj: CliContext, name: str, pairs: tuple[str, ...], vars_json: str | 
     show_default=True,
 )
 @click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+@click.option("--cursor", help="Continue after the previous page (its footer names the cursor).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def tasks(obj: CliContext, instance_id: str | None, status: str, limit: int, as_json: bool) -> None:
+def tasks(obj: CliContext, instance_id: str | None, status: str, limit: int, cursor: str | None, as_json: bool) -> None:
     """List user tasks, oldest first."""
-    items = obj.client.tasks(status=status, instance_id=instance_id, limit=limit)
+    page = obj.client.page("/tasks", status=status, instance_id=instance_id, limit=limit, cursor=cursor)
+    items = page["items"]
     if as_json:
         render.print_json(items)
     elif not items:
         obj.out.print(f"no {status} tasks")
     else:
         obj.out.print(render.tasks_table(items))
+        footer = render.page_footer(page, "tasks")
+        if footer:
+            obj.out.print(footer, markup=False)
 
 
 @click.command()
@@ -114,17 +119,24 @@ def complete(obj: CliContext, task_id: str, pairs: tuple[str, ...], vars_json: s
 @click.option("--instance", "instance_id", help="Only the incidents of this instance.")
 @click.option("--status", type=click.Choice(("open", "resolved")), default="open", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+@click.option("--cursor", help="Continue after the previous page (its footer names the cursor).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def incidents(obj: CliContext, instance_id: str | None, status: str, limit: int, as_json: bool) -> None:
+def incidents(
+    obj: CliContext, instance_id: str | None, status: str, limit: int, cursor: str | None, as_json: bool
+) -> None:
     """List incidents: steps that ran out of retries."""
-    items = obj.client.incidents(status=status, instance_id=instance_id, limit=limit)
+    page = obj.client.page("/incidents", status=status, instance_id=instance_id, limit=limit, cursor=cursor)
+    items = page["items"]
     if as_json:
         render.print_json(items)
     elif not items:
         obj.out.print(f"no {status} incidents")
     else:
         obj.out.print(render.incidents_table(items))
+        footer = render.page_footer(page, "incidents")
+        if footer:
+            obj.out.print(footer, markup=False)
 
 
 @click.command()

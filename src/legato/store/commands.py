@@ -201,7 +201,7 @@ class Executor:
             caller=caller,
         )
         state = result.state
-        writer.add(instance_id, result.effects, request.tenant)
+        writer.add(instance_id, result.effects, request.tenant, definition_id=stored.id, process=stored.key)
         rows.append(
             {
                 "id": instance_id,
@@ -317,7 +317,9 @@ class Executor:
             return Outcome(ok=False, status=current.state.status, error=exc)
         current.state = result.state
         current.dirty = True
-        writer.add(item.instance_id, result.effects, current.tenant)
+        writer.add(
+            item.instance_id, result.effects, current.tenant, definition_id=definition.id, process=definition.key
+        )
         if item.job is not None:
             owned[item.job] = (None, -1)  # a second result for the same job in this batch is stale
         if isinstance(item.command, FailJob):  # what became of the failure, for the worker's log

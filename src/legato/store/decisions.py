@@ -22,7 +22,7 @@ from __future__ import annotations
 import builtins
 import hashlib
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -314,6 +314,19 @@ class Decisions:
             )
         return evaluations
 
+    def evaluations_by_id(self, ids: Sequence[int]) -> builtins.list[dict[str, Any]]:
+        """The recorded evaluations with these ids, in the order given (a page of the search)."""
+        if not ids:
+            return []
+        marks = ", ".join(f":e{n}" for n in range(len(ids)))
+        with self.database.read() as conn:
+            rows = conn.execute(
+                text(f"SELECT * FROM decision_evaluations WHERE id IN ({marks})"),
+                {f"e{n}": value for n, value in enumerate(ids)},
+            ).all()
+        by_id = {row.id: _evaluation(row) for row in rows}
+        return [by_id[i] for i in ids if i in by_id]
+
     # -- the cache -------------------------------------------------------------------------
 
     def _cached(self, conn: Connection, model_id: int) -> StoredDecisionModel:
@@ -342,6 +355,26 @@ class Decisions:
         with self._lock:
             self._by_id[model_id] = stored
         return stored
+
+
+def _evaluation(row: Any) -> dict[str, Any]:
+    result = loads(row.result) or {}
+    return {
+        "id": row.id,
+        "decision": row.decision_id,
+        "name": result.get("name"),
+        "key": row.model_key,
+        "tenant": row.tenant_id,
+        "version": row.model_version,
+        "instance_id": row.instance_id,
+        "element": row.element,
+        "job_id": row.job_id,
+        "attempt": row.attempt,
+        "value": result.get("value"),
+        "matched_rules": result.get("matched_rules", []),
+        "required": result.get("required", []),
+        "evaluated_at": (from_epoch(row.evaluated_at) or datetime.min).isoformat(),
+    }
 
 
 def checksum(model: DecisionModel) -> str:

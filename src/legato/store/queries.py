@@ -16,9 +16,9 @@ from sqlalchemy.engine import Row
 from legato.errors import IncidentNotFound, InstanceNotFound, InvalidInput, TaskNotFound
 from legato.store.codec import from_epoch, loads
 from legato.store.database import Database
+from legato.store.pages import MAX_PAGE
 from legato.store.tenants import Visible, may_see, visible_clause
 
-MAX_PAGE = 1000
 STATUSES = ("active", "completed", "terminated", "cancelled")
 
 
@@ -236,7 +236,8 @@ class Queries:
     # -- row shapes ----------------------------------------------------------------------
 
     @staticmethod
-    def _instance(row: Row[Any], *, full: bool) -> dict[str, Any]:
+    def instance_row(row: Row[Any], *, full: bool, variables: bool = True) -> dict[str, Any]:
+        """An instance as the API shows it; list rows leave the variables out unless asked."""
         state = orjson.loads(row.state)
         waiting = sorted({token[1] for token in state["t"] if token[4] in ("waiting", "joining")})
         result: dict[str, Any] = {
@@ -250,11 +251,14 @@ class Queries:
             "created_at": _iso(row.created_at),
             "updated_at": _iso(row.updated_at),
             "ended_at": _iso(row.ended_at),
-            "variables": orjson.loads(row.variables),
         }
+        if variables:
+            result["variables"] = orjson.loads(row.variables)
         if full:
             result["revision"] = row.version
         return result
+
+    _instance = instance_row
 
     @staticmethod
     def _history(row: Row[Any]) -> dict[str, Any]:
@@ -268,7 +272,7 @@ class Queries:
         }
 
     @staticmethod
-    def _task(row: Row[Any]) -> dict[str, Any]:
+    def task_row(row: Row[Any]) -> dict[str, Any]:
         return {
             "id": row.id,
             "instance_id": row.instance_id,
@@ -285,8 +289,10 @@ class Queries:
             "ended_by": row.ended_by,
         }
 
+    _task = task_row
+
     @staticmethod
-    def _incident(row: Row[Any]) -> dict[str, Any]:
+    def incident_row(row: Row[Any]) -> dict[str, Any]:
         return {
             "id": row.id,
             "instance_id": row.instance_id,
@@ -301,6 +307,7 @@ class Queries:
             "resolved_by": row.resolved_by,
         }
 
+    _incident = incident_row
 
 def _narrowed(instance_id: str | None, visible: Visible, tenant: str | None, params: dict[str, Any]) -> str:
     """The extra WHERE of a task or incident list: one instance, one tenant, what may be seen."""

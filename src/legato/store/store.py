@@ -38,6 +38,8 @@ from legato.store.definitions import Definitions
 from legato.store.identity import Directory
 from legato.store.jobs import ClaimedJob, Jobs
 from legato.store.queries import Queries
+from legato.store.search import Search
+from legato.store.statistics import Statistics
 from legato.store.tenants import Tenants, Visible
 from legato.store.writer import ClaimNew, Handoff, Writer, wait_key
 
@@ -73,6 +75,8 @@ class Store:
         self.executor = Executor(self.database, self.definitions)
         self.jobs = Jobs(self.database)
         self.queries = Queries(self.database)
+        self.search = Search(self.database)
+        self.statistics = Statistics(self.database)
         self.decisions = Decisions(self.database)
         self.directory = Directory(self.database)
         self.tenants = Tenants(self.database)

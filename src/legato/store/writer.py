@@ -66,10 +66,57 @@ _SQL = {
         "WHERE instance_id = :instance_id AND wait = :wait AND status = 'open'"
     ),
     "history_insert": (
-        "INSERT INTO history (instance_id, seq, at, type, element, actor, data, tenant_id) "
-        "VALUES (:instance_id, :seq, :at, :type, :element, :actor, :data, :tenant_id)"
+        "INSERT INTO history (instance_id, seq, at, type, element, actor, data, tenant_id, definition_id) "
+        "VALUES (:instance_id, :seq, :at, :type, :element, :actor, :data, :tenant_id, :definition_id)"
+    ),
+    "change_insert": (
+        "INSERT INTO changes (at, kind, instance_id, process_key, element, ref, status) "
+        "VALUES (:at, :kind, :instance_id, :process_key, :element, :ref, :status)"
     ),
 }
+
+
+def change_rows(instance_id: str, process: str | None, effects: list[fx.Effect], now: float) -> list[dict[str, Any]]:
+    """The rows of the change feed one step writes: what a live screen must redraw.
+
+    One `instance_advanced` per step that recorded anything, plus one row per task
+    opened or closed, incident raised or resolved, and the start and end of the instance.
+    """
+    rows: list[dict[str, Any]] = []
+
+    def row(kind: str, element: str | None = None, ref: str | None = None, status: str | None = None) -> None:
+        rows.append(
+            {
+                "at": now,
+                "kind": kind,
+                "instance_id": instance_id,
+                "process_key": process,
+                "element": element,
+                "ref": ref,
+                "status": status,
+            }
+        )
+
+    advanced = False
+    for effect in effects:
+        if isinstance(effect, fx.Record):
+            if effect.type == "instance_started":
+                row("instance_started")
+            else:
+                advanced = True
+        elif isinstance(effect, fx.OpenUserTask):
+            row("task_opened", effect.element, wait_key(instance_id, effect.wait))
+        elif isinstance(effect, fx.CloseUserTask):
+            row("task_closed", None, wait_key(instance_id, effect.wait), effect.outcome)
+        elif isinstance(effect, fx.CreateIncident):
+            row("incident_created", effect.element, None, effect.error_type)
+        elif isinstance(effect, fx.ResolveIncident):
+            row("incident_resolved")
+        elif isinstance(effect, fx.InstanceEnded):
+            row("instance_ended", None, None, effect.status)
+    if advanced:
+        row("instance_advanced")
+    return rows
 
 
 def wait_key(instance_id: str, wait: int) -> str:
@@ -109,6 +156,7 @@ class Writer:
     incident_inserts: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     incident_updates: list[dict[str, Any]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)  # the feed of GET /events (changes.py)
     handoffs: list[Handoff] = field(default_factory=list)
     # delivered after a flush: (signal, variables, the instance that caught it already, if any,
     # the thrower's tenant)
@@ -116,11 +164,20 @@ class Writer:
     tenant_of: dict[str, str] = field(default_factory=dict)  # instances of a tenant (absent: the shared one)
     calls: list[tuple[str, fx.Effect]] = field(default_factory=list)  # children to start, cancel, answer: calls.py
 
-    def add(self, instance_id: str, effects: list[fx.Effect], tenant: str | None = None) -> None:
+    def add(
+        self,
+        instance_id: str,
+        effects: list[fx.Effect],
+        tenant: str | None = None,
+        *,
+        definition_id: int | None = None,
+        process: str | None = None,
+    ) -> None:
         """Collect the rows for `effects` of an instance in `tenant`, which every row copies."""
         now = to_epoch(self.now)
         if tenant is not None:
             self.tenant_of[instance_id] = tenant
+        self.changes.extend(change_rows(instance_id, process, effects, now))
         for effect in effects:
             if isinstance(effect, fx.Record):
                 self.history.append(
@@ -133,6 +190,7 @@ class Writer:
                         "actor": effect.actor,
                         "data": None if effect.data is None else dumps(effect.data),
                         "tenant_id": tenant,
+                        "definition_id": definition_id,
                     }
                 )
             elif isinstance(effect, fx.ScheduleJob):
@@ -309,6 +367,7 @@ class Writer:
         run("task_insert", list(self.task_inserts.values()))
         run("incident_insert", list(self.incident_inserts.values()))
         run("history_insert", self.history)
+        run("change_insert", self.changes)
         for collection in (
             self.job_deletes,
             self.subscription_deletes,
@@ -322,6 +381,7 @@ class Writer:
             collection.clear()
         self.incident_updates.clear()
         self.history.clear()
+        self.changes.clear()
 
 
 def _executemany(conn: Connection) -> Callable[[str, list[dict[str, Any]]], None]:

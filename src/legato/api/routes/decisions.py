@@ -22,12 +22,14 @@ from legato.api.decision_schemas import (
     EvaluateDecision,
 )
 from legato.api.deps import LegatoDep, TenantQuery, VisibleDep
+from legato.api.listing import CursorQuery, LimitQuery
 from legato.api.masking import MaskerDep
 from legato.api.problems import problem_responses
 from legato.api.security import PrincipalDep
 from legato.errors import EvaluationError
 from legato.runtime.app import Legato
 from legato.runtime.decisions import deploy_decisions
+from legato.store.pages import DEFAULT_PAGE
 
 router = APIRouter(tags=["decisions"])
 
@@ -54,12 +56,17 @@ def list_evaluations(
     legato: LegatoDep,
     masker: MaskerDep,
     visible: VisibleDep,
-    instance_id: str | None = Query(default=None, description="only this instance's evaluations"),
-    limit: int = Query(default=100, ge=1, le=1000),
+    instance_id: str | None = Query(default=None, max_length=255, description="only this instance's evaluations"),
+    decision_id: str | None = Query(default=None, max_length=255, description="only this decision's"),
+    limit: LimitQuery = DEFAULT_PAGE,
+    cursor: CursorQuery = None,
 ) -> dict[str, Any]:
-    """Oldest first: every evaluation of one instance (up to `limit`), or the latest `limit` of all."""
-    found = legato.store.decisions.evaluations(instance_id=instance_id, limit=limit, visible=visible)
-    return {"items": masker.evaluations(found)}
+    """Newest first. Pass `next_cursor` back as `cursor` for the next page."""
+    ids, total, next_cursor = legato.store.search.evaluation_page(
+        instance_id=instance_id, decision_id=decision_id, limit=limit, cursor=cursor, visible=visible
+    )
+    items = legato.store.decisions.evaluations_by_id(ids)
+    return {"items": masker.evaluations(items), "total": total, "total_exact": True, "next_cursor": next_cursor}
 
 
 @router.post(

@@ -9,6 +9,7 @@ the element and line at fault (MODEL_INVALID, MODEL_PARSE_ERROR).
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from email.message import Message
 from pathlib import PurePosixPath
 from typing import Annotated, Any
@@ -21,6 +22,8 @@ from legato.access.tenancy import filter_tenant, work_tenant
 from legato.api.decision_schemas import DecisionsDeployed
 from legato.api.deps import LegatoDep, TenantQuery, VisibleDep
 from legato.api.inputs import MAX_INTEGER
+from legato.api.listing import CursorQuery, LimitQuery
+from legato.api.operation_schemas import DefinitionStatistics, Heatmap
 from legato.api.problems import problem_responses
 from legato.api.routes.decisions import deploy_decision_model
 from legato.api.schemas import DefinitionDetail, DefinitionList, Deployed
@@ -30,6 +33,7 @@ from legato.formats.detect import is_dmn
 from legato.model import serialize
 from legato.runtime.app import Legato, parse_model_with_warnings
 from legato.store import StoredDefinition
+from legato.store.pages import DEFAULT_PAGE
 
 router = APIRouter(tags=["definitions"])
 VersionQuery = Annotated[int | None, Query(ge=1, le=MAX_INTEGER, description="default: the latest version")]
@@ -126,11 +130,55 @@ def list_definitions(
     visible: VisibleDep,
     all_versions: bool = False,
     tenant: TenantQuery = None,
+    key: str | None = Query(default=None, max_length=255, description="only this process"),
+    limit: LimitQuery = DEFAULT_PAGE,
+    cursor: CursorQuery = None,
 ) -> dict[str, Any]:
-    """The latest version of each process per tenant, or every version with `all_versions=true`."""
-    only = filter_tenant(principal, tenant)
-    stored = legato.store.definitions.list(all_versions=all_versions, visible=visible, tenant=only)
-    return {"items": [definition.summary() for definition in stored]}
+    """The latest version of each process per tenant, or every version with `all_versions=true`, by key
+    and version, each with its instance counts (this version, and all versions of the process)."""
+    page = legato.store.statistics.definitions(
+        all_versions=all_versions,
+        key=key,
+        limit=limit,
+        cursor=cursor,
+        visible=visible,
+        tenant=filter_tenant(principal, tenant),
+    )
+    return page.to_dict()
+
+
+@router.get(
+    "/definitions/{key}/statistics",
+    response_model=DefinitionStatistics,
+    summary="Per element of a version: tokens waiting, open incidents, completed passes",
+    responses=problem_responses(404),
+)
+def definition_statistics(
+    key: str, legato: LegatoDep, principal: PrincipalDep, version: VersionQuery = None, tenant: TenantQuery = None
+) -> dict[str, Any]:
+    """What the process diagram shows on each element; `instances` counts the version's instances."""
+    stored = legato.store.definitions.get(key, version, work_tenant(principal, tenant))
+    return legato.store.statistics.elements(stored.id)
+
+
+@router.get(
+    "/definitions/{key}/heatmap",
+    response_model=Heatmap,
+    summary="Per element of a version: passes and time spent (p50, p90), from the history",
+    responses=problem_responses(404),
+)
+def definition_heatmap(
+    key: str,
+    legato: LegatoDep,
+    principal: PrincipalDep,
+    version: VersionQuery = None,
+    tenant: TenantQuery = None,
+    since: datetime | None = Query(default=None, description="count completions at or after this time"),
+    until: datetime | None = Query(default=None, description="count completions before this time"),
+    percentile: float | None = Query(default=None, gt=0, le=100, description="one more percentile to report"),
+) -> dict[str, Any]:
+    stored = legato.store.definitions.get(key, version, work_tenant(principal, tenant))
+    return legato.store.statistics.heatmap(stored.id, since=since, until=until, percentile_wanted=percentile)
 
 
 @router.get(

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Path, Query
 from legato.access.tenancy import filter_tenant
 from legato.api.deps import ActorDep, LegatoDep, TenantQuery, VisibleDep
 from legato.api.inputs import MAX_INTEGER
+from legato.api.listing import CursorQuery, LimitQuery
 from legato.api.masking import MaskerDep
 from legato.api.problems import problem_responses
 from legato.api.schemas import Incident, IncidentList, IncidentStatus, RetryIncident
 from legato.api.security import PrincipalDep
 from legato.errors import PermissionDenied
-from legato.store.queries import MAX_PAGE
+from legato.store.pages import DEFAULT_PAGE
 
 router = APIRouter(tags=["incidents"])
 IncidentId = Annotated[int, Path(ge=1, le=MAX_INTEGER)]
@@ -23,7 +24,7 @@ IncidentId = Annotated[int, Path(ge=1, le=MAX_INTEGER)]
 @router.get(
     "/incidents",
     response_model=IncidentList,
-    summary="List incidents",
+    summary="List incidents, a page at a time",
     responses=problem_responses(),
 )
 def list_incidents(
@@ -32,13 +33,31 @@ def list_incidents(
     principal: PrincipalDep,
     visible: VisibleDep,
     status: IncidentStatus = "open",
-    instance_id: str | None = None,
+    instance_id: str | None = Query(default=None, max_length=255),
     tenant: TenantQuery = None,
-    limit: int = Query(default=100, ge=1, le=MAX_PAGE),
+    process: str | None = Query(default=None, max_length=255, description="the process key"),
+    version: int | None = Query(default=None, ge=1, le=MAX_INTEGER, description="with `process`: that version"),
+    element: str | None = Query(default=None, max_length=255),
+    error_type: str | None = Query(default=None, max_length=255, description="the error code or type"),
+    error: str | None = Query(default=None, min_length=1, max_length=255, description="text in the message"),
+    limit: LimitQuery = DEFAULT_PAGE,
+    cursor: CursorQuery = None,
 ) -> dict[str, Any]:
-    only = filter_tenant(principal, tenant)
-    found = legato.incidents(status=status, instance_id=instance_id, limit=limit, visible=visible, tenant=only)
-    return {"items": masker.incidents(found)}
+    """Oldest first. Pass `next_cursor` back as `cursor` for the next page."""
+    page = legato.store.search.incidents(
+        status=status,
+        instance_id=instance_id,
+        process=process,
+        version=version,
+        element=element,
+        error_type=error_type,
+        error=error,
+        limit=limit,
+        cursor=cursor,
+        visible=visible,
+        tenant=filter_tenant(principal, tenant),
+    )
+    return {**page.to_dict(), "items": masker.incidents(page.items)}
 
 
 @router.get(

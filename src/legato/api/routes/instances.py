@@ -8,6 +8,7 @@ that retries after a timeout therefore never starts a process twice.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -15,6 +16,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from legato.access.tenancy import filter_tenant, work_tenant
 from legato.api.deps import ActorDep, LegatoDep, TenantQuery, VisibleDep
 from legato.api.inputs import MAX_INTEGER
+from legato.api.listing import CursorQuery, LimitQuery
 from legato.api.masking import MaskerDep
 from legato.api.problems import problem_responses
 from legato.api.schemas import (
@@ -29,7 +31,8 @@ from legato.api.schemas import (
     StartInstance,
 )
 from legato.api.security import PrincipalDep
-from legato.store.queries import MAX_PAGE
+from legato.store.pages import DEFAULT_PAGE
+from legato.store.search import InstanceFilter, VariableFilter
 
 router = APIRouter(tags=["instances"])
 
@@ -98,31 +101,53 @@ def start_instance(
 @router.get(
     "/instances",
     response_model=InstanceList,
-    summary="List instances, newest first",
-    responses=problem_responses(),
+    summary="Search instances, newest first, a page at a time",
+    description=(
+        "Filters combine with AND. `var=name:value` (repeatable) matches a variable equal to a JSON "
+        'scalar (`var=amount:100`, `var=vip:true`, `var=city:Berlin`, `var=code:"42"` for the text 42). '
+        "`waiting_at` finds active instances with a token at an element, `error` those with an open "
+        "incident whose message contains the text. Pass `next_cursor` back as `cursor` for the next page."
+    ),
+    responses=problem_responses(404),
 )
 def list_instances(
     legato: LegatoDep,
     masker: MaskerDep,
     principal: PrincipalDep,
     visible: VisibleDep,
-    process: str | None = None,
-    status: InstanceStatus | None = None,
-    business_key: str | None = None,
     tenant: TenantQuery = None,
-    limit: int = Query(default=100, ge=1, le=MAX_PAGE),
-    offset: int = Query(default=0, ge=0, le=MAX_INTEGER),
+    process: str | None = Query(default=None, max_length=255, description="the process key"),
+    version: int | None = Query(default=None, ge=1, le=MAX_INTEGER, description="with `process`: that version"),
+    status: InstanceStatus | None = None,
+    business_key: str | None = Query(default=None, max_length=255),
+    var: list[str] = Query(default=[], max_length=10, description="`name:value`, repeatable"),
+    started_after: datetime | None = None,
+    started_before: datetime | None = None,
+    ended_after: datetime | None = None,
+    ended_before: datetime | None = None,
+    waiting_at: str | None = Query(default=None, max_length=255, description="an element id"),
+    error: str | None = Query(default=None, min_length=1, max_length=255, description="text in an open incident"),
+    variables: bool = Query(default=False, description="include each instance's variables"),
+    limit: LimitQuery = DEFAULT_PAGE,
+    cursor: CursorQuery = None,
 ) -> dict[str, Any]:
-    items = legato.instances(
+    where = InstanceFilter(
         process=process,
+        version=version,
         status=status,
         business_key=business_key,
-        limit=limit,
-        offset=offset,
+        variables=tuple(VariableFilter.parse(raw) for raw in var),
+        started_after=started_after,
+        started_before=started_before,
+        ended_after=ended_after,
+        ended_before=ended_before,
+        waiting_at=waiting_at,
+        error=error,
         visible=visible,
         tenant=filter_tenant(principal, tenant),
     )
-    return {"items": masker.instances(items), "limit": limit, "offset": offset}
+    page = legato.store.search.instances(where, limit=limit, cursor=cursor, variables=variables)
+    return {**page.to_dict(), "items": masker.instances(page.items)}
 
 
 @router.get(

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Query
 
 from legato.access.tenancy import filter_tenant
 from legato.api.deps import ActorDep, LegatoDep, TenantQuery, VisibleDep
+from legato.api.listing import CursorQuery, LimitQuery
 from legato.api.masking import MaskerDep
 from legato.api.problems import problem_responses
 from legato.api.schemas import CompleteTask, Task, TaskList, TaskStatus
 from legato.api.security import PrincipalDep
-from legato.store.queries import MAX_PAGE
+from legato.store.pages import DEFAULT_PAGE
 
 router = APIRouter(tags=["tasks"])
 
@@ -29,13 +30,25 @@ def list_tasks(
     principal: PrincipalDep,
     visible: VisibleDep,
     status: TaskStatus = "open",
-    instance_id: str | None = None,
+    instance_id: str | None = Query(default=None, max_length=255),
     tenant: TenantQuery = None,
-    limit: int = Query(default=100, ge=1, le=MAX_PAGE),
+    element: str | None = Query(default=None, max_length=255),
+    assignee: str | None = Query(default=None, max_length=255),
+    limit: LimitQuery = DEFAULT_PAGE,
+    cursor: CursorQuery = None,
 ) -> dict[str, Any]:
-    only = filter_tenant(principal, tenant)
-    found = legato.tasks(status=status, instance_id=instance_id, limit=limit, visible=visible, tenant=only)
-    return {"items": masker.tasks(found)}
+    """Oldest first. Pass `next_cursor` back as `cursor` for the next page."""
+    page = legato.store.search.tasks(
+        status=status,
+        instance_id=instance_id,
+        element=element,
+        assignee=assignee,
+        limit=limit,
+        cursor=cursor,
+        visible=visible,
+        tenant=filter_tenant(principal, tenant),
+    )
+    return {**page.to_dict(), "items": masker.tasks(page.items)}
 
 
 @router.get(
