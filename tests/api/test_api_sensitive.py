@@ -107,7 +107,7 @@ def test_lists_history_tasks_and_incidents_are_masked_for_a_viewer(
     eventually(lambda: client.get(f"{API}/tasks", params={"instance_id": waiting}).json()["items"])
     failed = pay_until_incident(client)
     answers = {
-        "instances": client.get(f"{API}/instances", headers=viewer),
+        "instances": client.get(f"{API}/instances", params={"variables": "true"}, headers=viewer),
         "history": client.get(f"{API}/instances/{failed}/history", headers=viewer),
         "tasks": client.get(f"{API}/tasks", headers=viewer),
         "done tasks": client.get(f"{API}/tasks", params={"status": "completed"}, headers=viewer),
@@ -131,7 +131,7 @@ def test_lists_history_tasks_and_incidents_are_masked_for_a_viewer(
     assert failures[0]["data"]["message"] == "the bank refused account *** for ***"
     assert failures[0]["masked"] == ["/data/message"]
 
-    for path in ("/instances", f"/instances/{failed}/history", "/tasks", "/incidents"):
+    for path in ("/instances?variables=true", f"/instances/{failed}/history", "/tasks", "/incidents"):
         shown = client.get(f"{API}{path}", headers=operator).json()
         assert IBAN in json.dumps(shown), path
     operator_task = client.get(f"{API}/tasks/{task['id']}", headers=operator).json()
@@ -163,7 +163,7 @@ steps:
     with TestClient(client.app) as session:
         login = session.post(f"{API}/auth/login", json={"username": "pat", "password": "pat-password-1"})
         assert login.status_code == 200, login.text
-        listed = session.get(f"{API}/instances").json()["items"]
+        listed = session.get(f"{API}/instances", params={"variables": "true"}).json()["items"]
     by_id = {item["id"]: item for item in listed}
     assert by_id[mine]["variables"]["iban"] == IBAN
     assert by_id[theirs["instance_id"]]["variables"]["iban"] == "***"

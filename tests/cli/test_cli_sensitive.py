@@ -45,7 +45,7 @@ def test_show_instances_tasks_and_incidents_print_masks_for_a_viewer(legato: Leg
         instance_id = pay_until_incident(admin)
         viewer = TestClient(app, headers=bearer(token_with(legato, "vera", role="viewer")))
         operator = TestClient(app, headers=bearer(token_with(legato, "otto", role="operator")))
-        for args in (("show", instance_id), ("show", instance_id, "--json"), ("instances", "--json")):
+        for args in (("show", instance_id), ("show", instance_id, "--json"), ("instances", "--json", "--variables")):
             shown = run(viewer, *args)
             assert IBAN not in shown and PASSWORD not in shown, args
             assert "***" in shown, args

@@ -103,6 +103,7 @@ def start(
 @click.option("--tenant", help="Only instances of this tenant.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--cursor", help="Continue after the previous page (its footer names the cursor).")
+@click.option("--variables", "with_variables", is_flag=True, help="Include each instance's variables (with --json).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def instances(
@@ -113,6 +114,7 @@ def instances(
     tenant: str | None,
     limit: int,
     cursor: str | None,
+    with_variables: bool,
     as_json: bool,
 ) -> None:
     """List instances, newest first, a page at a time."""
@@ -124,6 +126,7 @@ def instances(
         tenant=tenant,
         limit=limit,
         cursor=cursor,
+        variables="true" if with_variables else None,
     )
     items = page["items"]
     if as_json:
