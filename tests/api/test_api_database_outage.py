@@ -141,7 +141,7 @@ def test_a_500_of_legato_s_own_closes_the_connection_too(tmp_path: Any, monkeypa
     legato = Legato(str(tmp_path / "api.db"))
     headers = {"Authorization": f"Bearer {admin_token(legato)}"}
 
-    def broken() -> dict[str, int]:
+    def broken(*_: Any, **__: Any) -> dict[str, int]:
         raise AuditKeyInvalid("the audit key file is unreadable")
 
     monkeypatch.setattr(legato.store.queries, "count_instances", broken)
