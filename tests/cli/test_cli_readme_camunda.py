@@ -31,9 +31,7 @@ def test_section_lists_the_commands_it_promises() -> None:
     assert all(words[0] == "legato" for words in _camunda_commands())
 
 
-def test_every_command_runs_as_written(
-    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_every_command_runs_as_written(run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     monkeypatch.chdir(tmp_path)
     outputs: dict[str, str] = {}
