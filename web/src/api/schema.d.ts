@@ -187,7 +187,7 @@ export interface paths {
         };
         /**
          * List deployed decision models and their decisions
-         * @description The latest version of each DMN model, or every version with `all_versions=true`.
+         * @description The latest version of each DMN model per tenant, or every version with `all_versions=true`.
          */
         get: operations["list_decisions_api_v1_decisions_get"];
         put?: never;
@@ -247,7 +247,7 @@ export interface paths {
         };
         /**
          * List deployed processes
-         * @description The latest version of each process, or every version with `all_versions=true`.
+         * @description The latest version of each process per tenant, or every version with `all_versions=true`.
          */
         get: operations["list_definitions_api_v1_definitions_get"];
         put?: never;
@@ -669,7 +669,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Instance counts by status, job counts */
+        /**
+         * Instance counts by status, job counts
+         * @description Counts of the caller's tenants and the shared one only: other tenants' volume is theirs.
+         */
         get: operations["stats_api_v1_stats_get"];
         put?: never;
         post?: never;
@@ -728,6 +731,60 @@ export interface paths {
          */
         post: operations["complete_task_api_v1_tasks__task_id__complete_post"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every tenant with its members */
+        get: operations["list_tenants_api_v1_tenants_get"];
+        put?: never;
+        /** Create a tenant */
+        post: operations["create_tenant_api_v1_tenants_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One tenant */
+        get: operations["get_tenant_api_v1_tenants__tenant__get"];
+        put?: never;
+        post?: never;
+        /** Delete a tenant that no definition, decision or instance belongs to any more */
+        delete: operations["delete_tenant_api_v1_tenants__tenant__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/members/{kind}/{member}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Make a user, or every member of a group, a member of the tenant */
+        put: operations["add_tenant_member_api_v1_tenants__tenant__members__kind___member__put"];
+        post?: never;
+        /** Take a user or a group out of a tenant */
+        delete: operations["remove_tenant_member_api_v1_tenants__tenant__members__kind___member__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -960,6 +1017,11 @@ export interface components {
             /** Name */
             name: string;
             /**
+             * Tenant
+             * @description deliver within this tenant (and the shared one) only; default: every tenant the caller sees
+             */
+            tenant?: string | null;
+            /**
              * Variables
              * @description a JSON object
              */
@@ -1043,6 +1105,11 @@ export interface components {
              */
             required: components["schemas"]["RequiredResult"][];
             /**
+             * Tenant
+             * @description the tenant of that model; null: the shared tenant
+             */
+            tenant?: string | null;
+            /**
              * Value
              * @description a value, an object by output name, or a list for multiple hits
              */
@@ -1101,6 +1168,11 @@ export interface components {
              */
             required: components["schemas"]["RequiredResult"][];
             /**
+             * Tenant
+             * @description the tenant of that model; null: the shared tenant
+             */
+            tenant?: string | null;
+            /**
              * Value
              * @description a value, an object by output name, or a list for multiple hits
              */
@@ -1147,6 +1219,11 @@ export interface components {
             key: string;
             /** Name */
             name: string | null;
+            /**
+             * Tenant
+             * @description the tenant it belongs to; null: the shared tenant
+             */
+            tenant?: string | null;
             /** Version */
             version: number;
         };
@@ -1197,6 +1274,11 @@ export interface components {
             kind: "decisions";
             /** Name */
             name: string | null;
+            /**
+             * Tenant
+             * @description the tenant it belongs to; null: the shared tenant
+             */
+            tenant?: string | null;
             /** Version */
             version: number;
             /**
@@ -1241,6 +1323,11 @@ export interface components {
              * @description yaml, json, bpmn or python
              */
             source_format: string;
+            /**
+             * Tenant
+             * @description the tenant it belongs to; null: the shared tenant; versions count per tenant
+             */
+            tenant?: string | null;
             /** Version */
             version: number;
         };
@@ -1278,6 +1365,11 @@ export interface components {
              * @description yaml, json, bpmn or python
              */
             source_format: string;
+            /**
+             * Tenant
+             * @description the tenant it belongs to; null: the shared tenant; versions count per tenant
+             */
+            tenant?: string | null;
             /** Version */
             version: number;
         };
@@ -1315,6 +1407,11 @@ export interface components {
              * @description yaml, json, bpmn or python
              */
             source_format: string;
+            /**
+             * Tenant
+             * @description the tenant it belongs to; null: the shared tenant; versions count per tenant
+             */
+            tenant?: string | null;
             /** Version */
             version: number;
             /**
@@ -1325,6 +1422,11 @@ export interface components {
         };
         /** EvaluateConditions */
         EvaluateConditions: {
+            /**
+             * Tenant
+             * @description evaluate the processes of this tenant (and the shared ones) only; default: every tenant the caller sees
+             */
+            tenant?: string | null;
             /**
              * Variables
              * @description a JSON object the conditions are evaluated with
@@ -1453,6 +1555,11 @@ export interface components {
              * @enum {string}
              */
             status: "open" | "resolved";
+            /**
+             * Tenant
+             * @description the tenant it belongs to; null: the shared tenant
+             */
+            tenant?: string | null;
         };
         /** IncidentList */
         IncidentList: {
@@ -1512,6 +1619,11 @@ export interface components {
              */
             tasks: components["schemas"]["Task"][];
             /**
+             * Tenant
+             * @description the tenant it belongs to; null: the shared tenant
+             */
+            tenant?: string | null;
+            /**
              * Updated At
              * Format: date-time
              */
@@ -1563,6 +1675,11 @@ export interface components {
              */
             status: "active" | "completed" | "terminated" | "cancelled";
             /**
+             * Tenant
+             * @description the tenant it belongs to; null: the shared tenant
+             */
+            tenant?: string | null;
+            /**
              * Updated At
              * Format: date-time
              */
@@ -1608,8 +1725,11 @@ export interface components {
             scoped_permissions: {
                 [key: string]: string[];
             };
-            /** Tenants */
-            tenants: string[];
+            /**
+             * Tenants
+             * @description the tenants it may see; null: every tenant
+             */
+            tenants: string[] | null;
             /** Username */
             username: string;
         };
@@ -1669,6 +1789,16 @@ export interface components {
             /** Role */
             role: string;
         };
+        /** NewTenant */
+        NewTenant: {
+            /** Name */
+            name?: string | null;
+            /**
+             * Tenant
+             * @description the tenant id: lower case, no spaces or slashes
+             */
+            tenant: string;
+        };
         /** NewToken */
         NewToken: {
             /**
@@ -1695,6 +1825,11 @@ export interface components {
              * @description worker tokens: the task types they may work on
              */
             task_types?: string[] | null;
+            /**
+             * Tenants
+             * @description service and worker tokens: the tenants whose work they see (each one the creator's); default: the creator's tenants
+             */
+            tenants?: string[] | null;
         };
         /** NewUser */
         NewUser: {
@@ -1835,6 +1970,11 @@ export interface components {
             /** Name */
             name: string;
             /**
+             * Tenant
+             * @description deliver within this tenant (and the shared one) only; default: every tenant the caller sees
+             */
+            tenant?: string | null;
+            /**
              * Variables
              * @description a JSON object
              */
@@ -1848,6 +1988,11 @@ export interface components {
             instance_id: string;
             /** Process */
             process: string;
+            /**
+             * Tenant
+             * @description the tenant it belongs to; null: the shared tenant
+             */
+            tenant?: string | null;
             /** Version */
             version: number;
         };
@@ -1868,6 +2013,11 @@ export interface components {
              * @enum {string}
              */
             status: "active" | "completed" | "terminated" | "cancelled";
+            /**
+             * Tenant
+             * @description the tenant it belongs to; null: the shared tenant
+             */
+            tenant?: string | null;
             /** Version */
             version: number;
         };
@@ -1875,6 +2025,11 @@ export interface components {
         StartInstance: {
             /** Business Key */
             business_key?: string | null;
+            /**
+             * Tenant
+             * @description the tenant to work in; default: the caller's only tenant if it has exactly one, else the shared one
+             */
+            tenant?: string | null;
             /**
              * Variables
              * @description a JSON object
@@ -1952,11 +2107,40 @@ export interface components {
              * @enum {string}
              */
             status: "open" | "completed" | "cancelled";
+            /**
+             * Tenant
+             * @description the tenant it belongs to; null: the shared tenant
+             */
+            tenant?: string | null;
         };
         /** TaskList */
         TaskList: {
             /** Items */
             items: components["schemas"]["Task"][];
+        };
+        /** TenantList */
+        TenantList: {
+            /** Items */
+            items: components["schemas"]["TenantOut"][];
+        };
+        /** TenantOut */
+        TenantOut: {
+            /** Created At */
+            created_at: string | null;
+            /**
+             * Groups
+             * @description groups whose members (nested groups too) belong to the tenant
+             */
+            groups: string[];
+            /** Name */
+            name: string | null;
+            /** Tenant */
+            tenant: string;
+            /**
+             * Users
+             * @description users that are members directly
+             */
+            users: string[];
         };
         /**
          * UserAttributes
@@ -2660,6 +2844,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
             413: {
                 headers: {
@@ -2731,7 +2924,10 @@ export interface operations {
     };
     evaluate_decision_api_v1_decisions__decision_id__evaluate_post: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description a tenant: narrows a list to it, or names the tenant to work in (default: the caller's only tenant if it has exactly one, else the shared tenant) */
+                tenant?: string | null;
+            };
             header?: never;
             path: {
                 decision_id: string;
@@ -2873,6 +3069,8 @@ export interface operations {
         parameters: {
             query?: {
                 all_versions?: boolean;
+                /** @description a tenant: narrows a list to it, or names the tenant to work in (default: the caller's only tenant if it has exactly one, else the shared tenant) */
+                tenant?: string | null;
             };
             header?: never;
             path?: never;
@@ -2929,7 +3127,10 @@ export interface operations {
     };
     deploy_api_v1_definitions_post: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description a tenant: narrows a list to it, or names the tenant to work in (default: the caller's only tenant if it has exactly one, else the shared tenant) */
+                tenant?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2992,6 +3193,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
             413: {
                 headers: {
@@ -3006,6 +3216,8 @@ export interface operations {
     get_definition_api_v1_definitions__key__get: {
         parameters: {
             query?: {
+                /** @description a tenant: narrows a list to it, or names the tenant to work in (default: the caller's only tenant if it has exactly one, else the shared tenant) */
+                tenant?: string | null;
                 /** @description default: the latest version */
                 version?: number | null;
             };
@@ -3076,6 +3288,8 @@ export interface operations {
     export_bpmn_api_v1_definitions__key__bpmn_get: {
         parameters: {
             query?: {
+                /** @description a tenant: narrows a list to it, or names the tenant to work in (default: the caller's only tenant if it has exactly one, else the shared tenant) */
+                tenant?: string | null;
                 /** @description default: the latest version */
                 version?: number | null;
             };
@@ -3248,6 +3462,8 @@ export interface operations {
     get_source_api_v1_definitions__key__source_get: {
         parameters: {
             query?: {
+                /** @description a tenant: narrows a list to it, or names the tenant to work in (default: the caller's only tenant if it has exactly one, else the shared tenant) */
+                tenant?: string | null;
                 /** @description default: the latest version */
                 version?: number | null;
             };
@@ -3962,6 +4178,8 @@ export interface operations {
                 instance_id?: string | null;
                 limit?: number;
                 status?: "open" | "resolved";
+                /** @description a tenant: narrows a list to it, or names the tenant to work in (default: the caller's only tenant if it has exactly one, else the shared tenant) */
+                tenant?: string | null;
             };
             header?: never;
             path?: never;
@@ -4180,6 +4398,8 @@ export interface operations {
                 offset?: number;
                 process?: string | null;
                 status?: ("active" | "completed" | "terminated" | "cancelled") | null;
+                /** @description a tenant: narrows a list to it, or names the tenant to work in (default: the caller's only tenant if it has exactly one, else the shared tenant) */
+                tenant?: string | null;
             };
             header?: never;
             path?: never;
@@ -4876,6 +5096,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
             413: {
                 headers: {
@@ -4922,6 +5151,8 @@ export interface operations {
                 instance_id?: string | null;
                 limit?: number;
                 status?: "open" | "completed" | "cancelled";
+                /** @description a tenant: narrows a list to it, or names the tenant to work in (default: the caller's only tenant if it has exactly one, else the shared tenant) */
+                tenant?: string | null;
             };
             header?: never;
             path?: never;
@@ -5123,6 +5354,410 @@ export interface operations {
             };
             /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_tenants_api_v1_tenants_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantList"];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_tenant_api_v1_tenants_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewTenant"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantOut"];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, IDEMPOTENCY_CONFLICT, ... */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_tenant_api_v1_tenants__tenant__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantOut"];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_tenant_api_v1_tenants__tenant__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, IDEMPOTENCY_CONFLICT, ... */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_tenant_member_api_v1_tenants__tenant__members__kind___member__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kind: "user" | "group";
+                member: string;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantOut"];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remove_tenant_member_api_v1_tenants__tenant__members__kind___member__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kind: "user" | "group";
+                member: string;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantOut"];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
