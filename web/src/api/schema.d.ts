@@ -227,7 +227,7 @@ export interface paths {
         };
         /**
          * Evaluations made by business rule tasks
-         * @description Oldest first: every evaluation of one instance (up to `limit`), or the latest `limit` of all.
+         * @description Newest first. Pass `next_cursor` back as `cursor` for the next page.
          */
         get: operations["list_evaluations_api_v1_decisions_evaluations_get"];
         put?: never;
@@ -247,7 +247,8 @@ export interface paths {
         };
         /**
          * List deployed processes
-         * @description The latest version of each process per tenant, or every version with `all_versions=true`.
+         * @description The latest version of each process per tenant, or every version with `all_versions=true`, by key
+         *     and version, each with its instance counts (this version, and all versions of the process).
          */
         get: operations["list_definitions_api_v1_definitions_get"];
         put?: never;
@@ -299,6 +300,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/definitions/{key}/heatmap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per element of a version: passes and time spent (p50, p90), from the history */
+        get: operations["definition_heatmap_api_v1_definitions__key__heatmap_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/definitions/{key}/instances": {
         parameters: {
             query?: never;
@@ -328,6 +346,26 @@ export interface paths {
         };
         /** The source text a definition was deployed from */
         get: operations["get_source_api_v1_definitions__key__source_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/definitions/{key}/statistics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Per element of a version: tokens waiting, open incidents, completed passes
+         * @description What the process diagram shows on each element; `instances` counts the version's instances.
+         */
+        get: operations["definition_statistics_api_v1_definitions__key__statistics_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -452,7 +490,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List incidents */
+        /**
+         * List incidents, a page at a time
+         * @description Oldest first. Pass `next_cursor` back as `cursor` for the next page.
+         */
         get: operations["list_incidents_api_v1_incidents_get"];
         put?: never;
         post?: never;
@@ -506,7 +547,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List instances, newest first */
+        /**
+         * Search instances, newest first, a page at a time
+         * @description Filters combine with AND. `var=name:value` (repeatable) matches a variable equal to a JSON scalar (`var=amount:100`, `var=vip:true`, `var=city:Berlin`, `var=code:"42"` for the text 42). `waiting_at` finds active instances with a token at an element, `error` those with an open incident whose message contains the text. Pass `next_cursor` back as `cursor` for the next page.
+         */
         get: operations["list_instances_api_v1_instances_get"];
         put?: never;
         post?: never;
@@ -689,7 +733,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List user tasks, oldest first */
+        /**
+         * List user tasks, oldest first
+         * @description Oldest first. Pass `next_cursor` back as `cursor` for the next page.
+         */
         get: operations["list_tasks_api_v1_tasks_get"];
         put?: never;
         post?: never;
@@ -1183,10 +1230,29 @@ export interface components {
              */
             version: number;
         };
-        /** DecisionEvaluationList */
+        /**
+         * DecisionEvaluationList
+         * @description Newest first.
+         */
         DecisionEvaluationList: {
             /** Items */
             items: components["schemas"]["DecisionEvaluation"][];
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next page; null on the last page
+             */
+            next_cursor: string | null;
+            /**
+             * Total
+             * @description how many match the filter (at least this many when total_exact is false)
+             */
+            total: number;
+            /**
+             * Total Exact
+             * @description false when a filter without an index capped the count at total
+             * @default true
+             */
+            total_exact: boolean;
         };
         /** DecisionModelList */
         DecisionModelList: {
@@ -1334,10 +1400,26 @@ export interface components {
         /** DefinitionList */
         DefinitionList: {
             /** Items */
-            items: components["schemas"]["DefinitionSummary"][];
+            items: components["schemas"]["DefinitionListItem"][];
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next page; null on the last page
+             */
+            next_cursor: string | null;
+            /**
+             * Total
+             * @description how many match the filter (at least this many when total_exact is false)
+             */
+            total: number;
+            /**
+             * Total Exact
+             * @description false when a filter without an index capped the count at total
+             * @default true
+             */
+            total_exact: boolean;
         };
-        /** DefinitionSummary */
-        DefinitionSummary: {
+        /** DefinitionListItem */
+        DefinitionListItem: {
             /**
              * Checksum
              * @description SHA-256 of the canonical model; equal models, equal checksums
@@ -1353,6 +1435,10 @@ export interface components {
              * @description the id of this version; instances point at it
              */
             id: number;
+            /** @description instances of this version */
+            instances: components["schemas"]["InstanceCounts"];
+            /** @description instances of every version of the process */
+            instances_all_versions: components["schemas"]["InstanceCounts"];
             /**
              * Key
              * @description the process id, shared by all versions
@@ -1370,6 +1456,22 @@ export interface components {
              * @description the tenant it belongs to; null: the shared tenant; versions count per tenant
              */
             tenant?: string | null;
+            /** Version */
+            version: number;
+        };
+        /** DefinitionStatistics */
+        DefinitionStatistics: {
+            /** Definition Id */
+            definition_id: number;
+            /**
+             * Elements
+             * @description only elements with something to show
+             */
+            elements: components["schemas"]["ElementStatistics"][];
+            /** @description instances of this version */
+            instances: components["schemas"]["InstanceCounts"];
+            /** Key */
+            key: string;
             /** Version */
             version: number;
         };
@@ -1419,6 +1521,29 @@ export interface components {
              * @description what the import left out (BPMN extensions Legato ignores)
              */
             warnings?: string[];
+        };
+        /** ElementStatistics */
+        ElementStatistics: {
+            /**
+             * Active
+             * @description tokens waiting at the element now
+             */
+            active: number;
+            /**
+             * Completed
+             * @description passes completed at the element
+             */
+            completed: number;
+            /**
+             * Element
+             * @description the element id, as in the diagram
+             */
+            element: string;
+            /**
+             * Incidents
+             * @description open incidents at the element
+             */
+            incidents: number;
         };
         /** EvaluateConditions */
         EvaluateConditions: {
@@ -1475,6 +1600,43 @@ export interface components {
              * @enum {string}
              */
             worker: "running" | "stopped";
+        };
+        /** Heatmap */
+        Heatmap: {
+            /** Elements */
+            elements: components["schemas"]["HeatmapElement"][];
+            /** Key */
+            key: string;
+            /** Percentile */
+            percentile: number | null;
+            /** Since */
+            since: string | null;
+            /** Until */
+            until: string | null;
+            /** Version */
+            version: number;
+        };
+        /** HeatmapElement */
+        HeatmapElement: {
+            /** Element */
+            element: string;
+            /**
+             * P50 Seconds
+             * @description median time from entering to completing
+             */
+            p50_seconds: number | null;
+            /** P90 Seconds */
+            p90_seconds: number | null;
+            /**
+             * Passes
+             * @description completions in the window
+             */
+            passes: number;
+            /**
+             * Percentile Seconds
+             * @description the `percentile` asked for
+             */
+            percentile_seconds?: number | null;
         };
         /** HistoryEvent */
         HistoryEvent: {
@@ -1564,7 +1726,94 @@ export interface components {
         /** IncidentList */
         IncidentList: {
             /** Items */
-            items: components["schemas"]["Incident"][];
+            items: components["schemas"]["IncidentListItem"][];
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next page; null on the last page
+             */
+            next_cursor: string | null;
+            /**
+             * Total
+             * @description how many match the filter (at least this many when total_exact is false)
+             */
+            total: number;
+            /**
+             * Total Exact
+             * @description false when a filter without an index capped the count at total
+             * @default true
+             */
+            total_exact: boolean;
+        };
+        /** IncidentListItem */
+        IncidentListItem: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Details
+             * @description the stack trace of the last failure, when there is one
+             */
+            details: string | null;
+            /**
+             * Details Hidden
+             * @description true when there is a stack trace the caller may not see (incidents:read-stack)
+             * @default false
+             */
+            details_hidden: boolean;
+            /** Element */
+            element: string;
+            /** Error Type */
+            error_type: string;
+            /** Id */
+            id: number;
+            /** Instance Id */
+            instance_id: string;
+            /**
+             * Masked
+             * @description JSON Pointers (inside this object) of the sensitive values replaced by "***" for a caller without variables:read-sensitive; empty when nothing was masked
+             */
+            masked?: string[];
+            /** Message */
+            message: string;
+            /**
+             * Process
+             * @description the process of the incident's instance
+             */
+            process: string;
+            /** Resolved At */
+            resolved_at: string | null;
+            /** Resolved By */
+            resolved_by: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "resolved";
+            /**
+             * Tenant
+             * @description the tenant it belongs to; null: the shared tenant
+             */
+            tenant?: string | null;
+            /** Version */
+            version: number;
+        };
+        /** InstanceCounts */
+        InstanceCounts: {
+            /** Active */
+            active: number;
+            /** Cancelled */
+            cancelled: number;
+            /** Completed */
+            completed: number;
+            /**
+             * Incidents
+             * @description instances with at least one open incident
+             */
+            incidents: number;
+            /** Terminated */
+            terminated: number;
         };
         /** InstanceDetail */
         InstanceDetail: {
@@ -1644,10 +1893,22 @@ export interface components {
         InstanceList: {
             /** Items */
             items: components["schemas"]["InstanceSummary"][];
-            /** Limit */
-            limit: number;
-            /** Offset */
-            offset: number;
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next page; null on the last page
+             */
+            next_cursor: string | null;
+            /**
+             * Total
+             * @description how many match the filter (at least this many when total_exact is false)
+             */
+            total: number;
+            /**
+             * Total Exact
+             * @description false when a filter without an index capped the count at total
+             * @default true
+             */
+            total_exact: boolean;
         };
         /** InstanceSummary */
         InstanceSummary: {
@@ -1684,10 +1945,13 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
-            /** Variables */
-            variables: {
+            /**
+             * Variables
+             * @description in lists only with `variables=true`
+             */
+            variables?: {
                 [key: string]: unknown;
-            };
+            } | null;
             /** Version */
             version: number;
             /**
@@ -2117,6 +2381,22 @@ export interface components {
         TaskList: {
             /** Items */
             items: components["schemas"]["Task"][];
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next page; null on the last page
+             */
+            next_cursor: string | null;
+            /**
+             * Total
+             * @description how many match the filter (at least this many when total_exact is false)
+             */
+            total: number;
+            /**
+             * Total Exact
+             * @description false when a filter without an index capped the count at total
+             * @default true
+             */
+            total_exact: boolean;
         };
         /** TenantList */
         TenantList: {
@@ -3008,8 +3288,13 @@ export interface operations {
     list_evaluations_api_v1_decisions_evaluations_get: {
         parameters: {
             query?: {
+                /** @description the `next_cursor` of the previous page */
+                cursor?: string | null;
+                /** @description only this decision's */
+                decision_id?: string | null;
                 /** @description only this instance's evaluations */
                 instance_id?: string | null;
+                /** @description page size, 1..1000 */
                 limit?: number;
             };
             header?: never;
@@ -3069,6 +3354,12 @@ export interface operations {
         parameters: {
             query?: {
                 all_versions?: boolean;
+                /** @description the `next_cursor` of the previous page */
+                cursor?: string | null;
+                /** @description only this process */
+                key?: string | null;
+                /** @description page size, 1..1000 */
+                limit?: number;
                 /** @description a tenant: narrows a list to it, or names the tenant to work in (default: the caller's only tenant if it has exactly one, else the shared tenant) */
                 tenant?: string | null;
             };
@@ -3358,6 +3649,84 @@ export interface operations {
             };
         };
     };
+    definition_heatmap_api_v1_definitions__key__heatmap_get: {
+        parameters: {
+            query?: {
+                /** @description one more percentile to report */
+                percentile?: number | null;
+                /** @description count completions at or after this time */
+                since?: string | null;
+                /** @description a tenant: narrows a list to it, or names the tenant to work in (default: the caller's only tenant if it has exactly one, else the shared tenant) */
+                tenant?: string | null;
+                /** @description count completions before this time */
+                until?: string | null;
+                /** @description default: the latest version */
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Heatmap"];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     start_instance_api_v1_definitions__key__instances_post: {
         parameters: {
             query?: never;
@@ -3484,6 +3853,78 @@ export interface operations {
                     "application/json": string;
                     "application/xml": string;
                     "application/yaml": string;
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    definition_statistics_api_v1_definitions__key__statistics_get: {
+        parameters: {
+            query?: {
+                /** @description a tenant: narrows a list to it, or names the tenant to work in (default: the caller's only tenant if it has exactly one, else the shared tenant) */
+                tenant?: string | null;
+                /** @description default: the latest version */
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DefinitionStatistics"];
                 };
             };
             /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
@@ -4175,11 +4616,23 @@ export interface operations {
     list_incidents_api_v1_incidents_get: {
         parameters: {
             query?: {
+                /** @description the `next_cursor` of the previous page */
+                cursor?: string | null;
+                element?: string | null;
+                /** @description text in the message */
+                error?: string | null;
+                /** @description the error code or type */
+                error_type?: string | null;
                 instance_id?: string | null;
+                /** @description page size, 1..1000 */
                 limit?: number;
+                /** @description the process key */
+                process?: string | null;
                 status?: "open" | "resolved";
                 /** @description a tenant: narrows a list to it, or names the tenant to work in (default: the caller's only tenant if it has exactly one, else the shared tenant) */
                 tenant?: string | null;
+                /** @description with `process`: that version */
+                version?: number | null;
             };
             header?: never;
             path?: never;
@@ -4394,12 +4847,29 @@ export interface operations {
         parameters: {
             query?: {
                 business_key?: string | null;
+                /** @description the `next_cursor` of the previous page */
+                cursor?: string | null;
+                ended_after?: string | null;
+                ended_before?: string | null;
+                /** @description text in an open incident */
+                error?: string | null;
+                /** @description page size, 1..1000 */
                 limit?: number;
-                offset?: number;
+                /** @description the process key */
                 process?: string | null;
+                started_after?: string | null;
+                started_before?: string | null;
                 status?: ("active" | "completed" | "terminated" | "cancelled") | null;
                 /** @description a tenant: narrows a list to it, or names the tenant to work in (default: the caller's only tenant if it has exactly one, else the shared tenant) */
                 tenant?: string | null;
+                /** @description `name:value`, repeatable */
+                var?: string[];
+                /** @description include each instance's variables */
+                variables?: boolean;
+                /** @description with `process`: that version */
+                version?: number | null;
+                /** @description an element id */
+                waiting_at?: string | null;
             };
             header?: never;
             path?: never;
@@ -4436,6 +4906,15 @@ export interface operations {
             };
             /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5148,7 +5627,12 @@ export interface operations {
     list_tasks_api_v1_tasks_get: {
         parameters: {
             query?: {
+                assignee?: string | null;
+                /** @description the `next_cursor` of the previous page */
+                cursor?: string | null;
+                element?: string | null;
                 instance_id?: string | null;
+                /** @description page size, 1..1000 */
                 limit?: number;
                 status?: "open" | "completed" | "cancelled";
                 /** @description a tenant: narrows a list to it, or names the tenant to work in (default: the caller's only tenant if it has exactly one, else the shared tenant) */
