@@ -1,14 +1,15 @@
 import { useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { ErrorNote, formatTime, Loading, StatusBadge } from "../ui/feedback";
-import { filterFrom, PAGE_SIZE, useInstances } from "./queries";
+import { filterFrom, PAGE_SIZE, totalText, useInstances } from "./queries";
 
 /** Instances, newest first, filtered and paged by the server; the filter lives in the URL. */
 export function InstancesPage() {
   const [search, setSearch] = useSearchParams();
   const filter = filterFrom(search);
-  const page = Math.max(0, Number(search.get("page")) || 0);
-  const instances = useInstances(filter, page);
+  const cursor = search.get("cursor");
+  const [trail, setTrail] = useState<Array<string | null>>([]);
+  const instances = useInstances(filter, cursor);
   const [draft, setDraft] = useState({
     process: filter.process ?? "",
     status: filter.status ?? "",
@@ -21,20 +22,33 @@ export function InstancesPage() {
     for (const [name, value] of Object.entries(draft)) if (value.trim()) next.set(name, value.trim());
     if (filter.version) next.set("version", String(filter.version));
     if (filter.element) next.set("element", filter.element);
+    setTrail([]);
     setSearch(next);
   }
 
-  function goTo(target: number) {
+  function goTo(target: string | null) {
     const next = new URLSearchParams(search);
-    if (target > 0) next.set("page", String(target));
-    else next.delete("page");
+    if (target) next.set("cursor", target);
+    else next.delete("cursor");
     setSearch(next);
+  }
+
+  function nextPage(target: string) {
+    setTrail([...trail, cursor]);
+    goTo(target);
+  }
+
+  function previousPage() {
+    const previous = trail.length ? trail[trail.length - 1]! : null;
+    setTrail(trail.slice(0, -1));
+    goTo(previous);
   }
 
   function dropFilter(name: string) {
     const next = new URLSearchParams(search);
     next.delete(name);
-    next.delete("page");
+    next.delete("cursor");
+    setTrail([]);
     setSearch(next);
   }
 
@@ -101,9 +115,12 @@ export function InstancesPage() {
             </table>
           )}
           <nav className="pager" aria-label="Pages">
-            <button type="button" disabled={page === 0} onClick={() => goTo(page - 1)}>Previous</button>
-            <span>Page {page + 1} ({PAGE_SIZE} a page)</span>
-            <button type="button" disabled={!instances.data.more} onClick={() => goTo(page + 1)}>Next</button>
+            <button type="button" disabled={!cursor} onClick={previousPage}>Previous</button>
+            <span data-testid="instances-total">
+              {totalText(instances.data.total, instances.data.total_exact)} instances, {PAGE_SIZE} a page
+            </span>
+            <button type="button" disabled={!instances.data.next_cursor}
+              onClick={() => instances.data?.next_cursor && nextPage(instances.data.next_cursor)}>Next</button>
           </nav>
         </>
       )}

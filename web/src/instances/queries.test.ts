@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { filterFrom, takenPath } from "./queries";
+import { filterFrom, takenPath, totalText } from "./queries";
 
 describe("filterFrom", () => {
   it("reads known statuses and ignores unknown ones", () => {
@@ -20,5 +20,12 @@ describe("takenPath", () => {
       { seq: 4, at, type: "element_entered", element: "b", actor: null, data: null },
     ]);
     expect(path.sort()).toEqual(["b", "gw", "gw_to_b", "start"]);
+  });
+});
+
+describe("totalText", () => {
+  it("marks a total the server did not finish counting", () => {
+    expect(totalText(1234, true)).toBe("1,234");
+    expect(totalText(10000, false)).toBe("10,000+");
   });
 });

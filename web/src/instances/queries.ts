@@ -27,30 +27,34 @@ export function filterFrom(search: URLSearchParams): InstanceFilter {
   };
 }
 
-/**
- * One page of instances. The server filters by process, status and business key and pages;
- * version and element are filtered on the page the server sent until the API filters them.
- */
-export function useInstances(filter: InstanceFilter, page: number) {
+/** One page of instances, filtered and paged (by keyset cursor) on the server. */
+export function useInstances(filter: InstanceFilter, cursor: string | null) {
   return useQuery({
-    queryKey: ["instances", filter, page],
-    queryFn: async () => {
-      const { process, status, business_key } = filter;
-      const answer = await unwrap(
+    queryKey: ["instances", filter, cursor],
+    queryFn: () =>
+      unwrap(
         client.GET("/api/v1/instances", {
-          params: { query: { process, status, business_key, limit: PAGE_SIZE + 1, offset: page * PAGE_SIZE } },
+          params: {
+            query: {
+              process: filter.process,
+              version: filter.process ? filter.version : undefined,
+              status: filter.status,
+              business_key: filter.business_key,
+              waiting_at: filter.element,
+              limit: PAGE_SIZE,
+              cursor: cursor ?? undefined,
+            },
+          },
         }),
-      );
-      const more = answer.items.length > PAGE_SIZE;
-      const items = answer.items
-        .slice(0, PAGE_SIZE)
-        .filter((i) => !filter.version || i.version === filter.version)
-        .filter((i) => !filter.element || i.waiting_at.includes(filter.element));
-      return { items, more };
-    },
+      ),
     placeholderData: keepPreviousData,
     refetchInterval: 5_000,
   });
+}
+
+/** "1,234" or, when the server stopped counting, "10,000+". */
+export function totalText(total: number, exact: boolean): string {
+  return `${total.toLocaleString("en")}${exact ? "" : "+"}`;
 }
 
 export function useInstance(id: string) {

@@ -34,7 +34,7 @@ export function ProcessPage() {
         <label className="inline">
           Version
           <select value={version ?? ""} onChange={(e) => setSearch(e.target.value ? { version: e.target.value } : {})}>
-            <option value="">all (latest diagram)</option>
+            <option value="">latest</option>
             {versions.map((v) => <option key={v.version} value={v.version}>v{v.version}</option>)}
           </select>
         </label>
@@ -42,8 +42,8 @@ export function ProcessPage() {
       </div>
       {stats.data && (
         <p className="summary" data-testid="process-summary">
-          <strong>{stats.data.active}</strong> active, <strong>{stats.data.incidents}</strong> with incidents
-          {stats.data.capped && " (at least)"}
+          <strong>{stats.data.active}</strong> active, <strong>{stats.data.completed}</strong> completed,{" "}
+          <strong>{stats.data.incidents}</strong> with incidents
         </p>
       )}
       {diagram.isPending && <Loading what="the diagram" />}

@@ -1,9 +1,9 @@
 import { Link } from "react-router-dom";
 import type { Schemas } from "../api/client";
 import { ErrorNote, formatTime, Loading } from "../ui/feedback";
-import { useDefinitions, useProcessStatistics } from "./queries";
+import { useDefinitions } from "./queries";
 
-type Definition = Schemas["DefinitionSummary"];
+type Definition = Schemas["DefinitionListItem"];
 
 /** The definitions grouped by process key, newest version first. */
 export function groupByKey(definitions: Definition[]): Array<{ key: string; versions: Definition[] }> {
@@ -18,17 +18,13 @@ export function groupByKey(definitions: Definition[]): Array<{ key: string; vers
     .sort((a, b) => a.key.localeCompare(b.key));
 }
 
-function Counts({ processKey }: { processKey: string }) {
-  const stats = useProcessStatistics(processKey);
-  if (stats.isPending) return <td colSpan={2} className="muted">…</td>;
-  if (stats.error) return <td colSpan={2}><ErrorNote error={stats.error} /></td>;
-  const plus = stats.data.capped ? "+" : "";
+function Counts({ latest }: { latest: Definition }) {
+  const counts = latest.instances_all_versions;
   return (
     <>
-      <td data-label="Active" className="number">{stats.data.active}{plus}</td>
-      <td data-label="Incidents" className={`number${stats.data.incidents ? " has-incidents" : ""}`}>
-        {stats.data.incidents}{plus}
-      </td>
+      <td data-label="Active" className="number">{counts.active}</td>
+      <td data-label="Completed" className="number">{counts.completed}</td>
+      <td data-label="Incidents" className={`number${counts.incidents ? " has-incidents" : ""}`}>{counts.incidents}</td>
     </>
   );
 }
@@ -51,6 +47,7 @@ export function ProcessesPage() {
               <th scope="col">Versions</th>
               <th scope="col">Deployed</th>
               <th scope="col" className="number">Active</th>
+              <th scope="col" className="number">Completed</th>
               <th scope="col" className="number">Incidents</th>
             </tr>
           </thead>
@@ -72,7 +69,7 @@ export function ProcessesPage() {
                     ))}
                   </td>
                   <td data-label="Deployed">{formatTime(latest.deployed_at)}</td>
-                  <Counts processKey={key} />
+                  <Counts latest={latest} />
                 </tr>
               );
             })}

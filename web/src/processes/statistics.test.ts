@@ -1,21 +1,21 @@
 import { describe, expect, it } from "vitest";
-import { countByElement } from "./statistics";
+import { fromStatistics } from "./statistics";
 
-describe("countByElement", () => {
-  it("counts tokens of active instances and the incidents of those instances only", () => {
-    const stats = countByElement(
-      [
-        { id: "a", process: "p", status: "active", waiting_at: ["pay", "ship"] },
-        { id: "b", process: "p", status: "active", waiting_at: ["pay"] },
-        { id: "c", process: "p", status: "completed", waiting_at: [] },
+describe("fromStatistics", () => {
+  it("keeps the elements where tokens wait or incidents are open", () => {
+    const stats = fromStatistics({
+      key: "p",
+      version: 1,
+      definition_id: 1,
+      instances: { active: 3, completed: 5, cancelled: 0, terminated: 0, incidents: 1 },
+      elements: [
+        { element: "pay", active: 2, incidents: 1, completed: 4 },
+        { element: "start", active: 0, incidents: 0, completed: 8 },
       ],
-      [
-        { instance_id: "b", element: "pay" },
-        { instance_id: "other-process", element: "pay" },
-      ],
-    );
-    expect(stats.byElement).toEqual({ pay: { tokens: 2, incidents: 1 }, ship: { tokens: 1, incidents: 0 } });
-    expect(stats.active).toBe(2);
+    });
+    expect(stats.byElement).toEqual({ pay: { tokens: 2, incidents: 1 } });
+    expect(stats.active).toBe(3);
     expect(stats.incidents).toBe(1);
+    expect(stats.completed).toBe(5);
   });
 });

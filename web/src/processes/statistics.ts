@@ -1,35 +1,26 @@
-// Counts of instances per process and of tokens and incidents per element.
-//
-// Computed here from the instance and incident lists the API has today (up to one page of
-// each: `capped` says when there were more); the per-element statistics endpoint replaces
-// this function's body without changing its callers.
+// Counts of tokens and incidents per element, from GET /definitions/{key}/statistics.
 import type { Schemas } from "../api/client";
 import type { ElementCounts } from "../diagram/stateOverlays";
-
-type Instance = Pick<Schemas["InstanceSummary"], "id" | "process" | "status" | "waiting_at">;
-type Incident = Pick<Schemas["Incident"], "instance_id" | "element">;
 
 export interface ProcessStatistics {
   byElement: Record<string, ElementCounts>;
   active: number;
   incidents: number;
-  capped: boolean;
+  completed: number;
 }
 
-export function countByElement(instances: Instance[], incidents: Incident[], capped = false): ProcessStatistics {
+/** The server's statistics as the diagram draws them: tokens waiting and incidents per element. */
+export function fromStatistics(statistics: Schemas["DefinitionStatistics"]): ProcessStatistics {
   const byElement: Record<string, ElementCounts> = {};
-  const slot = (id: string) => (byElement[id] ??= { tokens: 0, incidents: 0 });
-  const ids = new Set<string>();
-  for (const instance of instances) {
-    if (instance.status !== "active") continue;
-    ids.add(instance.id);
-    for (const element of instance.waiting_at) slot(element).tokens += 1;
+  for (const element of statistics.elements) {
+    if (element.active > 0 || element.incidents > 0) {
+      byElement[element.element] = { tokens: element.active, incidents: element.incidents };
+    }
   }
-  let open = 0;
-  for (const incident of incidents) {
-    if (!ids.has(incident.instance_id)) continue;
-    slot(incident.element).incidents += 1;
-    open += 1;
-  }
-  return { byElement, active: ids.size, incidents: open, capped };
+  return {
+    byElement,
+    active: statistics.instances.active,
+    incidents: statistics.instances.incidents,
+    completed: statistics.instances.completed,
+  };
 }
