@@ -569,7 +569,7 @@ class Process(_Scope):
         documentation: str | None = None,
         sensitive: Iterable[str] = (),
     ) -> None:
-        """`sensitive`: names (glob patterns) of variables to mask and encrypt (docs/security.md)."""
+        """`sensitive`: names (glob patterns) of variables to mask (docs/security.md)."""
         self.id = id
         self.name = name
         self.documentation = documentation

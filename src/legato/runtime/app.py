@@ -51,7 +51,7 @@ class Legato:
         actor: str = "python",
         sensitive: Sequence[str] | None = None,
     ) -> None:
-        """`sensitive`: glob patterns of variable names to mask and encrypt in every process
+        """`sensitive`: glob patterns of variable names to mask in every process
         (docs/security.md, "Sensitive data"); for a `Store` passed in, give them to the Store."""
         if isinstance(database, Store):
             if sensitive is not None:

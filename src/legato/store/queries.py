@@ -309,6 +309,7 @@ class Queries:
 
     _incident = incident_row
 
+
 def _narrowed(instance_id: str | None, visible: Visible, tenant: str | None, params: dict[str, Any]) -> str:
     """The extra WHERE of a task or incident list: one instance, one tenant, what may be seen."""
     extra = ""
