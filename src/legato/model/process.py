@@ -44,6 +44,8 @@ class ProcessDefinition:
     _boundaries: Mapping[str, tuple[BoundaryEvent, ...]] = field(init=False, repr=False, compare=False)
     _children: Mapping[str | None, tuple[Element, ...]] = field(init=False, repr=False, compare=False)
     _reaching: dict[str, frozenset[str]] = field(init=False, repr=False, compare=False)
+    _starts: dict[str | None, tuple[StartEvent, ...]] = field(init=False, repr=False, compare=False)
+    _implicit: dict[str | None, tuple[Element, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         outgoing: dict[str, list[SequenceFlow]] = {}
@@ -64,6 +66,8 @@ class ProcessDefinition:
         object.__setattr__(self, "_boundaries", _freeze(boundaries))
         object.__setattr__(self, "_children", _freeze(children))
         object.__setattr__(self, "_reaching", {})
+        object.__setattr__(self, "_starts", {})
+        object.__setattr__(self, "_implicit", {})
 
     def element(self, element_id: str) -> Element:
         return self.elements[element_id]
@@ -82,7 +86,10 @@ class ProcessDefinition:
         return self._children.get(scope_id, ())
 
     def start_events(self, scope_id: str | None = None) -> tuple[StartEvent, ...]:
-        return tuple(e for e in self.children(scope_id) if isinstance(e, StartEvent))
+        cached = self._starts.get(scope_id)
+        if cached is None:  # asked at every start: a definition never changes, so once per scope
+            cached = self._starts[scope_id] = tuple(e for e in self.children(scope_id) if isinstance(e, StartEvent))
+        return cached
 
     def none_start_event(self, scope_id: str | None = None) -> StartEvent | None:
         """The start event without a trigger: where a plain start (or a subprocess) begins."""
@@ -96,6 +103,12 @@ class ProcessDefinition:
         without an incoming flow, except what is entered otherwise (boundary events, event
         subprocesses, compensation handlers, link catch events). Empty when the scope has a
         start event: then the start events alone begin it."""
+        cached = self._implicit.get(scope_id)
+        if cached is None:  # asked at every start and every subprocess entry
+            cached = self._implicit[scope_id] = self._find_implicit_starts(scope_id)
+        return cached
+
+    def _find_implicit_starts(self, scope_id: str | None) -> tuple[Element, ...]:
         from legato.model.elements import Activity, EndEvent, IntermediateCatchEvent, LinkDefinition, SubProcess
 
         children = self.children(scope_id)
