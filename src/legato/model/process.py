@@ -111,12 +111,11 @@ class ProcessDefinition:
     def _find_implicit_starts(self, scope_id: str | None) -> tuple[Element, ...]:
         from legato.model.elements import Activity, EndEvent, IntermediateCatchEvent, LinkDefinition, SubProcess
 
-        children = self.children(scope_id)
-        if any(isinstance(e, StartEvent) for e in children):
+        if self.start_events(scope_id):
             return ()
         return tuple(
             e
-            for e in children
+            for e in self.children(scope_id)
             if not self.incoming(e.id)
             and not isinstance(e, BoundaryEvent | EndEvent)
             and not (isinstance(e, SubProcess) and e.triggered_by_event)
