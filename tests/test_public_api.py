@@ -6,6 +6,7 @@ import legato
 
 PUBLIC = {
     "BpmnError",
+    "Client",  # the HTTP client of a remote server (docs/api.md, "Python client")
     "Clock",
     "FakeClock",
     "Handlers",

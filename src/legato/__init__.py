@@ -1,10 +1,11 @@
 """Legato: durable process orchestration in Python.
 
 The public API is what this module exports; everything else lives in private modules of
-the layered packages (model, formats, engine, store, runtime, api, cli), and
+the layered packages (model, formats, engine, store, runtime, api, client, cli), and
 `tests/test_public_api.py` freezes this list so that a change to it is deliberate.
 """
 
+from legato.client import Client
 from legato.errors import BpmnError, LegatoError
 from legato.formats.builder import Process
 from legato.model.elements import RetryPolicy
@@ -19,6 +20,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BpmnError",
+    "Client",
     "Clock",
     "FakeClock",
     "Handlers",
