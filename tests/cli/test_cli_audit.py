@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
-from cli_helpers import Run
+from cli_helpers import Run, TestClient
 from sqlalchemy import text
 
 from legato.runtime.app import Legato
@@ -94,3 +94,38 @@ def test_bad_options_are_refused(run: Run, tmp_path: Path) -> None:
     not_legato.write_bytes(b"")
     missing = run("audit", "verify", "--database", str(not_legato))
     assert missing.exit_code == 1 and "DATABASE_UNAVAILABLE" in missing.output
+
+
+def test_a_user_kept_to_a_tenant_lists_only_its_tenants_rows(
+    run: Run, order_file: Path, legato: Legato, server: TestClient
+) -> None:
+    from legato.access.authenticator import Authenticator
+
+    assert run("tenants", "create", "acme").exit_code == 0
+    assert run("users", "create", "ann", "--no-password", "--role", "operator").exit_code == 0
+    assert run("tenants", "add", "acme", "user", "ann").exit_code == 0
+    assert run("deploy", str(order_file), "--tenant", "acme").exit_code == 0
+    assert run("deploy", str(order_file)).exit_code == 0  # the shared tenant's
+
+    table = run("audit", "list", "--tenant", "acme").output
+    assert "tenant" in table and "acme" in table and "definition.deploy" in table
+    only = orjson.loads(run("audit", "list", "--tenant", "acme", "--json").output)["items"]
+    assert [(row["action"], row["tenant"]) for row in only] == [("definition.deploy", "acme")]
+
+    authenticator = Authenticator(legato.store, clock=legato.clock)
+    ann = authenticator.principal_of(authenticator.directory.user("ann"))
+    token = authenticator.issue_token(name="cli", kind="personal", creator=ann).token
+    as_ann = TestClient(server.app, headers={"Authorization": f"Bearer {token}"})
+    mine = orjson.loads(run("audit", "list", "--json", http=as_ann).output)["items"]
+    assert sorted(row["tenant"] for row in mine) == ["", "acme"]  # no user, tenant or login rows
+    lines = [orjson.loads(line) for line in run("audit", "export", http=as_ann).output.splitlines()]
+    assert sorted(row["tenant"] for row in lines) == ["", "acme"]
+    refused = run("audit", "list", "--tenant", "other", http=as_ann)
+    assert refused.exit_code == 1 and "TENANT_DENIED" in refused.output
+
+    direct = run("audit", "list", "--database", str(legato.store.database.url).removeprefix("sqlite:///"), "--json")
+    assert direct.exit_code == 0, direct.output
+    shared = run(
+        "audit", "export", "--database", str(legato.store.database.url).removeprefix("sqlite:///"), "--tenant", ""
+    )
+    assert [orjson.loads(line)["tenant"] for line in shared.output.splitlines()] == [""]

@@ -297,3 +297,74 @@ def test_keys_from_the_setting_are_checked() -> None:
     for bad in ("short", "", " , "):
         with pytest.raises(InvalidInput):
             parse_keys(bad)
+
+
+def test_0010_keeps_rows_written_before_verifying_and_files_them_under_no_tenant(database_url: str) -> None:
+    """A row written before 0010 hashed no tenant; it keeps its hash, and reads as no tenant's (admins only)."""
+    from legato.store.audit import _head_mac, _row_mac
+
+    database = Database(database_url)
+    migrate.upgrade(database, "0009")
+    values: dict[str, object] = {
+        "seq": 1,
+        "at": 1_000.0,
+        "actor": "ann",
+        "actor_kind": "user",
+        "source": None,
+        "action": "instance.cancel",
+        "target_kind": "instance",
+        "target_id": "i-1",
+        "details": "{}",
+        "outcome": "ok",
+        "code": None,
+        "key_id": key_id(KEY),
+        "prev_hash": GENESIS,
+    }
+    values["hash"] = _row_mac(KEY, values)
+    with database.write() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO audit_log (seq, at, actor, actor_kind, source, action, target_kind, target_id, details, "
+                "outcome, code, key_id, prev_hash, hash) VALUES (:seq, :at, :actor, :actor_kind, :source, :action, "
+                ":target_kind, :target_id, :details, :outcome, :code, :key_id, :prev_hash, :hash)"
+            ),
+            values,
+        )
+        conn.execute(
+            text("UPDATE audit_head SET seq = 1, hash = :hash, key_id = :key_id, mac = :mac WHERE id = 1"),
+            {"hash": values["hash"], "key_id": key_id(KEY), "mac": _head_mac(KEY, 1, str(values["hash"]))},
+        )
+    database.dispose()
+
+    store = Store(database_url, audit_keys=(KEY,))
+    try:
+        assert store.audit.verify().ok
+        store.audit.append(entry(tenant_id="acme", target_id="i-2"), now=1_001.0)
+        assert store.audit.verify().ok
+        old, new = store.audit.query(AuditFilter()).items[::-1]
+        assert (old.tenant_id, new.tenant_id) == (None, "acme")
+        assert [r.seq for r in store.audit.query(AuditFilter(visible=frozenset({"acme"}))).items] == [2]
+        assert store.audit.query(AuditFilter(visible=frozenset({"other"}))).items == []
+    finally:
+        store.close()
+
+
+def test_rows_are_read_by_tenant(store: Store) -> None:
+    store.audit.append(entry(tenant_id="a", target_id="in-a"), now=1.0)
+    store.audit.append(entry(tenant_id="", target_id="shared"), now=2.0)
+    store.audit.append(entry(tenant_id=None, action="user.create", target_kind="user", target_id="ann"), now=3.0)
+    store.audit.append(entry(tenant_id="b", target_id="in-b"), now=4.0)
+
+    def targets(**where: object) -> list[str | None]:
+        return [r.target_id for r in store.audit.export(AuditFilter(**where))]  # type: ignore[arg-type]
+
+    assert targets() == ["in-a", "shared", "ann", "in-b"]
+    assert targets(visible=frozenset({"a"})) == ["in-a", "shared"]
+    assert targets(visible=frozenset({"a", "b"})) == ["in-a", "shared", "in-b"]
+    assert targets(visible=frozenset()) == ["shared"]
+    assert targets(tenant="b") == ["in-b"]
+    assert targets(tenant="") == ["shared"]
+    assert targets(tenant="b", visible=frozenset({"a"})) == []
+    sql(store, "UPDATE audit_log SET tenant_id = NULL WHERE seq = 1")  # hidden from tenant a: detected
+    broken = store.audit.verify().broken
+    assert broken is not None and (broken.seq, broken.reason) == (1, "changed")

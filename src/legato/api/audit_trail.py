@@ -19,6 +19,10 @@ Details name what changed, never values that could be secret: variable *names*, 
 values; the fields of a user that were set; a token's id and scope, never the token;
 never a password (and `legato.store.audit` drops secret-looking keys again).
 
+Tenants: each row names the tenant whose work it is about (`TENANT_OF`), and a reader kept to
+tenants sees their rows and the shared tenant's only; rows about no tenant's work (identity,
+tokens, logins, refusals) only callers who see every tenant read.
+
 Atomicity: the action commits in its own transaction first, then the audit row is
 appended in another. The answer to a change is held back until the row is written, so a
 caller that saw success knows the action was recorded. If the append fails (the database
@@ -32,7 +36,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
@@ -44,7 +48,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from legato.access.secrets import split_token
 from legato.api.problems import PROBLEM_MEDIA_TYPE
 from legato.api.security import SAFE_METHODS
-from legato.store.audit import AuditEntry
+from legato.store.audit import SHARED, AuditEntry, AuditLog
 
 log = logging.getLogger("legato.audit")
 
@@ -357,6 +361,34 @@ ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
 }
 """The audited routes. Every route that changes something must have an entry (a test checks)."""
 
+TENANT_OF: Final[dict[str, str]] = {
+    "definition.deploy": "work",
+    "instance.start": "work",
+    "decision.evaluate": "work",
+    "instance.cancel": "target",
+    "variables.update": "target",
+    "task.complete": "target",
+    "task.claim": "target",
+    "task.unclaim": "target",
+    "task.assign": "target",
+    "incident.retry": "target",
+    "message.publish": "sender",
+    "signal.broadcast": "sender",
+    "conditions.evaluate": "sender",
+}
+"""Which tenant an action's row is filed under, so that readers kept to tenants see it (module docstring):
+
+- `work`: the tenant the deploy, start or evaluation worked in (the answer's `tenant`, else
+  the one named, else the caller's only tenant, else the shared one; a failure that names
+  none of these, administrators only);
+- `target`: the tenant of the instance, task or incident acted on, looked up by its id, if
+  the caller may see that tenant (a probe of another tenant's ids stays with administrators);
+- `sender`: the tenant a message, signal or condition was sent within: the one named, else
+  the caller's only tenant; sent to several tenants, administrators only.
+
+Actions not listed (users, groups, roles, tokens, tenants, logins, refusals) belong to no
+tenant: only callers who see every tenant read them."""
+
 FALLBACK = "api.request"  # a changing route missing from the table is still recorded, under this name
 
 UNRECORDED: Final = Action(name="unrecorded")
@@ -471,15 +503,17 @@ class AuditTrail:
 
     async def _record(self, scope: Scope, seen: _Seen, *, crashed: bool) -> None:
         try:
-            entry = self._entry(scope, seen, crashed=crashed)
+            built = self._entry(scope, seen, crashed=crashed)
         except Exception:  # a detail function tripped on an odd request: record without details
             log.exception("audit: building the details of %s %s failed", scope["method"], scope["path"])
-            entry = self._entry(scope, seen, crashed=crashed, with_details=False)
-        if entry is None or entry.code == "DATABASE_UNAVAILABLE":
+            built = self._entry(scope, seen, crashed=crashed, with_details=False)
+        if built is None or built[1].code == "DATABASE_UNAVAILABLE":
             return  # nothing changed, and the append would wait out the same outage
+        tenant, entry = built
         app = scope["app"]
         try:
-            await run_in_threadpool(app.state.legato.store.audit.append, entry, now=app.state.authenticator.now())
+            now = app.state.authenticator.now()
+            await run_in_threadpool(_append, app.state.legato.store.audit, entry, tenant, now)
         except Exception:
             row = orjson.dumps(
                 {
@@ -499,7 +533,10 @@ class AuditTrail:
             traceback = throttle is None or throttle.allow(("audit-append",)) is not None
             log.error("audit append failed; the row it would have held: %s", row, exc_info=traceback)
 
-    def _entry(self, scope: Scope, seen: _Seen, *, crashed: bool, with_details: bool = True) -> AuditEntry | None:
+    def _entry(
+        self, scope: Scope, seen: _Seen, *, crashed: bool, with_details: bool = True
+    ) -> tuple[str | _TargetTenant | None, AuditEntry] | None:
+        """The row of this exchange, and where its tenant comes from; None: nothing to record."""
         method = scope["method"]
         route = scope.get("route")
         template = getattr(route, "path_format", None)
@@ -567,17 +604,64 @@ class AuditTrail:
         if status >= 400 and name not in ("access.denied",):
             details.setdefault("reason", problem.get("detail"))
         client = scope.get("client")
-        return AuditEntry(
-            action=name,
-            actor=actor,
-            actor_kind=actor_kind,
-            source=client[0] if client else None,
-            target_kind=target_kind,
-            target_id=None if target is None else str(target),
-            details=_compact(details),
-            outcome="ok" if status < 400 else "refused" if status in (401, 403, 429) else "failed",
-            code=None if status < 400 else code,
+        refused = name in ("auth.login_failed", "access.denied")
+        rule = TENANT_OF.get(action.name) if action is not None and not refused else None
+        tenant = _tenant(rule, exchange, principal, target_kind, target)
+        return (
+            tenant,
+            AuditEntry(
+                action=name,
+                actor=actor,
+                actor_kind=actor_kind,
+                source=client[0] if client else None,
+                target_kind=target_kind,
+                target_id=None if target is None else str(target),
+                details=_compact(details),
+                outcome="ok" if status < 400 else "refused" if status in (401, 403, 429) else "failed",
+                code=None if status < 400 else code,
+            ),
         )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _TargetTenant:
+    """The row's tenant is its target's, looked up by id when the row is appended (off the loop)."""
+
+    caller_tenants: frozenset[str] | None  # the caller's tenants: a target outside them is not filed there
+
+
+def _tenant(
+    rule: str | None, exchange: Exchange, principal: Any, target_kind: str | None, target: Any
+) -> str | _TargetTenant | None:
+    """The `tenant_id` of a row, by the action's rule in `TENANT_OF` (None: no tenant's work)."""
+    if rule is None:
+        return None
+    tenants: frozenset[str] | None = getattr(principal, "tenants", None)
+    named = exchange.query.get("tenant") or exchange.field("tenant")
+    named = str(named).strip().lower() if named else None
+    only = next(iter(tenants)) if tenants is not None and len(tenants) == 1 else None
+    if rule == "work":
+        answer = exchange.answer if isinstance(exchange.answer, dict) and exchange.status < 400 else {}
+        if "tenant" in answer:
+            return SHARED if answer["tenant"] is None else str(answer["tenant"])
+        # A failure names no tenant it worked in: one named (the caller passed the check for
+        # it) or the caller's only one; else it may be about another tenant's key: admins only.
+        return named or only or (SHARED if exchange.status < 400 else None)
+    if rule == "sender":
+        return named or only
+    if target is None or target_kind is None:
+        return None
+    return _TargetTenant(caller_tenants=tenants)
+
+
+def _append(log: AuditLog, entry: AuditEntry, tenant: str | _TargetTenant | None, now: float) -> None:
+    """Append the row, first looking up the tenant of its target if its rule says so."""
+    if isinstance(tenant, _TargetTenant):
+        found = log.tenant_of(entry.target_kind or "", entry.target_id or "")
+        visible = tenant.caller_tenants
+        seen = found is not None and (visible is None or found == SHARED or found in visible)
+        tenant = found if seen else None
+    log.append(replace(entry, tenant_id=tenant), now=now)
 
 
 def _caller(principal: Any) -> tuple[str, str]:
@@ -610,4 +694,4 @@ def _json(raw: bytes) -> Any:
         return None
 
 
-__all__ = ["FALLBACK", "ROUTE_ACTIONS", "UNRECORDED", "Action", "AuditTrail", "Exchange", "note"]
+__all__ = ["FALLBACK", "ROUTE_ACTIONS", "TENANT_OF", "UNRECORDED", "Action", "AuditTrail", "Exchange", "note"]

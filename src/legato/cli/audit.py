@@ -1,11 +1,13 @@
 """`legato audit list | export | verify`: the audit log, through the server or straight from the database.
 
     legato audit list --actor ann --action 'task.*' --since 2026-12-01
+    legato audit list --tenant acme                   # rows about tenant acme's work
     legato audit export > audit.jsonl                 # every row, oldest first, JSON lines
     legato audit verify                               # exit 1 naming the first broken row
     legato audit verify --database postgresql://...   # without a server: needs LEGATO_AUDIT_KEY
 
-By default the commands ask the server (permission `audit:read`). With `--database` they
+By default the commands ask the server (permission `audit:read`), which shows a user kept to
+tenants only the rows about its tenants' work and the shared tenant's. With `--database` they
 open the database themselves, with the key from LEGATO_AUDIT_KEY or the one generated
 beside a SQLite file; verify then works even when no server is running, or against a
 copy of the database.
@@ -38,6 +40,7 @@ def _filters(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--outcome", type=click.Choice(("ok", "refused", "failed")), help="Only this outcome."),
         click.option("--since", metavar="TIME", help="From this time on (ISO 8601; UTC if no offset)."),
         click.option("--until", metavar="TIME", help="Before this time."),
+        click.option("--tenant", help="Only rows about this tenant's work (with --database, '' for the shared one's)."),
         click.option("--database", metavar="URL", help=DATABASE_HELP),
     ]
     for option in reversed(options):
@@ -52,6 +55,7 @@ def _params(
     outcome: str | None,
     since: str | None,
     until: str | None,
+    tenant: str | None = None,
 ) -> dict[str, str]:
     params: dict[str, str] = {}
     if target:
@@ -62,6 +66,8 @@ def _params(
     for name, value in (("actor", actor), ("action", action), ("outcome", outcome), ("since", since), ("until", until)):
         if value:
             params[name] = value
+    if tenant is not None:
+        params["tenant"] = tenant
     return params
 
 
@@ -95,7 +101,7 @@ def audit_list(
     if as_json:
         render.print_json(answer)
         return
-    table = Table("seq", "at", "actor", "source", "action", "target", "outcome", "details")
+    table = Table("seq", "at", "actor", "source", "action", "target", "tenant", "outcome", "details")
     for row in answer["items"]:
         target = row["target"]
         table.add_row(
@@ -105,6 +111,7 @@ def audit_list(
             row["source"] or "",
             row["action"],
             "" if target is None else f"{target['kind']}:{target['id'] or ''}",
+            _tenant(row.get("tenant")),
             row["outcome"] if row["code"] is None else f"{row['outcome']} {row['code']}",
             render.compact(row["details"]) if row["details"] else "",
         )
@@ -197,7 +204,15 @@ def _where(params: dict[str, str]) -> Any:
         outcome=params.get("outcome"),
         since=_epoch(params.get("since"), "--since"),
         until=_epoch(params.get("until"), "--until"),
+        tenant=params.get("tenant"),
     )
+
+
+def _tenant(value: str | None) -> str:
+    """The tenant column: a tenant, `(shared)` for the shared tenant's work, blank for no tenant's."""
+    if value is None:
+        return ""
+    return value or "(shared)"
 
 
 def _epoch(value: str | None, option: str) -> float | None:

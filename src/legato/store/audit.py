@@ -45,6 +45,7 @@ from sqlalchemy.engine import Connection, make_url
 
 from legato.errors import AuditKeyInvalid, InvalidInput
 from legato.store.database import Database
+from legato.store.tenants import Visible
 
 GENESIS: Final = "0" * 64
 OUTCOMES: Final = ("ok", "refused", "failed")
@@ -59,10 +60,16 @@ SECRET_KEYS: Final = frozenset(
 )
 """Keys never kept in details, at any depth, whatever a caller passes (defence in depth)."""
 
+_OWNED: Final = {"instance": "instances", "task": "user_tasks", "incident": "incidents"}
+"""The targets whose tenant the log looks up by id (their tables carry `tenant_id`)."""
+
 _COLUMNS: Final = (
     "seq, at, actor, actor_kind, source, action, target_kind, target_id, details, outcome, code, key_id, "
-    "prev_hash, hash"
+    "prev_hash, hash, tenant_id"
 )
+
+SHARED: Final = ""
+"""`tenant_id` of a row about the shared tenant's work (NULL is a row of no tenant at all)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -78,6 +85,9 @@ class AuditEntry:
     details: Mapping[str, Any] = field(default_factory=dict)
     outcome: str = "ok"
     code: str | None = None
+    tenant_id: str | None = None
+    """Whose work the row is about: a tenant's id, `SHARED` for the shared tenant's, None for
+    nothing of one tenant (users, roles, tokens, logins, refusals): administrators only."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -98,6 +108,7 @@ class AuditRecord:
     key_id: str
     prev_hash: str
     hash: str
+    tenant_id: str | None = None
 
     def public(self) -> dict[str, Any]:
         """The row as the API and the export show it."""
@@ -112,6 +123,7 @@ class AuditRecord:
             "details": orjson.loads(self.details),
             "outcome": self.outcome,
             "code": self.code,
+            "tenant": self.tenant_id,
             "key_id": self.key_id,
             "prev_hash": self.prev_hash,
             "hash": self.hash,
@@ -129,6 +141,10 @@ class AuditFilter:
     outcome: str | None = None
     since: float | None = None  # inclusive, seconds since the epoch
     until: float | None = None  # exclusive
+    tenant: str | None = None  # exactly this tenant's rows (`SHARED`: the shared tenant's)
+    visible: Visible = None
+    """The tenants the reader may see (None: all, and the rows of no tenant): a reader kept to
+    tenants gets their rows and the shared tenant's, never the installation-wide ones."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -282,13 +298,14 @@ class AuditLog:
             "code": _bounded(entry.code),
             "key_id": signing_id,
             "prev_hash": head.hash,
+            "tenant_id": _bounded(entry.tenant_id),
         }
         values["hash"] = _row_mac(signing_key, values)
         conn.execute(
             text(
                 "INSERT INTO audit_log (seq, at, actor, actor_kind, source, action, target_kind, target_id, details, "
-                "outcome, code, key_id, prev_hash, hash) VALUES (:seq, :at, :actor, :actor_kind, :source, :action, "
-                ":target_kind, :target_id, :details, :outcome, :code, :key_id, :prev_hash, :hash)"
+                "outcome, code, key_id, prev_hash, hash, tenant_id) VALUES (:seq, :at, :actor, :actor_kind, :source, "
+                ":action, :target_kind, :target_id, :details, :outcome, :code, :key_id, :prev_hash, :hash, :tenant_id)"
             ),
             values,
         )
@@ -335,6 +352,18 @@ class AuditLog:
             if len(rows) < _EXPORT_PAGE:
                 return
             after = int(rows[-1].seq)
+
+    def tenant_of(self, target_kind: str, target_id: str) -> str | None:
+        """The tenant of an instance, task or incident for its audit row: its id, `SHARED`, or
+        None when there is no such row (or the kind is not one that belongs to a tenant)."""
+        table = _OWNED.get(target_kind)
+        if table is None:
+            return None
+        with self.database.read() as conn:
+            row = conn.execute(text(f"SELECT tenant_id FROM {table} WHERE id = :id"), {"id": target_id}).first()
+        if row is None:
+            return None
+        return SHARED if row.tenant_id is None else str(row.tenant_id)
 
     def count(self) -> int:
         with self.database.read() as conn:
@@ -385,8 +414,14 @@ def _without_secrets(value: Any) -> Any:
 
 
 def _canonical(values: Mapping[str, Any]) -> bytes:
-    """The row as hashed: every column but seq (order is the prev_hash link's job) and the hashes."""
+    """The row as hashed: every column but seq (order is the prev_hash link's job) and the hashes.
+
+    `tenant_id` counts only when set, so rows written before it existed keep their hashes;
+    setting, changing or clearing it on a row breaks that row's hash all the same.
+    """
     content = {name: values[name] for name in _HASHED}
+    if values.get("tenant_id") is not None:
+        content["tenant_id"] = values["tenant_id"]
     return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
 
 
@@ -427,7 +462,7 @@ def _walk(
         if key is None:
             detail = f"row {record.seq} was signed with key {record.key_id}, which is not among the keys given"
             return Break(seq=record.seq, reason="unknown_key", detail=detail), rows, expected - 1, previous
-        values = {name: getattr(record, name) for name in (*_HASHED, "prev_hash")}
+        values = {name: getattr(record, name) for name in (*_HASHED, "prev_hash", "tenant_id")}
         if not hmac.compare_digest(_row_mac(key, values), record.hash):
             detail = f"row {record.seq} ({record.action} by {record.actor}) does not match its hash: it was changed"
             return Break(seq=record.seq, reason="changed", detail=detail), rows, expected - 1, previous
@@ -484,6 +519,7 @@ def _record(row: Any) -> AuditRecord:
         key_id=row.key_id,
         prev_hash=row.prev_hash,
         hash=row.hash,
+        tenant_id=row.tenant_id,
     )
 
 
@@ -503,6 +539,14 @@ def _where(where: AuditFilter) -> tuple[list[str], dict[str, Any]]:
         else:
             clauses.append("action = :action")
             params["action"] = where.action
+    if where.tenant is not None:
+        clauses.append("tenant_id = :tenant")
+        params["tenant"] = where.tenant
+    if where.visible is not None:
+        names = [f":seen_{index}" for index in range(len(where.visible))]
+        params.update({f"seen_{index}": tenant for index, tenant in enumerate(sorted(where.visible))})
+        clauses.append(f"tenant_id IN ({', '.join([':shared', *names])})")
+        params["shared"] = SHARED
     if where.since is not None:
         clauses.append("at >= :since")
         params["since"] = where.since
@@ -565,6 +609,7 @@ def _read_key(path: Path) -> bytes:
 
 __all__ = [
     "GENESIS",
+    "SHARED",
     "AuditEntry",
     "AuditFilter",
     "AuditLog",

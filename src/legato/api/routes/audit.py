@@ -1,7 +1,9 @@
 """The audit log, read: a filtered, paged list, a streaming export, and the chain's check.
 
 Writing happens in `legato.api.audit_trail`, for every operator action; these routes only
-read (they need `audit:read`). Pages go newest first: pass `next_cursor` back as `cursor`
+read (they need `audit:read`). A caller kept to tenants reads the rows about its tenants'
+work and the shared tenant's only; rows about no tenant (identity, tokens, logins,
+refusals) are for callers who see every tenant. Pages go newest first: pass `next_cursor` back as `cursor`
 for older rows. The export streams every matching row oldest first as JSON lines
 (`application/x-ndjson`), a page of rows per database read, so it holds no lock however
 long the log is.
@@ -18,8 +20,11 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from legato.access import Principal
+from legato.access.tenancy import filter_tenant, visible
 from legato.api.deps import LegatoDep
 from legato.api.problems import problem_responses
+from legato.api.security import PrincipalDep
 from legato.store.audit import MAX_PAGE, AuditFilter
 
 router = APIRouter(tags=["audit"])
@@ -43,6 +48,10 @@ class AuditRow(BaseModel):
     details: dict[str, Any] = Field(description="what changed (variable names, user fields); never secrets")
     outcome: Literal["ok", "refused", "failed"]
     code: str | None = Field(description="the problem code of a refusal or failure")
+    tenant: str | None = Field(
+        description="whose work the row is about: a tenant, `\"\"` for the shared tenant's, null for no tenant's "
+        "(users, roles, tokens, logins, refusals; only callers who see every tenant read those)"
+    )
     key_id: str
     prev_hash: str
     hash: str
@@ -73,6 +82,8 @@ class AuditVerification(BaseModel):
 
 
 def _filter(
+    principal: Principal,
+    tenant: str | None,
     actor: str | None,
     action: str | None,
     target_kind: str | None,
@@ -89,6 +100,8 @@ def _filter(
         outcome=outcome,
         since=_epoch(since),
         until=_epoch(until),
+        tenant=filter_tenant(principal, tenant),
+        visible=visible(principal),
     )
 
 
@@ -104,6 +117,12 @@ TargetKindQuery = Query(default=None, max_length=256, description="instance, tas
 TargetIdQuery = Query(default=None, max_length=256)
 SinceQuery = Query(default=None, description="from this time on (ISO 8601; UTC if no offset)")
 UntilQuery = Query(default=None, description="before this time")
+AuditTenantQuery = Query(
+    default=None,
+    min_length=1,
+    max_length=128,
+    description="only rows about this tenant's work (one of the caller's tenants)",
+)
 
 
 @router.get(
@@ -114,6 +133,8 @@ UntilQuery = Query(default=None, description="before this time")
 )
 def list_audit(
     legato: LegatoDep,
+    principal: PrincipalDep,
+    tenant: str | None = AuditTenantQuery,
     actor: str | None = ActorQuery,
     action: str | None = ActionQuery,
     target_kind: str | None = TargetKindQuery,
@@ -124,7 +145,7 @@ def list_audit(
     cursor: str | None = Query(default=None, max_length=32, description="`next_cursor` of the page before"),
     limit: int = Query(default=100, ge=1, le=MAX_PAGE),
 ) -> dict[str, Any]:
-    where = _filter(actor, action, target_kind, target_id, outcome, since, until)
+    where = _filter(principal, tenant, actor, action, target_kind, target_id, outcome, since, until)
     page = legato.store.audit.query(where, cursor=cursor, limit=limit)
     return {"items": [record.public() for record in page.items], "next_cursor": page.next_cursor}
 
@@ -143,6 +164,8 @@ def list_audit(
 )
 def export_audit(
     legato: LegatoDep,
+    principal: PrincipalDep,
+    tenant: str | None = AuditTenantQuery,
     actor: str | None = ActorQuery,
     action: str | None = ActionQuery,
     target_kind: str | None = TargetKindQuery,
@@ -151,7 +174,7 @@ def export_audit(
     since: datetime | None = SinceQuery,
     until: datetime | None = UntilQuery,
 ) -> StreamingResponse:
-    where = _filter(actor, action, target_kind, target_id, outcome, since, until)
+    where = _filter(principal, tenant, actor, action, target_kind, target_id, outcome, since, until)
 
     def lines() -> Iterator[bytes]:
         for record in legato.store.audit.export(where):
@@ -169,5 +192,10 @@ def export_audit(
     description="200 either way: `ok` says whether the chain holds, `broken` names the first row where it does not.",
     responses=problem_responses(401, 403),
 )
-def verify_audit(legato: LegatoDep) -> dict[str, Any]:
-    return legato.store.audit.verify().public()
+def verify_audit(legato: LegatoDep, principal: PrincipalDep) -> dict[str, Any]:
+    result = legato.store.audit.verify().public()
+    if principal.tenants is not None and result["broken"] is not None:
+        # The break's detail quotes the row (its action and actor), which may be another
+        # tenant's: a caller kept to tenants learns where and how the chain broke, not what.
+        result["broken"]["detail"] = f"the chain does not hold at row {result['broken']['seq']}"
+    return result
