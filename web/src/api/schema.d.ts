@@ -1018,6 +1018,11 @@ export interface components {
              */
             source: string | null;
             target: components["schemas"]["AuditTarget"] | null;
+            /**
+             * Tenant
+             * @description whose work the row is about: a tenant, `""` for the shared tenant's, null for no tenant's (users, roles, tokens, logins, refusals; only callers who see every tenant read those)
+             */
+            tenant: string | null;
         };
         /** AuditTarget */
         AuditTarget: {
@@ -2477,6 +2482,8 @@ export interface operations {
                 target_id?: string | null;
                 /** @description instance, task, user, token, ... */
                 target_kind?: string | null;
+                /** @description only rows about this tenant's work (one of the caller's tenants) */
+                tenant?: string | null;
                 /** @description before this time */
                 until?: string | null;
             };
@@ -2546,6 +2553,8 @@ export interface operations {
                 target_id?: string | null;
                 /** @description instance, task, user, token, ... */
                 target_kind?: string | null;
+                /** @description only rows about this tenant's work (one of the caller's tenants) */
+                tenant?: string | null;
                 /** @description before this time */
                 until?: string | null;
             };
