@@ -5,6 +5,9 @@ pass it as click's `obj`, with the environment they want and an HTTP client that
 to an app in the same process:
 
     runner.invoke(cli, ["instances"], obj=CliContext(env={}, http=TestClient(app)))
+
+The client is the public `legato.Client`: what a command does over HTTP, a script can do
+the same way.
 """
 
 from __future__ import annotations
@@ -13,13 +16,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import httpx
 from rich.console import Console
 
-from legato.cli.client import ApiClient, HttpClient, make_http
+from legato.client import Client
 from legato.errors import LegatoError
 from legato.settings import Settings
 
 PIPE_WIDTH = 200
+USER_AGENT = "legato-cli"
 
 
 class Failure(Exception):
@@ -43,11 +48,11 @@ def _settings_failure(error: LegatoError) -> Failure:
 @dataclass
 class CliContext:
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
-    http: HttpClient | None = None
+    http: httpx.Client | None = None
     width: int | None = None  # console width; None: the terminal's
     url: str | None = None  # --url, over LEGATO_URL
     _settings: Settings | None = None
-    _client: ApiClient | None = None
+    _client: Client | None = None
 
     @property
     def settings(self) -> Settings:
@@ -66,17 +71,21 @@ class CliContext:
             raise _settings_failure(exc) from None
 
     @property
-    def client(self) -> ApiClient:
+    def client(self) -> Client:
         if self._client is None:
-            url = self.settings.url
-            if self.http is not None:
-                http = self.http
-            else:
-                from legato.cli.credentials import token_for
-
-                http = make_http(url, token=token_for(url, self.env))
-            self._client = ApiClient(http, url)
+            self._client = self.new_client(with_token=True)
         return self._client
+
+    def new_client(self, *, with_token: bool) -> Client:
+        """A client of the server: the injected HTTP client's (tests), or one of its own
+        with the token `legato login` kept (or LEGATO_TOKEN)."""
+        url = self.settings.url
+        if self.http is not None:
+            return Client(url, http=self.http)
+        from legato.cli.credentials import token_for
+
+        token = token_for(url, self.env) if with_token else None
+        return Client(url, token=token, user_agent=USER_AGENT)
 
     @property
     def out(self) -> Console:

@@ -34,7 +34,7 @@ def decide(obj: CliContext, decision_id: str, pairs: tuple[str, ...], vars_json:
       legato decide Decision_credit_risk --var amount=1200
       legato decide Decision_approval --vars-json '{"amount": 1200, "tier": "gold"}' --json
     """
-    result = obj.client.evaluate(decision_id, collect(pairs, vars_json))
+    result = obj.client.evaluate_decision(decision_id, collect(pairs, vars_json))
     if as_json:
         render.print_json(result)
         return

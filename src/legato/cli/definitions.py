@@ -8,9 +8,9 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from legato.cli import render
-from legato.cli.client import ApiError
 from legato.cli.context import CliContext
 from legato.cli.decisions import print_deployed
+from legato.client import ApiError
 
 
 @click.command()
@@ -71,7 +71,7 @@ def deploy(obj: CliContext, files: tuple[Path, ...], tenant: str | None, as_json
 @click.pass_obj
 def definitions(obj: CliContext, all_versions: bool, tenant: str | None, as_json: bool) -> None:
     """List deployed processes."""
-    items = obj.client.definitions(all_versions=all_versions, tenant=tenant)
+    items = obj.client.definitions(all_versions=all_versions, tenant=tenant).items
     if as_json:
         render.print_json(items)
     elif not items:

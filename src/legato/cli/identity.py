@@ -12,19 +12,20 @@ password itself is never stored.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import socket
 import sys
 from typing import Any
 
 import click
-import httpx
 from rich.table import Table
 
 from legato.cli import render
-from legato.cli.client import API_PREFIX, USER_AGENT, ApiError, ServerUnreachable, _problem, _segment
 from legato.cli.context import CliContext
 from legato.cli.credentials import store_token
+from legato.client import ApiError
+from legato.client import segment as _segment
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the server's answer as JSON.")
 
@@ -43,24 +44,13 @@ def login(obj: CliContext, username: str, password_stdin: bool) -> None:
     """Log in to the server and keep a 30-day API token for the commands that follow."""
     url = obj.settings.url
     password = _password(password_stdin)
-    try:
-        with httpx.Client(base_url=url, timeout=30, headers={"User-Agent": USER_AGENT}) as http:
-            answer = http.post(f"{API_PREFIX}/auth/login", json={"username": username, "password": password})
-            if answer.status_code >= 400:
-                raise ApiError(_problem(answer))
-            csrf = answer.json()["csrf_token"]
-            created = http.post(
-                f"{API_PREFIX}/tokens",
-                json={"name": f"cli on {socket.gethostname()}", "kind": "personal", "expires_in_days": 30},
-                headers={"X-CSRF-Token": csrf},
-            )
-            if created.status_code >= 400:
-                raise ApiError(_problem(created))
-            http.post(f"{API_PREFIX}/auth/logout", headers={"X-CSRF-Token": csrf})
-    except httpx.TransportError as exc:
-        raise ServerUnreachable(url, str(exc) or type(exc).__name__) from None
-    path = store_token(url, created.json()["token"], obj.env)
-    obj.out.print(f"logged in to {url} as {answer.json()['username']}; token kept in {path}", markup=False)
+    with obj.new_client(with_token=False) as client:  # the session only: not an older token
+        me = client.login(username, password)
+        created = client.create_token(f"cli on {socket.gethostname()}", kind="personal", expires_in_days=30)
+        with contextlib.suppress(ApiError):  # the session ends by itself; the token is what counts
+            client.logout()
+    path = store_token(url, created["token"], obj.env)
+    obj.out.print(f"logged in to {url} as {me['username']}; token kept in {path}", markup=False)
 
 
 @click.command()

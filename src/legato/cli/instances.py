@@ -53,7 +53,7 @@ def start(
       legato start order_to_cash --vars-json '{"amount": 120}' --count 100
     """
     variables = collect(pairs, vars_json)
-    results: list[dict[str, Any]] = []
+    options: dict[str, Any] = {"business_key": business_key, "version": version, "tenant": tenant}
     with Progress(
         TextColumn(f"starting {process}"),
         BarColumn(),
@@ -63,19 +63,16 @@ def start(
         disable=count < 2,
     ) as progress:
         task = progress.add_task("", total=count)
-        for number in range(1, count + 1):
-            key = idempotency_key if count == 1 or idempotency_key is None else f"{idempotency_key}-{number}"
-            results.append(
-                obj.client.start(
-                    process,
-                    variables,
-                    business_key=business_key,
-                    version=version,
-                    idempotency_key=key,
-                    tenant=tenant,
-                )
+        if count == 1:
+            results = [obj.client.start(process, variables, idempotency_key=idempotency_key, **options)]
+        else:  # the n-th start carries KEY-n: rerunning a batch that failed part-way starts only the rest
+            results = obj.client.start_many(
+                process,
+                [variables] * count,
+                idempotency_key=idempotency_key,
+                progress=lambda _started: progress.advance(task),
+                **options,
             )
-            progress.advance(task)
     if as_json:
         render.print_json(results[0] if count == 1 else results)
         return
@@ -118,24 +115,23 @@ def instances(
     as_json: bool,
 ) -> None:
     """List instances, newest first, a page at a time."""
-    page = obj.client.page(
-        "/instances",
+    page = obj.client.instances(
         process=process,
         status=status,
         business_key=business_key,
         tenant=tenant,
         limit=limit,
         cursor=cursor,
-        variables="true" if with_variables else None,
+        variables=with_variables,
     )
-    items = page["items"]
+    items = page.items
     if as_json:
         render.print_json(items)
     elif not items:
         obj.out.print("no instances")
     else:
         obj.out.print(render.instances_table(items))
-        footer = render.page_footer(page, "instances")
+        footer = render.page_footer(page.to_dict(), "instances")
         if footer:
             obj.out.print(footer, markup=False)
 

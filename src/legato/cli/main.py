@@ -15,9 +15,9 @@ import click
 from rich.text import Text
 
 from legato.cli import audit, decisions, definitions, identity, instances, serve, tenants, work
-from legato.cli.client import ApiError, ServerUnreachable
 from legato.cli.context import CliContext, Failure
 from legato.cli.render import print_problem
+from legato.client import ApiError, ServerUnreachable
 
 
 class _Legato(click.Group):

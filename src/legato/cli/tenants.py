@@ -11,8 +11,8 @@ import click
 from rich.table import Table
 
 from legato.cli import render
-from legato.cli.client import _segment
 from legato.cli.context import CliContext
+from legato.client import segment as _segment
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the server's answer as JSON.")
 

@@ -27,7 +27,7 @@ def send(
     as_json: bool,
 ) -> None:
     """Send MESSAGE to the instance waiting for it (or start one by a message start event)."""
-    result = obj.client.send(message, correlation_key, collect(pairs, vars_json))
+    result = obj.client.send_message(message, correlation_key, collect(pairs, vars_json))
     if as_json:
         render.print_json(result)
     elif result["correlated"] == "instance":
@@ -43,7 +43,7 @@ def send(
 @click.pass_obj
 def conditions(obj: CliContext, pairs: tuple[str, ...], vars_json: str | None, as_json: bool) -> None:
     """Start every process whose conditional start event holds for these variables."""
-    result = obj.client.conditions(collect(pairs, vars_json))
+    result = obj.client.evaluate_conditions(collect(pairs, vars_json))
     if as_json:
         render.print_json(result)
         return
@@ -63,7 +63,7 @@ def conditions(obj: CliContext, pairs: tuple[str, ...], vars_json: str | None, a
 @click.pass_obj
 def signal(obj: CliContext, name: str, pairs: tuple[str, ...], vars_json: str | None, as_json: bool) -> None:
     """Broadcast signal NAME to every instance waiting for it and every signal start event."""
-    result = obj.client.signal(name, collect(pairs, vars_json))
+    result = obj.client.broadcast_signal(name, collect(pairs, vars_json))
     if as_json:
         render.print_json(result)
     else:
@@ -87,15 +87,15 @@ def signal(obj: CliContext, name: str, pairs: tuple[str, ...], vars_json: str | 
 @click.pass_obj
 def tasks(obj: CliContext, instance_id: str | None, status: str, limit: int, cursor: str | None, as_json: bool) -> None:
     """List user tasks, oldest first."""
-    page = obj.client.page("/tasks", status=status, instance_id=instance_id, limit=limit, cursor=cursor)
-    items = page["items"]
+    page = obj.client.tasks(status=status, instance_id=instance_id, limit=limit, cursor=cursor)
+    items = page.items
     if as_json:
         render.print_json(items)
     elif not items:
         obj.out.print(f"no {status} tasks")
     else:
         obj.out.print(render.tasks_table(items))
-        footer = render.page_footer(page, "tasks")
+        footer = render.page_footer(page.to_dict(), "tasks")
         if footer:
             obj.out.print(footer, markup=False)
 
@@ -108,7 +108,7 @@ def tasks(obj: CliContext, instance_id: str | None, status: str, limit: int, cur
 @click.pass_obj
 def complete(obj: CliContext, task_id: str, pairs: tuple[str, ...], vars_json: str | None, as_json: bool) -> None:
     """Complete the user task TASK_ID, with its output variables."""
-    task = obj.client.complete(task_id, collect(pairs, vars_json))
+    task = obj.client.complete_task(task_id, collect(pairs, vars_json))
     if as_json:
         render.print_json(task)
     else:
@@ -126,15 +126,15 @@ def incidents(
     obj: CliContext, instance_id: str | None, status: str, limit: int, cursor: str | None, as_json: bool
 ) -> None:
     """List incidents: steps that ran out of retries."""
-    page = obj.client.page("/incidents", status=status, instance_id=instance_id, limit=limit, cursor=cursor)
-    items = page["items"]
+    page = obj.client.incidents(status=status, instance_id=instance_id, limit=limit, cursor=cursor)
+    items = page.items
     if as_json:
         render.print_json(items)
     elif not items:
         obj.out.print(f"no {status} incidents")
     else:
         obj.out.print(render.incidents_table(items))
-        footer = render.page_footer(page, "incidents")
+        footer = render.page_footer(page.to_dict(), "incidents")
         if footer:
             obj.out.print(footer, markup=False)
 
@@ -151,7 +151,7 @@ def retry(obj: CliContext, incident_id: int, pairs: tuple[str, ...], vars_json: 
       legato retry 7                          run the step again as it is
       legato retry 7 --var customer_id=C-17   fix the data and run it again, in one step
     """
-    incident = obj.client.retry(incident_id, collect(pairs, vars_json))
+    incident = obj.client.retry_incident(incident_id, collect(pairs, vars_json))
     obj.out.print(
         f"retrying incident {incident['id']}: instance {incident['instance_id']} runs '{incident['element']}' again",
         markup=False,

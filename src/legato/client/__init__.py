@@ -4,7 +4,7 @@ It imports only `legato.errors` and httpx, never the server's layers (an import-
 contract in pyproject.toml keeps it so): what it knows of the server is the HTTP API.
 """
 
-from legato.client._client import API_PREFIX, DEFAULT_URL, Client
+from legato.client._client import API_PREFIX, DEFAULT_URL, Client, segment
 from legato.client._errors import (
     ApiConflict,
     ApiError,
@@ -32,4 +32,5 @@ __all__ = [
     "Client",
     "Page",
     "ServerUnreachable",
+    "segment",
 ]

@@ -162,12 +162,12 @@ class Client:
 
     def definition(self, key: str, *, version: int | None = None, tenant: str | None = None) -> dict[str, Any]:
         """One deployed process with its model (the latest version unless `version`)."""
-        return self._object("GET", f"/definitions/{_segment(key)}", params=_given(version=version, tenant=tenant))
+        return self._object("GET", f"/definitions/{segment(key)}", params=_given(version=version, tenant=tenant))
 
     def export_bpmn(self, process: str, version: int | None = None, tenant: str | None = None) -> str:
         """A deployed process as BPMN 2.0 XML with a diagram (for Camunda Modeler or bpmn.io)."""
         params = _given(version=version, tenant=tenant)
-        return self._send("GET", f"/definitions/{_segment(process)}/bpmn", params=params).text
+        return self._send("GET", f"/definitions/{segment(process)}/bpmn", params=params).text
 
     def decisions(self, *, all_versions: bool = False) -> list[dict[str, Any]]:
         """The deployed decision models (DMN files) with their decisions."""
@@ -175,7 +175,7 @@ class Client:
 
     def evaluate_decision(self, decision_id: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
         body = {"variables": dict(variables or {})}
-        return self._object("POST", f"/decisions/{_segment(decision_id)}/evaluate", json=body)
+        return self._object("POST", f"/decisions/{segment(decision_id)}/evaluate", json=body)
 
     def decision_evaluations(self, instance_id: str) -> list[dict[str, Any]]:
         """What the business rule tasks of an instance decided, every page of it."""
@@ -197,7 +197,7 @@ class Client:
         body: dict[str, Any] = {"variables": dict(variables or {})}
         body.update(_given(business_key=business_key, version=version, tenant=tenant))
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        return self._object("POST", f"/definitions/{_segment(process)}/instances", json=body, headers=headers)
+        return self._object("POST", f"/definitions/{segment(process)}/instances", json=body, headers=headers)
 
     def start_many(
         self,
@@ -269,20 +269,20 @@ class Client:
 
     def instance(self, instance_id: str) -> dict[str, Any]:
         """One instance: variables, where it waits, open tasks and incidents, history."""
-        return self._object("GET", f"/instances/{_segment(instance_id)}")
+        return self._object("GET", f"/instances/{segment(instance_id)}")
 
     def history(self, instance_id: str) -> list[dict[str, Any]]:
-        return self.page(f"/instances/{_segment(instance_id)}/history").items
+        return self.page(f"/instances/{segment(instance_id)}/history").items
 
     def cancel(self, instance_id: str, reason: str | None = None) -> dict[str, Any]:
-        return self._object("POST", f"/instances/{_segment(instance_id)}/cancel", json={"reason": reason})
+        return self._object("POST", f"/instances/{segment(instance_id)}/cancel", json={"reason": reason})
 
     def set_variables(
         self, instance_id: str, variables: Mapping[str, Any] | None = None, remove: Sequence[str] = ()
     ) -> dict[str, Any]:
         """Set and remove an active instance's variables in one step (recorded with the actor)."""
         body = {"set": dict(variables or {}), "remove": list(remove)}
-        return self._object("PATCH", f"/instances/{_segment(instance_id)}/variables", json=body)
+        return self._object("PATCH", f"/instances/{segment(instance_id)}/variables", json=body)
 
     def wait(self, instance_id: str, timeout: float = 30.0, *, interval: float = 0.05) -> dict[str, Any]:
         """The instance once it has ended (completed, cancelled, terminated), as the embedded
@@ -331,10 +331,10 @@ class Client:
         return follow(lambda cursor: self.tasks(**filters, cursor=cursor), cursor=start)
 
     def task(self, task_id: str) -> dict[str, Any]:
-        return self._object("GET", f"/tasks/{_segment(task_id)}")
+        return self._object("GET", f"/tasks/{segment(task_id)}")
 
     def complete_task(self, task_id: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        return self._object("POST", f"/tasks/{_segment(task_id)}/complete", json={"variables": dict(variables or {})})
+        return self._object("POST", f"/tasks/{segment(task_id)}/complete", json={"variables": dict(variables or {})})
 
     def incidents(
         self,
@@ -440,9 +440,9 @@ def _given(**params: Any) -> dict[str, Any]:
     return {name: value for name, value in params.items() if value is not None}
 
 
-def _segment(value: str) -> str:
-    """A path segment, escaped: an id with a '/' or '?' must not change the route."""
+def segment(value: str) -> str:
+    """An id escaped for one path segment of `call()`: a '/' or '?' in it must not change the route."""
     return quote(value, safe=":")
 
 
-__all__ = ["API_PREFIX", "DEFAULT_URL", "USER_AGENT", "Client"]
+__all__ = ["API_PREFIX", "DEFAULT_URL", "USER_AGENT", "Client", "segment"]
