@@ -282,3 +282,32 @@ def test_a_parallel_multi_instance_task_runs_one_job_per_item(app: Legato) -> No
         result = app.wait(started.instance_id)
     assert result["variables"]["sent"] == ["A@X", "B@X", "C@X"]
     assert set(result["variables"]) == {"emails", "sent"}  # each instance's `id` stayed its own (Camunda 8 does so)
+
+
+def test_the_worker_prunes_the_change_feed_past_its_retention(
+    database_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The feed of live screens would grow for ever: each worker drops rows older than the
+    retention, measured on the worker's clock, and keeps the newer ones."""
+    import legato.runtime.worker as worker_module
+
+    monkeypatch.setattr(worker_module, "PRUNE_SECONDS", 0.05)
+    legato = Legato(
+        database_url,
+        clock=clock,
+        worker_settings=WorkerSettings(poll_interval=0.05, shutdown_grace=2, change_retention=3600),
+    )
+    legato.register("noop", lambda job: {})
+    legato.deploy(sequence("pruned", ("noop", None, None)))
+    first = legato.start("pruned")
+    with legato.running():
+        legato.wait(first.instance_id)
+        old = {c.id for c in legato.store.changes.after(0)}
+        assert old
+        clock.advance(3601)
+        second = legato.start("pruned")
+        legato.wait(second.instance_id)
+        eventually(lambda: not old & {c.id for c in legato.store.changes.after(0)})
+        kept = legato.store.changes.after(0)
+        assert kept and {c.instance_id for c in kept} == {second.instance_id}
+    legato.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
@@ -75,4 +76,40 @@ def test_0008_keeps_definitions_and_their_instances_and_adds_tenants(database_ur
                 "created_at, updated_at) VALUES ('i-2', 999, 'order', 'active', '{}', '{}', 1, 0, 0)"
             )
         )
+    database.dispose()
+
+
+def test_0011_partial_indexes_keep_rows_and_go_back_down(database_url: str) -> None:
+    """0011 rebuilds indexes only: rows stay, uniqueness of idempotency keys holds after the
+    rebuild, and a downgrade to 0010 restores the full indexes."""
+    database = Database(database_url)
+    migrate.upgrade(database, "0010")
+    with database.write() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO definitions (id, key, version, checksum, source_format, source, model, deployed_at) "
+                "VALUES (1, 'order', 1, 'c', 'yaml', 's', '{}', 0)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO instances (id, definition_id, process_key, version, status, state, variables, "
+                "created_at, updated_at, idempotency_key) VALUES ('a', 1, 'order', 1, 'active', '{}', '{}', 0, 0, 'k')"
+            )
+        )
+    migrate.upgrade(database)
+    with pytest.raises(IntegrityError), database.write() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO instances (id, definition_id, process_key, version, status, state, variables, "
+                "created_at, updated_at, idempotency_key) VALUES ('b', 1, 'order', 1, 'active', '{}', '{}', 0, 0, 'k')"
+            )
+        )
+    config = migrate._config()
+    with database.write(watched=False) as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0010")
+    assert migrate.current(database) == "0010"
+    with database.read() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM instances")).scalar_one() == 1
     database.dispose()

@@ -51,6 +51,7 @@ log = logging.getLogger("legato.worker")
 jobs_log = logging.getLogger("legato.jobs")  # one line per job failure, retry, incident, recovery
 
 RETRY_SECONDS = 0.5  # how soon a commit or heartbeat that found the database away is tried again
+PRUNE_SECONDS = 60.0  # how often the coordinator prunes the change feed
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -61,6 +62,7 @@ class WorkerSettings:
     poll_interval: float = 0.5
     shutdown_grace: float = 10.0
     tenants: frozenset[str] | None = None  # run only these tenants' jobs (and the shared ones); None: all
+    change_retention: float = 3600.0  # seconds the change feed (live screens) keeps its rows
 
 
 @dataclass(slots=True)
@@ -189,6 +191,7 @@ class Worker:
         types = self.handlers.types()
         next_poll = 0.0
         next_heartbeat = time.monotonic() + self.settings.lock_seconds / 3
+        next_prune = time.monotonic() + PRUNE_SECONDS
         stopping_since: float | None = None
         while True:
             self._wake.clear()
@@ -202,6 +205,9 @@ class Worker:
                 # After a failure, try again soon: the locks run out while the database is away.
                 pause = self.settings.lock_seconds / 3
                 next_heartbeat = monotonic + (pause if extended else min(pause, RETRY_SECONDS))
+            if monotonic >= next_prune:
+                self._prune_changes()
+                next_prune = monotonic + PRUNE_SECONDS
             if self._stop.is_set():
                 stopping_since = stopping_since or monotonic
                 if not self._running or monotonic - stopping_since > self.settings.shutdown_grace:
@@ -228,6 +234,13 @@ class Worker:
                 if deadline is not None:
                     timeout = min(timeout, max(0.0, deadline - time.monotonic()))
                 self._wake.wait(min(timeout, self.settings.lock_seconds / 3))
+
+    def _prune_changes(self) -> None:
+        """Drop change-feed rows past their retention; every worker does it, which is harmless."""
+        try:
+            self.store.changes.prune(to_epoch(self.clock.now()) - self.settings.change_retention)
+        except Exception as exc:
+            self._log_failure("prune", exc, "pruning the change feed failed; retrying in %.0f s", PRUNE_SECONDS)
 
     def _claim(self, types: list[str], limit: int) -> int:
         try:

@@ -160,8 +160,9 @@ class Statistics:
         counts: dict[tuple[str, str | None], dict[str, int]] = {}
         for row in conn.execute(
             text(
-                "SELECT d.key, d.tenant_id, i.status, COUNT(*) AS n FROM instances i "
-                f"JOIN definitions d ON d.id = i.definition_id WHERE i.process_key IN ({marks}) "
+                # from the definitions, so the count reads ix_instances_definition_status alone
+                "SELECT d.key, d.tenant_id, i.status, COUNT(*) AS n FROM definitions d "
+                f"JOIN instances i ON i.definition_id = d.id WHERE d.key IN ({marks}) "
                 "GROUP BY d.key, d.tenant_id, i.status"
             ),
             params,

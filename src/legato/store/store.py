@@ -30,6 +30,7 @@ from legato.model.sensitive import SensitiveNames
 from legato.model.timers import parse_timer
 from legato.store import migrate
 from legato.store.audit import AuditLog
+from legato.store.changes import Changes
 from legato.store.codec import to_epoch
 from legato.store.commands import CommandItem, Executor, Outcome, StartRequest
 from legato.store.database import DEFAULT_CONNECT_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, Database
@@ -78,6 +79,7 @@ class Store:
         self.search = Search(self.database)
         self.statistics = Statistics(self.database)
         self.decisions = Decisions(self.database)
+        self.changes = Changes(self.database)
         self.directory = Directory(self.database)
         self.tenants = Tenants(self.database)
         self.audit = AuditLog(self.database, keys=audit_keys)  # keys: see legato.store.audit
