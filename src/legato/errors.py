@@ -21,14 +21,17 @@ the code beside the message, so scripts can match on codes rather than on wordin
     │   ├── InstanceNotFound          404 INSTANCE_NOT_FOUND
     │   ├── TaskNotFound              404 TASK_NOT_FOUND
     │   ├── IncidentNotFound          404 INCIDENT_NOT_FOUND
-    │   └── DecisionNotFound          404 DECISION_NOT_FOUND: no deployed DMN decision has the id
+    │   ├── DecisionNotFound          404 DECISION_NOT_FOUND: no deployed DMN decision has the id
+    │   └── ExternalTaskNotFound      404 EXTERNAL_TASK_NOT_FOUND: no open job of an external task has the id
     ├── Conflict                      409
     │   ├── TaskNotActive             409 TASK_NOT_ACTIVE: completing a task that is done
     │   ├── InstanceNotActive         409 INSTANCE_NOT_ACTIVE
     │   ├── IncidentNotOpen           409 INCIDENT_NOT_OPEN
     │   ├── StaleCommand              409 STALE_COMMAND: the wait state a command names is gone
     │   ├── IdempotencyConflict       409 IDEMPOTENCY_CONFLICT: same key, different request
-    │   └── ConcurrentModification    409 CONCURRENT_MODIFICATION
+    │   ├── ConcurrentModification    409 CONCURRENT_MODIFICATION
+    │   ├── ExternalTaskLockExpired   409 EXTERNAL_TASK_LOCK_EXPIRED: the worker's lock ran out first
+    │   └── ExternalTaskNotLocked     409 EXTERNAL_TASK_NOT_LOCKED: the task is not locked by this worker id
     │   └── IdentityConflict          409 IDENTITY_CONFLICT: a user, group, role or grant that exists
     ├── MessageNotCorrelated          404 MESSAGE_NOT_CORRELATED: no waiting instance, no start
     ├── Unauthenticated               401 (identity: who is asking is not known)
@@ -44,7 +47,8 @@ the code beside the message, so scripts can match on codes rather than on wordin
     │   ├── PermissionDenied          403 PERMISSION_DENIED: the caller lacks the permission named
     │   ├── CsrfFailed                403 CSRF_FAILED: a cookie-authenticated change without its CSRF token
     │   ├── UserDisabled              403 USER_DISABLED: a valid single sign-on for a disabled Legato user
-    │   └── TenantDenied              403 TENANT_DENIED: a tenant the caller does not belong to
+    │   ├── TenantDenied              403 TENANT_DENIED: a tenant the caller does not belong to
+    │   └── TaskTypeDenied            403 TASK_TYPE_DENIED: a task type outside the caller's (worker token's) scope
     ├── OidcStateInvalid              400 OIDC_STATE_INVALID: a callback state unknown, used or not this browser's
     ├── OidcNotConfigured             404 OIDC_NOT_CONFIGURED: single sign-on is not set up on this server
     ├── OidcAccountConflict           409 OIDC_ACCOUNT_CONFLICT: the name is a user's not linked to this login
@@ -200,6 +204,10 @@ class DecisionNotFound(NotFound):
     code = "DECISION_NOT_FOUND"
 
 
+class ExternalTaskNotFound(NotFound):
+    code = "EXTERNAL_TASK_NOT_FOUND"
+
+
 class Conflict(LegatoError):
     code = "CONFLICT"
     status = 409
@@ -227,6 +235,18 @@ class IdempotencyConflict(Conflict):
 
 class ConcurrentModification(Conflict):
     code = "CONCURRENT_MODIFICATION"
+
+
+class ExternalTaskLockExpired(Conflict):
+    """A worker reports on a task whose lock expired: the task may be running elsewhere now."""
+
+    code = "EXTERNAL_TASK_LOCK_EXPIRED"
+
+
+class ExternalTaskNotLocked(Conflict):
+    """A worker reports on a task it does not hold: another worker id locked it, or nobody."""
+
+    code = "EXTERNAL_TASK_NOT_LOCKED"
 
 
 class IdentityConflict(Conflict):
@@ -401,3 +421,12 @@ class TenantDenied(Forbidden):
 
     def __init__(self, tenant: str, *, who: str) -> None:
         super().__init__(f"{who} does not belong to tenant {tenant!r}", details={"tenant": tenant})
+
+
+class TaskTypeDenied(Forbidden):
+    """A task type a worker may not fetch or report on: outside its token's scope, or no `jobs:work`."""
+
+    code = "TASK_TYPE_DENIED"
+
+    def __init__(self, task_type: str, *, who: str) -> None:
+        super().__init__(f"{who} may not work on task type {task_type!r}", details={"task_type": task_type})

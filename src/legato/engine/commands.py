@@ -33,6 +33,11 @@ class FailJob(Command):
     message: str
     details: str | None = None
     jitter: float = 0.5  # a sample in [0, 1) the runtime draws, so the engine stays pure
+    retries: int | None = None
+    """Retries left, as an external worker decides them (Camunda's `retries`): 0 opens the
+    incident. None: the task's retry policy decides, as for in-process handlers."""
+    retry_in: float | None = None
+    """With `retries`: seconds until the next attempt (None: the policy's backoff)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

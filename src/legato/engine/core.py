@@ -171,10 +171,17 @@ def _fail_job(step: Step, command: Any) -> None:
     element = step.definition.elements[wait.element]
     # a service task's own policy; a message throw event's job retries by the defaults
     policy = element.retry if isinstance(element, ServiceTask) else RetryPolicy()
-    if command.error_type in policy.non_retryable or command.attempt >= policy.max_attempts:
+    if command.retries is not None:  # an external worker decides (Camunda's failure semantics)
+        exhausted = command.retries <= 0
+    else:
+        exhausted = command.error_type in policy.non_retryable or command.attempt >= policy.max_attempts
+    if exhausted:
         _hold_job(step, wait, command.error_type, command.message, command.details, attempt=command.attempt)
         return
-    delay = policy.backoff(command.attempt, command.jitter)
+    if command.retries is not None and command.retry_in is not None:
+        delay = max(0.0, command.retry_in)
+    else:
+        delay = policy.backoff(command.attempt, command.jitter)
     step.effects.append(
         fx.RetryJob(wait=wait.id, due=step.schedule_due(delay), attempts=command.attempt, error=command.message)
     )

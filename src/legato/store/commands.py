@@ -40,6 +40,7 @@ from legato.store.codec import dumps, to_epoch
 from legato.store.database import Database
 from legato.store.definitions import Definitions, StoredDefinition
 from legato.store.ids import new_instance_id
+from legato.store.job_signals import JobSignals
 from legato.store.sql import execute_many, fetch
 from legato.store.tenants import Visible, visible_clause
 from legato.store.writer import ClaimNew, Handoff, Writer
@@ -86,6 +87,9 @@ class CommandItem:
     job: str | None = None
     worker: str | None = None
     attempt: int | None = None
+    within_lock: bool = False
+    """Refuse the command once the job's lock has expired, even if nobody took the job over
+    yet (external workers: their lock is their promise; in-process results keep theirs)."""
 
 
 @dataclass(slots=True)
@@ -111,7 +115,7 @@ class _Loaded:
 _SELECT_INSTANCES = (
     "SELECT id, definition_id, state, variables, version, tenant_id FROM instances WHERE id IN_LIST(:ids)"
 )
-_SELECT_OWNED_JOBS = "SELECT id, locked_by, attempts FROM jobs WHERE id IN_LIST(:ids)"
+_SELECT_OWNED_JOBS = "SELECT id, locked_by, attempts, lock_expires_at FROM jobs WHERE id IN_LIST(:ids)"
 _UPDATE_INSTANCE = (
     "UPDATE instances SET state = :state, variables = :variables, status = :status, version = :new_version, "
     "updated_at = :now, ended_at = :ended_at WHERE id = :id AND version = :version"
@@ -128,9 +132,10 @@ MAX_SIGNAL_ROUNDS = 20
 
 
 class Executor:
-    def __init__(self, database: Database, definitions: Definitions) -> None:
+    def __init__(self, database: Database, definitions: Definitions, signals: JobSignals | None = None) -> None:
         self.database = database
         self.definitions = definitions
+        self.signals = signals  # told of the jobs each transaction makes free (external workers wait for them)
 
     # -- starting ------------------------------------------------------------------------
 
@@ -296,7 +301,7 @@ class Executor:
         self,
         item: CommandItem,
         loaded: dict[str, _Loaded],
-        owned: dict[str, tuple[str | None, int]],
+        owned: dict[str, tuple[str | None, int, float | None]],
         now: datetime,
         writer: Writer,
     ) -> Outcome:
@@ -304,12 +309,14 @@ class Executor:
         if current is None:
             return Outcome(ok=False, error=InstanceNotFound(f"no instance {item.instance_id}"))
         if item.job is not None:
-            holder, attempts = owned.get(item.job, (None, -1))
+            holder, attempts, expires = owned.get(item.job, (None, -1, None))
             if holder != item.worker or (item.attempt is not None and attempts != item.attempt):
                 return Outcome(
                     ok=False,
                     error=StaleCommand(f"job {item.job} attempt {item.attempt} is no longer held by {item.worker}"),
                 )
+            if item.within_lock and (expires is None or expires < to_epoch(now)):
+                return Outcome(ok=False, error=StaleCommand(f"the lock of job {item.job} has expired"))
         definition = self.definitions.by_id(current.definition_id)
         try:
             result = engine.apply(definition.model, current.state, item.command, now)
@@ -321,7 +328,7 @@ class Executor:
             item.instance_id, result.effects, current.tenant, definition_id=definition.id, process=definition.key
         )
         if item.job is not None:
-            owned[item.job] = (None, -1)  # a second result for the same job in this batch is stale
+            owned[item.job] = (None, -1, None)  # a second result for the same job in this batch is stale
         if isinstance(item.command, FailJob):  # what became of the failure, for the worker's log
             retry_at = next((e.due for e in result.effects if isinstance(e, fx.RetryJob)), None)
             incident = any(isinstance(e, fx.CreateIncident) for e in result.effects)
@@ -343,11 +350,11 @@ class Executor:
             )
         return loaded
 
-    def _owned_jobs(self, conn: Connection, job_ids: list[str]) -> dict[str, tuple[str | None, int]]:
+    def _owned_jobs(self, conn: Connection, job_ids: list[str]) -> dict[str, tuple[str | None, int, float | None]]:
         if not job_ids:
             return {}
         rows = fetch(conn, _SELECT_OWNED_JOBS, {"ids": job_ids}, lists=["ids"])
-        return {job_id: (holder, attempts) for job_id, holder, attempts in rows}
+        return {job_id: (holder, attempts, expires) for job_id, holder, attempts, expires in rows}
 
     def _save(self, conn: Connection, loaded: dict[str, _Loaded], now: datetime) -> None:
         rows = []
@@ -411,6 +418,9 @@ class Executor:
                 within = frozenset() if tenant is None else frozenset({tenant})
                 self._deliver_signal(conn, signal, variables, now, writer, skip=sender, within=within, origin=tenant)
             writer.flush(conn)
+        if writer.woken and self.signals is not None:
+            self.signals.announce(conn, writer.woken)
+            writer.woken = set()
 
     def broadcast(
         self,

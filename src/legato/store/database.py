@@ -8,9 +8,10 @@ COMMITTED with row locks (`FOR UPDATE`, `SKIP LOCKED`) doing the coordination.
 
 from __future__ import annotations
 
+import logging
 import math
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
@@ -24,6 +25,9 @@ from legato.errors import DatabaseUnavailable, ValueNotStorable
 from legato.store.watchdog import Watchdog
 
 DEFAULT_SQLITE_PATH = "legato.db"
+_AFTER_COMMIT = "legato_after_commit"
+
+log = logging.getLogger("legato.store")
 
 
 def normalize_url(url: str) -> str:
@@ -153,13 +157,35 @@ class Database:
 
         `watched=False` lifts the client-side deadline (for migrations, which may run long).
         """
+        hooks: list[Callable[[], None]] = []
         with (
             self._errors(),
             _maybe(self.watchdog.unwatched(), not watched),
             self.engine.connect().execution_options(legato_write=True) as conn,
             conn.begin(),
         ):
-            yield conn
+            conn.info[_AFTER_COMMIT] = hooks
+            try:
+                yield conn
+            finally:
+                conn.info.pop(_AFTER_COMMIT, None)
+        for hook in hooks:  # committed: now tell who waits for it
+            try:
+                hook()
+            except Exception:
+                log.exception("a hook run after a commit failed")
+
+    @staticmethod
+    def after_commit(conn: Connection, hook: Callable[[], None]) -> None:
+        """Run `hook` once the write transaction of `conn` has committed (never on rollback).
+
+        Outside a `write()` transaction the hook runs at once: there is nothing to wait for.
+        """
+        hooks = conn.info.get(_AFTER_COMMIT)
+        if hooks is None:
+            hook()
+        else:
+            hooks.append(hook)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, text
 
 from legato.store.codec import to_epoch
 from legato.store.database import Database
+from legato.store.job_signals import JobSignals
 from legato.store.sql import fetch
 from legato.store.tenants import Visible, visible_clause
 
@@ -40,6 +41,7 @@ class ClaimedJob:
 
 _FREE = "due_at <= :now AND (locked_by IS NULL OR lock_expires_at < :now)"
 _TYPES = "(kind <> 'task' OR task_type IN_LIST(:types))"
+_TASKS_OF_TYPES = "(kind = 'task' AND task_type IN_LIST(:types))"
 _RETURNING = (
     "RETURNING id, kind, instance_id, wait, definition_id, element, task_type, attempts, timeout, payload, tenant_id"
 )
@@ -76,9 +78,11 @@ class Jobs:
         now: datetime,
         lock_seconds: float,
         tenants: Visible = None,
+        tasks_only: bool = False,
     ) -> list[ClaimedJob]:
-        """Lock up to `limit` due jobs of `task_types` (timers too); with `tenants`, only jobs
-        of those tenants and of the shared tenant (a worker token's own work)."""
+        """Lock up to `limit` due jobs of `task_types` (timers too, unless `tasks_only`: an
+        external worker runs service tasks only); with `tenants`, only jobs of those tenants
+        and of the shared tenant (a worker token's own work)."""
         epoch = to_epoch(now)
         until = epoch + lock_seconds
         params: dict[str, Any] = {
@@ -91,6 +95,8 @@ class Jobs:
         query = self._claim
         if tenants is not None:
             query = query.replace(_TYPES, f"{_TYPES} AND {visible_clause('tenant_id', tenants, params)}", 1)
+        if tasks_only:
+            query = query.replace(_TYPES, _TASKS_OF_TYPES, 1)
         with self.database.write() as conn:
             rows = fetch(conn, query, params, lists=["types"])
         return [
@@ -139,13 +145,95 @@ class Jobs:
             [(value,)] = fetch(conn, query, params, lists=["types"])
         return None if value is None else float(value)
 
-    def release(self, *, worker: str, job_id: str) -> None:
-        """Give a claimed job back unrun (a worker shutting down before it started it)."""
+    def release(self, *, worker: str, job_id: str, announce: JobSignals | None = None) -> bool:
+        """Give a claimed job back unrun (a worker shutting down before it started it, an
+        external worker's unlock); False if `worker` did not hold it. With `announce`,
+        waiting fetches of its type are woken once the job is free."""
         with self.database.write() as conn:
-            conn.execute(
-                text(
-                    "UPDATE jobs SET locked_by = NULL, lock_expires_at = NULL, attempts = attempts - 1 "
-                    "WHERE id = :id AND locked_by = :worker"
-                ),
+            rows = fetch(
+                conn,
+                "UPDATE jobs SET locked_by = NULL, lock_expires_at = NULL, attempts = attempts - 1 "
+                "WHERE id = :id AND locked_by = :worker RETURNING task_type",
                 {"id": job_id, "worker": worker},
             )
+            if rows and announce is not None and rows[0][0] is not None:
+                announce.announce(conn, [rows[0][0]])
+        return bool(rows)
+
+    def extend_one(self, *, worker: str, job_id: str, now: datetime, until: float) -> bool:
+        """Extend the lock `worker` holds on a job, if it has not expired yet."""
+        with self.database.write() as conn:
+            result = conn.execute(
+                text(
+                    "UPDATE jobs SET lock_expires_at = :until "
+                    "WHERE id = :id AND locked_by = :worker AND lock_expires_at >= :now"
+                ),
+                {"id": job_id, "worker": worker, "until": until, "now": to_epoch(now)},
+            )
+            return bool(result.rowcount)
+
+    def lock_of(self, job_id: str) -> JobLock | None:
+        """Who holds a service task's job and until when, with what a caller must check
+        (its type, its tenant); None when no such job is open (done, or never was)."""
+        with self.database.read() as conn:
+            rows = fetch(
+                conn,
+                "SELECT instance_id, wait, task_type, tenant_id, locked_by, lock_expires_at, attempts, due_at "
+                "FROM jobs WHERE id = :id AND kind = 'task'",
+                {"id": job_id},
+            )
+        if not rows:
+            return None
+        instance_id, wait, task_type, tenant, locked_by, expires, attempts, due_at = rows[0]
+        return JobLock(
+            id=job_id,
+            instance_id=instance_id,
+            wait=wait,
+            task_type=task_type,
+            tenant=tenant,
+            locked_by=locked_by,
+            lock_expires_at=expires,
+            attempts=attempts,
+            held_by_incident=due_at is None,
+        )
+
+    def instances_of(self, instance_ids: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
+        """The process key and business key of each instance, for the jobs handed to a worker."""
+        if not instance_ids:
+            return {}
+        with self.database.read() as conn:
+            rows = fetch(
+                conn,
+                "SELECT id, process_key, business_key FROM instances WHERE id IN_LIST(:ids)",
+                {"ids": sorted(set(instance_ids))},
+                lists=["ids"],
+            )
+        return {instance_id: (process, business_key) for instance_id, process, business_key in rows}
+
+    def next_change(self, task_types: Sequence[str], tenants: Visible = None) -> float | None:
+        """When a service task of these types may next become free: the earliest due time
+        of a free one, or lock expiry of a locked one (its worker may have died)."""
+        params: dict[str, Any] = {"types": list(task_types) or [""]}
+        where = "kind = 'task' AND task_type IN_LIST(:types) AND due_at IS NOT NULL"
+        if tenants is not None:
+            where += f" AND {visible_clause('tenant_id', tenants, params)}"
+        query = (
+            "SELECT MIN(CASE WHEN locked_by IS NULL THEN due_at "
+            f"WHEN lock_expires_at > due_at THEN lock_expires_at ELSE due_at END) FROM jobs WHERE {where}"
+        )
+        with self.database.read() as conn:
+            [(value,)] = fetch(conn, query, params, lists=["types"])
+        return None if value is None else float(value)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class JobLock:
+    id: str
+    instance_id: str
+    wait: int
+    task_type: str
+    tenant: str | None
+    locked_by: str | None
+    lock_expires_at: float | None
+    attempts: int
+    held_by_incident: bool

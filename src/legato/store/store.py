@@ -37,6 +37,7 @@ from legato.store.database import DEFAULT_CONNECT_TIMEOUT, DEFAULT_STATEMENT_TIM
 from legato.store.decisions import Decisions
 from legato.store.definitions import Definitions
 from legato.store.identity import Directory
+from legato.store.job_signals import JobSignals
 from legato.store.jobs import ClaimedJob, Jobs
 from legato.store.queries import Queries
 from legato.store.search import Search
@@ -73,7 +74,8 @@ class Store:
         if run_migrations:
             migrate.upgrade(self.database)
         self.definitions = Definitions(self.database)
-        self.executor = Executor(self.database, self.definitions)
+        self.job_signals = JobSignals(self.database)
+        self.executor = Executor(self.database, self.definitions, self.job_signals)
         self.jobs = Jobs(self.database)
         self.queries = Queries(self.database)
         self.search = Search(self.database)
@@ -109,6 +111,7 @@ class Store:
         return names
 
     def close(self) -> None:
+        self.job_signals.close()
         self.database.dispose()
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)

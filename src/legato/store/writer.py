@@ -163,6 +163,7 @@ class Writer:
     broadcasts: list[tuple[str, dict[str, Any], str | None, str | None]] = field(default_factory=list)
     tenant_of: dict[str, str] = field(default_factory=dict)  # instances of a tenant (absent: the shared one)
     calls: list[tuple[str, fx.Effect]] = field(default_factory=list)  # children to start, cancel, answer: calls.py
+    woken: set[str] = field(default_factory=set)  # task types of jobs this batch made free (job_signals.py)
 
     def add(
         self,
@@ -350,6 +351,11 @@ class Writer:
     def flush(self, conn: Connection) -> None:
         """Write everything collected so far and start empty (keeps `handoffs`)."""
         run = _executemany(conn)
+        for row in self.job_inserts.values():
+            if row["kind"] == "task" and row["locked_by"] is None:
+                self.woken.add(row["task_type"])
+        if any(r.get("attempts") is not None for r in self.job_updates.values()):
+            self.woken.add("*")  # a retry (its type is not at hand): every waiter looks again
         # deletes -> updates -> inserts: after coalescing, updates and deletes touch only rows
         # that existed before the batch, inserts only new ids; an incident resolved and then
         # raised again on the same wait must be resolved before the new one is inserted.
