@@ -53,6 +53,7 @@ BUILTIN_ROLES: Mapping[str, frozenset[str]] = {
         "variables:*",
         "tasks:*",
         "incidents:*",
+        "jobs:work",  # stands in for a worker: fetches and reports on external tasks
         "decisions:evaluate",
         "tokens:create",
         "users:read",

@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from legato.errors import InstanceNotFound, InvalidInput, TaskNotFound
 from legato.model import serialize
@@ -36,6 +36,9 @@ from legato.store import Deployment, Handoff, Started, StartRequest, Store
 from legato.store.decisions import DecisionDeployment
 from legato.store.tenants import Visible, tenant_id
 from legato.store.variables import check_variables
+
+if TYPE_CHECKING:
+    from legato.runtime.external_tasks import ExternalTasks
 
 MAX_MODEL_BYTES = 5 * 1024 * 1024
 
@@ -64,6 +67,7 @@ class Legato:
         self.worker_settings = worker_settings or WorkerSettings()
         self.actor = actor
         self.worker: Worker | None = None
+        self._external: ExternalTasks | None = None
         self._awaited: set[str] = set()  # instances a wait() call is blocked on
         self._ended: set[str] = set()
         self._ended_cond = threading.Condition()
@@ -372,6 +376,17 @@ class Legato:
             with self._ended_cond:
                 self._awaited.discard(instance_id)
                 self._ended.discard(instance_id)
+
+    # -- external workers -----------------------------------------------------------------
+
+    @property
+    def external_tasks(self) -> ExternalTasks:
+        """Fetch-and-lock and the reports of workers in other processes (docs/workers.md)."""
+        if self._external is None:
+            from legato.runtime.external_tasks import ExternalTasks
+
+            self._external = ExternalTasks(self)
+        return self._external
 
     # -- the in-process worker -------------------------------------------------------------
 
