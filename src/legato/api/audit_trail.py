@@ -396,6 +396,22 @@ UNRECORDED: Final = Action(name="unrecorded")
 completing jobs, many times a second): its successes would flood the log. Refusals on it
 are still recorded as `access.denied`."""
 
+# External workers' traffic: each report is in the instance's history already, with the
+# worker as its actor.
+ROUTE_ACTIONS.update(
+    {
+        ("POST", f"/external-tasks/{path}"): UNRECORDED
+        for path in (
+            "fetch-and-lock",
+            "{task_id}/complete",
+            "{task_id}/failure",
+            "{task_id}/bpmn-error",
+            "{task_id}/extend-lock",
+            "{task_id}/unlock",
+        )
+    }
+)
+
 
 def note(request: Request, **details: Any) -> None:
     """Add to the details the audit row of this request will carry (from inside a route)."""

@@ -111,6 +111,13 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/incidents"): "incidents:read",
     ("GET", "/incidents/{incident_id}"): "incidents:read",
     ("POST", "/incidents/{incident_id}/retry"): "incidents:retry",
+    # external tasks: workers in other processes (worker tokens: their task types and tenants only)
+    ("POST", "/external-tasks/fetch-and-lock"): "jobs:work",
+    ("POST", "/external-tasks/{task_id}/complete"): "jobs:work",
+    ("POST", "/external-tasks/{task_id}/failure"): "jobs:work",
+    ("POST", "/external-tasks/{task_id}/bpmn-error"): "jobs:work",
+    ("POST", "/external-tasks/{task_id}/extend-lock"): "jobs:work",
+    ("POST", "/external-tasks/{task_id}/unlock"): "jobs:work",
     # audit log (legato.api.audit_trail records; these read it)
     ("GET", "/audit"): "audit:read",
     ("GET", "/audit/export"): "audit:read",
