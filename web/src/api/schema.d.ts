@@ -374,6 +374,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/external-tasks/{task_id}/bpmn-error": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Throw a BPMN error: an error boundary event or event subprocess catching its code takes over
+         * @description Uncaught, the task holds in an incident. 404 EXTERNAL_TASK_NOT_FOUND: no such open task (done already, or never was); 409 EXTERNAL_TASK_NOT_LOCKED: another worker id holds it, or nobody; 409 EXTERNAL_TASK_LOCK_EXPIRED: the lock ran out first (the task may be running elsewhere); 403 TASK_TYPE_DENIED: a task type outside the caller's scope.
+         */
+        post: operations["bpmn_error_api_v1_external_tasks__task_id__bpmn_error_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/external-tasks/{task_id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a locked task with its result variables
+         * @description The variables are set on the instance and the instance moves on; exactly once. 404 EXTERNAL_TASK_NOT_FOUND: no such open task (done already, or never was); 409 EXTERNAL_TASK_NOT_LOCKED: another worker id holds it, or nobody; 409 EXTERNAL_TASK_LOCK_EXPIRED: the lock ran out first (the task may be running elsewhere); 403 TASK_TYPE_DENIED: a task type outside the caller's scope.
+         */
+        post: operations["complete_api_v1_external_tasks__task_id__complete_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/external-tasks/{task_id}/extend-lock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Keep a locked task longer (a long-running handler)
+         * @description Only before the lock expires. 404 EXTERNAL_TASK_NOT_FOUND: no such open task (done already, or never was); 409 EXTERNAL_TASK_NOT_LOCKED: another worker id holds it, or nobody; 409 EXTERNAL_TASK_LOCK_EXPIRED: the lock ran out first (the task may be running elsewhere); 403 TASK_TYPE_DENIED: a task type outside the caller's scope.
+         */
+        post: operations["extend_lock_api_v1_external_tasks__task_id__extend_lock_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/external-tasks/{task_id}/failure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report a technical failure: retried later, or an incident when no retries are left
+         * @description 404 EXTERNAL_TASK_NOT_FOUND: no such open task (done already, or never was); 409 EXTERNAL_TASK_NOT_LOCKED: another worker id holds it, or nobody; 409 EXTERNAL_TASK_LOCK_EXPIRED: the lock ran out first (the task may be running elsewhere); 403 TASK_TYPE_DENIED: a task type outside the caller's scope.
+         */
+        post: operations["failure_api_v1_external_tasks__task_id__failure_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/external-tasks/{task_id}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give a locked task back unrun: free at once for any worker
+         * @description The attempt is not counted. 404 EXTERNAL_TASK_NOT_FOUND: no such open task (done already, or never was); 409 EXTERNAL_TASK_NOT_LOCKED: another worker id holds it, or nobody; 409 EXTERNAL_TASK_LOCK_EXPIRED: the lock ran out first (the task may be running elsewhere); 403 TASK_TYPE_DENIED: a task type outside the caller's scope.
+         */
+        post: operations["unlock_api_v1_external_tasks__task_id__unlock_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/external-tasks/fetch-and-lock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fetch and lock due service tasks of some task types, waiting for them if asked (long polling)
+         * @description Locks up to `max_tasks` due tasks of the topics' task types for `worker_id`, each for its topic's `lock_duration`. With none due and `async_response_timeout` > 0 the request waits, and answers as soon as a task is due (woken by the commit that made it so, on this server or another), or with an empty list when the time is up. Report each task before its lock expires, or extend the lock.
+         */
+        post: operations["fetch_and_lock_api_v1_external_tasks_fetch_and_lock_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/grants": {
         parameters: {
             query?: never;
@@ -1101,6 +1221,21 @@ export interface components {
                 [key: string]: unknown;
             } | null;
         };
+        /** CompleteExternalTask */
+        CompleteExternalTask: {
+            /**
+             * Variables
+             * @description a JSON object: the result, set on the instance
+             */
+            variables?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Worker Id
+             * @description the worker's own stable name for itself; reports must name the worker id that locked the task
+             */
+            worker_id: string;
+        };
         /** CompleteTask */
         CompleteTask: {
             /**
@@ -1575,6 +1710,113 @@ export interface components {
                 [key: string]: unknown;
             } | null;
         };
+        /** ExtendLock */
+        ExtendLock: {
+            /**
+             * New Duration
+             * @description seconds from now the lock lasts
+             */
+            new_duration: number;
+            /**
+             * Worker Id
+             * @description the worker's own stable name for itself; reports must name the worker id that locked the task
+             */
+            worker_id: string;
+        };
+        /** ExternalBpmnError */
+        ExternalBpmnError: {
+            /**
+             * Error Code
+             * @description the BPMN error code a boundary event catches
+             */
+            error_code: string;
+            /** Error Message */
+            error_message?: string | null;
+            /**
+             * Variables
+             * @description a JSON object, set on the instance first
+             */
+            variables?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Worker Id
+             * @description the worker's own stable name for itself; reports must name the worker id that locked the task
+             */
+            worker_id: string;
+        };
+        /** FailExternalTask */
+        FailExternalTask: {
+            /**
+             * Error Details
+             * @description a stack trace or more detail
+             */
+            error_details?: string | null;
+            /**
+             * Error Message
+             * @description what went wrong, for the incident
+             */
+            error_message: string;
+            /**
+             * Error Type
+             * @description the error's type, matched against the task's non-retryable error types
+             * @default ExternalTaskFailure
+             */
+            error_type: string;
+            /**
+             * Retries
+             * @description retries left, as the worker decides (0: an incident now); omitted: the task's retry policy decides, as for in-process handlers
+             */
+            retries?: number | null;
+            /**
+             * Retry Timeout
+             * @description with `retries`: seconds until the next attempt; omitted: the retry policy's backoff
+             */
+            retry_timeout?: number | null;
+            /**
+             * Worker Id
+             * @description the worker's own stable name for itself; reports must name the worker id that locked the task
+             */
+            worker_id: string;
+        };
+        /** FetchAndLock */
+        FetchAndLock: {
+            /**
+             * Async Response Timeout
+             * @description long polling: with no task due, wait up to this many seconds for one and answer as soon as one is; 0 answers at once
+             * @default 0
+             */
+            async_response_timeout: number;
+            /**
+             * Max Tasks
+             * @description at most this many tasks in the answer
+             * @default 10
+             */
+            max_tasks: number;
+            /**
+             * Topics
+             * @description the task types to fetch, each once
+             */
+            topics: components["schemas"]["FetchTopic"][];
+            /**
+             * Worker Id
+             * @description the worker's own stable name for itself; reports must name the worker id that locked the task
+             */
+            worker_id: string;
+        };
+        /** FetchTopic */
+        FetchTopic: {
+            /**
+             * Lock Duration
+             * @description seconds each fetched task of this type stays locked to the worker
+             */
+            lock_duration: number;
+            /**
+             * Task Type
+             * @description a service task's task type (topic)
+             */
+            task_type: string;
+        };
         /**
          * FieldError
          * @description One failing field of a request (in INVALID_INPUT problems from request validation).
@@ -1964,6 +2206,70 @@ export interface components {
              * @description ids of the elements where tokens wait
              */
             waiting_at: string[];
+        };
+        /** LockedTask */
+        LockedTask: {
+            /**
+             * Attempt
+             * @description 1 for the first attempt, counting up with each retry
+             */
+            attempt: number;
+            /** Business Key */
+            business_key: string | null;
+            /**
+             * Element
+             * @description the service task's id in the process
+             */
+            element: string;
+            /**
+             * Id
+             * @description the task's id: name it in the reports
+             */
+            id: string;
+            /**
+             * Idempotency Key
+             * @description stable across every delivery and retry of this task: pass it on (an Idempotency-Key header) so a side effect repeated by a second delivery happens once
+             */
+            idempotency_key: string;
+            /** Instance Id */
+            instance_id: string;
+            /**
+             * Lock Expires At
+             * Format: date-time
+             * @description report or extend the lock before this moment
+             */
+            lock_expires_at: string;
+            /**
+             * Process
+             * @description the process key of its instance
+             */
+            process: string | null;
+            /** Task Type */
+            task_type: string;
+            /**
+             * Tenant
+             * @description the tenant of its instance; null: the shared tenant
+             */
+            tenant: string | null;
+            /**
+             * Variables
+             * @description the task's inputs (its input mapping, or the instance's variables)
+             */
+            variables: {
+                [key: string]: unknown;
+            };
+            /** Worker Id */
+            worker_id: string;
+        };
+        /** LockExtended */
+        LockExtended: {
+            /** Id */
+            id: string;
+            /**
+             * Lock Expires At
+             * Format: date-time
+             */
+            lock_expires_at: string;
         };
         /** Login */
         Login: {
@@ -2426,6 +2732,14 @@ export interface components {
              * @description users that are members directly
              */
             users: string[];
+        };
+        /** UnlockExternalTask */
+        UnlockExternalTask: {
+            /**
+             * Worker Id
+             * @description the worker's own stable name for itself; reports must name the worker id that locked the task
+             */
+            worker_id: string;
         };
         /**
          * UserAttributes
@@ -3965,6 +4279,508 @@ export interface operations {
             };
             /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    bpmn_error_api_v1_external_tasks__task_id__bpmn_error_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id from fetch-and-lock */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExternalBpmnError"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, IDEMPOTENCY_CONFLICT, ... */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    complete_api_v1_external_tasks__task_id__complete_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id from fetch-and-lock */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompleteExternalTask"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, IDEMPOTENCY_CONFLICT, ... */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    extend_lock_api_v1_external_tasks__task_id__extend_lock_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id from fetch-and-lock */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExtendLock"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LockExtended"];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, IDEMPOTENCY_CONFLICT, ... */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    failure_api_v1_external_tasks__task_id__failure_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id from fetch-and-lock */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FailExternalTask"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, IDEMPOTENCY_CONFLICT, ... */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unlock_api_v1_external_tasks__task_id__unlock_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id from fetch-and-lock */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnlockExternalTask"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, IDEMPOTENCY_CONFLICT, ... */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    fetch_and_lock_api_v1_external_tasks_fetch_and_lock_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FetchAndLock"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LockedTask"][];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
