@@ -40,3 +40,31 @@ def test_the_quick_start_in_python_runs() -> None:
     with app.running():
         started = app.start("hello", {"name": "Ada"})
         assert app.wait(started.instance_id)["variables"]["greeting"] == "hello Ada"
+
+
+TASK_METHODS = {
+    "task",
+    "task_actor",
+    "claim_task",
+    "unclaim_task",
+    "assign_task",
+    "delegate_task",
+    "resolve_task",
+    "save_task_draft",
+    "complete_task",
+}
+
+
+def test_the_task_lifecycle_methods_are_part_of_legato() -> None:
+    """The people's side of user tasks (docs/api.md, "User tasks"): renaming one is deliberate."""
+    for name in TASK_METHODS:
+        assert callable(getattr(legato.Legato, name)), name
+    app = legato.Legato(legato.Store.memory(), clock=legato.FakeClock())
+    p = legato.Process("review")
+    p.start("s").then(p.user("review", candidate_users=["ada"])).then(p.end("e"))
+    app.deploy(p.build())
+    task = app.task_for(app.start("review").instance_id)
+    assert app.claim_task(task["id"], "ada")["assignee"] == "ada"
+    app.complete_task(task["id"], {"ok": True}, user="ada")
+    assert app.task(task["id"])["status"] == "completed"
+    app.close()

@@ -25,6 +25,9 @@ the code beside the message, so scripts can match on codes rather than on wordin
     │   └── ExternalTaskNotFound      404 EXTERNAL_TASK_NOT_FOUND: no open job of an external task has the id
     ├── Conflict                      409
     │   ├── TaskNotActive             409 TASK_NOT_ACTIVE: completing a task that is done
+    │   ├── TaskAlreadyClaimed        409 TASK_ALREADY_CLAIMED: claiming a task someone else holds
+    │   ├── TaskDelegationPending     409 TASK_DELEGATION_PENDING: completing a delegated task (resolve it)
+    │   ├── TaskNotDelegated          409 TASK_NOT_DELEGATED: resolving a task nobody delegated
     │   ├── InstanceNotActive         409 INSTANCE_NOT_ACTIVE
     │   ├── IncidentNotOpen           409 INCIDENT_NOT_OPEN
     │   ├── StaleCommand              409 STALE_COMMAND: the wait state a command names is gone
@@ -45,6 +48,8 @@ the code beside the message, so scripts can match on codes rather than on wordin
     │   └── IdTokenInvalid            401 OIDC_ID_TOKEN_INVALID: the ID token fails a check (`reason`)
     ├── Forbidden                     403 (identity: known, but not allowed)
     │   ├── PermissionDenied          403 PERMISSION_DENIED: the caller lacks the permission named
+    │   ├── TaskNotCandidate          403 TASK_NOT_CANDIDATE: claiming a task not offered to the caller
+    │   ├── TaskNotAssignee           403 TASK_NOT_ASSIGNEE: working on a task assigned to someone else
     │   ├── CsrfFailed                403 CSRF_FAILED: a cookie-authenticated change without its CSRF token
     │   ├── UserDisabled              403 USER_DISABLED: a valid single sign-on for a disabled Legato user
     │   ├── TenantDenied              403 TENANT_DENIED: a tenant the caller does not belong to
@@ -217,6 +222,18 @@ class TaskNotActive(Conflict):
     code = "TASK_NOT_ACTIVE"
 
 
+class TaskAlreadyClaimed(Conflict):
+    code = "TASK_ALREADY_CLAIMED"
+
+
+class TaskDelegationPending(Conflict):
+    code = "TASK_DELEGATION_PENDING"
+
+
+class TaskNotDelegated(Conflict):
+    code = "TASK_NOT_DELEGATED"
+
+
 class InstanceNotActive(Conflict):
     code = "INSTANCE_NOT_ACTIVE"
 
@@ -285,6 +302,14 @@ class SessionExpired(Unauthenticated):
 class Forbidden(LegatoError):
     code = "FORBIDDEN"
     status = 403
+
+
+class TaskNotCandidate(Forbidden):
+    code = "TASK_NOT_CANDIDATE"
+
+
+class TaskNotAssignee(Forbidden):
+    code = "TASK_NOT_ASSIGNEE"
 
 
 class PermissionDenied(Forbidden):

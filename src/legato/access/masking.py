@@ -143,11 +143,15 @@ def mask_event(
 def mask_task(
     task: Mapping[str, Any], names: SensitiveNames, secrets: Secrets, visibility: Visibility
 ) -> dict[str, Any]:
-    """A user task: its payload (the inputs it shows a person) masked like variables."""
+    """A user task: its payload (the inputs it shows a person) and its draft (the form data
+    saved so far, which become variables) masked like variables."""
     result = dict(task)
     pointers: list[str] = []
-    if not visibility.sensitive and isinstance(result.get("payload"), dict):
-        result["payload"], pointers = mask_variables(result["payload"], names, secrets, at="/payload")
+    if not visibility.sensitive:
+        for key in ("payload", "draft"):
+            if isinstance(result.get(key), dict):
+                result[key], found = mask_variables(result[key], names, secrets, at=f"/{key}")
+                pointers.extend(found)
     _add_masked(result, pointers)
     return result
 

@@ -174,6 +174,10 @@ def _assigned(exchange: Exchange) -> dict[str, Any]:
     return _compact({"assignee": exchange.field("assignee") or exchange.field("user")})
 
 
+def _delegated(exchange: Exchange) -> dict[str, Any]:
+    return _compact({"delegate": exchange.field("user"), "owner": exchange.answered("owner")})
+
+
 def _cancelled(exchange: Exchange) -> dict[str, Any]:
     return _compact({"reason": exchange.field("reason")})
 
@@ -352,6 +356,15 @@ ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
     ("POST", "/tasks/{task_id}/unclaim"): Action(name="task.unclaim", target_kind="task", target=_param("task_id")),
     ("POST", "/tasks/{task_id}/assign"): Action(
         name="task.assign", target_kind="task", target=_param("task_id"), details=_assigned
+    ),
+    ("POST", "/tasks/{task_id}/delegate"): Action(
+        name="task.delegate", target_kind="task", target=_param("task_id"), details=_delegated
+    ),
+    ("POST", "/tasks/{task_id}/resolve"): Action(
+        name="task.resolve", target_kind="task", target=_param("task_id"), details=_task_completed
+    ),
+    ("PUT", "/tasks/{task_id}/draft"): Action(
+        name="task.draft", target_kind="task", target=_param("task_id"), details=_task_completed
     ),
     ("POST", "/incidents/{incident_id}/retry"): Action(
         name="incident.retry", target_kind="incident", target=_param("incident_id"), details=_retried

@@ -151,13 +151,25 @@ class Task(BaseModel):
     instance_id: str
     tenant: str | None = Field(default=None, description=TENANT)
     element: str
+    process: str | None = Field(default=None, description="the process key of the task's instance")
     name: str | None
+    description: str | None = None
     assignee: str | None
+    candidate_users: list[str] = Field(default_factory=list)
     candidate_groups: list[str]
+    owner: str | None = Field(default=None, description="who delegated the task, and gets it back when resolved")
+    delegation: Literal["pending", "resolved"] | None = Field(
+        default=None, description="pending: delegated, the delegate resolves it; resolved: back with its owner"
+    )
+    priority: int = Field(default=50, description="higher is more urgent; 50 unless the model says otherwise")
+    due_at: datetime | None = None
+    follow_up_at: datetime | None = None
     form: Any
     payload: Any = Field(description="the task's input variables")
+    draft: dict[str, Any] | None = Field(default=None, description="form data saved without completing")
     status: TaskStatus
     created_at: datetime
+    updated_at: datetime | None = Field(default=None, description="when a person last acted on it")
     ended_at: datetime | None
     ended_by: str | None
     masked: list[str] = Field(default_factory=list, description=MASKED)
@@ -286,6 +298,25 @@ class ConditionsEvaluated(BaseModel):
 
 class CompleteTask(_Request):
     variables: CheckedVariables | None = Field(default=None, description="a JSON object")
+
+
+UserName = Annotated[str, Field(min_length=1, max_length=255, pattern=r"\S")]
+
+
+class AssignTask(_Request):
+    assignee: UserName | None = Field(description="the user to assign it to; null takes the assignment away")
+
+
+class DelegateTask(_Request):
+    user: UserName = Field(description="the delegate, who resolves the task back to its owner")
+
+
+class ResolveTask(_Request):
+    variables: CheckedVariables | None = Field(default=None, description="the delegate's form data, kept as the draft")
+
+
+class SaveDraft(_Request):
+    variables: CheckedVariables = Field(description="the form data entered so far (a JSON object)")
 
 
 # -- operations ----------------------------------------------------------------------------

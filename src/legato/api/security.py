@@ -107,7 +107,13 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     # tasks and incidents
     ("GET", "/tasks"): "tasks:read",
     ("GET", "/tasks/{task_id}"): "tasks:read",
-    ("POST", "/tasks/{task_id}/complete"): "tasks:complete",
+    ("POST", "/tasks/{task_id}/complete"): "tasks:complete",  # and the assignee, or tasks:assign (task_actions.py)
+    ("POST", "/tasks/{task_id}/claim"): "tasks:claim",  # and a candidate, or tasks:assign
+    ("POST", "/tasks/{task_id}/unclaim"): "tasks:claim",  # and the assignee, or tasks:assign
+    ("POST", "/tasks/{task_id}/assign"): "tasks:assign",
+    ("POST", "/tasks/{task_id}/delegate"): "tasks:claim",  # and the assignee, or tasks:assign
+    ("POST", "/tasks/{task_id}/resolve"): "tasks:complete",  # and the delegate, or tasks:assign
+    ("PUT", "/tasks/{task_id}/draft"): "tasks:complete",  # and the assignee, or tasks:assign
     ("GET", "/incidents"): "incidents:read",
     ("GET", "/incidents/{incident_id}"): "incidents:read",
     ("POST", "/incidents/{incident_id}/retry"): "incidents:retry",

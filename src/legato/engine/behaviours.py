@@ -16,13 +16,14 @@ from legato.engine.compensation import cancel_transaction
 from legato.engine.compensation import throw as compensate
 from legato.engine.decisions import business_rule_task
 from legato.engine.event_subprocess import arm
-from legato.engine.expressions import condition, evaluate, is_expression, json_value, run_script
+from legato.engine.expressions import condition, evaluate, json_value, run_script
 from legato.engine.gateways import event_based_gateway, inclusive_gateway
 from legato.engine.loops import enter_loop
 from legato.engine.multi_instance import enter_body, is_instance_token
-from legato.engine.state import JOB, JOINING, LOCALS, TASK, WAITING, Scope, Token
+from legato.engine.state import JOB, JOINING, LOCALS, WAITING, Scope, Token
 from legato.engine.step import Step
 from legato.engine.throws import broadcast, escalate, intermediate_throw_event
+from legato.engine.user_tasks import user_task
 from legato.errors import EvaluationError
 from legato.model.elements import (
     Activity,
@@ -197,50 +198,6 @@ def send_message(step: Step, token: Token, event: MessageDefinition, task_type: 
     """A message throw event (BPMN 2.0, 10.5.4): its handler sends, with the message's name."""
     assert task_type is not None  # validation guarantees it
     schedule_job(step, token, task_type, {**step.view(token), "message": event.message}, None)
-
-
-def user_task(step: Step, token: Token) -> None:
-    element = step.definition.elements[token.element]
-    assert isinstance(element, UserTask)
-    payload = step.inputs(element, token) if element.inputs else None
-    boundaries = step.boundary_triggers(element.id, token)
-    wait = step.open_wait(token, TASK, element.id)
-    step.effects.append(
-        fx.OpenUserTask(
-            wait=wait.id,
-            element=element.id,
-            name=element.name,
-            assignee=_assignee(step, token, element.assignee),
-            candidate_groups=_candidate_groups(step, token, element.candidate_groups),
-            form=element.form,
-            payload=payload,
-        )
-    )
-    step.record("element_entered", element.id)
-    step.open_boundaries(token, boundaries)
-
-
-def _assignee(step: Step, token: Token, assignee: str | None) -> str | None:
-    """A fixed user, or an expression (`=owner`, `${approver}`) evaluated as the task opens."""
-    if assignee is None or not is_expression(assignee):
-        return assignee
-    value = evaluate(assignee, step.view(token))
-    if value is not None and not isinstance(value, str):
-        raise EvaluationError(f"assignee {assignee!r} of {token.element!r} is {value!r}, not a user name")
-    return value
-
-
-def _candidate_groups(step: Step, token: Token, groups: tuple[str, ...]) -> tuple[str, ...]:
-    """Fixed groups, or one expression giving a list or a comma-separated text."""
-    if len(groups) != 1 or not is_expression(groups[0]):
-        return groups
-    value = evaluate(groups[0], step.view(token))
-    if value is None:
-        return ()
-    items = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
-        raise EvaluationError(f"candidate groups {groups[0]!r} of {token.element!r} are {value!r}, not names")
-    return tuple(item.strip() for item in items if item.strip())
 
 
 def script_task(step: Step, token: Token) -> None:

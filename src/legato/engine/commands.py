@@ -76,6 +76,22 @@ class CompleteUserTask(Command):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ActOnUserTask(Command):
+    """A person acted on an open user task without completing it: claimed, assigned,
+    delegated, resolved it, saved a draft, commented, attached a file.
+
+    The instance does not move; the action is recorded in its history as `task_<action>`
+    with `data`, and `changes` (the task row's columns) go to the store as one effect. Who
+    may act is decided before (store/task_actions.py), in the same transaction.
+    """
+
+    wait: int
+    action: str
+    changes: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class RetryIncident(Command):
     """Resolve an incident and run its element again; `variables` are set on the instance
     first, so the operator's fix and the retry are one step (a job's inputs are read again)."""

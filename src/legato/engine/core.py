@@ -14,6 +14,7 @@ from typing import Any
 from legato.engine import effects as fx
 from legato.engine.calls import call_again, complete_call, escalate_call, fail_call, hold_call
 from legato.engine.commands import (
+    ActOnUserTask,
     CancelInstance,
     Command,
     CompleteCallActivity,
@@ -285,6 +286,14 @@ def _complete_user_task(step: Step, command: Any) -> None:
     step.complete_activity(token, command.variables)
 
 
+def _act_on_user_task(step: Step, command: Any) -> None:
+    assert isinstance(command, ActOnUserTask)
+    wait = _wait(step, command.wait, TASK)
+    if command.changes:
+        step.effects.append(fx.UpdateUserTask(wait=wait.id, changes=dict(command.changes)))
+    step.record(f"task_{command.action}", wait.element, command.data)
+
+
 def _retry_incident(step: Step, command: Any) -> None:
     assert isinstance(command, RetryIncident)
     wait = _wait(step, command.wait, JOB, CALL, INCIDENT, INCIDENT_LEAVING, INCIDENT_COMPLETING)
@@ -371,6 +380,7 @@ _HANDLERS = {
     CorrelateMessage: _correlate,
     TriggerSignal: _trigger_signal,
     CompleteUserTask: _complete_user_task,
+    ActOnUserTask: _act_on_user_task,
     RetryIncident: _retry_incident,
     SetVariables: _set_variables,
     CancelInstance: _cancel,

@@ -55,6 +55,8 @@ class CancelJob(Effect):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class OpenUserTask(Effect):
+    """A user task to offer: its people, schedule and texts evaluated as it opened."""
+
     wait: int
     element: str
     name: str | None
@@ -62,6 +64,20 @@ class OpenUserTask(Effect):
     candidate_groups: tuple[str, ...]
     form: dict[str, Any] | None
     payload: dict[str, Any] | None
+    candidate_users: tuple[str, ...] = ()
+    description: str | None = None
+    due: datetime | None = None
+    follow_up: datetime | None = None
+    priority: int = 50
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class UpdateUserTask(Effect):
+    """A person acted on an open user task (claimed, assigned, delegated it, saved a draft):
+    the columns of its row that change, by name (store/task_actions.py says which)."""
+
+    wait: int
+    changes: dict[str, Any]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -377,11 +377,23 @@ class _Scope:
         outputs: Mapping[str, str] | None = None,
         multi_instance: MultiInstance | None = None,
         documentation: str | None = None,
+        candidate_users: Sequence[str] = (),
+        description: str | None = None,
+        due_date: str | None = None,
+        follow_up_date: str | None = None,
+        priority: int | str | None = None,
     ) -> ActivityNode:
-        """A user task, for `assignee` or anyone in `candidate_groups`."""
+        """A user task, for `assignee` or anyone in `candidate_users` or `candidate_groups`.
+
+        `due_date` and `follow_up_date` are ISO 8601 date-times or durations from the
+        task's creation (`P3D`); `priority` a whole number (50 when omitted). Any of them,
+        and the people, may be expressions evaluated when the task opens (`=approver`).
+        """
         process, parent = self._context()
         if isinstance(candidate_groups, str):
             raise _invalid(id, "candidate_groups= takes a list of group names, not one string")
+        if isinstance(candidate_users, str):
+            raise _invalid(id, "candidate_users= takes a list of user names, not one string")
         process._add(
             UserTask(
                 id=id,
@@ -391,6 +403,11 @@ class _Scope:
                 multi_instance=multi_instance,
                 assignee=assignee,
                 candidate_groups=tuple(candidate_groups),
+                candidate_users=tuple(candidate_users),
+                description=description,
+                due_date=due_date,
+                follow_up_date=follow_up_date,
+                priority=priority,
                 form=None if form is None else dict(form),
                 inputs=dict(inputs or {}),
                 outputs=dict(outputs or {}),

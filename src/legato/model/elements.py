@@ -336,11 +336,26 @@ class ScriptTask(Activity):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class UserTask(Activity):
+    """BPMN 2.0, 10.3.3 User Task: work a person does, offered to an assignee or candidates.
+
+    Each of `assignee`, `candidate_users`, `candidate_groups`, `due_date`, `follow_up_date`,
+    `priority` and a `name` or `description` holding `${...}` or starting with `=` is an
+    expression evaluated when the task opens (docs/modeling.md, "User tasks"). A due or
+    follow-up date is an ISO 8601 date-time (`2026-12-24T12:00:00Z`) or a duration counted
+    from the task's creation (`P3D`); a priority is a whole number, 50 when none is given
+    (Camunda 7's and 8's default).
+    """
+
     kind: ClassVar[str] = "userTask"
     waits: ClassVar[bool] = True
     assignee: str | None = None
     candidate_groups: tuple[str, ...] = ()
     form: dict[str, object] | None = None
+    candidate_users: tuple[str, ...] = ()
+    description: str | None = None
+    due_date: str | None = None
+    follow_up_date: str | None = None
+    priority: int | str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

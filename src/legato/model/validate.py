@@ -51,6 +51,8 @@ from legato.model.elements import (
 from legato.model.process import ProcessDefinition
 from legato.model.sensitive import check_pattern
 from legato.model.timers import TimerInvalid, parse_timer
+from legato.model.user_tasks import check_user_task
+from legato.model.user_tasks import is_expression as is_task_expression
 
 MAX_ELEMENTS = 5_000
 MAX_SENSITIVE = 200
@@ -282,9 +284,7 @@ def _check_element_details(definition: ProcessDefinition, element: object, add: 
         if not sends and element.task_type is not None:
             add(Problem(element=where, message="only a message throw event has a task type"))
     if isinstance(element, UserTask):
-        for text in (element.assignee, *element.candidate_groups):
-            if isinstance(text, str) and (text.startswith("=") or "${" in text or "#{" in text):
-                _check_expression(where, text, add, prefix="assignment: ")
+        _check_user_task(where, element, add)
     if isinstance(element, ReceiveTask):
         if not isinstance(element.message, str) or not element.message.strip():
             add(Problem(element=where, message="a receive task needs a message name"))
@@ -477,6 +477,28 @@ def _check_expression(where: str | None, source: object, add: _Add, prefix: str 
         compile_expression(source)
     except ExpressionInvalid as exc:
         add(Problem(element=where, message=f"{prefix}{exc.message}"))
+
+
+def _check_user_task(where: str | None, task: UserTask, add: _Add) -> None:
+    """Assignment, schedule, priority and texts (model/user_tasks.py): fixed values parse,
+    expressions compile."""
+
+    def expression(attribute: str, text: str) -> None:
+        _check_expression(where, text, add, prefix=f"{attribute}: ")
+
+    check_user_task(
+        assignee=task.assignee,
+        candidate_users=task.candidate_users,
+        candidate_groups=task.candidate_groups,
+        due_date=task.due_date,
+        follow_up_date=task.follow_up_date,
+        priority=task.priority,
+        check_expression=expression,
+        add=lambda attribute, problem: add(Problem(element=where, message=f"{attribute}: {problem}")),
+    )
+    for attribute, text in (("name", task.name), ("description", task.description)):
+        if isinstance(text, str) and is_task_expression(text):
+            expression(attribute, text)
 
 
 def _check_flows(definition: ProcessDefinition, add: _Add) -> None:

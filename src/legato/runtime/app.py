@@ -31,6 +31,7 @@ from legato.model.process import ProcessDefinition
 from legato.runtime.clock import Clock, SystemClock
 from legato.runtime.decisions import deploy_decisions, dmn_source
 from legato.runtime.handlers import HandlerFunction, Handlers
+from legato.runtime.task_work import Acting, TaskWork
 from legato.runtime.worker import Worker, WorkerSettings
 from legato.store import Deployment, Handoff, Started, StartRequest, Store
 from legato.store.decisions import DecisionDeployment
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 MAX_MODEL_BYTES = 5 * 1024 * 1024
 
 
-class Legato:
+class Legato(TaskWork):
     def __init__(
         self,
         database: str | Store = "legato.db",
@@ -266,7 +267,11 @@ class Legato:
         *,
         actor: str | None = None,
         visible: Visible = None,
+        user: Acting = None,
     ) -> None:
+        """Complete an open task. With `user` (a name or a `TaskActor`) their rules apply:
+        only the assignee completes, unless an operator (store/task_actions.py); without,
+        the program completes it as `actor`."""
         handoffs = self.store.complete_task(
             task_id,
             check_variables(dict(variables) if variables is not None else None, where="task completion"),
@@ -274,6 +279,7 @@ class Legato:
             now=self.clock.now(),
             claim_new=self._claim_new,
             visible=visible,
+            by=None if user is None else self.task_actor(user),
         )
         self._handoff(started_handoffs=handoffs)
 

@@ -14,7 +14,7 @@ column is still checked on every update, so a lost race can never overwrite sile
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -286,6 +286,35 @@ class Executor:
             outcomes = self._apply(conn, items, now, writer)
             self.finish(conn, writer, now)
         return outcomes, writer.handoffs
+
+    def apply_decided(
+        self,
+        instance_id: str,
+        decide: Callable[[Connection], Command],
+        now: datetime,
+        claim_new: ClaimNew | None = None,
+    ) -> tuple[Outcome, list[Handoff]]:
+        """Lock one instance, let `decide` read what it needs and choose the command, apply it.
+
+        For commands whose admissibility depends on rows beside the instance (a user task's
+        assignee: store/task_actions.py): `decide` runs after the instance row is locked
+        (SQLite's write lock, PostgreSQL's FOR UPDATE), so no other command on the instance
+        can change what it read before this one commits. What `decide` raises, or an error
+        of the command, rolls back everything, rows `decide` wrote included.
+        """
+        writer = Writer(now=now, claim_new=claim_new)
+        with self.database.write() as conn:
+            loaded = self._load(conn, [instance_id])
+            if instance_id not in loaded:
+                raise InstanceNotFound(f"no instance {instance_id}", details={"instance_id": instance_id})
+            command = decide(conn)
+            outcome = self._apply_one(CommandItem(instance_id=instance_id, command=command), loaded, {}, now, writer)
+            if not outcome.ok:
+                assert outcome.error is not None
+                raise outcome.error
+            self._save(conn, loaded, now)
+            self.finish(conn, writer, now)
+        return outcome, writer.handoffs
 
     def _apply(self, conn: Connection, items: Sequence[CommandItem], now: datetime, writer: Writer) -> list[Outcome]:
         ids = sorted({item.instance_id for item in items})  # sorted: lock order, no deadlocks

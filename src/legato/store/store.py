@@ -17,13 +17,11 @@ from typing import Any
 
 from sqlalchemy import text
 
-from legato.engine.commands import CancelInstance, Command, CompleteUserTask, RetryIncident, SetVariables
+from legato.engine.commands import CancelInstance, Command, RetryIncident, SetVariables
 from legato.errors import (
     IncidentNotOpen,
     InstanceNotActive,
     InstanceNotFound,
-    LegatoError,
-    TaskNotActive,
 )
 from legato.model.elements import StartEvent, TimerDefinition
 from legato.model.sensitive import SensitiveNames
@@ -42,6 +40,7 @@ from legato.store.jobs import ClaimedJob, Jobs
 from legato.store.queries import Queries
 from legato.store.search import Search
 from legato.store.statistics import Statistics
+from legato.store.task_actions import TaskActions, TaskActor
 from legato.store.tenants import Tenants, Visible
 from legato.store.writer import ClaimNew, Handoff, Writer, wait_key
 
@@ -82,6 +81,7 @@ class Store:
         self.statistics = Statistics(self.database)
         self.decisions = Decisions(self.database)
         self.changes = Changes(self.database)
+        self.tasks = TaskActions(self.executor)
         self.directory = Directory(self.database)
         self.tenants = Tenants(self.database)
         self.audit = AuditLog(self.database, keys=audit_keys)  # keys: see legato.store.audit
@@ -138,18 +138,16 @@ class Store:
         now: datetime,
         claim_new: ClaimNew | None = None,
         visible: Visible = None,
+        by: TaskActor | None = None,
     ) -> list[Handoff]:
-        task = self.queries.task(task_id, visible)
-        if task["status"] != "open":
-            raise TaskNotActive(f"user task {task_id!r} is already {task['status']}", details={"task_id": task_id})
-        wait = int(task_id.rsplit(":", 1)[1])
-        command = CompleteUserTask(wait=wait, variables=variables, actor=actor)
-        try:
-            return self.command(task["instance_id"], command, now, claim_new)
-        except LegatoError as exc:
-            if exc.code in ("STALE_COMMAND", "INSTANCE_NOT_ACTIVE"):
-                raise TaskNotActive(f"user task {task_id!r} is no longer open", details={"task_id": task_id}) from None
-            raise
+        """Complete an open task with its output variables.
+
+        `by` is the person completing it, whose rules apply (store/task_actions.py: only the
+        assignee, unless an operator); None is the program itself, which may complete any
+        task not pending in a delegation, recorded as `actor`.
+        """
+        who = by if by is not None else TaskActor(name=actor or "", operator=True)
+        return self.tasks.complete(task_id, variables, who, now=now, claim_new=claim_new, visible=visible)
 
     def retry_incident(
         self,

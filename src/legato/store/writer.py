@@ -49,10 +49,13 @@ _SQL = {
     "subscription_delete": ("DELETE FROM subscriptions WHERE id = :id"),
     "task_insert": (
         "INSERT INTO user_tasks (id, instance_id, wait, element, name, assignee, candidate_groups, form, "
-        "payload, status, created_at, ended_at, ended_by, tenant_id) VALUES (:id, :instance_id, :wait, :element, "
-        ":name, :assignee, :candidate_groups, :form, :payload, :status, :created_at, :ended_at, :ended_by, "
-        ":tenant_id)"
+        "payload, status, created_at, ended_at, ended_by, tenant_id, process_key, candidate_users, description, "
+        "priority, due_at, follow_up_at) VALUES (:id, :instance_id, :wait, :element, :name, :assignee, "
+        ":candidate_groups, :form, :payload, :status, :created_at, :ended_at, :ended_by, :tenant_id, :process_key, "
+        ":candidate_users, :description, :priority, :due_at, :follow_up_at)"
     ),
+    "candidate_insert": "INSERT INTO task_candidates (kind, name, task_id) VALUES (:kind, :name, :task_id)",
+    "candidate_delete": "DELETE FROM task_candidates WHERE task_id = :id",
     "task_update": (
         "UPDATE user_tasks SET status = :status, ended_at = :ended_at, ended_by = :ended_by WHERE id = :id"
     ),
@@ -119,6 +122,20 @@ def change_rows(instance_id: str, process: str | None, effects: list[fx.Effect],
     return rows
 
 
+TASK_CHANGEABLE = frozenset({"assignee", "owner", "delegation", "draft", "updated_at"})
+"""The columns of an open task that people's actions change (fx.UpdateUserTask)."""
+
+
+def candidate_rows(task_id: str, users: tuple[str, ...], groups: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The `task_candidates` rows of a task: its candidate users and groups, lower case as
+    user and group ids are, each once."""
+    rows = []
+    for kind, names in (("user", users), ("group", groups)):
+        for name in sorted({n.strip().lower() for n in names if n.strip()}):
+            rows.append({"kind": kind, "name": name, "task_id": task_id})
+    return rows
+
+
 def wait_key(instance_id: str, wait: int) -> str:
     """The id of the job, task or subscription of a wait: also the idempotency key."""
     return f"{instance_id}:{wait}"
@@ -153,6 +170,8 @@ class Writer:
     subscription_deletes: set[str] = field(default_factory=set)
     task_inserts: dict[str, dict[str, Any]] = field(default_factory=dict)
     task_updates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    task_changes: dict[str, dict[str, Any]] = field(default_factory=dict)  # people's actions: task_actions.py
+    candidate_inserts: list[dict[str, Any]] = field(default_factory=list)
     incident_inserts: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     incident_updates: list[dict[str, Any]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
@@ -272,7 +291,22 @@ class Writer:
                     "ended_at": None,
                     "ended_by": None,
                     "tenant_id": tenant,
+                    "process_key": process,
+                    "candidate_users": dumps(list(effect.candidate_users)),
+                    "description": effect.description,
+                    "priority": effect.priority,
+                    "due_at": None if effect.due is None else to_epoch(effect.due),
+                    "follow_up_at": None if effect.follow_up is None else to_epoch(effect.follow_up),
                 }
+                self.candidate_inserts.extend(candidate_rows(key, effect.candidate_users, effect.candidate_groups))
+            elif isinstance(effect, fx.UpdateUserTask):
+                key = wait_key(instance_id, effect.wait)
+                change = {**effect.changes, "updated_at": now}
+                target = self.task_inserts.get(key)
+                if target is not None:
+                    target.update({k: v for k, v in change.items() if k != "updated_at"})
+                else:
+                    self.task_changes.setdefault(key, {"id": key}).update(change)
             elif isinstance(effect, fx.CloseUserTask):
                 key = wait_key(instance_id, effect.wait)
                 change = {"status": effect.outcome, "ended_at": now, "ended_by": effect.actor}
@@ -367,10 +401,17 @@ class Writer:
         run("job_update", [r for r in updated if "payload" not in r])
         run("job_update_payload", [r for r in updated if "payload" in r])
         run("task_update", list(self.task_updates.values()))
+        run("candidate_delete", [{"id": k} for k in self.task_updates])
+        for row in self.task_changes.values():
+            columns = sorted(k for k in row if k != "id")
+            assert all(column in TASK_CHANGEABLE for column in columns), columns
+            sets = ", ".join(f"{column} = :{column}" for column in columns)
+            execute_many(conn, f"UPDATE user_tasks SET {sets} WHERE id = :id AND status = 'open'", [row])
         run("incident_update", self.incident_updates)
         run("job_insert", list(self.job_inserts.values()))
         run("subscription_insert", list(self.subscription_inserts.values()))
         run("task_insert", list(self.task_inserts.values()))
+        run("candidate_insert", self.candidate_inserts)
         run("incident_insert", list(self.incident_inserts.values()))
         run("history_insert", self.history)
         run("change_insert", self.changes)
@@ -383,8 +424,10 @@ class Writer:
             self.incident_inserts,
             self.job_updates,
             self.task_updates,
+            self.task_changes,
         ):
             collection.clear()
+        self.candidate_inserts.clear()
         self.incident_updates.clear()
         self.history.clear()
         self.changes.clear()

@@ -288,6 +288,11 @@ def user(reader: FlowReader, node: etree._Element, common: dict[str, object]) ->
         **activity_fields(reader, node),  # type: ignore[arg-type]
         assignee=found.assignee,
         candidate_groups=found.candidate_groups,
+        candidate_users=found.candidate_users,
+        due_date=found.due_date,
+        follow_up_date=found.follow_up_date,
+        priority=found.priority,
+        description=found.description,
         form=found.form,
         inputs=found.inputs,
         outputs=found.outputs,

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 _Handler = Callable[["ExtensionReader", "etree._Element | str"], None]
 _RETRY_CYCLE: Final = re.compile(r"R(\d+)/(P[^/]+)")
-CANDIDATE_USERS: Final = "candidate users are ignored: Legato offers a task to an assignee or candidate groups"
 
 ELEMENT_KEYS: Final = (
     frozenset(
@@ -37,6 +36,8 @@ ELEMENT_KEYS: Final = (
             "zeebe:taskDefinition",
             "zeebe:ioMapping",
             "zeebe:assignmentDefinition",
+            "zeebe:taskSchedule",
+            "zeebe:priorityDefinition",
             "zeebe:formDefinition",
             "zeebe:script",
             "zeebe:subscription",
@@ -44,6 +45,7 @@ ELEMENT_KEYS: Final = (
             "legato:timeout",
             "legato:ioMapping",
             "legato:form",
+            "legato:description",
             "legato:subscription",
             "camunda:properties",
             "zeebe:properties",
@@ -144,6 +146,22 @@ def _candidate_groups(reader: ExtensionReader, value: etree._Element | str) -> N
     _set_groups(reader, str(value), "camunda:candidateGroups")
 
 
+def _candidate_users(reader: ExtensionReader, value: etree._Element | str) -> None:
+    reader.found.candidate_users = _names(str(value))
+
+
+def _due_date(reader: ExtensionReader, value: etree._Element | str) -> None:
+    reader.found.due_date = _relative(str(value).strip()) or None  # ISO 8601 or an expression: checked in validation
+
+
+def _follow_up_date(reader: ExtensionReader, value: etree._Element | str) -> None:
+    reader.found.follow_up_date = _relative(str(value).strip()) or None
+
+
+def _priority(reader: ExtensionReader, value: etree._Element | str) -> None:
+    reader.found.priority = str(value).strip() or None
+
+
 def _form_key(reader: ExtensionReader, value: etree._Element | str) -> None:
     reader.found.form = {"key": str(value)}
 
@@ -196,7 +214,31 @@ def _assignment(reader: ExtensionReader, value: etree._Element | str) -> None:
     if value.get("candidateGroups"):
         _set_groups(reader, value.get("candidateGroups", ""), "zeebe:assignmentDefinition candidateGroups")
     if value.get("candidateUsers"):
-        reader.warn("zeebe:assignmentDefinition candidateUsers", CANDIDATE_USERS)
+        reader.found.candidate_users = _names(value.get("candidateUsers", ""))
+
+
+def _task_schedule(reader: ExtensionReader, value: etree._Element | str) -> None:
+    """`zeebe:taskSchedule dueDate="..." followUpDate="..."`: ISO 8601 date-times or FEEL."""
+    assert isinstance(value, etree._Element)
+    reader.found.due_date = _relative((value.get("dueDate") or "").strip()) or None
+    reader.found.follow_up_date = _relative((value.get("followUpDate") or "").strip()) or None
+
+
+_NOW_PLUS: Final = re.compile(r'=\s*now\(\)\s*\+\s*duration\(\s*"([^"]+)"\s*\)\s*', re.IGNORECASE)
+
+
+def _relative(text: str) -> str:
+    """`=now() + duration("PT8H")`, Camunda 8's way to say "in 8 hours", is the duration
+    PT8H counted from the task's creation: Legato's expressions have no clock (replaying an
+    instance must give the same answer), while the task's creation time is recorded."""
+    match = _NOW_PLUS.fullmatch(text)
+    return match.group(1) if match else text
+
+
+def _priority_definition(reader: ExtensionReader, value: etree._Element | str) -> None:
+    """`zeebe:priorityDefinition priority="75"`: a number 0..100, or FEEL."""
+    assert isinstance(value, etree._Element)
+    reader.found.priority = (value.get("priority") or "").strip() or None
 
 
 def _form_definition(reader: ExtensionReader, value: etree._Element | str) -> None:
@@ -272,6 +314,11 @@ def _form(reader: ExtensionReader, value: etree._Element | str) -> None:
     reader.found.form = form
 
 
+def _description(reader: ExtensionReader, value: etree._Element | str) -> None:
+    assert isinstance(value, etree._Element)
+    reader.found.description = value.text or ""
+
+
 def _legato_message(reader: ExtensionReader, value: etree._Element | str) -> None:
     reader.found.error_message = str(value)
 
@@ -294,10 +341,14 @@ def _set_assignee(reader: ExtensionReader, value: str, what: str) -> None:
 
 
 def _set_groups(reader: ExtensionReader, value: str, what: str) -> None:
+    reader.found.candidate_groups = _names(value)
+
+
+def _names(value: str) -> tuple[str, ...]:
+    """Comma-separated names, or one expression evaluated when the task opens."""
     if value.startswith("=") or "${" in value or "#{" in value:
-        reader.found.candidate_groups = (value,)  # one expression, evaluated when the task opens
-        return
-    reader.found.candidate_groups = tuple(group.strip() for group in value.split(",") if group.strip())
+        return (value,)
+    return tuple(name.strip() for name in value.split(",") if name.strip())
 
 
 def _sensitive(reader: ExtensionReader, value: etree._Element | str) -> None:
@@ -344,12 +395,18 @@ HANDLERS: Final[dict[str, _Handler]] = {
     "camunda:inputOutput": _input_output,
     "camunda:assignee": _assignee,
     "camunda:candidateGroups": _candidate_groups,
+    "camunda:candidateUsers": _candidate_users,
+    "camunda:dueDate": _due_date,
+    "camunda:followUpDate": _follow_up_date,
+    "camunda:priority": _priority,
     "camunda:formKey": _form_key,
     "camunda:formRef": _form_ref,
     "camunda:errorMessage": _error_message,
     "zeebe:taskDefinition": _task_definition,
     "zeebe:ioMapping": _io_mapping,
     "zeebe:assignmentDefinition": _assignment,
+    "zeebe:taskSchedule": _task_schedule,
+    "zeebe:priorityDefinition": _priority_definition,
     "zeebe:formDefinition": _form_definition,
     "zeebe:script": _script,
     "zeebe:subscription": _subscription,
@@ -357,6 +414,7 @@ HANDLERS: Final[dict[str, _Handler]] = {
     "legato:timeout": _timeout,
     "legato:ioMapping": _io_mapping,
     "legato:form": _form,
+    "legato:description": _description,
     "legato:subscription": _subscription,
     "legato:message": _legato_message,
     "legato:sensitive": _sensitive,

@@ -108,11 +108,24 @@ def write_standard_loop(parent: etree._Element, loop: StandardLoop) -> None:
 
 
 def _user_task(extensions: etree._Element, task: UserTask) -> None:
-    if task.assignee is not None or task.candidate_groups:
+    """Camunda 8's spelling (zeebe:assignmentDefinition, taskSchedule, priorityDefinition),
+    which Camunda Modeler 5 shows in its properties panel; the description, which Camunda
+    takes from the documentation, as legato:description when it differs from it."""
+    if task.assignee is not None or task.candidate_groups or task.candidate_users:
         assignment = etree.SubElement(extensions, qualified(ZEEBE, "assignmentDefinition"))
         _set(assignment, "assignee", task.assignee)
         if task.candidate_groups:
             assignment.set("candidateGroups", ", ".join(task.candidate_groups))
+        if task.candidate_users:
+            assignment.set("candidateUsers", ", ".join(task.candidate_users))
+    if task.due_date is not None or task.follow_up_date is not None:
+        schedule = etree.SubElement(extensions, qualified(ZEEBE, "taskSchedule"))
+        _set(schedule, "dueDate", task.due_date)
+        _set(schedule, "followUpDate", task.follow_up_date)
+    if task.priority is not None:
+        etree.SubElement(extensions, qualified(ZEEBE, "priorityDefinition"), {"priority": str(task.priority)})
+    if task.description is not None and task.description != task.documentation:
+        etree.SubElement(extensions, qualified(LEGATO, "description")).text = task.description
     if task.form is None:
         return
     known = {"key": "formKey", "id": "formId", "external": "externalReference"}

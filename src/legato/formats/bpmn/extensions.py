@@ -20,7 +20,7 @@ from typing import Final
 from lxml import etree
 
 from legato.formats.bpmn.context import Context, Delegate
-from legato.formats.bpmn.extension_handlers import CANDIDATE_USERS, ELEMENT_KEYS, HANDLERS
+from legato.formats.bpmn.extension_handlers import ELEMENT_KEYS, HANDLERS
 from legato.formats.bpmn.namespaces import BPMN, CAMUNDA, LEGATO, PRESENTATION, ZEEBE, split
 from legato.model.elements import RetryPolicy
 
@@ -54,14 +54,21 @@ ACCEPTED: Final[dict[str, frozenset[str]]] = {
     | {
         "camunda:assignee",
         "camunda:candidateGroups",
+        "camunda:candidateUsers",
+        "camunda:dueDate",
+        "camunda:followUpDate",
+        "camunda:priority",
         "camunda:formKey",
         "camunda:formRef",
         "camunda:formRefBinding",
         "camunda:formRefVersion",
         "zeebe:assignmentDefinition",
+        "zeebe:taskSchedule",
+        "zeebe:priorityDefinition",
         "zeebe:formDefinition",
         "zeebe:userTask",
         "legato:form",
+        "legato:description",
     },
     "scriptTask": _ACTIVITY | _MAPPINGS | {"camunda:resultVariable", "camunda:resource", "zeebe:script"},
     "subProcess": _ACTIVITY | _MAPPINGS,
@@ -121,10 +128,7 @@ ACCEPTED: Final[dict[str, frozenset[str]]] = {
 _IGNORED: Final[dict[str, str]] = {
     "camunda:asyncBefore": "Legato commits at every wait state, so asynchronous continuations are ignored",
     "camunda:asyncAfter": "Legato commits at every wait state, so asynchronous continuations are ignored",
-    "camunda:candidateUsers": CANDIDATE_USERS,
-    "camunda:dueDate": "task due dates are not kept; put a timer boundary event on the task for a deadline",
-    "camunda:followUpDate": "task follow-up dates are not kept",
-    "camunda:priority": "task priorities are not kept",
+    "camunda:priority": "priorities are kept on user tasks only",
     "camunda:jobPriority": "job priorities are not kept",
     "camunda:taskPriority": "external task priorities are not kept",
     "camunda:initiator": "the starting user is not stored in a variable; pass it as a start variable",
@@ -137,8 +141,7 @@ _IGNORED: Final[dict[str, str]] = {
     "camunda:field": "field injection is not kept: a Legato handler reads process variables; pass constants as "
     "camunda:inputParameter",
     "zeebe:taskHeaders": "task headers are not kept; pass constants to the handler as inputs",
-    "zeebe:taskSchedule": "task due and follow-up dates are not kept; use a timer boundary event for a deadline",
-    "zeebe:priorityDefinition": "task priorities are not kept",
+    "zeebe:priorityDefinition": "priorities are kept on user tasks only",
     "zeebe:properties": "extension properties are not kept",
     "zeebe:executionListeners": "execution listeners are ignored: model the work as a service task",
     "zeebe:taskListeners": "task listeners are ignored: model the work as a service task",
@@ -170,6 +173,11 @@ class Extensions:
     outputs: dict[str, str] = field(default_factory=dict)
     assignee: str | None = None
     candidate_groups: tuple[str, ...] = ()
+    candidate_users: tuple[str, ...] = ()
+    due_date: str | None = None  # camunda:dueDate, zeebe:taskSchedule dueDate
+    follow_up_date: str | None = None
+    priority: str | None = None  # camunda:priority, zeebe:priorityDefinition
+    description: str | None = None  # legato:description (else the task's documentation)
     form: dict[str, object] | None = None
     script: tuple[str, str] | None = None  # zeebe:script (expression, result variable)
     result_variable: str | None = None  # camunda:resultVariable

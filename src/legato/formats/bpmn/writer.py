@@ -336,6 +336,11 @@ _WRITTEN_FIELDS = frozenset(
         "script",
         "assignee",
         "candidate_groups",
+        "candidate_users",
+        "description",
+        "due_date",
+        "follow_up_date",
+        "priority",
         "form",
         "default",
     }

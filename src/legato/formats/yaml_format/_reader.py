@@ -220,6 +220,11 @@ class _Reader:
                 element_id,
                 assignee=step.text("assignee"),
                 candidate_groups=step.texts("candidate_groups") or (),
+                candidate_users=step.texts("candidate_users") or (),
+                description=step.text("description"),
+                due_date=step.text("due_date"),
+                follow_up_date=step.text("follow_up_date"),
+                priority=_priority(step.text("priority")),
                 form=form_value,
                 **activity,
             )
@@ -403,3 +408,10 @@ def load_yaml(text: str | bytes) -> ProcessDefinition:
     unsound (each problem with its line).
     """
     return _Reader().read(_compose(_decode(text)))
+
+
+def _priority(text: str | None) -> int | str | None:
+    """`priority: 75` is the number; any other text (an expression) is checked in validation."""
+    if text is not None and text.strip().isdigit():
+        return int(text)
+    return text

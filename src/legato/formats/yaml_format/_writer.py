@@ -288,8 +288,12 @@ def _fields(element: Element) -> dict[str, Any]:
         _put(fields, "version", element.version)
     if isinstance(element, UserTask):
         _put(fields, "assignee", element.assignee)
+        if element.candidate_users:
+            fields["candidate_users"] = _FlowList(element.candidate_users)
         if element.candidate_groups:
             fields["candidate_groups"] = _FlowList(element.candidate_groups)
+        for key in ("description", "due_date", "follow_up_date", "priority"):
+            _put(fields, key, getattr(element, key))
         if element.form is not None:
             fields["form"] = _plain(element.form)
     if isinstance(element, Activity):

@@ -1,0 +1,296 @@
+"""What people do with an open user task: claim, assign, delegate, resolve, draft, complete.
+
+Each action is one transaction: the task's instance is locked, the task row is read, the
+rules below decide whether the caller may do it (or refuse with a stable code), and the
+action goes through the engine as a command (`ActOnUserTask`, `CompleteUserTask`), which
+records it in the instance's history with the actor and hands the task row's changes to
+the writer. Two people claiming the same task at once are serialised by the lock: the
+second one reads the first one's claim and gets 409 TASK_ALREADY_CLAIMED.
+
+The rules, as Camunda 7 and its Tasklist have them:
+
+| action     | who may                                               | refused when                        |
+| ---------- | ----------------------------------------------------- | ----------------------------------- |
+| claim      | a candidate: a candidate user, a member of a candidate | someone else holds it (409)         |
+|            | group (nested groups count); anyone when the task      |                                     |
+|            | names no candidates; an operator                       |                                     |
+| unclaim    | the assignee, an operator                              | a delegation is pending (409)       |
+| assign     | an operator (assign, reassign, or unassign with None)  |                                     |
+| delegate   | the assignee, an operator                              |                                     |
+| resolve    | the delegate (the assignee), an operator               | nothing is delegated (409)          |
+| save draft | the assignee, an operator                              |                                     |
+| complete   | the assignee, an operator                              | a delegation is pending (409)       |
+
+"Operator" is a caller that may act on tasks not its own: `TaskActor.operator`, which the
+API sets for holders of `tasks:assign` (operators, administrators), and a Python program
+acting as itself has. Delegation (Camunda 7's): the assignee hands the task to a delegate
+and becomes its owner; the delegate resolves it, and it goes back to the owner, with the
+delegate's form data as the task's draft, for the owner to complete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Row
+
+from legato.engine.commands import ActOnUserTask, Command, CompleteUserTask
+from legato.errors import (
+    InvalidInput,
+    LegatoError,
+    TaskAlreadyClaimed,
+    TaskDelegationPending,
+    TaskNotActive,
+    TaskNotAssignee,
+    TaskNotCandidate,
+    TaskNotDelegated,
+    TaskNotFound,
+)
+from legato.store.codec import dumps, loads
+from legato.store.commands import Executor
+from legato.store.tenants import Visible, may_see
+from legato.store.writer import ClaimNew, Handoff
+
+MAX_USER_NAME = 255
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TaskActor:
+    """Who acts on a task: a user name, the groups they are in (nested ones included, as
+    `Directory.groups_of` gives them), and whether they may act on tasks not their own."""
+
+    name: str
+    groups: frozenset[str] = field(default_factory=frozenset)
+    operator: bool = False
+
+    def is_(self, user: str | None) -> bool:
+        return user is not None and user.casefold() == self.name.casefold()
+
+
+def is_candidate(actor: TaskActor, row: Row[Any]) -> bool:
+    """Whether the task is offered to `actor`: by name, through a group, or to anyone
+    (a task that names no candidates and no assignee is open to everyone who may claim)."""
+    users = [u.casefold() for u in loads(row.candidate_users) or []]
+    groups = {g.casefold() for g in loads(row.candidate_groups) or []}
+    if not users and not groups:
+        return True
+    return actor.name.casefold() in users or bool(groups & {g.casefold() for g in actor.groups})
+
+
+def _check_user(user: str, what: str) -> str:
+    user = user.strip() if isinstance(user, str) else user
+    if not isinstance(user, str) or not user or len(user) > MAX_USER_NAME:
+        raise InvalidInput(f"{what} must be a user name of 1..{MAX_USER_NAME} characters", details={"field": what})
+    return user
+
+
+class TaskActions:
+    """The actions on open user tasks, each checked and applied in one transaction."""
+
+    def __init__(self, executor: Executor) -> None:
+        self.executor = executor
+        self.database = executor.database
+
+    # -- the actions ---------------------------------------------------------------------
+
+    def claim(self, task_id: str, actor: TaskActor, *, now: datetime, visible: Visible = None) -> None:
+        def decide(row: Row[Any], wait: int) -> Command:
+            if row.assignee is not None and not actor.is_(row.assignee):
+                raise TaskAlreadyClaimed(
+                    f"user task {task_id!r} is claimed by {row.assignee!r}",
+                    details={"task_id": task_id, "assignee": row.assignee},
+                )
+            if not actor.operator and not is_candidate(actor, row):
+                raise TaskNotCandidate(
+                    f"user task {task_id!r} is not offered to {actor.name!r}: claim needs a candidate user, "
+                    "a member of a candidate group, or an operator",
+                    details={"task_id": task_id},
+                )
+            if actor.is_(row.assignee):
+                return self._act(wait, "claimed", actor, {}, {"assignee": row.assignee, "again": True})
+            return self._act(wait, "claimed", actor, {"assignee": actor.name}, {"assignee": actor.name})
+
+        self._run(task_id, decide, now, visible)
+
+    def unclaim(self, task_id: str, actor: TaskActor, *, now: datetime, visible: Visible = None) -> None:
+        def decide(row: Row[Any], wait: int) -> Command:
+            if row.assignee is None:
+                raise TaskNotAssignee(f"user task {task_id!r} is not claimed", details={"task_id": task_id})
+            self._require_assignee(task_id, row, actor)
+            if row.delegation == "pending":
+                raise TaskDelegationPending(
+                    f"user task {task_id!r} is delegated to {row.assignee!r}: resolve it first",
+                    details={"task_id": task_id},
+                )
+            return self._act(wait, "unclaimed", actor, {"assignee": None}, {"previous": row.assignee})
+
+        self._run(task_id, decide, now, visible)
+
+    def assign(
+        self, task_id: str, assignee: str | None, actor: TaskActor, *, now: datetime, visible: Visible = None
+    ) -> None:
+        """Assign, reassign (the task had an assignee), or unassign (`assignee` None)."""
+        if assignee is not None:
+            assignee = _check_user(assignee, "assignee")
+
+        def decide(row: Row[Any], wait: int) -> Command:
+            if not actor.operator:
+                raise TaskNotAssignee(
+                    f"{actor.name!r} may not assign user task {task_id!r}: that needs an operator (tasks:assign)",
+                    details={"task_id": task_id},
+                )
+            action = "assigned" if row.assignee is None else "reassigned" if assignee is not None else "unassigned"
+            return self._act(
+                wait, action, actor, {"assignee": assignee}, {"assignee": assignee, "previous": row.assignee}
+            )
+
+        self._run(task_id, decide, now, visible)
+
+    def delegate(
+        self, task_id: str, delegate: str, actor: TaskActor, *, now: datetime, visible: Visible = None
+    ) -> None:
+        """Hand the task to `delegate`; its assignee (or the operator acting) becomes its owner."""
+        delegate = _check_user(delegate, "delegate")
+
+        def decide(row: Row[Any], wait: int) -> Command:
+            self._require_assignee(task_id, row, actor, unassigned_ok=actor.operator)
+            owner = row.owner if row.owner is not None else row.assignee or actor.name
+            if delegate.casefold() == owner.casefold():
+                raise InvalidInput(
+                    f"{delegate!r} owns user task {task_id!r}: delegate it to someone else",
+                    details={"field": "delegate"},
+                )
+            return self._act(
+                wait,
+                "delegated",
+                actor,
+                {"assignee": delegate, "owner": owner, "delegation": "pending"},
+                {"owner": owner, "delegate": delegate},
+            )
+
+        self._run(task_id, decide, now, visible)
+
+    def resolve(
+        self,
+        task_id: str,
+        actor: TaskActor,
+        *,
+        draft: Mapping[str, Any] | None = None,
+        now: datetime,
+        visible: Visible = None,
+    ) -> None:
+        """The delegate hands the task back to its owner, with `draft` (their form data) kept."""
+
+        def decide(row: Row[Any], wait: int) -> Command:
+            if row.delegation != "pending":
+                raise TaskNotDelegated(f"user task {task_id!r} is not delegated", details={"task_id": task_id})
+            self._require_assignee(task_id, row, actor)
+            changes: dict[str, Any] = {"assignee": row.owner, "delegation": "resolved"}
+            data: dict[str, Any] = {"owner": row.owner, "delegate": row.assignee}
+            if draft is not None:
+                changes["draft"] = dumps(dict(draft))
+                data["variables"] = sorted(draft)
+            return self._act(wait, "resolved", actor, changes, data)
+
+        self._run(task_id, decide, now, visible)
+
+    def save_draft(
+        self, task_id: str, draft: Mapping[str, Any], actor: TaskActor, *, now: datetime, visible: Visible = None
+    ) -> None:
+        """Keep the form data entered so far, without completing; a later draft replaces it."""
+
+        def decide(row: Row[Any], wait: int) -> Command:
+            self._require_assignee(task_id, row, actor)
+            return self._act(wait, "draft_saved", actor, {"draft": dumps(dict(draft))}, {"variables": sorted(draft)})
+
+        self._run(task_id, decide, now, visible)
+
+    def complete(
+        self,
+        task_id: str,
+        variables: dict[str, Any],
+        actor: TaskActor,
+        *,
+        now: datetime,
+        claim_new: ClaimNew | None = None,
+        visible: Visible = None,
+    ) -> list[Handoff]:
+        def decide(row: Row[Any], wait: int) -> Command:
+            if row.delegation == "pending":
+                raise TaskDelegationPending(
+                    f"user task {task_id!r} is delegated to {row.assignee!r}: the delegate resolves it, "
+                    "then its owner completes it",
+                    details={"task_id": task_id},
+                )
+            self._require_assignee(task_id, row, actor)
+            return CompleteUserTask(wait=wait, variables=variables, actor=actor.name or None)
+
+        return self._run(task_id, decide, now, visible, claim_new)
+
+    # -- the rules and the transaction -----------------------------------------------------
+
+    @staticmethod
+    def _require_assignee(task_id: str, row: Row[Any], actor: TaskActor, *, unassigned_ok: bool = False) -> None:
+        if actor.operator or actor.is_(row.assignee) or (unassigned_ok and row.assignee is None):
+            return
+        if row.assignee is None:
+            raise TaskNotAssignee(
+                f"user task {task_id!r} is not assigned: claim it first", details={"task_id": task_id}
+            )
+        raise TaskNotAssignee(
+            f"user task {task_id!r} is assigned to {row.assignee!r}, not to {actor.name!r}",
+            details={"task_id": task_id, "assignee": row.assignee},
+        )
+
+    @staticmethod
+    def _act(wait: int, action: str, actor: TaskActor, changes: dict[str, Any], data: dict[str, Any] | None) -> Command:
+        return ActOnUserTask(wait=wait, action=action, changes=changes, data=data, actor=actor.name or None)
+
+    def _run(
+        self,
+        task_id: str,
+        decide: Callable[[Row[Any], int], Command],
+        now: datetime,
+        visible: Visible,
+        claim_new: ClaimNew | None = None,
+    ) -> list[Handoff]:
+        instance_id, wait = split_task_id(task_id)
+
+        def locked(conn: Connection) -> Command:
+            row = open_task(conn, task_id, visible)
+            return decide(row, wait)
+
+        try:
+            _, handoffs = self.executor.apply_decided(instance_id, locked, now, claim_new)
+        except LegatoError as exc:
+            if exc.code in ("STALE_COMMAND", "INSTANCE_NOT_ACTIVE"):
+                raise TaskNotActive(f"user task {task_id!r} is no longer open", details={"task_id": task_id}) from None
+            if exc.code == "INSTANCE_NOT_FOUND":
+                raise TaskNotFound(f"no user task {task_id!r}", details={"task_id": task_id}) from None
+            raise
+        return handoffs
+
+
+def split_task_id(task_id: str) -> tuple[str, int]:
+    """A task's id is its instance's id and its wait (`instance:wait`); anything else is not found."""
+    instance_id, _, wait = task_id.rpartition(":")
+    if not instance_id or not wait.isdigit() or len(wait) > 18:
+        raise TaskNotFound(f"no user task {task_id!r}", details={"task_id": task_id})
+    return instance_id, int(wait)
+
+
+def open_task(conn: Connection, task_id: str, visible: Visible) -> Row[Any]:
+    """The task's row, if it exists, may be seen, and is open (404, 409 otherwise)."""
+    row = conn.execute(text("SELECT * FROM user_tasks WHERE id = :id"), {"id": task_id}).first()
+    if row is None or not may_see(visible, row.tenant_id):
+        raise TaskNotFound(f"no user task {task_id!r}", details={"task_id": task_id})
+    if row.status != "open":
+        raise TaskNotActive(f"user task {task_id!r} is already {row.status}", details={"task_id": task_id})
+    return row
+
+
+__all__ = ["TaskActions", "TaskActor", "is_candidate", "open_task", "split_task_id"]

@@ -1,0 +1,188 @@
+"""The task lifecycle over HTTP: each action, who may take it, its refusals as problem
+documents, and its entries in the instance's history and in the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from api_helpers import API, TestClient, assert_problem
+
+from legato.access.authenticator import Authenticator, ensure_admin
+from legato.api import create_app
+from legato.formats.builder import Process
+from legato.runtime.app import Legato
+from legato.runtime.clock import FakeClock
+from legato.store import Store
+from legato.store.audit import AuditFilter
+from legato.testing.identity import admin_token
+
+
+@pytest.fixture
+def legato(tmp_path: Any) -> Iterator[Legato]:
+    app = Legato(Store(str(tmp_path / "tasks.db"), audit_keys=(b"k" * 32,)), clock=FakeClock())
+    authenticator = Authenticator(app.store, clock=app.clock)
+    ensure_admin(authenticator, "admin password 1")
+    directory = app.store.directory
+    for user in ("ada", "bob", "cy"):
+        authenticator.create_user(user, None)
+        directory.grant("task-worker", "user", user, now=0)
+    authenticator.create_user("olga", None)
+    directory.grant("operator", "user", "olga", now=0)
+    authenticator.create_user("vic", None)
+    directory.grant("viewer", "user", "vic", now=0)
+    directory.create_group("accounting", now=0)
+    directory.create_group("juniors", now=0)
+    directory.add_member("accounting", "group", "juniors")
+    directory.add_member("juniors", "user", "cy")
+    p = Process("invoice")
+    p.start("s").then(
+        p.user("approve", name="Approve", candidate_users=["ada"], candidate_groups=["accounting"], priority=70)
+    ).then(p.end("e"))
+    app.deploy(p.build())
+    yield app
+    app.close()
+
+
+def token(legato: Legato, user: str) -> dict[str, str]:
+    authenticator = Authenticator(legato.store, clock=legato.clock)
+    principal = authenticator.principal_of(authenticator.directory.user(user))
+    issued = authenticator.issue_token(name=f"{user}-test", kind="personal", creator=principal)
+    return {"Authorization": f"Bearer {issued.token}"}
+
+
+@pytest.fixture
+def http(legato: Legato) -> Iterator[TestClient]:
+    with TestClient(create_app(legato), headers={"Authorization": f"Bearer {admin_token(legato)}"}) as client:
+        yield client
+
+
+@pytest.fixture
+def as_user(legato: Legato, http: TestClient) -> Any:
+    headers = {user: token(legato, user) for user in ("ada", "bob", "cy", "olga", "vic")}
+
+    def call(user: str, method: str, path: str, **kwargs: Any) -> Any:
+        return http.request(method, f"{API}{path}", headers=headers[user], **kwargs)
+
+    return call
+
+
+def open_task(legato: Legato) -> str:
+    started = legato.start("invoice", {"amount": 10})
+    return str(legato.task_for(started.instance_id)["id"])
+
+
+def audit(legato: Legato, action: str) -> list[dict[str, Any]]:
+    return [r.public() for r in legato.store.audit.export(AuditFilter(action=action))]
+
+
+def test_a_candidate_claims_and_completes_and_everything_is_recorded(legato: Legato, as_user: Any) -> None:
+    task_id = open_task(legato)
+    claimed = as_user("cy", "POST", f"/tasks/{task_id}/claim")  # cy is in juniors, within accounting
+    assert claimed.status_code == 200, claimed.text
+    body = claimed.json()
+    assert (body["assignee"], body["priority"], body["process"], body["candidate_users"]) == (
+        "cy",
+        70,
+        "invoice",
+        ["ada"],
+    )
+    draft = as_user("cy", "PUT", f"/tasks/{task_id}/draft", json={"variables": {"approved": False}})
+    assert draft.status_code == 200 and draft.json()["draft"] == {"approved": False}
+    done = as_user("cy", "POST", f"/tasks/{task_id}/complete", json={"variables": {"approved": True}})
+    assert done.status_code == 200, done.text
+    assert (done.json()["status"], done.json()["ended_by"]) == ("completed", "cy")
+    instance = legato.instance(task_id.rsplit(":", 1)[0])
+    assert [(e["type"], e["actor"]) for e in instance["history"] if e["type"].startswith("task_")] == [
+        ("task_claimed", "cy"),
+        ("task_draft_saved", "cy"),
+    ]
+    (claim,) = audit(legato, "task.claim")
+    assert (claim["actor"], claim["target"], claim["outcome"]) == ("cy", {"kind": "task", "id": task_id}, "ok")
+    (saved,) = audit(legato, "task.draft")
+    assert saved["details"]["variables"] == ["approved"]  # names, never values
+
+
+def test_a_claim_by_a_non_candidate_is_403_and_a_claimed_task_is_409(legato: Legato, as_user: Any) -> None:
+    task_id = open_task(legato)
+    refused = as_user("bob", "POST", f"/tasks/{task_id}/claim")
+    assert_problem(refused, 403, "TASK_NOT_CANDIDATE")
+    assert as_user("ada", "POST", f"/tasks/{task_id}/claim").status_code == 200
+    taken = assert_problem(as_user("cy", "POST", f"/tasks/{task_id}/claim"), 409, "TASK_ALREADY_CLAIMED")
+    assert taken["assignee"] == "ada"
+    assert_problem(as_user("cy", "POST", f"/tasks/{task_id}/complete", json={}), 403, "TASK_NOT_ASSIGNEE")
+    assert_problem(as_user("cy", "POST", f"/tasks/{task_id}/unclaim"), 403, "TASK_NOT_ASSIGNEE")
+    assert_problem(as_user("cy", "PUT", f"/tasks/{task_id}/draft", json={"variables": {}}), 403, "TASK_NOT_ASSIGNEE")
+    (refusal,) = [r for r in audit(legato, "access.denied") if r["actor"] == "bob"]
+    assert (refusal["outcome"], refusal["details"]["attempted"]) == ("refused", "task.claim")
+    (conflict,) = [r for r in audit(legato, "task.claim") if r["outcome"] == "failed"]
+    assert (conflict["actor"], conflict["code"]) == ("cy", "TASK_ALREADY_CLAIMED")
+    assert legato.task(task_id)["assignee"] == "ada"
+
+
+def test_a_viewer_may_not_claim_and_an_unknown_task_is_404(legato: Legato, as_user: Any) -> None:
+    task_id = open_task(legato)
+    assert_problem(as_user("vic", "POST", f"/tasks/{task_id}/claim"), 403, "PERMISSION_DENIED")
+    assert_problem(as_user("ada", "POST", "/tasks/nope:3/claim"), 404, "TASK_NOT_FOUND")
+    assert_problem(as_user("ada", "POST", "/tasks/nope/claim"), 404, "TASK_NOT_FOUND")
+
+
+def test_an_operator_assigns_and_reassigns_and_a_task_worker_may_not(legato: Legato, as_user: Any) -> None:
+    task_id = open_task(legato)
+    assert_problem(
+        as_user("ada", "POST", f"/tasks/{task_id}/assign", json={"assignee": "ada"}), 403, "PERMISSION_DENIED"
+    )
+    assigned = as_user("olga", "POST", f"/tasks/{task_id}/assign", json={"assignee": "bob"})
+    assert assigned.status_code == 200 and assigned.json()["assignee"] == "bob"
+    reassigned = as_user("olga", "POST", f"/tasks/{task_id}/assign", json={"assignee": "ada"})
+    assert reassigned.json()["assignee"] == "ada"
+    assert_problem(
+        as_user("olga", "POST", f"/tasks/{task_id}/assign", json={"assignee": "ghost"}), 404, "USER_NOT_FOUND"
+    )
+    assert_problem(as_user("olga", "POST", f"/tasks/{task_id}/assign", json={"assignee": ""}), 400, "INVALID_INPUT")
+    assert_problem(as_user("olga", "POST", f"/tasks/{task_id}/assign", json={}), 400, "INVALID_INPUT")
+    details = [r["details"] for r in audit(legato, "task.assign") if r["outcome"] == "ok"]
+    assert details == [{"assignee": "bob"}, {"assignee": "ada"}]
+    # the operator completes a task that is not theirs
+    done = as_user("olga", "POST", f"/tasks/{task_id}/complete", json={"variables": {}})
+    assert done.status_code == 200 and done.json()["ended_by"] == "olga"
+
+
+def test_delegate_and_resolve_over_http(legato: Legato, as_user: Any) -> None:
+    task_id = open_task(legato)
+    as_user("ada", "POST", f"/tasks/{task_id}/claim")
+    delegated = as_user("ada", "POST", f"/tasks/{task_id}/delegate", json={"user": "bob"})
+    assert delegated.status_code == 200, delegated.text
+    assert (delegated.json()["assignee"], delegated.json()["owner"], delegated.json()["delegation"]) == (
+        "bob",
+        "ada",
+        "pending",
+    )
+    assert_problem(as_user("bob", "POST", f"/tasks/{task_id}/complete", json={}), 409, "TASK_DELEGATION_PENDING")
+    assert_problem(as_user("ada", "POST", f"/tasks/{task_id}/unclaim"), 403, "TASK_NOT_ASSIGNEE")
+    resolved = as_user("bob", "POST", f"/tasks/{task_id}/resolve", json={"variables": {"checked": True}})
+    assert resolved.status_code == 200
+    assert (resolved.json()["assignee"], resolved.json()["delegation"], resolved.json()["draft"]) == (
+        "ada",
+        "resolved",
+        {"checked": True},
+    )
+    assert_problem(as_user("ada", "POST", f"/tasks/{task_id}/resolve"), 409, "TASK_NOT_DELEGATED")
+    assert_problem(as_user("ada", "POST", f"/tasks/{task_id}/delegate", json={"user": "ghost"}), 404, "USER_NOT_FOUND")
+    (entry,) = [r for r in audit(legato, "task.delegate") if r["outcome"] == "ok"]
+    assert entry["details"] == {"delegate": "bob", "owner": "ada"}
+    assert audit(legato, "task.resolve")[0]["actor"] == "bob"
+
+
+def test_bad_bodies_are_400_and_change_nothing(legato: Legato, as_user: Any) -> None:
+    task_id = open_task(legato)
+    as_user("ada", "POST", f"/tasks/{task_id}/claim")
+    for body, code in (
+        ({"variables": []}, "VARIABLES_INVALID"),
+        ({"variables": {}, "x": 1}, "INVALID_INPUT"),
+        ({}, "INVALID_INPUT"),
+    ):
+        assert_problem(as_user("ada", "PUT", f"/tasks/{task_id}/draft", json=body), 400, code)
+    assert_problem(as_user("ada", "POST", f"/tasks/{task_id}/delegate", json={"user": 3}), 400, "INVALID_INPUT")
+    assert legato.task(task_id)["draft"] is None
