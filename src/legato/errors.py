@@ -444,8 +444,12 @@ class TenantDenied(Forbidden):
 
     code = "TENANT_DENIED"
 
-    def __init__(self, tenant: str, *, who: str) -> None:
-        super().__init__(f"{who} does not belong to tenant {tenant!r}", details={"tenant": tenant})
+    def __init__(self, tenant: str, *, who: str, element: str | None = None) -> None:
+        if element is None:
+            super().__init__(f"{who} does not belong to tenant {tenant!r}", details={"tenant": tenant})
+            return
+        message = f"element {element!r} calls into tenant {tenant!r}, which {who} does not belong to"
+        super().__init__(message, details={"tenant": tenant, "element": element})
 
 
 class TaskTypeDenied(Forbidden):

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from legato.access.principal import Principal
 from legato.errors import TenantDenied
+from legato.model.elements import BusinessRuleTask, CallActivity
+from legato.model.process import ProcessDefinition
 from legato.store.tenants import Visible, tenant_id
 
 
@@ -51,6 +53,29 @@ def work_tenant(principal: Principal, requested: str | None) -> str | None:
     return None
 
 
+def fixed_tenants(definition: ProcessDefinition) -> dict[str, str]:
+    """The tenants a model names for its call activities and business rule tasks, by element."""
+    return {
+        element.id: element.tenant
+        for element in definition.elements.values()
+        if isinstance(element, CallActivity | BusinessRuleTask) and element.tenant is not None
+    }
+
+
+def check_fixed_tenants(principal: Principal, definition: ProcessDefinition) -> tuple[str, ...]:
+    """Refuse a model that calls into a tenant its deployer does not belong to; the tenants it names.
+
+    A fixed tenant (Camunda's `calledElementTenantId`, `decisionRefTenantId`) runs another
+    tenant's process or decision with this model's data, and its child instance belongs to
+    that tenant: only someone who may work there may deploy such a call (403 TENANT_DENIED,
+    naming the element, whether the tenant exists or not).
+    """
+    for element, tenant in sorted(fixed_tenants(definition).items()):
+        if principal.tenants is not None and tenant not in principal.tenants:
+            raise TenantDenied(tenant, who=principal.name, element=element)
+    return tuple(sorted(set(fixed_tenants(definition).values())))
+
+
 def sender(principal: Principal, requested: str | None) -> tuple[Visible, str | None]:
     """Where a message, signal or condition from this caller may go, and the tenant of what
     it starts: named, that tenant (and the shared one); else every tenant the caller sees.
@@ -60,4 +85,4 @@ def sender(principal: Principal, requested: str | None) -> tuple[Visible, str | 
     return within, origin
 
 
-__all__ = ["filter_tenant", "sender", "visible", "work_tenant"]
+__all__ = ["check_fixed_tenants", "filter_tenant", "fixed_tenants", "sender", "visible", "work_tenant"]

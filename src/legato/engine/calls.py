@@ -145,7 +145,12 @@ def return_to_caller(
 def _start_child(step: Step, wait: Wait, element: CallActivity, variables: dict[str, Any]) -> None:
     step.effects.append(
         fx.StartChild(
-            wait=wait.id, element=element.id, process=element.process, version=element.version, variables=variables
+            wait=wait.id,
+            element=element.id,
+            process=element.process,
+            version=element.version,
+            variables=variables,
+            tenant=element.tenant,
         )
     )
 
@@ -154,6 +159,8 @@ def _called(element: CallActivity) -> dict[str, Any]:
     data: dict[str, Any] = {"process": element.process}
     if element.version is not None:
         data["version"] = element.version
+    if element.tenant is not None:
+        data["tenant"] = element.tenant
     return data
 
 

@@ -37,14 +37,18 @@ class DecisionRequest:
     result_variable: str | None = None
     variables: dict[str, Any] = field(default_factory=dict)
     element: str | None = None  # the task, for messages
+    tenant: str | None = None  # a fixed tenant to look the decision up in (BusinessRuleTask.tenant)
 
     def to_payload(self) -> dict[str, Any]:
-        return {
+        payload = {
             "decision": self.decision,
             "result_variable": self.result_variable,
             "variables": self.variables,
             "element": self.element,
         }
+        if self.tenant is not None:  # present only when fixed: jobs scheduled before keep their shape
+            payload["tenant"] = self.tenant
+        return payload
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> DecisionRequest:
@@ -53,6 +57,9 @@ class DecisionRequest:
         result_variable = payload.get("result_variable")
         variables = payload.get("variables", {})
         element = payload.get("element")
+        tenant = payload.get("tenant")
+        if tenant is not None and (not isinstance(tenant, str) or not tenant):
+            raise ValueError("a decision job's tenant must be a tenant id")
         if not isinstance(decision, str) or not decision:
             raise ValueError(f"a decision job's payload names no decision: {dict(payload)!r:.200}")
         if result_variable is not None and not isinstance(result_variable, str):
@@ -61,7 +68,9 @@ class DecisionRequest:
             raise ValueError("a decision job's variables must be an object")
         if element is not None and not isinstance(element, str):
             raise ValueError("a decision job's element must be text")
-        return cls(decision=decision, result_variable=result_variable, variables=variables, element=element)
+        return cls(
+            decision=decision, result_variable=result_variable, variables=variables, element=element, tenant=tenant
+        )
 
     def result(self, value: Any) -> dict[str, Any]:
         """The job's result variables for the decision's `value`.
@@ -103,6 +112,7 @@ def decision_payload(step: Step, element: BusinessRuleTask, token: Token) -> dic
         result_variable=element.result_variable,
         variables=step.inputs(element, token),
         element=element.id,
+        tenant=element.tenant,
     )
     return request.to_payload()
 

@@ -163,6 +163,7 @@ class StartChild(Effect):
     process: str
     version: int | None
     variables: dict[str, Any]
+    tenant: str | None = None  # a fixed tenant to look the process up in, and to start the child in
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

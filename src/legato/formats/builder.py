@@ -458,6 +458,7 @@ class _Scope:
         process: str,
         *,
         version: int | None = None,
+        tenant: str | None = None,
         name: str | None = None,
         inputs: Mapping[str, str] | None = None,
         outputs: Mapping[str, str] | None = None,
@@ -468,7 +469,8 @@ class _Scope:
         `version`) as a child instance and waits for it (docs/call-activities.md).
 
         Without `inputs` the child gets all variables; without `outputs` all of the
-        child's variables come back.
+        child's variables come back. `tenant` calls that tenant's process only, and the
+        child belongs to it; without, the caller's tenant's, else the shared one.
         """
         scope_process, parent = self._context()
         scope_process._add(
@@ -479,6 +481,7 @@ class _Scope:
                 documentation=documentation,
                 process=process,
                 version=version,
+                tenant=tenant,
                 multi_instance=multi_instance,
                 inputs=dict(inputs or {}),
                 outputs=dict(outputs or {}),
@@ -492,6 +495,7 @@ class _Scope:
         decision: str,
         *,
         result_variable: str | None = None,
+        tenant: str | None = None,
         name: str | None = None,
         retry: RetryPolicy | None = None,
         timeout: float | None = None,
@@ -505,6 +509,8 @@ class _Scope:
 
         The value goes to `result_variable`; without one, a decision with several outputs
         sets each output as a variable. `retry` and `timeout` work as for `service`.
+        `tenant` evaluates that tenant's decision only; without, the instance's tenant's,
+        else the shared one.
         """
         process, parent = self._context()
         process._add(
@@ -516,6 +522,7 @@ class _Scope:
                 multi_instance=multi_instance,
                 decision=decision,
                 result_variable=result_variable,
+                tenant=tenant,
                 retry=_float_retry(retry or RetryPolicy()),
                 timeout=_float(timeout),
                 inputs=dict(inputs or {}),

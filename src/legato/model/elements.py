@@ -377,12 +377,18 @@ class CallActivity(Activity):
     latest at call time. Without `inputs` the child starts with all of the caller's
     variables (Camunda 8's propagateAllParentVariables); without `outputs` all of the
     child's final variables come back.
+
+    `tenant` fixes the tenant the called process is looked up in (Camunda 7's
+    `calledElementTenantId`): that tenant's process only, never the shared one, and the
+    child belongs to that tenant. None: the caller's tenant first, then the shared one,
+    and the child belongs to the caller's tenant.
     """
 
     kind: ClassVar[str] = "callActivity"
     waits: ClassVar[bool] = True
     process: str
     version: int | None = None
+    tenant: str | None = None
 
 
 DECISION_TASK_TYPE = "legato.decision"
@@ -399,12 +405,17 @@ class BusinessRuleTask(ServiceTask):
     the job runs. The value goes to `result_variable`; without one, a value that is an
     object (a single-hit table with several outputs) is merged into the variables by
     output name, and any other value fails the job.
+
+    `tenant` fixes the tenant the decision is looked up in (Camunda 7's
+    `decisionRefTenantId`): that tenant's decision only. None: the instance's tenant first,
+    then the shared one.
     """
 
     kind: ClassVar[str] = "businessRuleTask"
     task_type: str = DECISION_TASK_TYPE
     decision: str
     result_variable: str | None = None
+    tenant: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

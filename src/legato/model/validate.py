@@ -372,6 +372,7 @@ def _check_business_rule_task(where: str | None, task: BusinessRuleTask, add: _A
     if task.task_type != DECISION_TASK_TYPE:
         message = f"a business rule task runs as task type {DECISION_TASK_TYPE!r}, not {task.task_type!r}"
         add(Problem(element=where, message=message))
+    _check_tenant(where, task.tenant, "the decision's tenant", add)
 
 
 def _check_call(where: str | None, call: CallActivity, add: _Add) -> None:
@@ -382,6 +383,26 @@ def _check_call(where: str | None, call: CallActivity, add: _Add) -> None:
     version = call.version
     if version is not None and (not isinstance(version, int) or isinstance(version, bool) or version < 1):
         add(Problem(element=where, message=f"the called version must be a whole number from 1, not {version!r}"))
+    _check_tenant(where, call.tenant, "the called process's tenant", add)
+
+
+MAX_TENANT = 128
+
+
+def _check_tenant(where: str | None, tenant: object, what: str, add: _Add) -> None:
+    """A fixed tenant is a tenant id as stored: lower case, printable, no spaces or slashes."""
+    if tenant is None:
+        return
+    if (
+        not isinstance(tenant, str)
+        or not tenant
+        or len(tenant) > MAX_TENANT
+        or tenant != tenant.strip().lower()
+        or not tenant.isprintable()
+        or any(c in tenant for c in "/\\ \t")
+    ):
+        message = f"{what} {tenant!r} is not a tenant id (1-{MAX_TENANT} lower-case characters, no spaces or slashes)"
+        add(Problem(element=where, message=message))
 
 
 def _check_cancel(definition: ProcessDefinition, element: object, add: _Add) -> None:

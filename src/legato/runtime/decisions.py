@@ -77,8 +77,12 @@ def decision_handler(store: Store, clock: Clock) -> HandlerFunction:
 
     def evaluate_decision(job: Job) -> dict[str, Any]:
         request = DecisionRequest.from_payload(job.variables)
-        # The instance's tenant first, then the shared tenant (Camunda 7's resolution).
-        outcome = store.decisions.evaluate(request.decision, request.variables, job.tenant)
+        # A fixed tenant (decisionRefTenantId): that tenant's decision only. Else the
+        # instance's tenant first, then the shared tenant (Camunda 7's resolution).
+        if request.tenant is not None:
+            outcome = store.decisions.evaluate(request.decision, request.variables, request.tenant, exact=True)
+        else:
+            outcome = store.decisions.evaluate(request.decision, request.variables, job.tenant)
         store.decisions.record(
             outcome,
             tenant=job.tenant,

@@ -37,7 +37,7 @@ from legato.engine.commands import (
 )
 from legato.engine.state import CANCELLED
 from legato.errors import EvaluationError, LegatoError
-from legato.store.commands import CommandItem, StartRequest
+from legato.store.commands import CommandItem, LatestKey, StartRequest
 from legato.store.definitions import StoredDefinition
 from legato.store.sql import fetch
 from legato.store.writer import Writer
@@ -104,7 +104,7 @@ class CallDelivery:
         """Start each child; a call that cannot start holds its call activity in an incident."""
         held: list[CommandItem] = []
         rows: list[dict[str, Any]] = []
-        latest: dict[tuple[str, int | None, str | None], StoredDefinition] = {}
+        latest: dict[LatestKey, StoredDefinition] = {}
         for (parent_id, wait), effect in starts.items():
             depth = self._ancestors(parent_id) + 1
             if depth > MAX_CALL_DEPTH:
@@ -119,9 +119,11 @@ class CallDelivery:
                 version=effect.version,
                 variables=effect.variables,
                 actor=f"instance:{parent_id}",
-                # The caller's tenant first, then the shared one (Camunda's resolution); the
-                # child belongs to the caller's tenant.
-                tenant=writer.tenant_of.get(parent_id),
+                # A fixed tenant (calledElementTenantId): that tenant's process only, and the
+                # child belongs to it. Else the caller's tenant first, then the shared one
+                # (Camunda's resolution), and the child belongs to the caller's tenant.
+                tenant=effect.tenant if effect.tenant is not None else writer.tenant_of.get(parent_id),
+                exact_tenant=effect.tenant is not None,
             )
             try:
                 self.executor.start_within(self.conn, request, self.now, writer, rows, latest, caller=(parent_id, wait))

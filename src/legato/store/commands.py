@@ -49,6 +49,10 @@ if TYPE_CHECKING:
     from legato.store.calls import CallDelivery
 
 
+LatestKey = tuple[str, int | None, str | None, bool]
+"""A cache of the definitions one batch of starts resolved: (key, version, tenant, exact tenant)."""
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class StartRequest:
     process: str
@@ -61,6 +65,9 @@ class StartRequest:
     tenant: str | None = None
     """The tenant to start in (None: the shared one): the process is looked up there first,
     then among the shared processes, and the instance belongs to this tenant either way."""
+    exact_tenant: bool = False
+    """Look the process up in `tenant` only, never among the shared ones (a call activity's
+    fixed tenant, Camunda's `calledElementTenantId`)."""
     definition_id: int | None = None
     """The exact definition (an event start found it already); `process` and `version` then
     only describe it."""
@@ -147,7 +154,7 @@ class Executor:
         results: list[Started] = []
         with self.database.write() as conn:
             rows: list[dict[str, Any]] = []
-            latest: dict[tuple[str, int | None, str | None], StoredDefinition] = {}
+            latest: dict[LatestKey, StoredDefinition] = {}
             for request in requests:
                 results.append(self.start_within(conn, request, now, writer, rows, latest))
             self.insert_instances(conn, rows)
@@ -161,7 +168,7 @@ class Executor:
         now: datetime,
         writer: Writer,
         rows: list[dict[str, Any]] | None = None,
-        latest: dict[tuple[str, int | None, str | None], StoredDefinition] | None = None,
+        latest: dict[LatestKey, StoredDefinition] | None = None,
         caller: tuple[str, int] | None = None,
     ) -> Started:
         """Start one instance inside the caller's transaction, its effects into `writer`.
@@ -189,12 +196,14 @@ class Executor:
             if replay is not None:
                 return replay
         cache = {} if latest is None else latest
-        wanted = (request.process, request.version, request.tenant)
+        wanted = (request.process, request.version, request.tenant, request.exact_tenant)
         stored = (
             cache.get(wanted) if request.definition_id is None else self.definitions.by_id(request.definition_id, conn)
         )
         if stored is None:
-            stored = cache[wanted] = self.definitions.latest(request.process, conn, request.version, request.tenant)
+            stored = cache[wanted] = self.definitions.latest(
+                request.process, conn, request.version, request.tenant, exact=request.exact_tenant
+            )
         instance_id = new_instance_id()
         result = engine.start(
             stored.model,

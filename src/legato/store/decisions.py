@@ -169,19 +169,26 @@ class Decisions:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def latest(self, decision_id: str, tenant: str | None = None) -> StoredDecisionModel:
+    def latest(self, decision_id: str, tenant: str | None = None, *, exact: bool = False) -> StoredDecisionModel:
         """The newest deployed model version that holds `decision_id`, in `tenant` first, then
-        in the shared tenant (as Camunda resolves a business rule task's decision)."""
+        in the shared tenant (as Camunda resolves a business rule task's decision); with
+        `exact`, in `tenant` only (a business rule task's fixed tenant)."""
+        within = "= :tenant" if exact else "IN (:tenant, '')"
         with self.database.read() as conn:
             row = conn.execute(
                 text(
                     "SELECT s.model_id FROM decisions s JOIN decision_models m ON m.id = s.model_id "
-                    "WHERE s.decision_id = :decision AND COALESCE(m.tenant_id, '') IN (:tenant, '') "
+                    f"WHERE s.decision_id = :decision AND COALESCE(m.tenant_id, '') {within} "
                     "ORDER BY m.tenant_id IS NULL, s.model_id DESC LIMIT 1"
                 ),
                 {"decision": decision_id, "tenant": tenant or ""},
             ).first()
             if row is None:
+                if exact:
+                    raise DecisionNotFound(
+                        f"no decision {decision_id!r} is deployed in tenant {tenant!r}",
+                        details={"decision": decision_id, "tenant": tenant},
+                    )
                 raise DecisionNotFound(f"no decision {decision_id!r} is deployed", details={"decision": decision_id})
             return self._cached(conn, row.model_id)
 
@@ -213,14 +220,16 @@ class Decisions:
 
     # -- evaluating ------------------------------------------------------------------------
 
-    def evaluate(self, decision_id: str, variables: Mapping[str, Any], tenant: str | None = None) -> dict[str, Any]:
+    def evaluate(
+        self, decision_id: str, variables: Mapping[str, Any], tenant: str | None = None, *, exact: bool = False
+    ) -> dict[str, Any]:
         """Evaluate the latest deployed version of a decision against `variables`.
 
         Returns `{decision, name, key, version, value, matched_rules, required}`. Raises
         DecisionNotFound for an unknown id, EvaluationError (naming the rules) when the
         decision fails on these variables.
         """
-        stored = self.latest(decision_id, tenant)
+        stored = self.latest(decision_id, tenant, exact=exact)
         try:
             result = evaluate(stored.model, decision_id, variables)
         except EvaluationError as error:

@@ -66,6 +66,8 @@ _IN_TENANT = "key = :key AND COALESCE(tenant_id, '') IN (:tenant, '')"
 _LATEST = f"SELECT id FROM definitions WHERE {_IN_TENANT} ORDER BY tenant_id IS NULL, version DESC LIMIT 1"
 _VERSION = f"SELECT id FROM definitions WHERE {_IN_TENANT} AND version = :version ORDER BY tenant_id IS NULL LIMIT 1"
 _SAME_TENANT = "COALESCE(tenant_id, '') = :tenant"
+_LATEST_EXACT = f"SELECT id FROM definitions WHERE key = :key AND {_SAME_TENANT} ORDER BY version DESC LIMIT 1"
+_VERSION_EXACT = f"SELECT id FROM definitions WHERE key = :key AND {_SAME_TENANT} AND version = :version"
 
 
 class Definitions:
@@ -174,19 +176,23 @@ class Definitions:
             return self._load(read, definition_id)
 
     def latest(
-        self, key: str, conn: Connection, version: int | None = None, tenant: str | None = None
+        self, key: str, conn: Connection, version: int | None = None, tenant: str | None = None, *, exact: bool = False
     ) -> StoredDefinition:
-        """The latest version (or `version`) of `key` in `tenant`, else in the shared tenant."""
+        """The latest version (or `version`) of `key` in `tenant`, else in the shared tenant;
+        with `exact`, in `tenant` only (a call activity's fixed tenant)."""
         # on every start: the driver's cursor, not SQLAlchemy's statement machinery (store/sql.py)
         if version is None:
-            rows = fetch(conn, _LATEST, {"key": key, "tenant": tenant or ""})
+            rows = fetch(conn, _LATEST_EXACT if exact else _LATEST, {"key": key, "tenant": tenant or ""})
         else:
-            rows = fetch(conn, _VERSION, {"key": key, "version": version, "tenant": tenant or ""})
+            sql = _VERSION_EXACT if exact else _VERSION
+            rows = fetch(conn, sql, {"key": key, "version": version, "tenant": tenant or ""})
         if not rows:
             which = f"version {version} of " if version is not None else ""
-            raise DefinitionNotFound(
-                f"no {which}process {key!r} is deployed", details={"process": key, "version": version}
-            )
+            where = f" in tenant {tenant!r}" if exact and tenant is not None else ""
+            details: dict[str, Any] = {"process": key, "version": version}
+            if exact:
+                details["tenant"] = tenant
+            raise DefinitionNotFound(f"no {which}process {key!r} is deployed{where}", details=details)
         return self.by_id(rows[0][0], conn)
 
     def get(self, key: str, version: int | None = None, tenant: str | None = None) -> StoredDefinition:

@@ -18,7 +18,8 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from legato.access.tenancy import filter_tenant, work_tenant
+from legato.access import Principal
+from legato.access.tenancy import check_fixed_tenants, filter_tenant, work_tenant
 from legato.api.decision_schemas import DecisionsDeployed
 from legato.api.deps import LegatoDep, TenantQuery, VisibleDep
 from legato.api.inputs import MAX_INTEGER
@@ -110,7 +111,7 @@ async def deploy(
     text, source_format = await _read_model(request)
     if source_format == "dmn" or (source_format == "bpmn" and is_dmn(text)):
         return await deploy_decision_model(response, legato, text, chosen)
-    deployment = await run_in_threadpool(_deploy, legato, text, source_format, chosen)
+    deployment = await run_in_threadpool(_deploy, legato, principal, text, source_format, chosen)
     stored = deployment.definition
     response.status_code = 201 if deployment.created else 200
     where = f"&tenant={stored.tenant}" if stored.tenant is not None else ""
@@ -237,10 +238,12 @@ def export_bpmn(
     )
 
 
-def _deploy(legato: Legato, text: str, source_format: str, tenant: str | None) -> Any:
+def _deploy(legato: Legato, principal: Principal, text: str, source_format: str, tenant: str | None) -> Any:
     # Not `legato.deploy(text)`: that reads a one-line string ending in .yaml as a *path*,
     # and a caller over HTTP must never name a file on the server.
     definition, warnings = parse_model_with_warnings(text, source_format)
+    for fixed in check_fixed_tenants(principal, definition):  # 403 TENANT_DENIED naming the element
+        legato.store.tenants.get(fixed)  # 404 TENANT_NOT_FOUND: a typo would only ever raise incidents
     deployment = legato.store.definitions.deploy(
         definition, source=text, source_format=source_format, now=legato.clock.now(), tenant=tenant
     )

@@ -214,6 +214,7 @@ def business_rule(reader: FlowReader, node: etree._Element, common: dict[str, ob
         **activity_fields(reader, node),  # type: ignore[arg-type]
         decision=found.decision,
         result_variable=found.result_variable,
+        tenant=found.decision_tenant,
         retry=_retry(found),
         timeout=found.timeout,
         inputs=found.inputs,
@@ -388,6 +389,7 @@ def call(reader: FlowReader, node: etree._Element, common: dict[str, object]) ->
         **fields,  # type: ignore[arg-type]
         process=process,
         version=version,
+        tenant=found.called_tenant,
         inputs=inputs,
         outputs=outputs,
     )

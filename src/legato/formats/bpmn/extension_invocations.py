@@ -114,10 +114,13 @@ def _camunda_mapping(reader: ExtensionReader, node: etree._Element | str, *, int
 
 
 def _called_element(reader: ExtensionReader, value: etree._Element | str) -> None:
-    """`zeebe:calledElement`, or `legato:calledElement version` (a pinned version)."""
+    """`zeebe:calledElement`, or `legato:calledElement version tenant` (a pinned version, a fixed tenant)."""
     assert isinstance(value, etree._Element)
     if split(value.tag)[0] == LEGATO:
-        _called_version(reader, value.get("version", ""))
+        if value.get("version") is not None:
+            _called_version(reader, value.get("version", ""))
+        if value.get("tenant") is not None:
+            reader.found.called_tenant = _fixed_tenant(reader, value.get("tenant", ""), "legato:calledElement tenant")
         return
     process = value.get("processId") or ""
     if process.startswith("="):
@@ -166,6 +169,52 @@ def _set_decision(reader: ExtensionReader, decision: str, what: str) -> None:
         reader.found.decision = decision
 
 
+# --- fixed tenants (Camunda 7) -------------------------------------------------------------
+
+_CALLERS_TENANT: Final = frozenset({"execution.tenantid", "execution.gettenantid()"})
+"""Expressions that name the caller's own tenant, which is where Legato looks first anyway."""
+
+
+def _fixed_tenant(reader: ExtensionReader, value: str, what: str) -> str | None:
+    """`camunda:calledElementTenantId` / `camunda:decisionRefTenantId`: a tenant id, as stored.
+
+    Camunda evaluates an expression here; Legato takes a fixed id. `${execution.tenantId}`
+    (the caller's own tenant) is accepted as no fixed tenant, with a warning that the shared
+    tenant is looked in too; any other expression is refused, as calling a tenant computed
+    from variables could reach a tenant the deployer never named.
+    """
+    written = value.strip()
+    if written.startswith(("${", "#{")) and written.endswith("}"):
+        inner = written[2:-1].strip().replace(" ", "").lower()
+        if inner in _CALLERS_TENANT:
+            reader.warn(
+                f"{what}={written}",
+                "the caller's own tenant is where Legato looks first; it then looks in the shared tenant too",
+            )
+            return None
+        reader.refuse(f"{what} {written!r} is an expression; Legato takes a fixed tenant id")
+        return None
+    if not written:
+        reader.refuse(f"{what} is empty: name a tenant, or leave the attribute out")
+        return None
+    return written.lower()
+
+
+def _called_tenant(reader: ExtensionReader, value: etree._Element | str) -> None:
+    reader.found.called_tenant = _fixed_tenant(reader, str(value), "camunda:calledElementTenantId")
+
+
+def _decision_tenant(reader: ExtensionReader, value: etree._Element | str) -> None:
+    reader.found.decision_tenant = _fixed_tenant(reader, str(value), "camunda:decisionRefTenantId")
+
+
+def _legato_called_decision(reader: ExtensionReader, value: etree._Element | str) -> None:
+    """`legato:calledDecision tenant`: what Legato writes for a fixed tenant, which Zeebe cannot say."""
+    assert isinstance(value, etree._Element)
+    if value.get("tenant") is not None:
+        reader.found.decision_tenant = _fixed_tenant(reader, value.get("tenant", ""), "legato:calledDecision tenant")
+
+
 def _nothing(reader: ExtensionReader, value: etree._Element | str) -> None:
     """Read together with another attribute (a version tag with its binding)."""
 
@@ -179,6 +228,7 @@ INVOCATION_ELEMENT_KEYS: Final = frozenset(
         "zeebe:calledElement",
         "legato:calledElement",
         "zeebe:calledDecision",
+        "legato:calledDecision",
     }
 )
 
@@ -190,6 +240,7 @@ INVOCATION_HANDLERS: Final[dict[str, _Handler]] = {
     "camunda:calledElementBinding": _called_binding,
     "camunda:calledElementVersion": _called_version,
     "camunda:calledElementVersionTag": _nothing,
+    "camunda:calledElementTenantId": _called_tenant,
     "camunda:variableMappingClass": _variable_mapping,
     "camunda:variableMappingDelegateExpression": _variable_mapping,
     "camunda:in": _camunda_in,
@@ -200,6 +251,8 @@ INVOCATION_HANDLERS: Final[dict[str, _Handler]] = {
     "camunda:decisionRefBinding": _decision_binding,
     "camunda:decisionRefVersion": _nothing,
     "camunda:decisionRefVersionTag": _nothing,
+    "camunda:decisionRefTenantId": _decision_tenant,
     "camunda:mapDecisionResult": _decision_mapping,
     "zeebe:calledDecision": _called_decision,
+    "legato:calledDecision": _legato_called_decision,
 }

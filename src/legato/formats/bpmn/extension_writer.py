@@ -7,7 +7,8 @@ where it cannot (the inverse of `extensions` and its handlers).
   policy and timeout as `legato:` extensions);
 - call activities: `zeebe:calledElement processId`, with `propagateAllParentVariables` and
   `propagateAllChildVariables` set so that Zeebe passes the same variables as Legato does,
-  and `legato:calledElement version` for a pinned version, which Zeebe cannot pin;
+  and `legato:calledElement version tenant` for a pinned version or a fixed tenant, which
+  Zeebe cannot say (`legato:calledDecision tenant` likewise for a business rule task);
 - user tasks: `zeebe:assignmentDefinition`, `zeebe:formDefinition` or `legato:form`;
 - multi-instance: `zeebe:loopCharacteristics` on `multiInstanceLoopCharacteristics`, or
   `legato:loopCharacteristics` when an expression would read differently as FEEL;
@@ -42,6 +43,8 @@ def write_activity_extensions(extensions: etree._Element, activity: Activity) ->
     if isinstance(activity, BusinessRuleTask):
         decision = etree.SubElement(extensions, qualified(ZEEBE, "calledDecision"), decisionId=activity.decision)
         _set(decision, "resultVariable", activity.result_variable)
+        if activity.tenant is not None:  # Zeebe resolves in the caller's tenant only: Legato's own says it
+            etree.SubElement(extensions, qualified(LEGATO, "calledDecision"), tenant=activity.tenant)
         if activity.retry != RetryPolicy():
             _retry(extensions, activity.retry)
         _timeout(extensions, activity.timeout)
@@ -57,8 +60,10 @@ def write_activity_extensions(extensions: etree._Element, activity: Activity) ->
             called.set("propagateAllParentVariables", "false")
         if activity.outputs:
             called.set("propagateAllChildVariables", "false")
-        if activity.version is not None:
-            etree.SubElement(extensions, qualified(LEGATO, "calledElement"), version=str(activity.version))
+        if activity.version is not None or activity.tenant is not None:
+            pinned = etree.SubElement(extensions, qualified(LEGATO, "calledElement"))
+            _set(pinned, "version", None if activity.version is None else str(activity.version))
+            _set(pinned, "tenant", activity.tenant)
     if isinstance(activity, UserTask):
         _user_task(extensions, activity)
     write_mappings(extensions, activity.inputs, activity.outputs)

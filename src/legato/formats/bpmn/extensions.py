@@ -83,6 +83,7 @@ ACCEPTED: Final[dict[str, frozenset[str]]] = {
         "camunda:calledElementBinding",
         "camunda:calledElementVersion",
         "camunda:calledElementVersionTag",
+        "camunda:calledElementTenantId",
         "camunda:variableMappingClass",
         "camunda:variableMappingDelegateExpression",
         "zeebe:calledElement",
@@ -95,6 +96,7 @@ ACCEPTED: Final[dict[str, frozenset[str]]] = {
         "camunda:decisionRefBinding",
         "camunda:decisionRefVersion",
         "camunda:decisionRefVersionTag",
+        "camunda:decisionRefTenantId",
         "camunda:mapDecisionResult",
         "camunda:resultVariable",
         "camunda:type",
@@ -104,6 +106,7 @@ ACCEPTED: Final[dict[str, frozenset[str]]] = {
         "camunda:expression",
         "camunda:failedJobRetryTimeCycle",
         "zeebe:calledDecision",
+        "legato:calledDecision",
         "zeebe:taskDefinition",
         "legato:retry",
         "legato:timeout",
@@ -149,10 +152,6 @@ _IGNORED: Final[dict[str, str]] = {
     "zeebe:versionTag": "version tags are not kept: Legato numbers versions itself",
     "camunda:versionTag": "version tags are not kept: Legato numbers versions itself",
     "camunda:historyTimeToLive": "history time to live is not kept: Legato keeps history until it is purged",
-    "camunda:calledElementTenantId": "a fixed tenant is not kept: Legato calls the process of the caller's "
-    "tenant, else the shared one",
-    "camunda:decisionRefTenantId": "a fixed tenant is not kept: Legato evaluates the decision of the caller's "
-    "tenant, else the shared one",
     "camunda:variableName": "Legato checks a condition after every step that changes variables, whichever they are",
     "camunda:variableEvents": "Legato checks a condition after every step that changes variables, whichever they are",
 }
@@ -193,6 +192,7 @@ class Extensions:
     called_process: str | None = None
     called_version: int | None = None
     called_binding: str | None = None  # latest, deployment, version, versionTag
+    called_tenant: str | None = None  # camunda:calledElementTenantId, a fixed tenant
     all_in: bool = False  # camunda:in variables="all", or Zeebe's propagateAllParentVariables
     all_out: bool = False  # camunda:out variables="all", or Zeebe's propagateAllChildVariables
     call_inputs: dict[str, str] | None = None  # camunda:in, None when there is none
@@ -200,6 +200,7 @@ class Extensions:
     # businessRuleTask: camunda:decisionRef, zeebe:calledDecision
     decision: str | None = None
     decision_mapping: str | None = None  # camunda:mapDecisionResult
+    decision_tenant: str | None = None  # camunda:decisionRefTenantId, a fixed tenant
     sensitive: tuple[str, ...] = ()  # process: legato:sensitive, or a property named "sensitive"
 
 

@@ -333,6 +333,7 @@ _WRITTEN_FIELDS = frozenset(
         "correlation_key",
         "process",
         "version",
+        "tenant",
         "script",
         "assignee",
         "candidate_groups",

@@ -242,7 +242,7 @@ class _Reader:
             version = step.number("version")
             if version is not None and not isinstance(version, int):
                 raise _shape_error(f"'version' in {step.what} must be a whole number", step.key_node("version"))
-            return scope.call(element_id, called, version=version, **activity)
+            return scope.call(element_id, called, version=version, tenant=step.text("tenant"), **activity)
         if kind == "decision":
             decision = step.text("decision_ref", required=True)
             assert decision is not None
@@ -250,6 +250,7 @@ class _Reader:
                 element_id,
                 decision,
                 result_variable=step.text("result_variable"),
+                tenant=step.text("tenant"),
                 retry=self.retry(step),
                 timeout=step.number("timeout"),
                 **activity,

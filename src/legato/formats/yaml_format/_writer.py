@@ -267,6 +267,7 @@ def _fields(element: Element) -> dict[str, Any]:
     if isinstance(element, BusinessRuleTask):
         fields["decision_ref"] = element.decision
         _put(fields, "result_variable", element.result_variable)
+        _put(fields, "tenant", element.tenant)
     elif isinstance(element, ServiceTask):
         fields["task_type"] = element.task_type
     if isinstance(element, ServiceTask):
@@ -286,6 +287,7 @@ def _fields(element: Element) -> dict[str, Any]:
     if isinstance(element, CallActivity):
         fields["process"] = element.process
         _put(fields, "version", element.version)
+        _put(fields, "tenant", element.tenant)
     if isinstance(element, UserTask):
         _put(fields, "assignee", element.assignee)
         if element.candidate_users:
