@@ -152,3 +152,20 @@ def test_a_changed_tenant_breaks_the_chain_and_a_tenant_reader_is_not_told_whose
     told = t.alice.get(f"{API}/audit/verify").json()
     assert (told["ok"], told["broken"]["seq"], told["broken"]["reason"]) == (False, start["seq"], "changed")
     assert "bob" not in told["broken"]["detail"] and "instance.start" not in told["broken"]["detail"]
+
+
+def test_every_action_on_a_tenants_work_has_a_tenant_rule() -> None:
+    """A new route acting on an instance, task, incident, definition or decision must say
+    which tenant its rows go under, or they would be administrators' only by accident."""
+    from legato.api.audit_trail import ROUTE_ACTIONS, TENANT_OF
+
+    work_kinds = {"instance", "task", "incident", "definition", "decision", "message", "signal"}
+    missing = sorted(
+        {
+            action.name
+            for action in ROUTE_ACTIONS.values()
+            if action.target_kind in work_kinds and action.name not in TENANT_OF
+        }
+    )
+    assert missing == []
+    assert set(TENANT_OF) <= {action.name for action in ROUTE_ACTIONS.values()}
