@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from typing import Any, Protocol
 
 import click
 
@@ -26,8 +27,31 @@ from legato.runtime.handlers import Handlers
 DEFAULT_ATTRIBUTES = ("register", "handlers", "legato", "app")
 
 
-def load_handlers(spec: str, legato: Legato) -> list[str]:
-    """Add the handlers SPEC names to `legato`; return the task types they cover."""
+class HandlerHost(Protocol):
+    """What a `register(legato)` function uses of a `Legato`: a server's or an agent's handlers."""
+
+    handlers: Handlers
+
+    def register(self, task_type: str, function: Any, *, timeout: float | None = None) -> None: ...
+
+    def handler(self, task_type: str, *, timeout: float | None = None) -> Any: ...
+
+
+class AgentHandlers:
+    """The `HandlerHost` of `legato agent`, which has handlers but no `Legato` (no database)."""
+
+    def __init__(self) -> None:
+        self.handlers = Handlers()
+
+    def register(self, task_type: str, function: Any, *, timeout: float | None = None) -> None:
+        self.handlers.register(task_type, function, timeout=timeout)
+
+    def handler(self, task_type: str, *, timeout: float | None = None) -> Any:
+        return self.handlers(task_type, timeout=timeout)
+
+
+def load_handlers(spec: str, legato: HandlerHost) -> list[str]:
+    """Add the handlers SPEC names to `legato` (or an agent's host); return the task types they cover."""
     module_name, _, attribute = spec.partition(":")
     if not module_name:
         raise _bad(spec, "expected module or module:attribute")
@@ -58,7 +82,7 @@ def load_handlers(spec: str, legato: Legato) -> list[str]:
     return sorted(set(legato.handlers.types()) - before) or legato.handlers.types()
 
 
-def _copy(source: Handlers, legato: Legato) -> None:
+def _copy(source: Handlers, legato: HandlerHost) -> None:
     for task_type in source.types():
         handler = source.get(task_type)
         assert handler is not None

@@ -14,7 +14,7 @@ from typing import Any
 import click
 from rich.text import Text
 
-from legato.cli import audit, decisions, definitions, identity, instances, serve, tenants, work
+from legato.cli import agent, audit, decisions, definitions, identity, instances, serve, tenants, work
 from legato.cli.context import CliContext, Failure
 from legato.cli.render import print_problem
 from legato.client import ApiError, ServerUnreachable
@@ -74,6 +74,7 @@ def cli(ctx: click.Context, url: str | None) -> None:
 for command in (
     serve.server,
     serve.worker,
+    agent.agent,
     definitions.deploy,
     definitions.definitions,
     definitions.export,
