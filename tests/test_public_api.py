@@ -68,3 +68,15 @@ def test_the_task_lifecycle_methods_are_part_of_legato() -> None:
     app.complete_task(task["id"], {"ok": True}, user="ada")
     assert app.task(task["id"])["status"] == "completed"
     app.close()
+
+
+def test_the_embedded_engine_does_not_load_the_http_client() -> None:
+    """`import legato` for an embedded engine loads no HTTP stack; `legato.Client` does."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, legato; assert 'httpx' not in sys.modules, 'httpx at import'; "
+        "legato.Client; assert 'httpx' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
