@@ -32,6 +32,7 @@ def __getattr__(name: str) -> Any:
         return Client
     raise AttributeError(f"module 'legato' has no attribute {name!r}")
 
+
 __all__ = [
     "BpmnError",
     "Client",

@@ -40,6 +40,18 @@ def test_pruning_removes_only_rows_past_retention_across_batches(database_url: s
     database.dispose()
 
 
+def test_the_newest_row_stays_so_ids_never_repeat(database_url: str) -> None:
+    """SQLite numbers a row after the largest id in the table: pruning every row would
+    hand out ids again that readers have already passed."""
+    database, changes = _feed(database_url, [1.0, 2.0, 3.0])
+    newest = changes.last_id()
+    assert changes.prune(before=1e12) == 2
+    with database.write() as conn:
+        conn.execute(text("INSERT INTO changes (at, kind, instance_id) VALUES (4.0, 'instance_started', 'x')"))
+    assert [c.id for c in changes.after(0)] == [newest, newest + 1]
+    database.dispose()
+
+
 def test_an_empty_feed_prunes_nothing(database_url: str) -> None:
     database, changes = _feed(database_url, [])
     assert changes.prune(before=1e12) == 0

@@ -44,6 +44,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     # system
     ("GET", "/health"): PUBLIC,  # for load balancers; says nothing but up or down
     ("GET", "/stats"): "instances:read",
+    ("GET", "/events"): "instances:read",  # the change feed names instances, elements and tasks
     # identity
     ("POST", "/auth/login"): PUBLIC,
     ("POST", "/auth/logout"): AUTHENTICATED,

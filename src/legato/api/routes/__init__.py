@@ -5,6 +5,7 @@ from legato.api.routes import (
     auth,
     decisions,
     definitions,
+    events,
     external_tasks,
     identity,
     incidents,
@@ -28,6 +29,7 @@ ROUTERS = [
     tasks.router,
     external_tasks.router,
     incidents.router,
+    events.router,
     system.router,
     audit.router,
 ]
