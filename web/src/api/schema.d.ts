@@ -374,6 +374,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What changed: server-sent events for live screens, or pages after a position
+         * @description With `Accept: text/event-stream`: a stream of `change` events (data: a ChangeEvent) and `reset` events (reload, then follow on), resumable with `Last-Event-ID`; it closes after five minutes and EventSource reconnects. Otherwise: the changes after `after` as a page. Only changes of instances in the caller's tenants. Rows are kept for an hour (WorkerSettings.change_retention).
+         */
+        get: operations["events_api_v1_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/external-tasks/{task_id}/bpmn-error": {
         parameters: {
             query?: never;
@@ -1333,6 +1353,53 @@ export interface components {
         CancelInstance: {
             /** Reason */
             reason?: string | null;
+        };
+        /** ChangeEvent */
+        ChangeEvent: {
+            /**
+             * At
+             * @description ISO 8601, UTC
+             */
+            at: string;
+            /**
+             * Element
+             * @description the element a task or incident is at
+             */
+            element: string | null;
+            /**
+             * Id
+             * @description the feed's position: pass it back as `after` (or Last-Event-ID)
+             */
+            id: number;
+            /** Instance Id */
+            instance_id: string;
+            /**
+             * Kind
+             * @description instance_started | instance_advanced | instance_ended | task_opened | task_closed | incident_created | incident_resolved
+             */
+            kind: string;
+            /** Process */
+            process: string | null;
+            /**
+             * Ref
+             * @description the task id a task change is about
+             */
+            ref: string | null;
+            /**
+             * Status
+             * @description an ended instance's status, a closed task's outcome, an error type
+             */
+            status: string | null;
+        };
+        /** ChangePage */
+        ChangePage: {
+            /** Items */
+            items: components["schemas"]["ChangeEvent"][];
+            /**
+             * Last Id
+             * @description pass as `after` to get what comes next
+             */
+            last_id: number;
         };
         /**
          * ChangeVariables
@@ -4490,6 +4557,36 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    events_api_v1_events_get: {
+        parameters: {
+            query?: {
+                /** @description the last id seen */
+                after?: number | null;
+                /** @description only this instance */
+                instance_id?: string | null;
+                /** @description rows per page (pages only) */
+                limit?: number;
+                /** @description only this process */
+                process?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangePage"];
+                    "text/event-stream": string;
                 };
             };
         };
