@@ -52,6 +52,11 @@ TASK_METHODS = {
     "resolve_task",
     "save_task_draft",
     "complete_task",
+    "comment_task",
+    "task_comments",
+    "attach_to_task",
+    "task_attachments",
+    "task_attachment",
 }
 
 

@@ -20,6 +20,7 @@ the code beside the message, so scripts can match on codes rather than on wordin
     │   ├── DefinitionNotFound        404 DEFINITION_NOT_FOUND
     │   ├── InstanceNotFound          404 INSTANCE_NOT_FOUND
     │   ├── TaskNotFound              404 TASK_NOT_FOUND
+    │   ├── AttachmentNotFound        404 ATTACHMENT_NOT_FOUND: a task has no attachment of that id
     │   ├── IncidentNotFound          404 INCIDENT_NOT_FOUND
     │   ├── DecisionNotFound          404 DECISION_NOT_FOUND: no deployed DMN decision has the id
     │   └── ExternalTaskNotFound      404 EXTERNAL_TASK_NOT_FOUND: no open job of an external task has the id
@@ -199,6 +200,10 @@ class InstanceNotFound(NotFound):
 
 class TaskNotFound(NotFound):
     code = "TASK_NOT_FOUND"
+
+
+class AttachmentNotFound(NotFound):
+    code = "ATTACHMENT_NOT_FOUND"
 
 
 class IncidentNotFound(NotFound):

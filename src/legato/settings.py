@@ -92,6 +92,7 @@ class Settings:
     oidc_audience: tuple[str, ...] = ()
     oidc_algorithms: tuple[str, ...] = ()
     audit_keys: tuple[bytes, ...] = dataclasses.field(default=(), repr=False)  # secret: never printed
+    task_attachment_max_bytes: int = 10 * 1024 * 1024  # store/task_files.py
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -334,6 +335,7 @@ _VARIABLES: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "oidc_audience": ("LEGATO_OIDC_AUDIENCE", _list),
     "oidc_algorithms": ("LEGATO_OIDC_ALGORITHMS", _list),
     "audit_keys": ("LEGATO_AUDIT_KEY", _audit_keys),
+    "task_attachment_max_bytes": ("LEGATO_TASK_ATTACHMENT_MAX_BYTES", _integer(1, 100 * 1024 * 1024)),
 }
 
 _OPTIONS = {"worker_concurrency": "--concurrency"}

@@ -186,3 +186,72 @@ def test_bad_bodies_are_400_and_change_nothing(legato: Legato, as_user: Any) -> 
         assert_problem(as_user("ada", "PUT", f"/tasks/{task_id}/draft", json=body), 400, code)
     assert_problem(as_user("ada", "POST", f"/tasks/{task_id}/delegate", json={"user": 3}), 400, "INVALID_INPUT")
     assert legato.task(task_id)["draft"] is None
+
+
+def test_comments_over_http(legato: Legato, as_user: Any) -> None:
+    task_id = open_task(legato)
+    added = as_user("cy", "POST", f"/tasks/{task_id}/comments", json={"text": "Amounts match"})
+    assert added.status_code == 201, added.text
+    assert (added.json()["author"], added.json()["text"]) == ("cy", "Amounts match")
+    assert_problem(as_user("bob", "POST", f"/tasks/{task_id}/comments", json={"text": "hi"}), 403, "TASK_NOT_CANDIDATE")
+    assert_problem(as_user("vic", "POST", f"/tasks/{task_id}/comments", json={"text": "hi"}), 403, "PERMISSION_DENIED")
+    assert_problem(as_user("ada", "POST", f"/tasks/{task_id}/comments", json={"text": " "}), 400, "INVALID_INPUT")
+    assert_problem(
+        as_user("ada", "POST", f"/tasks/{task_id}/comments", json={"text": "x" * 10_001}), 400, "INVALID_INPUT"
+    )
+    listed = as_user("vic", "GET", f"/tasks/{task_id}/comments")  # reading needs tasks:read only
+    assert [c["text"] for c in listed.json()["items"]] == ["Amounts match"]
+    (entry,) = [r for r in audit(legato, "task.comment") if r["outcome"] == "ok"]
+    assert entry["details"] == {"comment_id": added.json()["id"]}  # the id, never the text
+
+
+def test_attachments_over_http_keep_bytes_and_type_and_download_as_attachments(legato: Legato, as_user: Any) -> None:
+    task_id = open_task(legato)
+    page = b"<html><script>alert(document.cookie)</script></html>"
+    uploaded = as_user(
+        "ada", "POST", f"/tasks/{task_id}/attachments", files={"file": ("../../résumé; x.html", page, "text/html")}
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    meta = uploaded.json()
+    assert (meta["name"], meta["content_type"], meta["size"], meta["created_by"]) == (
+        "résumé; x.html",
+        "text/html",
+        len(page),
+        "ada",
+    )
+    download = as_user("vic", "GET", f"/tasks/{task_id}/attachments/{meta['id']}")
+    assert download.status_code == 200 and download.content == page
+    assert download.headers["content-type"].startswith("text/html")
+    assert download.headers["content-disposition"].startswith('attachment; filename="r_sum__ x.html"')
+    assert "filename*=UTF-8''r%C3%A9sum%C3%A9%3B%20x.html" in download.headers["content-disposition"]
+    assert download.headers["x-content-type-options"] == "nosniff"
+    assert "sandbox" in download.headers["content-security-policy"]
+    assert [a["id"] for a in as_user("vic", "GET", f"/tasks/{task_id}/attachments").json()["items"]] == [meta["id"]]
+    assert_problem(as_user("ada", "GET", f"/tasks/{task_id}/attachments/999"), 404, "ATTACHMENT_NOT_FOUND")
+    assert_problem(as_user("ada", "GET", "/tasks/nope:1/attachments"), 404, "TASK_NOT_FOUND")
+    assert_problem(
+        as_user("bob", "POST", f"/tasks/{task_id}/attachments", files={"file": ("a.txt", b"x", "text/plain")}),
+        403,
+        "TASK_NOT_CANDIDATE",
+    )
+    assert_problem(as_user("ada", "POST", f"/tasks/{task_id}/attachments", json={"file": "x"}), 400, "INVALID_INPUT")
+    (entry,) = [r for r in audit(legato, "task.attach") if r["outcome"] == "ok"]
+    assert entry["details"] == {
+        "attachment_id": meta["id"],
+        "name": meta["name"],
+        "size": len(page),
+        "content_type": "text/html",
+    }
+
+
+def test_a_file_over_the_setting_is_413_whether_or_not_its_size_is_declared(legato: Legato, as_user: Any) -> None:
+    task_id = open_task(legato)
+    legato.max_attachment_bytes = 2 * 1024 * 1024
+    big = b"\0" * (2 * 1024 * 1024 + 1)
+    refused = as_user("ada", "POST", f"/tasks/{task_id}/attachments", files={"file": ("big.bin", big)})
+    assert assert_problem(refused, 413, "PAYLOAD_TOO_LARGE")["limit"] == 2 * 1024 * 1024
+    way_over = as_user("ada", "POST", f"/tasks/{task_id}/attachments", files={"file": ("big.bin", big * 2)})
+    assert_problem(way_over, 413, "PAYLOAD_TOO_LARGE")  # refused at the door, before the form is read
+    fits = as_user("ada", "POST", f"/tasks/{task_id}/attachments", files={"file": ("ok.bin", big[:-1])})
+    assert fits.status_code == 201 and fits.json()["size"] == 2 * 1024 * 1024
+    assert len(legato.task_attachments(task_id)) == 1

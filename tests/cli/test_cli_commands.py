@@ -212,9 +212,9 @@ def test_tasks_complete_send_incidents_retry(run: Run, deployed: Path, legato: L
 
     tasks = run("tasks")
     header, row = tasks.stdout.splitlines()[:2]
-    assert header.split() == ["ID", "TASK", "STATUS", "GROUPS", "INSTANCE", "CREATED"]
+    assert header.split() == ["ID", "TASK", "STATUS", "ASSIGNEE", "GROUPS", "DUE", "INSTANCE", "CREATED"]
     task_id = row.split()[0]
-    assert row.split()[1:7] == ["Approve", "order", "(approve)", "open", "sales", instance_id]
+    assert row.split()[1:9] == ["Approve", "order", "(approve)", "open", "-", "sales", "-", instance_id]
     assert [t["id"] for t in json.loads(run("tasks", "--instance", instance_id, "--json").stdout)] == [task_id]
 
     done = run("complete", task_id, "--var", "approved=true")

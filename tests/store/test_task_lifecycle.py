@@ -12,8 +12,10 @@ import pytest
 from sqlalchemy import text
 
 from legato.errors import (
+    AttachmentNotFound,
     InvalidInput,
     ModelInvalid,
+    PayloadTooLarge,
     TaskAlreadyClaimed,
     TaskDelegationPending,
     TaskNotActive,
@@ -319,3 +321,63 @@ def test_an_evaluation_error_names_the_attribute(app: Legato) -> None:
     started = app.start("numbers", {"who": 7})
     (incident,) = app.instance(started.instance_id)["incidents"]
     assert "candidate users" in incident["message"] and incident["error_type"] == "ExpressionError"
+
+
+# -- comments and attachments ----------------------------------------------------------------
+
+
+def test_the_tasks_people_comment_and_others_may_not(app: Legato) -> None:
+    task = open_task(app)
+    first = app.comment_task(task["id"], "Checked the amounts", user="cy")  # a candidate through juniors
+    assert (first["author"], first["text"]) == ("cy", "Checked the amounts")
+    with pytest.raises(TaskNotCandidate):
+        app.comment_task(task["id"], "me too", user="bob")
+    with pytest.raises(InvalidInput):
+        app.comment_task(task["id"], "   ", user="ada")
+    app.comment_task(task["id"], "Looks right", user="ada")
+    assert [c["text"] for c in app.task_comments(task["id"])] == ["Checked the amounts", "Looks right"]
+    event = history(app, task)[0]
+    assert (event["type"], event["actor"], event["data"]) == ("task_commented", "cy", {"comment_id": first["id"]})
+
+
+def test_a_file_is_kept_with_its_type_and_a_harmless_name(app: Legato) -> None:
+    task = open_task(app)
+    content = b"%PDF-1.7\n" + bytes(range(256)) * 40
+    meta = app.attach_to_task(
+        task["id"], "../../etc/\u202egpj.exe", content, content_type="Application/PDF; x=1", user="ada"
+    )
+    assert meta["name"] == "gpj.exe"  # no folders, no right-to-left override
+    assert (meta["content_type"], meta["size"], meta["created_by"]) == ("application/pdf", len(content), "ada")
+    stored, again = app.task_attachment(task["id"], meta["id"])
+    assert again == content and stored == meta
+    odd = app.attach_to_task(task["id"], "C:\\Users\\x\\report.txt", b"", content_type="not a type")
+    assert (odd["name"], odd["content_type"], odd["size"]) == ("report.txt", "application/octet-stream", 0)
+    assert app.attach_to_task(task["id"], "...", b"x")["name"] == "attachment"
+    long = app.attach_to_task(task["id"], "a" * 400 + ".xlsx", b"x")
+    assert len(long["name"]) == 255 and long["name"].endswith(".xlsx")
+    assert [a["id"] for a in app.task_attachments(task["id"])] == [meta["id"], odd["id"], long["id"] - 1, long["id"]]
+    assert history(app, task)[0]["data"] == {"attachment_id": meta["id"], "name": "gpj.exe", "size": len(content)}
+
+
+def test_a_file_over_the_limit_is_refused_and_nothing_is_kept(app: Legato) -> None:
+    task = open_task(app)
+    app.max_attachment_bytes = 1000
+    with pytest.raises(PayloadTooLarge) as caught:
+        app.attach_to_task(task["id"], "big.bin", b"x" * 1001, user="ada")
+    assert caught.value.status == 413 and caught.value.details["limit"] == 1000
+    assert app.task_attachments(task["id"]) == [] and history(app, task) == []
+    with pytest.raises(TaskNotCandidate):
+        app.attach_to_task(task["id"], "a.txt", b"x", user="bob")
+    with pytest.raises(AttachmentNotFound):
+        app.task_attachment(task["id"], 99)
+
+
+def test_a_comment_on_an_ended_task_is_refused_but_its_comments_stay_readable(app: Legato) -> None:
+    task = open_task(app)
+    app.comment_task(task["id"], "before", user="ada")
+    app.complete_task(task["id"], {})
+    with pytest.raises(TaskNotActive):
+        app.comment_task(task["id"], "after", user="ada")
+    assert [c["text"] for c in app.task_comments(task["id"])] == ["before"]
+    with pytest.raises(TaskNotFound):
+        app.task_comments("nope:1")

@@ -11,6 +11,7 @@ shutdown, which uvicorn begins on SIGTERM or SIGINT).
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import metadata
@@ -34,6 +35,7 @@ from legato.runtime.app import Legato
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 1024 * 1024
 MAX_MODEL_BYTES = 5 * 1024 * 1024
+MULTIPART_OVERHEAD = 64 * 1024
 
 DESCRIPTION = """\
 Deploy process models, start and inspect instances, send messages, complete user tasks,
@@ -92,7 +94,12 @@ def create_app(
     docs_pages.install(app, openapi_url="/openapi.json", title="Legato")
     deploy_path = f"{API_PREFIX}/definitions"
 
+    attachments = re.compile(rf"{re.escape(API_PREFIX)}/tasks/[^/]+/attachments/?")
+
     def limit_for(method: str, path: str) -> int:
+        if method == "POST" and attachments.fullmatch(path):
+            # the file, and room for the multipart framing around it; the route checks the file itself
+            return legato.max_attachment_bytes + MULTIPART_OVERHEAD
         return max_model_bytes if method == "POST" and path.rstrip("/") == deploy_path else max_body_bytes
 
     app.add_middleware(BodySizeLimit, limit_for=limit_for)

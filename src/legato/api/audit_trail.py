@@ -178,6 +178,21 @@ def _delegated(exchange: Exchange) -> dict[str, Any]:
     return _compact({"delegate": exchange.field("user"), "owner": exchange.answered("owner")})
 
 
+def _commented(exchange: Exchange) -> dict[str, Any]:
+    return _compact({"comment_id": exchange.answered("id")})  # the id, never the text
+
+
+def _attached(exchange: Exchange) -> dict[str, Any]:
+    return _compact(
+        {
+            "attachment_id": exchange.answered("id"),
+            "name": exchange.answered("name"),
+            "size": exchange.answered("size"),
+            "content_type": exchange.answered("content_type"),
+        }
+    )
+
+
 def _cancelled(exchange: Exchange) -> dict[str, Any]:
     return _compact({"reason": exchange.field("reason")})
 
@@ -365,6 +380,12 @@ ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
     ),
     ("PUT", "/tasks/{task_id}/draft"): Action(
         name="task.draft", target_kind="task", target=_param("task_id"), details=_task_completed
+    ),
+    ("POST", "/tasks/{task_id}/comments"): Action(
+        name="task.comment", target_kind="task", target=_param("task_id"), details=_commented
+    ),
+    ("POST", "/tasks/{task_id}/attachments"): Action(
+        name="task.attach", target_kind="task", target=_param("task_id"), details=_attached
     ),
     ("POST", "/incidents/{incident_id}/retry"): Action(
         name="incident.retry", target_kind="incident", target=_param("incident_id"), details=_retried

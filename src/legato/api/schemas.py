@@ -315,6 +315,35 @@ class ResolveTask(_Request):
     variables: CheckedVariables | None = Field(default=None, description="the delegate's form data, kept as the draft")
 
 
+class AddComment(_Request):
+    text: str = Field(min_length=1, max_length=10_000, pattern=r"\S")
+
+
+class Comment(BaseModel):
+    id: int
+    author: str | None
+    at: datetime
+    text: str
+
+
+class CommentList(BaseModel):
+    items: list[Comment]
+
+
+class Attachment(BaseModel):
+    id: int
+    name: str = Field(description="the uploaded file's name, without folders or control characters")
+    content_type: str
+    size: int = Field(description="bytes")
+    sha256: str
+    created_at: datetime
+    created_by: str | None
+
+
+class AttachmentList(BaseModel):
+    items: list[Attachment]
+
+
 class SaveDraft(_Request):
     variables: CheckedVariables = Field(description="the form data entered so far (a JSON object)")
 

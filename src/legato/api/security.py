@@ -115,6 +115,11 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", "/tasks/{task_id}/delegate"): "tasks:claim",  # and the assignee, or tasks:assign
     ("POST", "/tasks/{task_id}/resolve"): "tasks:complete",  # and the delegate, or tasks:assign
     ("PUT", "/tasks/{task_id}/draft"): "tasks:complete",  # and the assignee, or tasks:assign
+    ("GET", "/tasks/{task_id}/comments"): "tasks:read",
+    ("POST", "/tasks/{task_id}/comments"): "tasks:comment",  # and one of the task's people, or tasks:assign
+    ("GET", "/tasks/{task_id}/attachments"): "tasks:read",
+    ("POST", "/tasks/{task_id}/attachments"): "tasks:comment",  # and one of the task's people, or tasks:assign
+    ("GET", "/tasks/{task_id}/attachments/{attachment_id}"): "tasks:read",
     ("GET", "/incidents"): "incidents:read",
     ("GET", "/incidents/{incident_id}"): "incidents:read",
     ("POST", "/incidents/{incident_id}/retry"): "incidents:retry",

@@ -14,7 +14,7 @@ from typing import Any
 import click
 from rich.text import Text
 
-from legato.cli import agent, audit, decisions, definitions, identity, instances, serve, tenants, work
+from legato.cli import agent, audit, decisions, definitions, identity, instances, serve, task_work, tenants, work
 from legato.cli.context import CliContext, Failure
 from legato.cli.render import print_problem
 from legato.client import ApiError, ServerUnreachable
@@ -87,7 +87,7 @@ for command in (
     work.send,
     work.signal,
     work.conditions,
-    work.tasks,
+    task_work.tasks,
     work.complete,
     work.incidents,
     work.retry,

@@ -133,14 +133,16 @@ def instances_table(items: Iterable[Mapping[str, Any]]) -> Table:
 
 
 def tasks_table(items: Iterable[Mapping[str, Any]]) -> Table:
-    table = _table("ID", "TASK", "STATUS", "GROUPS", "INSTANCE", "CREATED")
+    table = _table("ID", "TASK", "STATUS", "ASSIGNEE", "GROUPS", "DUE", "INSTANCE", "CREATED")
     for item in items:
         name = item.get("name")
         table.add_row(
             escape(item["id"]),
             escape(f"{name} ({item['element']})" if name else item["element"]),
             status(item["status"]),
+            escape(item.get("assignee") or "-"),
             escape(", ".join(item.get("candidate_groups") or ()) or "-"),
+            when(item.get("due_at")),
             item["instance_id"],
             when(item["created_at"]),
         )

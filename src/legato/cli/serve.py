@@ -108,6 +108,7 @@ def server(
             obj.err.print(f"warning: the demo model did not deploy: {set_up.problem}", markup=False)
         for spec in handler_specs:
             load_handlers(spec, legato)
+        legato.max_attachment_bytes = settings.task_attachment_max_bytes
         app = create_app(
             legato,
             worker=True,

@@ -1,4 +1,4 @@
-"""`legato send`, `signal`, `tasks`, `complete`, `incidents` and `retry`: the day-to-day work."""
+"""`legato send`, `signal`, `complete`, `incidents` and `retry`: the day-to-day work (`tasks`: task_work.py)."""
 
 from __future__ import annotations
 
@@ -71,33 +71,6 @@ def signal(obj: CliContext, name: str, pairs: tuple[str, ...], vars_json: str | 
             f"signal {name} reached {result['instances']} waiting instance(s) and started {result['started']}",
             markup=False,
         )
-
-
-@click.command()
-@click.option("--instance", "instance_id", help="Only the tasks of this instance.")
-@click.option(
-    "--status",
-    type=click.Choice(("open", "completed", "cancelled")),
-    default="open",
-    show_default=True,
-)
-@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
-@click.option("--cursor", help="Continue after the previous page (its footer names the cursor).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.pass_obj
-def tasks(obj: CliContext, instance_id: str | None, status: str, limit: int, cursor: str | None, as_json: bool) -> None:
-    """List user tasks, oldest first."""
-    page = obj.client.tasks(status=status, instance_id=instance_id, limit=limit, cursor=cursor)
-    items = page.items
-    if as_json:
-        render.print_json(items)
-    elif not items:
-        obj.out.print(f"no {status} tasks")
-    else:
-        obj.out.print(render.tasks_table(items))
-        footer = render.page_footer(page.to_dict(), "tasks")
-        if footer:
-            obj.out.print(footer, markup=False)
 
 
 @click.command()

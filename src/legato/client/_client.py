@@ -336,6 +336,47 @@ class Client:
     def complete_task(self, task_id: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
         return self._object("POST", f"/tasks/{segment(task_id)}/complete", json={"variables": dict(variables or {})})
 
+    # The people's side of a task (docs/api.md, "User tasks"): each returns the task after it.
+
+    def claim_task(self, task_id: str) -> dict[str, Any]:
+        return self._object("POST", f"/tasks/{segment(task_id)}/claim")
+
+    def unclaim_task(self, task_id: str) -> dict[str, Any]:
+        return self._object("POST", f"/tasks/{segment(task_id)}/unclaim")
+
+    def assign_task(self, task_id: str, assignee: str | None) -> dict[str, Any]:
+        """Assign, reassign, or (None) unassign: needs tasks:assign."""
+        return self._object("POST", f"/tasks/{segment(task_id)}/assign", json={"assignee": assignee})
+
+    def delegate_task(self, task_id: str, user: str) -> dict[str, Any]:
+        return self._object("POST", f"/tasks/{segment(task_id)}/delegate", json={"user": user})
+
+    def resolve_task(self, task_id: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        body = {"variables": dict(variables)} if variables is not None else None
+        return self._object("POST", f"/tasks/{segment(task_id)}/resolve", json=body)
+
+    def save_task_draft(self, task_id: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        return self._object("PUT", f"/tasks/{segment(task_id)}/draft", json={"variables": dict(variables)})
+
+    def comment_task(self, task_id: str, text: str) -> dict[str, Any]:
+        return self._object("POST", f"/tasks/{segment(task_id)}/comments", json={"text": text})
+
+    def task_comments(self, task_id: str) -> list[dict[str, Any]]:
+        return list(self._object("GET", f"/tasks/{segment(task_id)}/comments")["items"])
+
+    def attach_to_task(
+        self, task_id: str, name: str, content: bytes, *, content_type: str | None = None
+    ) -> dict[str, Any]:
+        """Upload a file to a task; the answer is its metadata (the name as the server keeps it)."""
+        upload = (name, content, content_type or "application/octet-stream")
+        return self._object("POST", f"/tasks/{segment(task_id)}/attachments", files={"file": upload})
+
+    def task_attachments(self, task_id: str) -> list[dict[str, Any]]:
+        return list(self._object("GET", f"/tasks/{segment(task_id)}/attachments")["items"])
+
+    def download_task_attachment(self, task_id: str, attachment_id: int) -> bytes:
+        return self._send("GET", f"/tasks/{segment(task_id)}/attachments/{int(attachment_id)}").content
+
     def incidents(
         self,
         *,

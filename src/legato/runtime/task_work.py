@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from legato.store.task_actions import TaskActor
+from legato.store.task_files import DEFAULT_MAX_ATTACHMENT_BYTES, Upload
 from legato.store.tenants import Visible
 from legato.store.variables import check_variables
 
@@ -34,6 +35,8 @@ class TaskWork:
     store: Store
     clock: Clock
     actor: str
+    max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES
+    """The largest file `attach_to_task` stores (the server sets it from LEGATO_TASK_ATTACHMENT_MAX_BYTES)."""
 
     def task_actor(self, user: Acting) -> TaskActor:
         """The `TaskActor` for `user`: with their groups from the directory, nested ones included."""
@@ -91,3 +94,47 @@ class TaskWork:
         draft = check_variables(dict(variables), where="task draft")
         self.store.tasks.save_draft(task_id, draft, self.task_actor(user), now=self.clock.now(), visible=visible)
         return self.task(task_id)
+
+    def comment_task(self, task_id: str, text: str, *, user: Acting = None, visible: Visible = None) -> dict[str, Any]:
+        """Add a comment to an open task (its people or an operator); the comment comes back."""
+        comment_id = self.store.tasks.comment(
+            task_id, text, self.task_actor(user), now=self.clock.now(), visible=visible
+        )
+        return next(c for c in self.store.task_files.comments(task_id) if c["id"] == comment_id)
+
+    def task_comments(self, task_id: str, *, visible: Visible = None) -> list[dict[str, Any]]:
+        """A task's comments, oldest first."""
+        return self.store.task_files.comments(task_id, visible)
+
+    def attach_to_task(
+        self,
+        task_id: str,
+        name: str,
+        content: bytes,
+        *,
+        content_type: str | None = None,
+        user: Acting = None,
+        visible: Visible = None,
+    ) -> dict[str, Any]:
+        """Attach a file to an open task; its name is made harmless, its content type kept."""
+        upload = Upload(name=name, content=bytes(content), content_type=content_type)
+        created = self.store.tasks.attach(
+            task_id,
+            upload,
+            self.task_actor(user),
+            now=self.clock.now(),
+            limit=self.max_attachment_bytes,
+            visible=visible,
+        )
+        meta, _ = self.store.task_files.attachment(task_id, int(created["id"]))
+        return meta
+
+    def task_attachments(self, task_id: str, *, visible: Visible = None) -> list[dict[str, Any]]:
+        """A task's attachments (without their bytes), oldest first."""
+        return self.store.task_files.attachments(task_id, visible)
+
+    def task_attachment(
+        self, task_id: str, attachment_id: int, *, visible: Visible = None
+    ) -> tuple[dict[str, Any], bytes]:
+        """One attachment: its metadata and its bytes."""
+        return self.store.task_files.attachment(task_id, attachment_id, visible)

@@ -41,6 +41,7 @@ from legato.store.queries import Queries
 from legato.store.search import Search
 from legato.store.statistics import Statistics
 from legato.store.task_actions import TaskActions, TaskActor
+from legato.store.task_files import TaskFiles
 from legato.store.tenants import Tenants, Visible
 from legato.store.writer import ClaimNew, Handoff, Writer, wait_key
 
@@ -82,6 +83,7 @@ class Store:
         self.decisions = Decisions(self.database)
         self.changes = Changes(self.database)
         self.tasks = TaskActions(self.executor)
+        self.task_files = TaskFiles(self.database)
         self.directory = Directory(self.database)
         self.tenants = Tenants(self.database)
         self.audit = AuditLog(self.database, keys=audit_keys)  # keys: see legato.store.audit

@@ -20,6 +20,8 @@ The rules, as Camunda 7 and its Tasklist have them:
 | resolve    | the delegate (the assignee), an operator               | nothing is delegated (409)          |
 | save draft | the assignee, an operator                              |                                     |
 | complete   | the assignee, an operator                              | a delegation is pending (409)       |
+| comment,   | the assignee, the owner, a candidate, an operator      |                                     |
+| attach     |                                                        | a file over the size limit (413)    |
 
 "Operator" is a caller that may act on tasks not its own: `TaskActor.operator`, which the
 API sets for holders of `tasks:assign` (operators, administrators), and a Python program
@@ -31,7 +33,7 @@ delegate's form data as the task's draft, for the owner to complete.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -52,6 +54,14 @@ from legato.errors import (
 )
 from legato.store.codec import dumps, loads
 from legato.store.commands import Executor
+from legato.store.task_files import (
+    DEFAULT_MAX_ATTACHMENT_BYTES,
+    Upload,
+    check_comment,
+    check_upload,
+    insert_attachment,
+    insert_comment,
+)
 from legato.store.tenants import Visible, may_see
 from legato.store.writer import ClaimNew, Handoff
 
@@ -231,7 +241,58 @@ class TaskActions:
 
         return self._run(task_id, decide, now, visible, claim_new)
 
+    def comment(self, task_id: str, comment: str, actor: TaskActor, *, now: datetime, visible: Visible = None) -> int:
+        """Add a comment to an open task; its id comes back (the history records the id, not the text)."""
+        comment = check_comment(comment)
+        created: dict[str, Any] = {}
+
+        def decide(row: Row[Any], wait: int) -> Command:
+            self._require_involved(task_id, row, actor)
+            return self._act(wait, "commented", actor, {}, {})
+
+        def write(conn: Connection, row: Row[Any]) -> dict[str, Any]:
+            created["id"] = insert_comment(conn, row, actor.name or None, comment, now)
+            return {"comment_id": created["id"]}
+
+        self._run(task_id, decide, now, visible, write=write)
+        return int(created["id"])
+
+    def attach(
+        self,
+        task_id: str,
+        upload: Upload,
+        actor: TaskActor,
+        *,
+        now: datetime,
+        limit: int = DEFAULT_MAX_ATTACHMENT_BYTES,
+        visible: Visible = None,
+    ) -> dict[str, Any]:
+        """Attach a file to an open task (413 past `limit` bytes); its metadata comes back."""
+        check_upload(upload, limit)
+        created: dict[str, Any] = {}
+
+        def decide(row: Row[Any], wait: int) -> Command:
+            self._require_involved(task_id, row, actor)
+            return self._act(wait, "attached", actor, {}, {})
+
+        def write(conn: Connection, row: Row[Any]) -> dict[str, Any]:
+            created.update(insert_attachment(conn, row, actor.name or None, upload, now))
+            return {"attachment_id": created["id"], "name": created["name"], "size": created["size"]}
+
+        self._run(task_id, decide, now, visible, write=write)
+        return created
+
     # -- the rules and the transaction -----------------------------------------------------
+
+    @staticmethod
+    def _require_involved(task_id: str, row: Row[Any], actor: TaskActor) -> None:
+        """Comments and files: from the task's people (assignee, owner, candidates) or an operator."""
+        if actor.operator or actor.is_(row.assignee) or actor.is_(row.owner) or is_candidate(actor, row):
+            return
+        raise TaskNotCandidate(
+            f"{actor.name!r} is neither the assignee, the owner nor a candidate of user task {task_id!r}",
+            details={"task_id": task_id},
+        )
 
     @staticmethod
     def _require_assignee(task_id: str, row: Row[Any], actor: TaskActor, *, unassigned_ok: bool = False) -> None:
@@ -257,12 +318,18 @@ class TaskActions:
         now: datetime,
         visible: Visible,
         claim_new: ClaimNew | None = None,
+        write: Callable[[Connection, Row[Any]], dict[str, Any]] | None = None,
     ) -> list[Handoff]:
+        """Decide on the locked task and apply the command; `write` adds rows in the same
+        transaction (a comment, a file) and what it returns to the history entry's data."""
         instance_id, wait = split_task_id(task_id)
 
         def locked(conn: Connection) -> Command:
             row = open_task(conn, task_id, visible)
-            return decide(row, wait)
+            command = decide(row, wait)
+            if write is not None and isinstance(command, ActOnUserTask):
+                command = replace(command, data={**(command.data or {}), **write(conn, row)})
+            return command
 
         try:
             _, handoffs = self.executor.apply_decided(instance_id, locked, now, claim_new)

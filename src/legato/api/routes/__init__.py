@@ -13,6 +13,7 @@ from legato.api.routes import (
     messages,
     oidc,
     system,
+    task_files,
     tasks,
     tenants,
 )
@@ -27,6 +28,7 @@ ROUTERS = [
     instances.router,
     messages.router,
     tasks.router,
+    task_files.router,
     external_tasks.router,
     incidents.router,
     events.router,
