@@ -1,5 +1,7 @@
 import { NavLink, Navigate, Outlet, useLocation, useNavigate } from "react-router-dom";
 import { useLogout, useMe } from "../auth/session";
+import { may } from "../auth/permissions";
+import { useLiveUpdates, type LiveState } from "../live/useLiveUpdates";
 import { ErrorNote, Loading } from "./feedback";
 
 const SECTIONS = [
@@ -14,6 +16,7 @@ export function Layout() {
   const logout = useLogout();
   const location = useLocation();
   const navigate = useNavigate();
+  const live = useLiveUpdates(may(me.data, "instances:read"));
   if (me.isPending) return <Loading what="your session" />;
   if (me.error) return <ErrorNote error={me.error} />;
   if (!me.data) {
@@ -31,6 +34,7 @@ export function Layout() {
           ))}
         </nav>
         <div className="whoami">
+          <LiveBadge state={live} />
           <span title={me.data.permissions.join(", ")} data-testid="whoami">
             {me.data.display_name ?? me.data.username}
           </span>
@@ -43,5 +47,21 @@ export function Layout() {
         <Outlet />
       </main>
     </div>
+  );
+}
+
+const LIVE_TEXT: Record<LiveState, string> = {
+  live: "Live",
+  connecting: "Connecting…",
+  offline: "Not live: reload to see changes",
+};
+
+/** Whether the screens follow the server's changes; announced to screen readers when it changes. */
+function LiveBadge({ state }: { state: LiveState }) {
+  return (
+    <span role="status" aria-live="polite" className={`live live-${state}`} data-testid="live" title={LIVE_TEXT[state]}>
+      <span aria-hidden="true" className="live-dot" />
+      {state === "live" ? "Live" : state === "connecting" ? "Connecting…" : "Offline"}
+    </span>
   );
 }
