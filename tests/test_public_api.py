@@ -85,3 +85,13 @@ def test_the_embedded_engine_does_not_load_the_http_client() -> None:
         "legato.Client; assert 'httpx' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+REPAIR_VERBS = ("retry_incident", "retry_incidents", "set_variables", "cancel", "cancel_instances")
+
+
+def test_the_repair_verbs_are_the_same_embedded_and_over_http() -> None:
+    """Bulk retry and bulk cancel (docs/repair.md) are public verbs of both `Legato` and `Client`."""
+    for verb in REPAIR_VERBS:
+        assert callable(getattr(legato.Legato, verb, None)), verb
+        assert callable(getattr(legato.Client, verb, None)), verb

@@ -43,6 +43,29 @@ def message_start_json() -> str:
     return serialize_source(p.build())
 
 
+KNOWN_CUSTOMERS = {"C-17": "Ada Lovelace"}
+
+
+def lookup(job: Any) -> dict[str, Any]:
+    """The `crm.lookup` handler of the repair tests: an unknown customer is an incident."""
+    customer = job.variables["customer"]
+    if customer not in KNOWN_CUSTOMERS:
+        raise LookupError(f"no customer {customer}")
+    return {"customer_name": KNOWN_CUSTOMERS[customer]}
+
+
+def onboarding_legato(path: str) -> Legato:
+    """A Legato whose `onboarding` process looks the customer up (one attempt), then waits at `welcome`."""
+    app = Legato(path)
+    app.register("crm.lookup", lookup)
+    p = Process("onboarding")
+    p.start("start").then(
+        p.service("lookup", "crm.lookup", retry=RetryPolicy(max_attempts=1), inputs={"customer": "customer_id"})
+    ).then(p.user("welcome")).then(p.end("done"))
+    app.deploy(p.build())
+    return app
+
+
 def start(client: TestClient, **body: Any) -> dict[str, Any]:
     response = client.post(f"{API}/definitions/order/instances", json=body)
     assert response.status_code == 201, response.text

@@ -6,34 +6,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from api_helpers import API, TestClient, assert_problem, snapshot
+from api_helpers import API, TestClient, assert_problem, onboarding_legato, snapshot
 
 from legato.api import create_app
-from legato.formats.builder import Process, RetryPolicy
 from legato.runtime.app import Legato
-from legato.runtime.handlers import Job
 from legato.testing.identity import admin_token
 from support import eventually
-
-KNOWN_CUSTOMERS = {"C-17": "Ada Lovelace"}
-
-
-def lookup(job: Job) -> dict[str, Any]:
-    customer = job.variables["customer"]
-    if customer not in KNOWN_CUSTOMERS:
-        raise LookupError(f"no customer {customer}")
-    return {"customer_name": KNOWN_CUSTOMERS[customer]}
 
 
 @pytest.fixture
 def legato(tmp_path: Any) -> Iterator[Legato]:
-    app = Legato(str(tmp_path / "repair.db"))
-    app.register("crm.lookup", lookup)
-    p = Process("onboarding")
-    p.start("start").then(
-        p.service("lookup", "crm.lookup", retry=RetryPolicy(max_attempts=1), inputs={"customer": "customer_id"})
-    ).then(p.user("welcome")).then(p.end("done"))
-    app.deploy(p.build())
+    app = onboarding_legato(str(tmp_path / "repair.db"))
     yield app
     app.close()
 

@@ -255,3 +255,22 @@ def test_deploy_names_the_format_for_text_and_refuses_an_unknown_one() -> None:
     assert names == ["model.bpmn", "model.yaml", "model.json"]
     with pytest.raises(ValueError, match="source_format"):
         client.deploy("x", source_format="docx")
+
+
+def test_bulk_cancel_and_retry_by_filter_with_a_preview(client: Client) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    client.deploy(INBOX_YAML)
+    ids = [client.start("inbox", business_key="dup")["instance_id"] for _ in range(3)]
+    since = datetime.now(UTC) - timedelta(hours=1)
+    preview = client.cancel_instances(process="inbox", business_key="dup", started_after=since, dry_run=True)
+    assert (preview["total"], sorted(preview["ids"])) == (3, sorted(ids))
+    report = client.cancel_instances(process="inbox", business_key="dup", limit=2, reason="duplicates")
+    assert report["done"] == 2 and report["next_cursor"]
+    rest = client.cancel_instances(process="inbox", business_key="dup", limit=2, cursor=report["next_cursor"])
+    assert rest["done"] == 1 and rest["next_cursor"] is None
+    assert {client.instance(i)["status"] for i in ids} == {"cancelled"}
+    with pytest.raises(InvalidInput) as unfiltered:
+        client.retry_incidents()
+    assert unfiltered.value.code == "INVALID_FILTER"
+    assert client.retry_incidents(all=True)["total"] == 0

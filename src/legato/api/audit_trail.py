@@ -287,6 +287,26 @@ def _token_created(exchange: Exchange) -> dict[str, Any]:
     )
 
 
+def _bulk(exchange: Exchange) -> dict[str, Any]:
+    """The filter, whether it was a preview, the counts, and the instances acted on (no values)."""
+    body = exchange.body if isinstance(exchange.body, dict) else {}
+    selection = {k: v for k, v in body.items() if k not in ("variables", "reason", "cursor") and v is not None}
+    items = exchange.answered("items")
+    done = [i.get("instance_id") for i in items if isinstance(i, dict) and i.get("result") == "done"] if items else None
+    return _compact(
+        {
+            "filter": selection or None,
+            "variables": _variable_names(exchange),
+            "reason": exchange.field("reason"),
+            "done": exchange.answered("done"),
+            "skipped": exchange.answered("skipped"),
+            "failed": exchange.answered("failed"),
+            "instances": done or None,
+            "more": True if exchange.answered("next_cursor") else None,
+        }
+    )
+
+
 def _filters(exchange: Exchange) -> dict[str, Any]:
     return {"filters": dict(exchange.query)} if exchange.query else {}
 
@@ -390,6 +410,9 @@ ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
     ("POST", "/incidents/{incident_id}/retry"): Action(
         name="incident.retry", target_kind="incident", target=_param("incident_id"), details=_retried
     ),
+    # repair in bulk
+    ("POST", "/incidents/retry"): Action(name="incident.retry_bulk", details=_bulk),
+    ("POST", "/instances/cancel"): Action(name="instance.cancel_bulk", details=_bulk),
     # the audit log itself: taking a copy of it away is worth knowing about
     ("GET", "/audit/export"): Action(name="audit.export", details=_filters),
 }
@@ -412,6 +435,8 @@ TENANT_OF: Final[dict[str, str]] = {
     "message.publish": "sender",
     "signal.broadcast": "sender",
     "conditions.evaluate": "sender",
+    "incident.retry_bulk": "sender",
+    "instance.cancel_bulk": "sender",
 }
 """Which tenant an action's row is filed under, so that readers kept to tenants see it (module docstring):
 
@@ -420,7 +445,7 @@ TENANT_OF: Final[dict[str, str]] = {
   none of these, administrators only);
 - `target`: the tenant of the instance, task or incident acted on, looked up by its id, if
   the caller may see that tenant (a probe of another tenant's ids stays with administrators);
-- `sender`: the tenant a message, signal or condition was sent within: the one named, else
+- `sender`: the tenant a message, signal, condition or bulk repair was sent within: the one named, else
   the caller's only tenant; sent to several tenants, administrators only.
 
 Actions not listed (users, groups, roles, tokens, tenants, logins, refusals) belong to no

@@ -123,6 +123,9 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/incidents"): "incidents:read",
     ("GET", "/incidents/{incident_id}"): "incidents:read",
     ("POST", "/incidents/{incident_id}/retry"): "incidents:retry",
+    # repair in bulk (legato.api.routes.repair)
+    ("POST", "/incidents/retry"): "incidents:retry",
+    ("POST", "/instances/cancel"): "instances:cancel",
     # external tasks: workers in other processes (worker tokens: their task types and tenants only)
     ("POST", "/external-tasks/fetch-and-lock"): "jobs:work",
     ("POST", "/external-tasks/{task_id}/complete"): "jobs:work",

@@ -147,13 +147,3 @@ def show(obj: CliContext, instance_id: str, as_json: bool) -> None:
         render.print_json(instance)
     else:
         obj.out.print(render.instance_view(instance))
-
-
-@click.command()
-@click.argument("instance_id", metavar="INSTANCE")
-@click.option("--reason", help="Why; kept in the history.")
-@click.pass_obj
-def cancel(obj: CliContext, instance_id: str, reason: str | None) -> None:
-    """Cancel an active instance."""
-    instance = obj.client.cancel(instance_id, reason)
-    obj.out.print(f"cancelled instance {instance['id']} ({instance['process']})", markup=False)

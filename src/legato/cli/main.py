@@ -14,7 +14,19 @@ from typing import Any
 import click
 from rich.text import Text
 
-from legato.cli import agent, audit, decisions, definitions, identity, instances, serve, task_work, tenants, work
+from legato.cli import (
+    agent,
+    audit,
+    decisions,
+    definitions,
+    identity,
+    instances,
+    repair,
+    serve,
+    task_work,
+    tenants,
+    work,
+)
 from legato.cli.context import CliContext, Failure
 from legato.cli.render import print_problem
 from legato.client import ApiError, ServerUnreachable
@@ -83,14 +95,14 @@ for command in (
     instances.start,
     instances.instances,
     instances.show,
-    instances.cancel,
+    repair.cancel,
     work.send,
     work.signal,
     work.conditions,
     task_work.tasks,
     work.complete,
     work.incidents,
-    work.retry,
+    repair.retry,
     work.variables,
     identity.login,
     identity.logout,

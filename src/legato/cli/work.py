@@ -1,4 +1,5 @@
-"""`legato send`, `signal`, `complete`, `incidents` and `retry`: the day-to-day work (`tasks`: task_work.py)."""
+"""`legato send`, `signal`, `complete`, `incidents` and `variables`: the day-to-day work
+(`tasks`: task_work.py; `retry`: repair.py)."""
 
 from __future__ import annotations
 
@@ -110,25 +111,6 @@ def incidents(
         footer = render.page_footer(page.to_dict(), "incidents")
         if footer:
             obj.out.print(footer, markup=False)
-
-
-@click.command()
-@click.argument("incident_id", type=click.IntRange(min=1), metavar="INCIDENT_ID")
-@var_option
-@vars_json_option
-@click.pass_obj
-def retry(obj: CliContext, incident_id: int, pairs: tuple[str, ...], vars_json: str | None) -> None:
-    """Retry the failed step of an incident (after fixing its cause).
-
-    \b
-      legato retry 7                          run the step again as it is
-      legato retry 7 --var customer_id=C-17   fix the data and run it again, in one step
-    """
-    incident = obj.client.retry_incident(incident_id, collect(pairs, vars_json))
-    obj.out.print(
-        f"retrying incident {incident['id']}: instance {incident['instance_id']} runs '{incident['element']}' again",
-        markup=False,
-    )
 
 
 @click.command()

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -402,6 +403,46 @@ class Client:
         body = {"variables": dict(variables)} if variables else None
         return self._object("POST", f"/incidents/{int(incident_id)}/retry", json=body)
 
+    def retry_incidents(
+        self,
+        *,
+        all: bool = False,
+        limit: int = 100,
+        cursor: str | None = None,
+        dry_run: bool = False,
+        variables: Mapping[str, Any] | None = None,
+        **filters: Any,
+    ) -> dict[str, Any]:
+        """Retry, in bulk, the open incidents the filters select (`process`, `version`, `element`,
+        `error_type`, `error`, `business_key`, `started_after`, `started_before`, `instance_id`,
+        `tenant`); at most `limit` per call, `next_cursor` for the rest; a result per incident.
+        `dry_run` counts and names the first; no filter at all needs `all=True`."""
+        body = _bulk_body(filters, all=all, limit=limit, cursor=cursor, dry_run=dry_run)
+        if variables:
+            body["variables"] = dict(variables)
+        return self._object("POST", "/incidents/retry", json=body)
+
+    def cancel_instances(
+        self,
+        *,
+        all: bool = False,
+        limit: int = 100,
+        cursor: str | None = None,
+        dry_run: bool = False,
+        reason: str | None = None,
+        variables: Sequence[str] = (),
+        **filters: Any,
+    ) -> dict[str, Any]:
+        """Cancel, in bulk, the active instances the filters select (`process`, `version`,
+        `business_key`, `started_after`, `started_before`, `waiting_at`, `error`, `tenant`, and
+        `variables` as `name:value`); at most `limit` per call, `next_cursor` for the rest."""
+        body = _bulk_body(filters, all=all, limit=limit, cursor=cursor, dry_run=dry_run)
+        if variables:
+            body["var"] = list(variables)
+        if reason is not None:
+            body["reason"] = reason
+        return self._object("POST", "/instances/cancel", json=body)
+
     # -- any route ----------------------------------------------------------------------------
 
     def page(self, path: str, **params: Any) -> Page:
@@ -484,6 +525,13 @@ def _given(**params: Any) -> dict[str, Any]:
 def segment(value: str) -> str:
     """An id escaped for one path segment of `call()`: a '/' or '?' in it must not change the route."""
     return quote(value, safe=":")
+
+
+def _bulk_body(filters: Mapping[str, Any], **options: Any) -> dict[str, Any]:
+    """A bulk request's JSON body: the filters given (times as ISO 8601) and the options."""
+    body = {key: value.isoformat() if isinstance(value, datetime) else value for key, value in filters.items()}
+    body = {key: value for key, value in body.items() if value is not None}
+    return {**body, **{key: value for key, value in options.items() if value is not None}}
 
 
 __all__ = ["API_PREFIX", "DEFAULT_URL", "USER_AGENT", "Client", "segment"]

@@ -18,14 +18,16 @@ worker runs here, in another process, or on another machine.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from legato.errors import InstanceNotFound, InvalidInput, TaskNotFound
+from legato.errors import InstanceNotFound, InvalidFilter, InvalidInput, TaskNotFound
 from legato.model import serialize
 from legato.model.process import ProcessDefinition
 from legato.runtime.clock import Clock, SystemClock
@@ -34,7 +36,9 @@ from legato.runtime.handlers import HandlerFunction, Handlers
 from legato.runtime.task_work import Acting, TaskWork
 from legato.runtime.worker import Worker, WorkerSettings
 from legato.store import Deployment, Handoff, Started, StartRequest, Store
+from legato.store.bulk import DEFAULT_BULK, BulkReport, IncidentFilter
 from legato.store.decisions import DecisionDeployment
+from legato.store.search import InstanceFilter, VariableFilter
 from legato.store.tenants import Visible, tenant_id
 from legato.store.variables import check_variables
 
@@ -42,6 +46,8 @@ if TYPE_CHECKING:
     from legato.runtime.external_tasks import ExternalTasks
 
 MAX_MODEL_BYTES = 5 * 1024 * 1024
+
+jobs_log = logging.getLogger("legato.jobs")
 
 
 class Legato(TaskWork):
@@ -326,6 +332,113 @@ class Legato(TaskWork):
         self._handoff(started_handoffs=handoffs)
         return self.instance(instance_id)
 
+    def retry_incidents(
+        self,
+        *,
+        process: str | None = None,
+        version: int | None = None,
+        element: str | None = None,
+        error_type: str | None = None,
+        error: str | None = None,
+        business_key: str | None = None,
+        started_after: datetime | None = None,
+        started_before: datetime | None = None,
+        instance_id: str | None = None,
+        tenant: str | None = None,
+        all: bool = False,
+        limit: int = DEFAULT_BULK,
+        cursor: str | None = None,
+        dry_run: bool = False,
+        variables: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+        visible: Visible = None,
+    ) -> dict[str, Any]:
+        """Retry, in bulk, the open incidents the filters select (all of them without any), at
+        most `limit` per call: pass the answer's `next_cursor` back for the rest. `dry_run` only
+        counts them and names the first; `variables` (a common fix) are set on each instance
+        in the same step as its retry. The answer has a result per incident (docs/repair.md).
+        Without any filter, `all=True` is needed: a forgotten filter must not retry everything."""
+        where = IncidentFilter(
+            process=process,
+            version=version,
+            element=element,
+            error_type=error_type,
+            error=error,
+            business_key=business_key,
+            started_after=started_after,
+            started_before=started_before,
+            instance_id=instance_id,
+            tenant=tenant_id(tenant),
+        )
+        _check_selection(where != IncidentFilter(), all)
+        report, handoffs = self.store.bulk.retry_incidents(
+            where,
+            actor=actor or self.actor,
+            now=self.clock.now(),
+            limit=limit,
+            cursor=cursor,
+            dry_run=dry_run,
+            variables=check_variables(dict(variables), where="incident retry") if variables else None,
+            visible=visible,
+            claim_new=self._claim_new,
+        )
+        self._handoff(started_handoffs=handoffs)
+        if not dry_run:
+            _log_bulk("retry", actor or self.actor, report)
+            if self.worker is not None and report.count("done"):
+                self.worker.wake()
+        return report.to_dict()
+
+    def cancel_instances(
+        self,
+        *,
+        process: str | None = None,
+        version: int | None = None,
+        business_key: str | None = None,
+        started_after: datetime | None = None,
+        started_before: datetime | None = None,
+        waiting_at: str | None = None,
+        error: str | None = None,
+        variables: Sequence[str] = (),
+        tenant: str | None = None,
+        all: bool = False,
+        limit: int = DEFAULT_BULK,
+        cursor: str | None = None,
+        dry_run: bool = False,
+        reason: str | None = None,
+        actor: str | None = None,
+        visible: Visible = None,
+    ) -> dict[str, Any]:
+        """Cancel, in bulk, the active instances the filters select, at most `limit` per call
+        (pass `next_cursor` back for the rest); `dry_run` only counts them and names the first.
+        `variables` are `name:value` filters as in the instance list (`amount:100`). Without any
+        filter, `all=True` is needed."""
+        where = InstanceFilter(
+            process=process,
+            version=version,
+            business_key=business_key,
+            started_after=started_after,
+            started_before=started_before,
+            waiting_at=waiting_at,
+            error=error,
+            variables=tuple(VariableFilter.parse(raw) for raw in variables),
+            tenant=tenant_id(tenant),
+            visible=visible,
+        )
+        _check_selection(dataclasses.replace(where, visible=None) != InstanceFilter(), all)
+        report = self.store.bulk.cancel_instances(
+            where,
+            actor=actor or self.actor,
+            now=self.clock.now(),
+            limit=limit,
+            cursor=cursor,
+            dry_run=dry_run,
+            reason=reason,
+        )
+        if not dry_run:
+            _log_bulk("cancel", actor or self.actor, report)
+        return report.to_dict()
+
     def cancel(
         self, instance_id: str, *, reason: str | None = None, actor: str | None = None, visible: Visible = None
     ) -> None:
@@ -447,6 +560,23 @@ class Legato(TaskWork):
             if hits:
                 self._ended.update(hits)
                 self._ended_cond.notify_all()
+
+
+def _check_selection(filtered: bool, everything: bool) -> None:
+    if not filtered and not everything:
+        raise InvalidFilter("name at least one filter, or pass all=True to act on every match", field="all")
+
+
+def _log_bulk(action: str, actor: str, report: BulkReport) -> None:
+    jobs_log.info(
+        "bulk %s by %s: %d done, %d skipped, %d failed%s",
+        action,
+        actor,
+        report.count("done"),
+        report.count("skipped"),
+        report.count("failed"),
+        ", more match" if report.next_cursor else "",
+    )
 
 
 def load_model(

@@ -236,6 +236,9 @@ class Search:
         ids: tuple[int, ...] = (),
         visible: Visible = None,
         tenant: str | None = None,
+        business_key: str | None = None,
+        started_after: datetime | None = None,
+        started_before: datetime | None = None,
     ) -> tuple[list[str], dict[str, Any], bool]:
         """Conditions on alias `x` (incidents), joined to `i` (their instances) when needed."""
         if status is not None and status not in INCIDENT_STATUSES:
@@ -258,7 +261,15 @@ class Search:
         if tenant is not None:
             clauses.append("x.tenant_id = :only_tenant")
             params["only_tenant"] = tenant
-        join = process is not None
+        join = process is not None or business_key is not None or started_after is not None
+        join = join or started_before is not None
+        if business_key is not None:
+            clauses.append("i.business_key = :business_key")
+            params["business_key"] = business_key
+        for name, operator, moment in (("started_after", ">=", started_after), ("started_before", "<", started_before)):
+            if moment is not None:
+                clauses.append(f"i.created_at {operator} :{name}")
+                params[name] = _epoch(moment, name)
         if process is not None:
             clauses.append("i.process_key = :process")
             params["process"] = process
@@ -403,6 +414,12 @@ class Search:
         return ids, total, encode_cursor("evaluations", [ids[-1]]) if more else None
 
     # -- plumbing --------------------------------------------------------------------------
+
+    def count(
+        self, conn: Connection, source: str, clauses: list[str], params: dict[str, Any], *, capped: bool
+    ) -> tuple[int, bool]:
+        """How many rows of `source` the conditions select, capped at `COUNT_CAP_SCAN` when `capped`."""
+        return self._count(conn, source, clauses, params, capped=capped)
 
     @staticmethod
     def _count(

@@ -28,6 +28,7 @@ from legato.model.sensitive import SensitiveNames
 from legato.model.timers import parse_timer
 from legato.store import migrate
 from legato.store.audit import AuditLog
+from legato.store.bulk import Bulk
 from legato.store.changes import Changes
 from legato.store.codec import to_epoch
 from legato.store.commands import CommandItem, Executor, Outcome, StartRequest
@@ -79,6 +80,7 @@ class Store:
         self.jobs = Jobs(self.database)
         self.queries = Queries(self.database)
         self.search = Search(self.database)
+        self.bulk = Bulk(self.database, self.executor, self.search)
         self.statistics = Statistics(self.database)
         self.decisions = Decisions(self.database)
         self.changes = Changes(self.database)

@@ -1,0 +1,94 @@
+"""Repair in bulk: retry the incidents, or cancel the instances, that a filter selects.
+
+Both answer a result per row and a cursor when more match (store/bulk.py); `dry_run` is the
+preview. The filters name no process in the path, so a grant narrowed to some processes does
+not reach these routes (api/security.py): a bulk action needs the permission for all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from legato.access.tenancy import filter_tenant
+from legato.api.deps import ActorDep, LegatoDep, VisibleDep
+from legato.api.problems import problem_responses
+from legato.api.repair_schemas import BulkCancel, BulkReport, BulkRetry
+from legato.api.security import PrincipalDep
+from legato.errors import PermissionDenied
+
+router = APIRouter(tags=["repair"])
+
+
+@router.post(
+    "/incidents/retry",
+    response_model=BulkReport,
+    summary="Retry, in bulk, the open incidents a filter selects",
+    description=(
+        "At most `limit` incidents per request, oldest first, in transactions of a few dozen; a result per "
+        "incident (`done`, `skipped` with the reason, `failed` with the code) and `next_cursor` when more match. "
+        "`dry_run: true` counts and names the first without changing anything. Running it again does "
+        "nothing twice: a resolved incident no longer matches, and one resolved meanwhile is skipped. "
+        "`variables` need `variables:update` as well."
+    ),
+    responses=problem_responses(400, 404, 422),
+)
+def retry_incidents(
+    body: BulkRetry, legato: LegatoDep, actor: ActorDep, principal: PrincipalDep, visible: VisibleDep
+) -> dict[str, Any]:
+    if body.variables and not principal.may("variables:update"):
+        raise PermissionDenied("variables:update", who=principal.name)
+    return legato.retry_incidents(
+        process=body.process,
+        version=body.version,
+        element=body.element,
+        error_type=body.error_type,
+        error=body.error,
+        business_key=body.business_key,
+        started_after=body.started_after,
+        started_before=body.started_before,
+        instance_id=body.instance_id,
+        tenant=filter_tenant(principal, body.tenant),
+        all=body.all,
+        limit=body.limit,
+        cursor=body.cursor,
+        dry_run=body.dry_run,
+        variables=body.variables,
+        actor=actor,
+        visible=visible,
+    )
+
+
+@router.post(
+    "/instances/cancel",
+    response_model=BulkReport,
+    summary="Cancel, in bulk, the active instances a filter selects",
+    description=(
+        "At most `limit` instances per request, newest first, in transactions of a few dozen; a result per "
+        "instance and `next_cursor` when more match. `dry_run: true` counts and names the first. An instance "
+        "that ended meanwhile is skipped. The filters are the instance list's (`var` is `name:value`)."
+    ),
+    responses=problem_responses(400, 404, 422),
+)
+def cancel_instances(
+    body: BulkCancel, legato: LegatoDep, actor: ActorDep, principal: PrincipalDep, visible: VisibleDep
+) -> dict[str, Any]:
+    return legato.cancel_instances(
+        process=body.process,
+        version=body.version,
+        business_key=body.business_key,
+        started_after=body.started_after,
+        started_before=body.started_before,
+        waiting_at=body.waiting_at,
+        error=body.error,
+        variables=body.var,
+        tenant=filter_tenant(principal, body.tenant),
+        all=body.all,
+        limit=body.limit,
+        cursor=body.cursor,
+        dry_run=body.dry_run,
+        reason=body.reason,
+        actor=actor,
+        visible=visible,
+    )
