@@ -680,6 +680,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/incidents/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry, in bulk, the open incidents a filter selects
+         * @description At most `limit` incidents per request, oldest first, in transactions of a few dozen; a result per incident (`done`, `skipped` with the reason, `failed` with the code) and `next_cursor` when more match. `dry_run: true` counts and names the first without changing anything. Running it again does nothing twice: a resolved incident no longer matches, and one resolved meanwhile is skipped. `variables` need `variables:update` as well.
+         */
+        post: operations["retry_incidents_api_v1_incidents_retry_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/instances": {
         parameters: {
             query?: never;
@@ -769,6 +789,26 @@ export interface paths {
          * @description One step: `set` writes process-level variables, `remove` deletes them; the history records `variables_changed` with the actor. Jobs already waiting keep their inputs until they are retried.
          */
         patch: operations["change_variables_api_v1_instances__instance_id__variables_patch"];
+        trace?: never;
+    };
+    "/api/v1/instances/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel, in bulk, the active instances a filter selects
+         * @description At most `limit` instances per request, newest first, in transactions of a few dozen; a result per instance and `next_cursor` when more match. `dry_run: true` counts and names the first. An instance that ended meanwhile is skipped. The filters are the instance list's (`var` is `name:value`).
+         */
+        post: operations["cancel_instances_api_v1_instances_cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/messages": {
@@ -1446,6 +1486,236 @@ export interface components {
             variables?: {
                 [key: string]: unknown;
             } | null;
+        };
+        /**
+         * BulkCancel
+         * @description Cancel the active instances these filters select.
+         */
+        BulkCancel: {
+            /**
+             * All
+             * @description act on every match although no filter is given
+             * @default false
+             */
+            all: boolean;
+            /** Business Key */
+            business_key?: string | null;
+            /**
+             * Cursor
+             * @description the `next_cursor` of the previous answer
+             */
+            cursor?: string | null;
+            /**
+             * Dry Run
+             * @description only count the matches and name the first; change nothing
+             * @default false
+             */
+            dry_run: boolean;
+            /**
+             * Error
+             * @description text in the (open incident's) message
+             */
+            error?: string | null;
+            /**
+             * Limit
+             * @description rows this request acts on at most
+             * @default 100
+             */
+            limit: number;
+            /**
+             * Process
+             * @description the process key
+             */
+            process?: string | null;
+            /**
+             * Reason
+             * @description kept in each instance's history
+             */
+            reason?: string | null;
+            /**
+             * Started After
+             * @description the instance started at or after
+             */
+            started_after?: string | null;
+            /**
+             * Started Before
+             * @description the instance started before
+             */
+            started_before?: string | null;
+            /**
+             * Tenant
+             * @description only this tenant's
+             */
+            tenant?: string | null;
+            /**
+             * Var
+             * @description `name:value`, as in the instance list
+             */
+            var?: string[];
+            /**
+             * Version
+             * @description with `process`: that version
+             */
+            version?: number | null;
+            /**
+             * Waiting At
+             * @description a token waits at this element
+             */
+            waiting_at?: string | null;
+        };
+        /** BulkItem */
+        BulkItem: {
+            /**
+             * Code
+             * @description the error code when skipped or failed
+             */
+            code?: string | null;
+            /**
+             * Id
+             * @description the incident's id (retry) or the instance's (cancel)
+             */
+            id: number | string;
+            /** Instance Id */
+            instance_id: string;
+            /**
+             * Reason
+             * @description why it was skipped or failed
+             */
+            reason?: string | null;
+            /**
+             * Result
+             * @enum {string}
+             */
+            result: "done" | "skipped" | "failed";
+        };
+        /** BulkReport */
+        BulkReport: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "retry" | "cancel";
+            /** Done */
+            done: number;
+            /** Dry Run */
+            dry_run: boolean;
+            /** Failed */
+            failed: number;
+            /**
+             * Ids
+             * @description a dry run's first matches
+             */
+            ids: (number | string)[];
+            /**
+             * Items
+             * @description a result per row (empty in a dry run)
+             */
+            items: components["schemas"]["BulkItem"][];
+            /**
+             * Matched
+             * @description rows this request selected (at most `limit`)
+             */
+            matched: number;
+            /**
+             * Next Cursor
+             * @description more match: send it back as `cursor` to go on
+             */
+            next_cursor: string | null;
+            /**
+             * Skipped
+             * @description someone else got there first: resolved, ended, or changed meanwhile
+             */
+            skipped: number;
+            /**
+             * Total
+             * @description rows the filter matched when the request began
+             */
+            total: number;
+            /**
+             * Total Exact
+             * @description false when `total` is a lower bound (a capped count)
+             */
+            total_exact: boolean;
+        };
+        /**
+         * BulkRetry
+         * @description Retry the open incidents these filters select.
+         */
+        BulkRetry: {
+            /**
+             * All
+             * @description act on every match although no filter is given
+             * @default false
+             */
+            all: boolean;
+            /** Business Key */
+            business_key?: string | null;
+            /**
+             * Cursor
+             * @description the `next_cursor` of the previous answer
+             */
+            cursor?: string | null;
+            /**
+             * Dry Run
+             * @description only count the matches and name the first; change nothing
+             * @default false
+             */
+            dry_run: boolean;
+            /**
+             * Element
+             * @description the element the incident is at
+             */
+            element?: string | null;
+            /**
+             * Error
+             * @description text in the (open incident's) message
+             */
+            error?: string | null;
+            /**
+             * Error Type
+             * @description the error code or type
+             */
+            error_type?: string | null;
+            /** Instance Id */
+            instance_id?: string | null;
+            /**
+             * Limit
+             * @description rows this request acts on at most
+             * @default 100
+             */
+            limit: number;
+            /**
+             * Process
+             * @description the process key
+             */
+            process?: string | null;
+            /**
+             * Started After
+             * @description the instance started at or after
+             */
+            started_after?: string | null;
+            /**
+             * Started Before
+             * @description the instance started before
+             */
+            started_before?: string | null;
+            /**
+             * Tenant
+             * @description only this tenant's
+             */
+            tenant?: string | null;
+            /**
+             * Variables
+             * @description set on each instance in the same step as its retry (a common fix)
+             */
+            variables?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Version
+             * @description with `process`: that version
+             */
+            version?: number | null;
         };
         /** CancelInstance */
         CancelInstance: {
@@ -6079,6 +6349,84 @@ export interface operations {
             };
         };
     };
+    retry_incidents_api_v1_incidents_retry_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkRetry"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkReport"];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_instances_api_v1_instances_get: {
         parameters: {
             query?: {
@@ -6445,6 +6793,84 @@ export interface operations {
             };
             /** @description Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, IDEMPOTENCY_CONFLICT, ... */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancel_instances_api_v1_instances_cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkCancel"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkReport"];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
