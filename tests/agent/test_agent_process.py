@@ -6,7 +6,9 @@ effect (agent_helpers.HANDLERS), so the tests can tell what ran how often.
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import threading
 import time
 from collections import Counter
 
@@ -93,3 +95,45 @@ def test_an_agent_killed_mid_task_loses_nothing_another_agent_finishes_each_task
         [check] = completions_at(site, instance_id, "check_invoice")
         assert check["actor"] in ("worker:external:first", "worker:external:second")
         assert len(completions_at(site, instance_id, "pay_invoice")) == 1
+
+
+def _fetch_body(worker: str, wait: float) -> dict[str, object]:
+    return {
+        "worker_id": worker,
+        "topics": [{"task_type": "invoice.check", "lock_duration": 30}],
+        "async_response_timeout": wait,
+    }
+
+
+def test_a_task_claimed_for_a_worker_that_hung_up_is_given_back_at_once(site: Site) -> None:
+    url = f"{site.url}/api/v1/external-tasks/fetch-and-lock"
+    headers = {"Authorization": f"Bearer {site.worker_token}"}
+    with contextlib.suppress(httpx.ReadTimeout):  # a worker that gives up waiting before the server answers
+        httpx.post(url, json=_fetch_body("impatient", 10), headers=headers, timeout=0.5)
+    time.sleep(0.2)
+    instance_id = site.start()
+    began = time.monotonic()
+    answer = httpx.post(url, json=_fetch_body("patient", 10), headers=headers, timeout=30)
+    [task] = answer.json()
+    assert task["instance_id"] == instance_id and task["attempt"] == 1  # not locked 30 s for the one gone
+    assert time.monotonic() - began < 5
+
+
+def test_a_server_stopping_answers_waiting_fetches_instead_of_waiting_for_them(site: Site) -> None:
+    url = f"{site.url}/api/v1/external-tasks/fetch-and-lock"
+    headers = {"Authorization": f"Bearer {site.worker_token}"}
+    answer: dict[str, object] = {}
+
+    def wait() -> None:
+        answer["response"] = httpx.post(url, json=_fetch_body("waiting", 120), headers=headers, timeout=150)
+
+    waiting = threading.Thread(target=wait)
+    waiting.start()
+    time.sleep(0.5)
+    began = time.monotonic()
+    site.server.send_signal(signal.SIGTERM)
+    assert site.server.wait(30) == 0
+    waiting.join(30)
+    assert time.monotonic() - began < 15
+    response = answer["response"]
+    assert isinstance(response, httpx.Response) and response.status_code == 200 and response.json() == []

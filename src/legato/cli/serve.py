@@ -127,8 +127,16 @@ def server(
             lifespan="on",
             access_log=False,  # ours (legato.http) has the trace id and the JSON fields
         )
+        server = uvicorn.Server(config)
+        handle_exit = server.handle_exit
+
+        def stop_long_polls(signum: int, frame: Any) -> None:
+            legato.external_tasks.stop_waiting()  # waiting fetches answer now: shutdown need not wait 20 s
+            handle_exit(signum, frame)
+
+        server.handle_exit = stop_long_polls  # type: ignore[method-assign,assignment]
         with _on_signals(_ignore):
-            uvicorn.Server(config).run()
+            server.run()
     finally:
         legato.close()
     obj.out.print("server stopped")

@@ -43,6 +43,7 @@ from legato.errors import (
 )
 from legato.store import CommandItem
 from legato.store.codec import to_epoch
+from legato.store.job_signals import ANY
 from legato.store.jobs import ClaimedJob, JobLock
 from legato.store.tenants import Visible, may_see
 from legato.store.variables import check_variables
@@ -96,6 +97,13 @@ class ExternalTasks:
     def __init__(self, legato: Legato) -> None:
         self.legato = legato
         self.store = legato.store
+        self._closing = False
+
+    def stop_waiting(self) -> None:
+        """Answer every waiting fetch now (empty) and every later one at once: the server is
+        shutting down, and must not wait out long polls before it can stop."""
+        self._closing = True
+        self.store.job_signals.fire([ANY])
 
     # -- fetch and lock --------------------------------------------------------------------
 
@@ -162,9 +170,11 @@ class ExternalTasks:
         try:
             while True:
                 woken.clear()
+                if self._closing:
+                    return []
                 tasks = await asyncio.to_thread(self.fetch, worker_id, topics, max_tasks, visible=visible)
                 left = deadline - time.monotonic()
-                if tasks or left <= 0:
+                if tasks or left <= 0 or self._closing:
                     return tasks
                 pause = min(left, self._recheck_after())
                 upcoming = await asyncio.to_thread(self.store.jobs.next_change, types, visible)

@@ -14,9 +14,10 @@ Fetched variables are not masked: a worker runs the task, and needs its inputs a
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 
 from legato.access import Principal
 from legato.access.tenancy import visible
@@ -52,14 +53,23 @@ TaskId = Path(min_length=1, max_length=300, description="the id from fetch-and-l
     ),
     responses=problem_responses(),
 )
-async def fetch_and_lock(body: FetchAndLock, legato: LegatoDep, principal: PrincipalDep) -> list[dict[str, Any]]:
+async def fetch_and_lock(
+    body: FetchAndLock, request: Request, legato: LegatoDep, principal: PrincipalDep
+) -> list[dict[str, Any]]:
     for topic in body.topics:
         if not principal.may_work_on(topic.task_type):
             raise TaskTypeDenied(topic.task_type, who=principal.name)
     topics = [Topic(task_type=t.task_type, lock_seconds=t.lock_duration) for t in body.topics]
-    tasks = await legato.external_tasks.fetch_waiting(
+    external = legato.external_tasks
+    tasks = await external.fetch_waiting(
         body.worker_id, topics, body.max_tasks, wait=body.async_response_timeout, visible=visible(principal)
     )
+    if tasks and await request.is_disconnected():
+        # The worker hung up while it waited (killed, timed out): give its tasks back now
+        # rather than leave them locked, unrun, until their locks expire.
+        for task in tasks:
+            await asyncio.to_thread(external.unlock, task.id, body.worker_id)
+        return []
     return [
         {
             "id": t.id,
