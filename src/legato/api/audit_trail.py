@@ -431,6 +431,8 @@ TENANT_OF: Final[dict[str, str]] = {
     "task.delegate": "target",
     "task.draft": "target",
     "task.resolve": "target",
+    "task.comment": "target",
+    "task.attach": "target",
     "incident.retry": "target",
     "message.publish": "sender",
     "signal.broadcast": "sender",
