@@ -21,6 +21,7 @@ the code beside the message, so scripts can match on codes rather than on wordin
     │   ├── InstanceNotFound          404 INSTANCE_NOT_FOUND
     │   ├── TaskNotFound              404 TASK_NOT_FOUND
     │   ├── AttachmentNotFound        404 ATTACHMENT_NOT_FOUND: a task has no attachment of that id
+    │   ├── TaskFilterNotFound        404 TASK_FILTER_NOT_FOUND: no saved task filter the caller may see
     │   ├── IncidentNotFound          404 INCIDENT_NOT_FOUND
     │   ├── DecisionNotFound          404 DECISION_NOT_FOUND: no deployed DMN decision has the id
     │   └── ExternalTaskNotFound      404 EXTERNAL_TASK_NOT_FOUND: no open job of an external task has the id
@@ -51,6 +52,7 @@ the code beside the message, so scripts can match on codes rather than on wordin
     │   ├── PermissionDenied          403 PERMISSION_DENIED: the caller lacks the permission named
     │   ├── TaskNotCandidate          403 TASK_NOT_CANDIDATE: claiming a task not offered to the caller
     │   ├── TaskNotAssignee           403 TASK_NOT_ASSIGNEE: working on a task assigned to someone else
+    │   ├── TaskFilterNotOwned        403 TASK_FILTER_NOT_OWNED: another's filter, or a group not one's own
     │   ├── CsrfFailed                403 CSRF_FAILED: a cookie-authenticated change without its CSRF token
     │   ├── UserDisabled              403 USER_DISABLED: a valid single sign-on for a disabled Legato user
     │   ├── TenantDenied              403 TENANT_DENIED: a tenant the caller does not belong to
@@ -206,6 +208,10 @@ class AttachmentNotFound(NotFound):
     code = "ATTACHMENT_NOT_FOUND"
 
 
+class TaskFilterNotFound(NotFound):
+    code = "TASK_FILTER_NOT_FOUND"
+
+
 class IncidentNotFound(NotFound):
     code = "INCIDENT_NOT_FOUND"
 
@@ -315,6 +321,10 @@ class TaskNotCandidate(Forbidden):
 
 class TaskNotAssignee(Forbidden):
     code = "TASK_NOT_ASSIGNEE"
+
+
+class TaskFilterNotOwned(Forbidden):
+    code = "TASK_FILTER_NOT_OWNED"
 
 
 class PermissionDenied(Forbidden):

@@ -255,3 +255,105 @@ def test_a_file_over_the_setting_is_413_whether_or_not_its_size_is_declared(lega
     fits = as_user("ada", "POST", f"/tasks/{task_id}/attachments", files={"file": ("ok.bin", big[:-1])})
     assert fits.status_code == 201 and fits.json()["size"] == 2 * 1024 * 1024
     assert len(legato.task_attachments(task_id)) == 1
+
+
+# -- queries and saved filters ----------------------------------------------------------------
+
+
+def _inbox(legato: Legato) -> dict[str, str]:
+    p = Process("leave")
+    p.start("s").then(p.user("grant", candidate_groups=["hr"], due_date="=due", priority="=prio")).then(p.end("e"))
+    legato.deploy(p.build())
+    ids = {}
+    for name, process, variables in (
+        ("mine", "invoice", {"amount": 1}),
+        ("offered", "invoice", {"amount": 2}),
+        ("late", "leave", {"due": "PT1H", "prio": 80}),
+        ("soon", "leave", {"due": "P1D", "prio": 20}),
+    ):
+        ids[name] = str(legato.task_for(legato.start(process, variables).instance_id)["id"])
+        legato.clock.advance(seconds=1)  # type: ignore[attr-defined]
+    legato.claim_task(ids["mine"], "cy")
+    legato.clock.advance(hours=2)  # type: ignore[attr-defined]
+    return ids
+
+
+def _listed(as_user: Any, user: str, ids: dict[str, str], **params: Any) -> list[str]:
+    response = as_user(user, "GET", "/tasks", params=params)
+    assert response.status_code == 200, response.text
+    by_id = {v: k for k, v in ids.items()}
+    body = response.json()
+    assert body["total"] == len(body["items"])
+    return [by_id[item["id"]] for item in body["items"]]
+
+
+def test_my_tasks_my_groups_tasks_and_the_rest_of_the_inbox(legato: Legato, as_user: Any) -> None:
+    ids = _inbox(legato)
+    assert _listed(as_user, "cy", ids, mine="true") == ["mine"]
+    assert _listed(as_user, "cy", ids, offered="true") == ["offered"]  # accounting, through juniors
+    assert _listed(as_user, "ada", ids, offered="true") == ["offered"]  # by name
+    assert _listed(as_user, "ada", ids, mine="true") == []
+    assert _listed(as_user, "olga", ids, process="leave") == ["late", "soon"]
+    assert _listed(as_user, "olga", ids, overdue="true") == ["late"]
+    assert _listed(as_user, "olga", ids, due_within="P2D") == ["late", "soon"]
+    assert _listed(as_user, "olga", ids, sort="priority", process="leave") == ["late", "soon"]
+    assert _listed(as_user, "olga", ids, sort="due") == ["late", "soon", "mine", "offered"]
+    assert _listed(as_user, "olga", ids, var="amount:2") == ["offered"]
+    assert _listed(as_user, "olga", ids, candidate_group="hr", priority_max=50) == ["soon"]
+    assert _listed(as_user, "olga", ids, due_before="2030-01-01T01:30:00Z") == ["late"]
+
+
+def test_bad_task_queries_are_400_naming_the_field(legato: Legato, as_user: Any) -> None:
+    for params, field in (
+        ({"due_within": "soon"}, "due_within"),
+        ({"sort": "name"}, None),
+        ({"var": "amount"}, "var"),
+        ({"mine": "true", "assignee": "ada"}, "mine"),
+    ):
+        refused = as_user("cy", "GET", "/tasks", params=params)
+        assert refused.status_code == 400, (params, refused.text)
+        if field is not None:
+            assert refused.json()["field"] == field
+    assert as_user("cy", "GET", "/tasks", params={"due_before": "tomorrow"}).status_code == 400
+    assert_problem(as_user("cy", "GET", "/tasks", params={"filter": 99}), 404, "TASK_FILTER_NOT_FOUND")
+
+
+def test_saved_filters_are_a_persons_own_or_shared_with_a_group(legato: Legato, as_user: Any) -> None:
+    ids = _inbox(legato)
+    legato.store.directory.add_member("accounting", "user", "ada")
+    own = as_user("cy", "POST", "/task-filters", json={"name": "Mine first", "query": {"mine": True}})
+    assert own.status_code == 201, own.text
+    shared = as_user(
+        "ada", "POST", "/task-filters", json={"name": "Team", "query": {"offered": True}, "group": "accounting"}
+    )
+    assert shared.status_code == 201 and shared.json()["group"] == "accounting"
+    # cy (accounting through juniors) sees both, bob (no group) neither
+    assert [f["name"] for f in as_user("cy", "GET", "/task-filters").json()["items"]] == ["Mine first", "Team"]
+    assert as_user("bob", "GET", "/task-filters").json()["items"] == []
+    assert _listed(as_user, "cy", ids, filter=shared.json()["id"]) == ["offered"]  # "offered" to the one who uses it
+    assert _listed(as_user, "cy", ids, filter=own.json()["id"]) == ["mine"]
+    assert_problem(as_user("bob", "GET", f"/task-filters/{own.json()['id']}"), 404, "TASK_FILTER_NOT_FOUND")
+    assert_problem(as_user("bob", "GET", "/tasks", params={"filter": own.json()["id"]}), 404, "TASK_FILTER_NOT_FOUND")
+    # only the owner changes or deletes; only a member shares with a group
+    change = {"name": "Team, due first", "query": {"offered": True, "sort": "due"}, "group": "accounting"}
+    assert_problem(
+        as_user("cy", "PUT", f"/task-filters/{shared.json()['id']}", json=change), 403, "TASK_FILTER_NOT_OWNED"
+    )
+    assert (
+        as_user("ada", "PUT", f"/task-filters/{shared.json()['id']}", json=change).json()["name"] == "Team, due first"
+    )
+    outsider = {"name": "HR", "query": {}, "group": "juniors"}
+    assert_problem(as_user("ada", "POST", "/task-filters", json=outsider), 403, "TASK_FILTER_NOT_OWNED")
+    assert_problem(
+        as_user("olga", "POST", "/task-filters", json={**outsider, "group": "nobody"}), 404, "GROUP_NOT_FOUND"
+    )
+    bad = as_user("cy", "POST", "/task-filters", json={"name": "x", "query": {"due_within": "later"}})
+    assert assert_problem(bad, 400, "INVALID_FILTER")["field"] == "due_within"
+    assert_problem(
+        as_user("cy", "POST", "/task-filters", json={"name": "x", "query": {"limit": 5}}), 400, "INVALID_FILTER"
+    )
+    assert_problem(as_user("cy", "DELETE", f"/task-filters/{shared.json()['id']}"), 403, "TASK_FILTER_NOT_OWNED")
+    assert as_user("olga", "DELETE", f"/task-filters/{shared.json()['id']}").status_code == 204  # an operator may
+    assert [f["name"] for f in as_user("cy", "GET", "/task-filters").json()["items"]] == ["Mine first"]
+    created = [r for r in audit(legato, "task_filter.create") if r["outcome"] == "ok"]
+    assert created[0]["details"] == {"name": "Mine first", "fields": ["mine"]}

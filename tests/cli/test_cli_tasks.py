@@ -62,3 +62,20 @@ def test_comment_attach_show_and_download(run: Run, legato: Legato, tmp_path: Pa
     assert [a["name"] for a in as_json["attachments"]] == ["report.csv"]
     missing = run("tasks", "download", task_id, "7", "-o", str(target))
     assert missing.exit_code == 1 and missing.stderr.startswith("error ATTACHMENT_NOT_FOUND:")
+
+
+def test_the_inbox_lists(run: Run, legato: Legato) -> None:
+    task_id = _task(legato)
+    other = str(legato.task_for(legato.start("review").instance_id)["id"])
+    run("tasks", "claim", task_id)
+    mine = json.loads(run("tasks", "--mine", "--json").stdout)
+    assert [t["id"] for t in mine] == [task_id]
+    offered = json.loads(run("tasks", "--offered", "--json").stdout)
+    assert offered == []  # admin is in no group named audit
+    assert [t["id"] for t in json.loads(run("tasks", "--due-within", "P2D", "--sort", "due", "--json").stdout)] == [
+        task_id,
+        other,
+    ]
+    assert json.loads(run("tasks", "--overdue", "--json").stdout) == []
+    bad = run("tasks", "--due-within", "soon")
+    assert bad.exit_code == 1 and bad.stderr.startswith("error INVALID_FILTER:")

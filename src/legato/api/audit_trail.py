@@ -193,6 +193,17 @@ def _attached(exchange: Exchange) -> dict[str, Any]:
     )
 
 
+def _task_filter(exchange: Exchange) -> dict[str, Any]:
+    query = exchange.field("query")
+    return _compact(
+        {
+            "name": exchange.field("name"),
+            "group": exchange.field("group"),
+            "fields": sorted(query) if isinstance(query, dict) else None,
+        }
+    )
+
+
 def _cancelled(exchange: Exchange) -> dict[str, Any]:
     return _compact({"reason": exchange.field("reason")})
 
@@ -406,6 +417,15 @@ ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
     ),
     ("POST", "/tasks/{task_id}/attachments"): Action(
         name="task.attach", target_kind="task", target=_param("task_id"), details=_attached
+    ),
+    ("POST", "/task-filters"): Action(
+        name="task_filter.create", target_kind="task_filter", target=_answered("id"), details=_task_filter
+    ),
+    ("PUT", "/task-filters/{filter_id}"): Action(
+        name="task_filter.update", target_kind="task_filter", target=_param("filter_id"), details=_task_filter
+    ),
+    ("DELETE", "/task-filters/{filter_id}"): Action(
+        name="task_filter.delete", target_kind="task_filter", target=_param("filter_id")
     ),
     ("POST", "/incidents/{incident_id}/retry"): Action(
         name="incident.retry", target_kind="incident", target=_param("incident_id"), details=_retried

@@ -344,6 +344,29 @@ class AttachmentList(BaseModel):
     items: list[Attachment]
 
 
+class SaveTaskFilter(_Request):
+    name: str = Field(min_length=1, max_length=255)
+    query: dict[str, Any] = Field(
+        description="the parameters of GET /tasks (not limit, cursor, tenant or filter): "
+        '{"offered": true, "sort": "due"}'
+    )
+    group: str | None = Field(default=None, max_length=255, description="share it with this group (yours)")
+
+
+class TaskFilter(BaseModel):
+    id: int
+    name: str
+    owner: str
+    group: str | None
+    query: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TaskFilterList(BaseModel):
+    items: list[TaskFilter]
+
+
 class SaveDraft(_Request):
     variables: CheckedVariables = Field(description="the form data entered so far (a JSON object)")
 

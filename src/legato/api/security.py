@@ -120,6 +120,11 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/tasks/{task_id}/attachments"): "tasks:read",
     ("POST", "/tasks/{task_id}/attachments"): "tasks:comment",  # and one of the task's people, or tasks:assign
     ("GET", "/tasks/{task_id}/attachments/{attachment_id}"): "tasks:read",
+    ("GET", "/task-filters"): "tasks:read",  # saved filters: the store decides whose (task_filters.py)
+    ("POST", "/task-filters"): "tasks:read",
+    ("GET", "/task-filters/{filter_id}"): "tasks:read",
+    ("PUT", "/task-filters/{filter_id}"): "tasks:read",
+    ("DELETE", "/task-filters/{filter_id}"): "tasks:read",
     ("GET", "/incidents"): "incidents:read",
     ("GET", "/incidents/{incident_id}"): "incidents:read",
     ("POST", "/incidents/{incident_id}/retry"): "incidents:retry",

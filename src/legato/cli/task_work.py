@@ -32,18 +32,49 @@ _JSON = click.option("--json", "as_json", is_flag=True, help="Print the task as 
     default="open",
     show_default=True,
 )
+@click.option("--mine", is_flag=True, help="Only the tasks assigned to you.")
+@click.option("--offered", is_flag=True, help="Only unassigned tasks offered to you or your groups.")
+@click.option("--process", help="Only the tasks of this process.")
+@click.option("--overdue", is_flag=True, help="Only tasks past their due date.")
+@click.option("--due-within", metavar="DURATION", help="Only tasks due within an ISO 8601 duration (PT4H, P2D).")
+@click.option("--sort", type=click.Choice(("created", "due", "priority")), help="The order (default: created).")
+@click.option("--filter", "saved", type=click.IntRange(min=1), metavar="ID", help="Apply a saved task filter.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
 @click.option("--cursor", help="Continue after the previous page (its footer names the cursor).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def tasks(
-    ctx: click.Context, instance_id: str | None, status: str, limit: int, cursor: str | None, as_json: bool
+    ctx: click.Context,
+    instance_id: str | None,
+    status: str,
+    mine: bool,
+    offered: bool,
+    process: str | None,
+    overdue: bool,
+    due_within: str | None,
+    sort: str | None,
+    saved: int | None,
+    limit: int,
+    cursor: str | None,
+    as_json: bool,
 ) -> None:
     """List user tasks, oldest first; or act on one (claim, delegate, comment, ...)."""
     if ctx.invoked_subcommand is not None:
         return
     obj: CliContext = ctx.obj
-    page = obj.client.tasks(status=status, instance_id=instance_id, limit=limit, cursor=cursor)
+    page = obj.client.tasks(
+        status=status,
+        instance_id=instance_id,
+        limit=limit,
+        cursor=cursor,
+        mine=mine or None,
+        offered=offered or None,
+        process=process,
+        overdue=overdue or None,
+        due_within=due_within,
+        sort=sort,
+        filter=saved,
+    )
     items = page.items
     if as_json:
         render.print_json(items)

@@ -29,7 +29,6 @@ from legato.store.queries import STATUSES, Queries
 from legato.store.tenants import Visible, visible_clause
 
 COUNT_CAP_SCAN = 10_000
-TASK_STATUSES = ("open", "completed", "cancelled")
 INCIDENT_STATUSES = ("open", "resolved")
 _VARIABLE_NAME = re.compile(r"^[^\"\\\x00-\x1f]{1,255}$")
 
@@ -320,59 +319,7 @@ class Search:
             next_cursor=encode_cursor("incidents", [rows[-1].id]) if more else None,
         )
 
-    # -- user tasks ------------------------------------------------------------------------
-
-    def tasks(
-        self,
-        *,
-        status: str | None = "open",
-        instance_id: str | None = None,
-        element: str | None = None,
-        assignee: str | None = None,
-        limit: int = 100,
-        cursor: str | None = None,
-        visible: Visible = None,
-        tenant: str | None = None,
-    ) -> Page:
-        """User tasks oldest first (creation time, then id)."""
-        check_limit(limit)
-        if status is not None and status not in TASK_STATUSES:
-            raise InvalidFilter(f"status must be one of {', '.join(TASK_STATUSES)}, not {status!r}", field="status")
-        clauses: list[str] = []
-        params: dict[str, Any] = {}
-        for column, value in (
-            ("status", status),
-            ("instance_id", instance_id),
-            ("element", element),
-            ("assignee", assignee),
-        ):
-            if value is not None:
-                clauses.append(f"t.{column} = :{column}")
-                params[column] = value
-        if visible is not None:
-            clauses.append(visible_clause("t.tenant_id", visible, params))
-        if tenant is not None:
-            clauses.append("t.tenant_id = :only_tenant")
-            params["only_tenant"] = tenant
-        with self.database.read() as conn:
-            total, exact = self._count(conn, "user_tasks t", clauses, params, capped=False)
-            if cursor is not None:
-                at, last_id = decode_cursor("tasks", cursor, (float, str))
-                clauses.append("(t.created_at > :c_at OR (t.created_at = :c_at AND t.id > :c_id))")
-                params.update(c_at=at, c_id=last_id)
-            sql_where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-            rows = conn.execute(
-                text(f"SELECT t.* FROM user_tasks t {sql_where} ORDER BY t.created_at, t.id LIMIT :limit"),
-                {**params, "limit": limit + 1},
-            ).all()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return Page(
-            items=[Queries.task_row(r) for r in rows],
-            total=total,
-            total_exact=exact,
-            next_cursor=encode_cursor("tasks", [rows[-1].created_at, rows[-1].id]) if more else None,
-        )
+    # (user tasks: store/task_search.py)
 
     # -- decision evaluations --------------------------------------------------------------
 

@@ -43,6 +43,8 @@ from legato.store.search import Search
 from legato.store.statistics import Statistics
 from legato.store.task_actions import TaskActions, TaskActor
 from legato.store.task_files import TaskFiles
+from legato.store.task_filters import TaskFilters
+from legato.store.task_search import TaskSearch
 from legato.store.tenants import Tenants, Visible
 from legato.store.writer import ClaimNew, Handoff, Writer, wait_key
 
@@ -86,6 +88,8 @@ class Store:
         self.changes = Changes(self.database)
         self.tasks = TaskActions(self.executor)
         self.task_files = TaskFiles(self.database)
+        self.task_search = TaskSearch(self.database)
+        self.task_filters = TaskFilters(self.database)
         self.directory = Directory(self.database)
         self.tenants = Tenants(self.database)
         self.audit = AuditLog(self.database, keys=audit_keys)  # keys: see legato.store.audit

@@ -15,6 +15,7 @@ from legato.api.routes import (
     repair,
     system,
     task_files,
+    task_filters,
     tasks,
     tenants,
 )
@@ -31,6 +32,7 @@ ROUTERS = [
     messages.router,
     tasks.router,
     task_files.router,
+    task_filters.router,
     external_tasks.router,
     incidents.router,
     events.router,

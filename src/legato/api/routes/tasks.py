@@ -8,7 +8,9 @@ the task's people decide (a candidate claims, the assignee completes), and holde
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from datetime import datetime
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 
@@ -29,8 +31,11 @@ from legato.api.schemas import (
     TaskStatus,
 )
 from legato.api.security import PrincipalDep
+from legato.api.task_queries import task_query
 from legato.store.pages import DEFAULT_PAGE
 from legato.store.task_actions import TaskActor
+
+TaskSort = Literal["created", "due", "priority"]
 
 router = APIRouter(tags=["tasks"])
 
@@ -38,33 +43,75 @@ router = APIRouter(tags=["tasks"])
 @router.get(
     "/tasks",
     response_model=TaskList,
-    summary="List user tasks, oldest first",
-    responses=problem_responses(),
+    summary="List user tasks: my tasks, my groups' tasks, by process, due date, priority, variable",
+    description="Filters combine with AND; `filter` applies a saved filter (`/task-filters`) under the "
+    "parameters given. `mine`: assigned to you; `offered`: unassigned and offered to you or one of your "
+    "groups (nested ones count); `overdue`: due before now; `due_within`: due within an ISO 8601 duration "
+    "from now (`PT4H`). `sort`: `created` (oldest first), `due` (soonest first, undated last) or `priority` "
+    "(most urgent first, then oldest). `var=name:value` as for instances. 400 INVALID_FILTER names a wrong field.",
+    responses=problem_responses(404),
 )
 def list_tasks(
     legato: LegatoDep,
     masker: MaskerDep,
     principal: PrincipalDep,
     visible: VisibleDep,
-    status: TaskStatus = "open",
+    status: TaskStatus | None = None,
     instance_id: str | None = Query(default=None, max_length=255),
     tenant: TenantQuery = None,
+    process: str | None = Query(default=None, max_length=255),
     element: str | None = Query(default=None, max_length=255),
     assignee: str | None = Query(default=None, max_length=255),
+    mine: bool | None = None,
+    offered: bool | None = None,
+    unassigned: bool | None = None,
+    candidate_group: str | None = Query(default=None, max_length=255),
+    candidate_user: str | None = Query(default=None, max_length=255),
+    due_before: datetime | None = None,
+    due_after: datetime | None = None,
+    overdue: bool | None = None,
+    due_within: str | None = Query(default=None, max_length=64, description="an ISO 8601 duration: PT4H, P2D"),
+    follow_up_before: datetime | None = None,
+    priority_min: int | None = Query(default=None, ge=0, le=1_000_000),
+    priority_max: int | None = Query(default=None, ge=0, le=1_000_000),
+    var: list[str] = Query(default=[], max_length=10, description="`name:value`, repeatable"),
+    sort: TaskSort | None = None,
+    filter: int | None = Query(default=None, ge=1, description="a saved filter's id"),
     limit: LimitQuery = DEFAULT_PAGE,
     cursor: CursorQuery = None,
 ) -> dict[str, Any]:
-    """Oldest first. Pass `next_cursor` back as `cursor` for the next page."""
-    page = legato.store.search.tasks(
-        status=status,
-        instance_id=instance_id,
-        element=element,
-        assignee=assignee,
-        limit=limit,
-        cursor=cursor,
-        visible=visible,
-        tenant=filter_tenant(principal, tenant),
-    )
+    """Pass `next_cursor` back as `cursor` for the next page (with the same filters)."""
+    given = {
+        name: value
+        for name, value in (
+            ("status", status),
+            ("instance_id", instance_id),
+            ("process", process),
+            ("element", element),
+            ("assignee", assignee),
+            ("mine", mine),
+            ("offered", offered),
+            ("unassigned", unassigned),
+            ("candidate_group", candidate_group),
+            ("candidate_user", candidate_user),
+            ("due_before", due_before),
+            ("due_after", due_after),
+            ("overdue", overdue),
+            ("due_within", due_within),
+            ("follow_up_before", follow_up_before),
+            ("priority_min", priority_min),
+            ("priority_max", priority_max),
+            ("var", var or None),
+            ("sort", sort),
+        )
+        if value is not None
+    }
+    if filter is not None:
+        saved = legato.store.task_filters.get(filter, user=principal.name, groups=principal.groups)
+        given = {**saved["query"], **given}
+    where, order = task_query(given, principal, legato.clock.now())
+    where = dataclasses.replace(where, visible=visible, tenant=filter_tenant(principal, tenant))
+    page = legato.store.task_search.tasks(where, sort=order, limit=limit, cursor=cursor)
     return {**page.to_dict(), "items": masker.tasks(page.items)}
 
 
