@@ -100,7 +100,8 @@ def create_app(
         if method == "POST" and attachments.fullmatch(path):
             # the file, and room for the multipart framing around it; the route checks the file itself
             return legato.max_attachment_bytes + MULTIPART_OVERHEAD
-        return max_model_bytes if method == "POST" and path.rstrip("/") == deploy_path else max_body_bytes
+        models = method == "POST" and path.rstrip("/") in (deploy_path, f"{deploy_path}/validate")
+        return max_model_bytes if models else max_body_bytes
 
     app.add_middleware(BodySizeLimit, limit_for=limit_for)
     hardening.install(app, api_prefix=API_PREFIX, allowed_hosts=allowed_hosts, cors_origins=cors_origins)

@@ -495,6 +495,8 @@ ROUTE_ACTIONS.update(
         )
     }
 )
+# A validate-only deploy changes nothing, and the modeler sends one per Validate click.
+ROUTE_ACTIONS[("POST", "/definitions/validate")] = UNRECORDED
 
 
 def note(request: Request, **details: Any) -> None:

@@ -83,6 +83,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("DELETE", "/tenants/{tenant}/members/{kind}/{member}"): "users:admin",
     # definitions
     ("POST", "/definitions"): "definitions:deploy",
+    ("POST", "/definitions/validate"): "definitions:deploy",
     ("GET", "/definitions"): "definitions:read",
     ("GET", "/definitions/{key}"): "definitions:read",
     ("GET", "/definitions/{key}/source"): "definitions:read",

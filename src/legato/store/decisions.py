@@ -120,13 +120,17 @@ class Decisions:
 
     # -- deploying -------------------------------------------------------------------------
 
+    def check(self, model: DecisionModel) -> None:
+        """What `deploy` refuses a model for beyond reading it, without storing anything."""
+        if not model.decisions:
+            raise ModelInvalid([Problem(element=model.id, message="the DMN file defines no decision")])
+
     def deploy(
         self, model: DecisionModel, *, source: str, now: datetime, tenant: str | None = None
     ) -> DecisionDeployment:
         """Store `model` as the next version of its key in `tenant` (None: the shared tenant),
         unless it equals the latest one there; versions count per tenant."""
-        if not model.decisions:
-            raise ModelInvalid([Problem(element=model.id, message="the DMN file defines no decision")])
+        self.check(model)
         digest = checksum(model)
         with self.database.write() as conn:
             if not self.database.is_sqlite:

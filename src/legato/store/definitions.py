@@ -67,6 +67,9 @@ _LATEST = f"SELECT id FROM definitions WHERE {_IN_TENANT} ORDER BY tenant_id IS 
 _VERSION = f"SELECT id FROM definitions WHERE {_IN_TENANT} AND version = :version ORDER BY tenant_id IS NULL LIMIT 1"
 _SAME_TENANT = "COALESCE(tenant_id, '') = :tenant"
 _LATEST_EXACT = f"SELECT id FROM definitions WHERE key = :key AND {_SAME_TENANT} ORDER BY version DESC LIMIT 1"
+_NEWEST = (
+    f"SELECT id, version, checksum FROM definitions WHERE key = :key AND {_SAME_TENANT} ORDER BY version DESC LIMIT 1"
+)
 _VERSION_EXACT = f"SELECT id FROM definitions WHERE key = :key AND {_SAME_TENANT} AND version = :version"
 
 
@@ -81,22 +84,14 @@ class Definitions:
     ) -> Deployment:
         """Store `model` as the next version of its key in `tenant` (None: the shared tenant);
         versions count per tenant, so each tenant's first deploy of a key is version 1."""
-        validate(model)
-        stored_form = serialize.to_dict(model)
-        _check_model_text(stored_form)
+        stored_form = self.check(model)
         checksum = serialize.checksum(model)
         with self.database.write() as conn:
             if not self.database.is_sqlite:
                 conn.execute(
                     text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"{tenant or ''}/{model.id}"}
                 )
-            latest = conn.execute(
-                text(
-                    f"SELECT id, version, checksum FROM definitions WHERE key = :key AND {_SAME_TENANT} "
-                    "ORDER BY version DESC LIMIT 1"
-                ),
-                {"key": model.id, "tenant": tenant or ""},
-            ).first()
+            latest = conn.execute(text(_NEWEST), {"key": model.id, "tenant": tenant or ""}).first()
             if latest is not None and latest.checksum == checksum:
                 return Deployment(definition=self._load(conn, latest.id), created=False)
             version = 1 if latest is None else latest.version + 1
@@ -120,6 +115,25 @@ class Definitions:
             ).scalar_one()
             self._replace_start_events(conn, model, definition_id, now, tenant)
             return Deployment(definition=self._load(conn, definition_id), created=True)
+
+    def check(self, model: ProcessDefinition) -> dict[str, Any]:
+        """Everything `deploy` refuses a model for, without storing it (ModelInvalid naming the
+        elements); the stored JSON form. A validate-only deploy runs exactly this."""
+        validate(model)
+        stored_form = serialize.to_dict(model)
+        _check_model_text(stored_form)
+        return stored_form
+
+    def preview(self, model: ProcessDefinition, tenant: str | None = None) -> tuple[int, bool]:
+        """The version a deploy of `model` into `tenant` would answer, and whether it would be
+        new (False: it equals the latest version, which a deploy returns unchanged)."""
+        with self.database.read() as conn:
+            latest = conn.execute(text(_NEWEST), {"key": model.id, "tenant": tenant or ""}).first()
+        if latest is None:
+            return 1, True
+        if latest.checksum == serialize.checksum(model):
+            return int(latest.version), False
+        return int(latest.version) + 1, True
 
     def _replace_start_events(
         self, conn: Connection, model: ProcessDefinition, definition_id: int, now: datetime, tenant: str | None

@@ -3,7 +3,8 @@
 A model arrives as a multipart upload (field `file`; the format follows the file name)
 or as the raw body (the format follows `Content-Type`). It is parsed and validated before
 anything is stored, so a broken model leaves the database as it was, and the error names
-the element and line at fault (MODEL_INVALID, MODEL_PARSE_ERROR).
+the element and line at fault (MODEL_INVALID, MODEL_PARSE_ERROR). `POST /definitions/validate`
+takes the same upload, runs the same checks and stores nothing: the modeler's Validate.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from legato.access import Principal
-from legato.access.tenancy import check_fixed_tenants, filter_tenant, work_tenant
+from legato.access.tenancy import check_fixed_tenants, filter_tenant, fixed_tenants, work_tenant
 from legato.api.decision_schemas import DecisionsDeployed
 from legato.api.deps import LegatoDep, TenantQuery, VisibleDep
 from legato.api.inputs import MAX_INTEGER
@@ -29,8 +30,10 @@ from legato.api.problems import problem_responses
 from legato.api.routes.decisions import deploy_decision_model
 from legato.api.schemas import DefinitionDetail, DefinitionList, Deployed
 from legato.api.security import PrincipalDep
-from legato.errors import InvalidInput
+from legato.api.validation_schemas import Validation
+from legato.errors import IdentityNotFound, InvalidInput, LegatoError, ModelInvalid, PayloadTooLarge, TenantDenied
 from legato.formats.detect import is_dmn
+from legato.formats.dmn_xml import read_dmn
 from legato.model import serialize
 from legato.runtime.app import Legato, parse_model_with_warnings
 from legato.store import StoredDefinition
@@ -117,6 +120,29 @@ async def deploy(
     where = f"&tenant={stored.tenant}" if stored.tenant is not None else ""
     response.headers["Location"] = f"{request.url.path}/{stored.key}?version={stored.version}{where}"
     return {**stored.summary(), "created": deployment.created, "warnings": list(deployment.warnings)}
+
+
+@router.post(
+    "/definitions/validate",
+    response_model=Validation,
+    summary="Check a model as a deploy would, storing nothing",
+    description="The same upload as `POST /definitions`, the same checks (reading, validation, what the "
+    "database could not hold, tenants a call names), and nothing stored: 200 with `valid` and every problem a "
+    "deploy would refuse, each naming the element at fault. A request that carries no readable model (no file, "
+    "an unknown format, not UTF-8, too large) is refused as a deploy would refuse it.",
+    responses=problem_responses(404),
+    openapi_extra=_MODEL_BODY,
+)
+async def validate_model(
+    request: Request, legato: LegatoDep, principal: PrincipalDep, tenant: TenantQuery = None
+) -> dict[str, Any]:
+    chosen = work_tenant(principal, tenant)
+    if chosen is not None:
+        await run_in_threadpool(legato.store.tenants.get, chosen)  # 404 TENANT_NOT_FOUND, as a deploy
+    text, source_format = await _read_model(request)
+    if source_format == "dmn" or (source_format == "bpmn" and is_dmn(text)):
+        return await run_in_threadpool(_validate_decisions, legato, text)
+    return await run_in_threadpool(_validate_process, legato, principal, text, source_format, chosen)
 
 
 @router.get(
@@ -248,6 +274,75 @@ def _deploy(legato: Legato, principal: Principal, text: str, source_format: str,
         definition, source=text, source_format=source_format, now=legato.clock.now(), tenant=tenant
     )
     return dataclasses.replace(deployment, warnings=tuple(warnings))
+
+
+def _validate_process(
+    legato: Legato, principal: Principal, text: str, source_format: str, tenant: str | None
+) -> dict[str, Any]:
+    """What `_deploy` checks, in the same order, with every refusal turned into problems."""
+    answer: dict[str, Any] = {"valid": False, "kind": "process", "key": None, "problems": [], "warnings": []}
+    try:
+        definition, warnings = parse_model_with_warnings(text, source_format)
+        answer.update(key=definition.id, name=definition.name, warnings=warnings)
+        legato.store.definitions.check(definition)
+        problems = _tenant_problems(legato, principal, definition)
+    except PayloadTooLarge:
+        raise
+    except InvalidInput as error:  # MODEL_INVALID, MODEL_PARSE_ERROR, EXPRESSION_INVALID, ...
+        return {**answer, "problems": _problems(error)}
+    if problems:
+        return {**answer, "problems": problems}
+    version, created = legato.store.definitions.preview(definition, tenant)
+    return {**answer, "valid": True, "version": version, "unchanged": not created}
+
+
+def _tenant_problems(legato: Legato, principal: Principal, definition: Any) -> list[dict[str, Any]]:
+    """A call into a tenant the deployer is not in (TENANT_DENIED) or that does not exist, per element."""
+    try:
+        check_fixed_tenants(principal, definition)
+    except TenantDenied as error:
+        return _problems(error)
+    problems = []
+    for element, fixed in sorted(fixed_tenants(definition).items()):
+        try:
+            legato.store.tenants.get(fixed)
+        except IdentityNotFound as error:
+            message = f"it calls into tenant {fixed!r}, which does not exist"
+            problems.append({"element": element, "message": message, "code": error.code})
+    return problems
+
+
+def _validate_decisions(legato: Legato, text: str) -> dict[str, Any]:
+    answer: dict[str, Any] = {"valid": False, "kind": "decisions", "key": None, "problems": [], "warnings": []}
+    try:
+        document = read_dmn(text)
+        answer.update(key=document.model.id, name=document.model.name, warnings=[str(w) for w in document.warnings])
+        legato.store.decisions.check(document.model)
+    except PayloadTooLarge:
+        raise
+    except InvalidInput as error:
+        return {**answer, "problems": _problems(error)}
+    return {**answer, "valid": True}
+
+
+def _problems(error: LegatoError) -> list[dict[str, Any]]:
+    """The problems of a refusal, each with its element (or null) and the refusal's code."""
+    if isinstance(error, ModelInvalid):
+        return [
+            {"element": p.element, "message": p.message, "line": p.line, "code": error.code} for p in error.problems
+        ]
+    details = error.details
+    element = details.get("element")
+    line, column = details.get("line"), details.get("column")
+    return [
+        {
+            "element": element if isinstance(element, str) else None,
+            "message": error.message,
+            "line": line if isinstance(line, int) else None,
+            "column": column if isinstance(column, int) else None,
+            "code": error.code,
+        }
+    ]
 
 
 def _detail(stored: StoredDefinition) -> dict[str, Any]:
