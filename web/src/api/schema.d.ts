@@ -374,6 +374,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/definitions/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check a model as a deploy would, storing nothing
+         * @description The same upload as `POST /definitions`, the same checks (reading, validation, what the database could not hold, tenants a call names), and nothing stored: 200 with `valid` and every problem a deploy would refuse, each naming the element at fault. A request that carries no readable model (no file, an unknown format, not UTF-8, too large) is refused as a deploy would refuse it.
+         */
+        post: operations["validate_model_api_v1_definitions_validate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/events": {
         parameters: {
             query?: never;
@@ -3506,6 +3526,75 @@ export interface components {
             /** Email */
             email?: string | null;
         };
+        /** Validation */
+        Validation: {
+            /**
+             * Key
+             * @description the process key (or DMN definitions id) a deploy would use, once read
+             */
+            key: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "process" | "decisions";
+            /** Name */
+            name?: string | null;
+            /**
+             * Problems
+             * @description what a deploy would refuse, all of it where known
+             */
+            problems: components["schemas"]["ValidationProblem"][];
+            /**
+             * Unchanged
+             * @description true when the model equals the latest version: a deploy would create nothing
+             * @default false
+             */
+            unchanged: boolean;
+            /**
+             * Valid
+             * @description whether a deploy would accept the model; nothing is stored either way
+             */
+            valid: boolean;
+            /**
+             * Version
+             * @description the version a deploy would answer (the latest one when unchanged); null if invalid
+             */
+            version?: number | null;
+            /**
+             * Warnings
+             * @description what the import would leave out (BPMN extensions Legato ignores)
+             */
+            warnings: string[];
+        };
+        /**
+         * ValidationProblem
+         * @description One reason a deploy would refuse the model.
+         */
+        ValidationProblem: {
+            /**
+             * Code
+             * @description the error code a deploy would answer: MODEL_INVALID, MODEL_PARSE_ERROR, ...
+             */
+            code: string;
+            /**
+             * Column
+             * @description column in that line, for text that does not parse
+             */
+            column?: number | null;
+            /**
+             * Element
+             * @description the id of the element or flow at fault; null: the process or document
+             */
+            element: string | null;
+            /**
+             * Line
+             * @description line in the uploaded source, when known
+             */
+            line?: number | null;
+            /** Message */
+            message: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -4983,6 +5072,85 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DefinitionStatistics"];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    validate_model_api_v1_definitions_validate_post: {
+        parameters: {
+            query?: {
+                /** @description a tenant: narrows a list to it, or names the tenant to work in (default: the caller's only tenant if it has exactly one, else the shared tenant) */
+                tenant?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The model: a multipart upload, or the raw text with its Content-Type. */
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+                "application/xml": string;
+                "application/yaml": string;
+                "multipart/form-data": {
+                    /** @description the model file; its suffix names the format (.yaml, .yml, .json, .bpmn, .dmn) */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Validation"];
                 };
             };
             /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
