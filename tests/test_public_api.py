@@ -87,7 +87,7 @@ def test_the_embedded_engine_does_not_load_the_http_client() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-REPAIR_VERBS = ("retry_incident", "retry_incidents", "set_variables", "cancel", "cancel_instances")
+REPAIR_VERBS = ("retry_incident", "retry_incidents", "set_variables", "cancel", "cancel_instances", "modify_instance")
 
 
 def test_the_repair_verbs_are_the_same_embedded_and_over_http() -> None:

@@ -65,6 +65,8 @@ the code beside the message, so scripts can match on codes rather than on wordin
     │   ├── LoginLocked               429 LOGIN_LOCKED: too many failed logins; back off
     │   └── RateLimited               429 RATE_LIMITED
     ├── EvaluationError               422 EVALUATION_ERROR: an expression failed at run time
+    ├── ModificationInvalid           422 MODIFICATION_INVALID: a token move that cannot be made (element named)
+    ├── MigrationInvalid              422 MIGRATION_INVALID: a migration plan that cannot apply (each element named)
     ├── AuditKeyInvalid               500 AUDIT_KEY_INVALID: the audit log's key file is unreadable
     └── DatabaseUnavailable           503 DATABASE_UNAVAILABLE: the database cannot be reached (Retry-After)
 
@@ -419,6 +421,31 @@ class MessageNotCorrelated(LegatoError):
 class EvaluationError(LegatoError):
     code = "EVALUATION_ERROR"
     status = 422
+
+
+class ModificationInvalid(LegatoError):
+    """A modification of an instance (cancel at A, start before B) that cannot be made:
+    `element` names the element at fault and `reason` says why; nothing was changed."""
+
+    code = "MODIFICATION_INVALID"
+    status = 422
+
+    def __init__(self, element: str | None, reason: str) -> None:
+        where = f"{element!r}: " if element is not None else ""
+        super().__init__(f"{where}{reason}", details={"element": element, "reason": reason})
+
+
+class MigrationInvalid(LegatoError):
+    """A migration plan that cannot be applied to an instance: `problems` names each element
+    at fault (`{element, reason}`); nothing was moved."""
+
+    code = "MIGRATION_INVALID"
+    status = 422
+
+    def __init__(self, problems: Sequence[Mapping[str, Any]]) -> None:
+        self.problems = [dict(problem) for problem in problems]
+        text = "; ".join(f"{p.get('element')!r}: {p.get('reason')}" for p in self.problems)
+        super().__init__(f"the migration plan cannot be applied: {text}", details={"problems": self.problems})
 
 
 class AuditKeyInvalid(LegatoError):

@@ -72,3 +72,17 @@ def test_bulk_cancel_by_waiting_element(run: Run, deployed: Path, legato: Legato
     assert {legato.instance(i)["status"] for i in waiting} == {"cancelled"}
     again = run("cancel", "--process", "order", "--waiting-at", "approve")
     assert again.stdout == "no instances match: nothing to cancel\n"
+
+
+def test_modify_moves_a_token_and_a_bad_move_names_the_element(run: Run, deployed: Path, legato: Legato) -> None:
+    instance_id = legato.start("order", {"amount": 5, "order_id": "M-1"}).instance_id
+    eventually(lambda: legato.instance(instance_id)["waiting_at"] == ["approve"])
+    moved = run("modify", instance_id, "--cancel", "approve", "--start-before", "delivered", "--reason", "by phone")
+    assert moved.exit_code == 0, moved.stderr
+    assert moved.stdout == (
+        f"instance {instance_id}: cancelled at approve; started before delivered; now waiting at delivered\n"
+    )
+    wrong = run("modify", instance_id, "--cancel", "delivered", "--start-before", "nowhere")
+    assert wrong.exit_code == 1
+    assert wrong.stderr.startswith("error MODIFICATION_INVALID: 'nowhere': process 'order' has no such element")
+    assert legato.instance(instance_id)["waiting_at"] == ["delivered"]

@@ -13,6 +13,7 @@ from legato import Client, LegatoError
 from legato.access.authenticator import Authenticator
 from legato.client import (
     ApiConflict,
+    ApiError,
     ApiForbidden,
     ApiInvalidInput,
     ApiNotFound,
@@ -274,3 +275,14 @@ def test_bulk_cancel_and_retry_by_filter_with_a_preview(client: Client) -> None:
         client.retry_incidents()
     assert unfiltered.value.code == "INVALID_FILTER"
     assert client.retry_incidents(all=True)["total"] == 0
+
+
+def test_modify_instance_moves_a_token_and_refuses_a_bad_move(client: Client) -> None:
+    client.deploy(INBOX_YAML)
+    instance_id = client.start("inbox")["instance_id"]
+    eventually(lambda: client.instance(instance_id)["waiting_at"] == ["read"])
+    again = client.modify_instance(instance_id, start_before=["read"], reason="a second reader")
+    assert [t["element"] for t in again["tasks"]] == ["read", "read"]
+    with pytest.raises(ApiError) as refused:
+        client.modify_instance(instance_id, cancel=["nowhere"])
+    assert refused.value.code == "MODIFICATION_INVALID" and refused.value.status == 422

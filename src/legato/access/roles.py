@@ -19,7 +19,7 @@ from legato.errors import InvalidInput
 
 RESOURCES: Mapping[str, tuple[str, ...]] = {
     "definitions": ("read", "deploy"),
-    "instances": ("read", "start", "cancel", "update", "message", "signal"),
+    "instances": ("read", "start", "cancel", "update", "message", "signal", "modify", "migrate"),
     "variables": ("read", "update", "read-sensitive"),
     "tasks": ("read", "complete", "claim", "assign", "comment"),
     "incidents": ("read", "retry", "read-stack"),

@@ -318,6 +318,16 @@ def _bulk(exchange: Exchange) -> dict[str, Any]:
     )
 
 
+def _modified(exchange: Exchange) -> dict[str, Any]:
+    return _compact(
+        {
+            "cancel": exchange.field("cancel") or None,
+            "start_before": exchange.field("start_before") or None,
+            "reason": exchange.field("reason"),
+        }
+    )
+
+
 def _filters(exchange: Exchange) -> dict[str, Any]:
     return {"filters": dict(exchange.query)} if exchange.query else {}
 
@@ -433,6 +443,9 @@ ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
     # repair in bulk
     ("POST", "/incidents/retry"): Action(name="incident.retry_bulk", details=_bulk),
     ("POST", "/instances/cancel"): Action(name="instance.cancel_bulk", details=_bulk),
+    ("POST", "/instances/{instance_id}/modify"): Action(
+        name="instance.modify", target_kind="instance", target=_param("instance_id"), details=_modified
+    ),
     # the audit log itself: taking a copy of it away is worth knowing about
     ("GET", "/audit/export"): Action(name="audit.export", details=_filters),
 }
@@ -459,6 +472,7 @@ TENANT_OF: Final[dict[str, str]] = {
     "conditions.evaluate": "sender",
     "incident.retry_bulk": "sender",
     "instance.cancel_bulk": "sender",
+    "instance.modify": "target",
 }
 """Which tenant an action's row is filed under, so that readers kept to tenants see it (module docstring):
 

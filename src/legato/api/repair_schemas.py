@@ -1,4 +1,4 @@
-"""Request and response bodies of the repair routes: bulk retry and bulk cancel.
+"""Request and response bodies of the repair routes: bulk retry and cancel, modifying an instance.
 
 The filters are the incident and instance lists' own (`GET /incidents`, `GET /instances`),
 flat in the body beside `dry_run`, `limit` and `cursor`, so that a filter tried on the list
@@ -74,3 +74,13 @@ class BulkReport(BaseModel):
     items: list[BulkItem] = Field(description="a result per row (empty in a dry run)")
     ids: list[int | str] = Field(description="a dry run's first matches")
     next_cursor: str | None = Field(description="more match: send it back as `cursor` to go on")
+
+
+class ModifyInstance(_Request):
+    """Cancel the tokens at some elements, then start tokens before others: one atomic step."""
+
+    cancel: list[Name] = Field(default_factory=list, max_length=100, description="elements whose tokens are cancelled")
+    start_before: list[Name] = Field(
+        default_factory=list, max_length=100, description="elements a new token starts before"
+    )
+    reason: str | None = Field(default=None, max_length=1000, description="kept in the history")

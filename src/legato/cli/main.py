@@ -96,6 +96,7 @@ for command in (
     instances.instances,
     instances.show,
     repair.cancel,
+    repair.modify,
     work.send,
     work.signal,
     work.conditions,

@@ -1,4 +1,5 @@
-"""`legato retry` and `legato cancel`: one incident or instance, or every one a filter selects.
+"""`legato retry` and `legato cancel`: one incident or instance, or every one a filter selects;
+`legato modify`: move an instance's tokens.
 
 With an id they act on that one. With filters (and `--all` for no filter at all) they show
 what matches, then work through it request by request (each at most `--batch` rows, the
@@ -159,6 +160,41 @@ def cancel(
         as_json=as_json,
         nouns=("instance", "instances", "cancelled"),
     )
+
+
+@click.command()
+@click.argument("instance_id", metavar="INSTANCE")
+@click.option("--cancel", "cancel_at", multiple=True, metavar="ELEMENT", help="Cancel the tokens here (repeatable).")
+@click.option(
+    "--start-before", multiple=True, metavar="ELEMENT", help="Start a token before this element (repeatable)."
+)
+@click.option("--reason", help="Why; kept in the history.")
+@click.option("--json", "as_json", is_flag=True, help="Print the instance as JSON.")
+@click.pass_obj
+def modify(
+    obj: CliContext,
+    instance_id: str,
+    cancel_at: tuple[str, ...],
+    start_before: tuple[str, ...],
+    reason: str | None,
+    as_json: bool,
+) -> None:
+    """Move an instance's tokens: cancel at some elements, start before others, in one step.
+
+    \b
+      legato modify INSTANCE --cancel ship --start-before check      go back to the check
+      legato modify INSTANCE --cancel charge --start-before notify   skip a step that cannot succeed
+      legato modify INSTANCE --start-before remind                   run a step once more, beside the rest
+      legato modify INSTANCE --cancel legal_review                   drop one of several waiting activities
+    """
+    instance = obj.client.modify_instance(instance_id, cancel=cancel_at, start_before=start_before, reason=reason)
+    if as_json:
+        render.print_json(instance)
+        return
+    moved = [f"cancelled at {', '.join(cancel_at)}"] if cancel_at else []
+    moved += [f"started before {', '.join(start_before)}"] if start_before else []
+    waiting = ", ".join(instance.get("waiting_at") or []) or "nothing"
+    obj.out.print(f"instance {instance['id']}: {'; '.join(moved)}; now waiting at {waiting}", markup=False)
 
 
 def _selection(

@@ -403,6 +403,21 @@ class Client:
         body = {"variables": dict(variables)} if variables else None
         return self._object("POST", f"/incidents/{int(incident_id)}/retry", json=body)
 
+    def modify_instance(
+        self,
+        instance_id: str,
+        *,
+        cancel: Sequence[str] = (),
+        start_before: Sequence[str] = (),
+        reason: str | None = None,
+    ) -> dict[str, Any]:
+        """Cancel the tokens at `cancel`'s elements, then start tokens before `start_before`'s:
+        one step, all of it or nothing (422 MODIFICATION_INVALID names the element). The instance."""
+        body: dict[str, Any] = {"cancel": list(cancel), "start_before": list(start_before)}
+        if reason is not None:
+            body["reason"] = reason
+        return self._object("POST", f"/instances/{segment(instance_id)}/modify", json=body)
+
     def retry_incidents(
         self,
         *,

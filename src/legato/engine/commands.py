@@ -147,3 +147,15 @@ class EscalateCallActivity(Command):
 
     wait: int
     code: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ModifyInstance(Command):
+    """An operator moves tokens (Camunda's "modify instance"): the tokens at each element of
+    `cancel` are cancelled with everything they wait for, then a token starts before each
+    element of `start_before`. One command, so the move is atomic: it happens entirely or,
+    when any part of it cannot be made, not at all (engine/modify.py)."""
+
+    cancel: tuple[str, ...] = ()
+    start_before: tuple[str, ...] = ()
+    reason: str | None = None

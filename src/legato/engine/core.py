@@ -26,6 +26,7 @@ from legato.engine.commands import (
     FailJob,
     FireTimer,
     HoldCallActivity,
+    ModifyInstance,
     RetryIncident,
     SetVariables,
     ThrowError,
@@ -34,6 +35,7 @@ from legato.engine.commands import (
 from legato.engine.decisions import decision_payload
 from legato.engine.event_subprocess import arm, triggered
 from legato.engine.expressions import timer_due
+from legato.engine.modify import modify
 from legato.engine.state import (
     ACTIVE,
     BODY,
@@ -366,6 +368,11 @@ def _set_variables(step: Step, command: Any) -> None:
         step.record("variables_changed", None, {"variables": changed, "removed": removed})
 
 
+def _modify(step: Step, command: Any) -> None:
+    assert isinstance(command, ModifyInstance)
+    modify(step, tuple(command.cancel), tuple(command.start_before), command.reason)
+
+
 def _cancel(step: Step, command: Any) -> None:
     assert isinstance(command, CancelInstance)
     step.terminate_within(ROOT_SCOPE)
@@ -384,6 +391,7 @@ _HANDLERS = {
     RetryIncident: _retry_incident,
     SetVariables: _set_variables,
     CancelInstance: _cancel,
+    ModifyInstance: _modify,
     CompleteCallActivity: complete_call,
     FailCallActivity: fail_call,
     EscalateCallActivity: escalate_call,

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from legato.engine.commands import CancelInstance, Command, RetryIncident, SetVariables
+from legato.engine.commands import CancelInstance, Command, ModifyInstance, RetryIncident, SetVariables
 from legato.errors import (
     IncidentNotOpen,
     InstanceNotActive,
@@ -204,6 +204,33 @@ class Store:
         self.queries.check_instance(instance_id, visible)
         command = SetVariables(variables=dict(variables), remove=tuple(remove), actor=actor)
         return self.command(instance_id, command, now, claim_new)
+
+    def modify(
+        self,
+        instance_id: str,
+        *,
+        cancel: Sequence[str] = (),
+        start_before: Sequence[str] = (),
+        reason: str | None = None,
+        actor: str | None,
+        now: datetime,
+        claim_new: ClaimNew | None = None,
+        visible: Visible = None,
+    ) -> list[Handoff]:
+        """Cancel the tokens at `cancel`'s elements and start tokens before `start_before`'s,
+        as one engine command (engine/modify.py): all of it, with the waits of both, or nothing."""
+        self.queries.check_instance(instance_id, visible)
+        command = ModifyInstance(cancel=tuple(cancel), start_before=tuple(start_before), reason=reason, actor=actor)
+        handoffs = self.command(instance_id, command, now, claim_new)
+        jobs_log.info(
+            "instance %s modified by %s: cancelled at %s, started before %s",
+            instance_id,
+            actor or "-",
+            ", ".join(cancel) or "-",
+            ", ".join(start_before) or "-",
+            extra={"instance_id": instance_id},
+        )
+        return handoffs
 
     def cancel(
         self, instance_id: str, *, actor: str | None, now: datetime, reason: str | None = None, visible: Visible = None

@@ -50,6 +50,7 @@ from legato.engine.commands import (
     FailJob,
     FireTimer,
     HoldCallActivity,
+    ModifyInstance,
     RetryIncident,
     SetVariables,
     ThrowError,
@@ -368,6 +369,17 @@ class EngineHarness:
 
     def cancel(self, reason: str | None = None, *, actor: str | None = None) -> None:
         self.send(CancelInstance(reason=reason, actor=actor))
+
+    def modify(
+        self,
+        *,
+        cancel: Iterable[str] = (),
+        start_before: Iterable[str] = (),
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> None:
+        """Cancel the tokens at `cancel`'s elements and start tokens before `start_before`'s."""
+        self.send(ModifyInstance(cancel=tuple(cancel), start_before=tuple(start_before), reason=reason, actor=actor))
 
     def complete_call(self, element: str, variables: dict[str, Any] | None = None) -> None:
         """The instance the call activity at `element` called completed with `variables`."""

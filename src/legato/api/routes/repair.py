@@ -1,4 +1,4 @@
-"""Repair in bulk: retry the incidents, or cancel the instances, that a filter selects.
+"""Repair: retry the incidents, or cancel the instances, that a filter selects; move tokens.
 
 Both answer a result per row and a cursor when more match (store/bulk.py); `dry_run` is the
 preview. The filters name no process in the path, so a grant narrowed to some processes does
@@ -13,8 +13,10 @@ from fastapi import APIRouter
 
 from legato.access.tenancy import filter_tenant
 from legato.api.deps import ActorDep, LegatoDep, VisibleDep
+from legato.api.masking import MaskerDep
 from legato.api.problems import problem_responses
-from legato.api.repair_schemas import BulkCancel, BulkReport, BulkRetry
+from legato.api.repair_schemas import BulkCancel, BulkReport, BulkRetry, ModifyInstance
+from legato.api.schemas import InstanceDetail
 from legato.api.security import PrincipalDep
 from legato.errors import PermissionDenied
 
@@ -92,3 +94,34 @@ def cancel_instances(
         actor=actor,
         visible=visible,
     )
+
+
+@router.post(
+    "/instances/{instance_id}/modify",
+    response_model=InstanceDetail,
+    summary="Move tokens: cancel at some elements, start before others (Camunda's modify instance)",
+    description=(
+        "One step, all of it or nothing: the tokens at each `cancel` element are cancelled with their jobs, "
+        "timers, subscriptions, user tasks and incidents, then a token starts before each `start_before` "
+        "element and creates what that element waits for. 422 MODIFICATION_INVALID names the element that "
+        "does not exist, has no token, or cannot be started there; 409 INSTANCE_NOT_ACTIVE for an ended instance."
+    ),
+    responses=problem_responses(404, 409, 422),
+)
+def modify_instance(
+    instance_id: str,
+    body: ModifyInstance,
+    legato: LegatoDep,
+    actor: ActorDep,
+    masker: MaskerDep,
+    visible: VisibleDep,
+) -> dict[str, Any]:
+    modified = legato.modify_instance(
+        instance_id,
+        cancel=body.cancel,
+        start_before=body.start_before,
+        reason=body.reason,
+        actor=actor,
+        visible=visible,
+    )
+    return masker.instance(modified)
