@@ -791,6 +791,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/instances/{instance_id}/modify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move tokens: cancel at some elements, start before others (Camunda's modify instance)
+         * @description One step, all of it or nothing: the tokens at each `cancel` element are cancelled with their jobs, timers, subscriptions, user tasks and incidents, then a token starts before each `start_before` element and creates what that element waits for. 422 MODIFICATION_INVALID names the element that does not exist, has no token, or cannot be started there; 409 INSTANCE_NOT_ACTIVE for an ended instance.
+         */
+        post: operations["modify_instance_api_v1_instances__instance_id__modify_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/instances/{instance_id}/variables": {
         parameters: {
             query?: never;
@@ -2972,6 +2992,27 @@ export interface components {
             line?: number | null;
             /** Message */
             message: string;
+        };
+        /**
+         * ModifyInstance
+         * @description Cancel the tokens at some elements, then start tokens before others: one atomic step.
+         */
+        ModifyInstance: {
+            /**
+             * Cancel
+             * @description elements whose tokens are cancelled
+             */
+            cancel?: string[];
+            /**
+             * Reason
+             * @description kept in the history
+             */
+            reason?: string | null;
+            /**
+             * Start Before
+             * @description elements a new token starts before
+             */
+            start_before?: string[];
         };
         /** NewGrant */
         NewGrant: {
@@ -6974,6 +7015,95 @@ export interface operations {
             };
             /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    modify_instance_api_v1_instances__instance_id__modify_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                instance_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModifyInstance"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstanceDetail"];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, IDEMPOTENCY_CONFLICT, ... */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
