@@ -68,6 +68,8 @@ the code beside the message, so scripts can match on codes rather than on wordin
     ├── ModificationInvalid           422 MODIFICATION_INVALID: a token move that cannot be made (element named)
     ├── MigrationInvalid              422 MIGRATION_INVALID: a migration plan that cannot apply (each element named)
     ├── AuditKeyInvalid               500 AUDIT_KEY_INVALID: the audit log's key file is unreadable
+    ├── EncryptionKeyMissing          503 ENCRYPTION_KEY_MISSING: a sealed value names a key the server lacks
+    ├── SealedValueTampered           503 SEALED_VALUE_TAMPERED: a sealed value fails its GCM tag (changed)
     └── DatabaseUnavailable           503 DATABASE_UNAVAILABLE: the database cannot be reached (Retry-After)
 
 `BpmnError` is not a `LegatoError`: handlers raise it to signal a *business* failure that
@@ -453,6 +455,32 @@ class AuditKeyInvalid(LegatoError):
 
     code = "AUDIT_KEY_INVALID"
     status = 500
+
+
+class EncryptionKeyMissing(LegatoError):
+    """A value in the database was sealed with a key this server does not hold (docs/security.md):
+    the key file or LEGATO_ENCRYPTION_KEYS lacks it. The data is intact; give the server the key."""
+
+    code = "ENCRYPTION_KEY_MISSING"
+    status = 503
+
+    def __init__(self, key_id: str) -> None:
+        super().__init__(
+            f"a value is sealed with encryption key {key_id}, which this server does not have: add that key to "
+            "the key file (LEGATO_ENCRYPTION_KEY_FILE) or LEGATO_ENCRYPTION_KEYS",
+            details={"key_id": key_id},
+        )
+
+
+class SealedValueTampered(LegatoError):
+    """A sealed value fails its authentication tag: someone changed it in the database, or the key
+    given under its id is not the one that sealed it. Nothing is returned of it."""
+
+    code = "SEALED_VALUE_TAMPERED"
+    status = 503
+
+    def __init__(self, message: str, *, key_id: str | None) -> None:
+        super().__init__(message, details={"key_id": key_id})
 
 
 class DatabaseUnavailable(LegatoError):

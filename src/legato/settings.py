@@ -38,6 +38,9 @@ variable by surprise. An empty variable counts as unset. A bad value raises
 | LEGATO_OIDC_AUDIENCE        | (the client id)         | audiences a bearer JWT may name, commas  |
 | LEGATO_OIDC_ALGORITHMS      | RS*, PS*, ES*, EdDSA    | accepted signature algorithms, commas    |
 | LEGATO_AUDIT_KEY            | (generated, see below)  | the audit chain's HMAC key(s), commas    |
+| LEGATO_ENCRYPTION_KEY_FILE  | (none: no encryption)   | the key file of encryption at rest       |
+| LEGATO_ENCRYPTION_KEYS      | (none)                  | or the keys themselves, base64, commas   |
+| LEGATO_ENCRYPT              | sensitive               | what is encrypted: sensitive or all      |
 
 LEGATO_AUDIT_KEY: the first key signs new audit rows, all of them verify old ones (key
 rotation). Unset, a key is generated once (legato.store.audit says where).
@@ -57,6 +60,7 @@ from legato.errors import InvalidInput
 if TYPE_CHECKING:
     from legato.access.oidc import OidcSettings
     from legato.runtime.worker import WorkerSettings
+    from legato.store.sealing import Keyring
 
 SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres")
@@ -93,6 +97,9 @@ class Settings:
     oidc_algorithms: tuple[str, ...] = ()
     audit_keys: tuple[bytes, ...] = dataclasses.field(default=(), repr=False)  # secret: never printed
     task_attachment_max_bytes: int = 10 * 1024 * 1024  # store/task_files.py
+    encryption_key_file: str | None = None
+    encryption_keys: tuple[bytes, ...] = dataclasses.field(default=(), repr=False)  # secret: never printed
+    encrypt: str = "sensitive"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -144,6 +151,24 @@ class Settings:
             audiences=self.oidc_audience,
             **optional,
         )
+
+    def keyring(self) -> Keyring | None:
+        """The keys of encryption at rest (store/sealing.py), or None: encryption is off.
+
+        From LEGATO_ENCRYPTION_KEYS or the key file LEGATO_ENCRYPTION_KEY_FILE, not both (which
+        would leave unclear which key seals)."""
+        from legato.store.sealing import Keyring
+
+        if self.encryption_keys and self.encryption_key_file:
+            raise InvalidInput(
+                "set LEGATO_ENCRYPTION_KEYS or LEGATO_ENCRYPTION_KEY_FILE, not both",
+                details={"variable": "LEGATO_ENCRYPTION_KEYS"},
+            )
+        if self.encryption_keys:
+            return Keyring(keys=self.encryption_keys)
+        if self.encryption_key_file:
+            return Keyring.from_file(self.encryption_key_file)
+        return None
 
     def worker_settings(self) -> WorkerSettings:
         from legato.runtime.worker import WorkerSettings
@@ -302,6 +327,20 @@ def _audit_keys(variable: str, raw: str) -> tuple[bytes, ...]:
     return parse_keys(raw)
 
 
+def _encryption_keys(variable: str, raw: str) -> tuple[bytes, ...]:
+    from legato.store.sealing import Keyring
+
+    return Keyring.parse(raw, where=variable).keys
+
+
+def _encrypt(variable: str, raw: str) -> str:
+    from legato.store.sealing import MODES
+
+    if raw.lower() not in MODES:
+        raise _bad(variable, raw, " or ".join(MODES))
+    return raw.lower()
+
+
 def _bad(variable: str, raw: str, expected: str) -> InvalidInput:
     return InvalidInput(f"{variable} must be {expected}, not {raw!r}", details={"variable": variable})
 
@@ -336,6 +375,9 @@ _VARIABLES: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "oidc_algorithms": ("LEGATO_OIDC_ALGORITHMS", _list),
     "audit_keys": ("LEGATO_AUDIT_KEY", _audit_keys),
     "task_attachment_max_bytes": ("LEGATO_TASK_ATTACHMENT_MAX_BYTES", _integer(1, 100 * 1024 * 1024)),
+    "encryption_key_file": ("LEGATO_ENCRYPTION_KEY_FILE", _text),
+    "encryption_keys": ("LEGATO_ENCRYPTION_KEYS", _encryption_keys),
+    "encrypt": ("LEGATO_ENCRYPT", _encrypt),
 }
 
 _OPTIONS = {"worker_concurrency": "--concurrency"}

@@ -21,6 +21,7 @@ from legato.cli import (
     definitions,
     identity,
     instances,
+    keys,
     repair,
     serve,
     task_work,
@@ -113,6 +114,7 @@ for command in (
     identity.roles,
     identity.tokens,
     audit.audit,
+    keys.keys,
     tenants.tenants,
 ):
     cli.add_command(command)

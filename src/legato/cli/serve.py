@@ -256,6 +256,7 @@ def open_legato(settings: Settings) -> Legato:
     from legato.runtime.app import Legato
     from legato.store import Store
 
+    keyring = settings.keyring()  # a bad key or key file says so, not as a database failure
     try:
         store = Store(
             settings.database,
@@ -264,6 +265,8 @@ def open_legato(settings: Settings) -> Legato:
             connect_timeout=settings.database_connect_timeout,
             statement_timeout=settings.database_timeout,
             audit_keys=settings.audit_keys,
+            encryption_keys=keyring,
+            encrypt="all" if settings.encrypt == "all" else "sensitive",
         )
     except Exception as exc:
         raise Failure(

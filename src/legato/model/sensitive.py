@@ -8,8 +8,8 @@ regard to case, because `IBAN` and `iban` are the same secret to the person it b
 
 The decision is made on the name of a top-level variable; everything nested inside a
 sensitive variable is sensitive with it. This module only answers "is this name
-sensitive?": masking (access/masking.py) acts on the answer (encryption at rest is not
-built yet: docs/security.md).
+sensitive?": masking (access/masking.py) and encryption at rest (store/sealing.py) act on
+the answer.
 """
 
 from __future__ import annotations

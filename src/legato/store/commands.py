@@ -14,7 +14,7 @@ column is still checked on every update, so a lost race can never overwrite sile
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -36,11 +36,13 @@ from legato.errors import (
     MessageNotCorrelated,
     StaleCommand,
 )
+from legato.model.sensitive import SensitiveNames
 from legato.store.codec import dumps, to_epoch
 from legato.store.database import Database
 from legato.store.definitions import Definitions, StoredDefinition
 from legato.store.ids import new_instance_id
 from legato.store.job_signals import JobSignals
+from legato.store.sealing import KEYLESS, Sealer, Sealing
 from legato.store.sql import execute_many, fetch
 from legato.store.tenants import Visible, visible_clause
 from legato.store.writer import ClaimNew, Handoff, Writer
@@ -143,6 +145,24 @@ class Executor:
         self.database = database
         self.definitions = definitions
         self.signals = signals  # told of the jobs each transaction makes free (external workers wait for them)
+        # Encryption at rest (sealing.py), set by the Store: what seals, and each definition's sensitive names.
+        self.sealer: Sealer | None = None
+        self.names_of: Callable[[int], SensitiveNames] = lambda _definition_id: SensitiveNames()
+
+    def _sealing(self, definition_id: int, *variables: Mapping[str, Any]) -> Sealing | None:
+        """What to seal in an instance's rows (None: encryption at rest is off)."""
+        if self.sealer is None:
+            return None
+        return self.sealer.for_instance(self.names_of(definition_id), *variables)
+
+    def _stored(self, state: InstanceState, sealing: Sealing | None) -> tuple[str, str]:
+        """An instance's state and variables as the row holds them."""
+        if sealing is None:
+            return dumps(state.to_dict()), dumps(state.variables)
+        return dumps(sealing.state(state.to_dict())), dumps(sealing.variables(state.variables))
+
+    def _loads(self, text: str | bytes) -> Any:
+        return (self.sealer or KEYLESS).loads(text)
 
     # -- starting ------------------------------------------------------------------------
 
@@ -150,7 +170,7 @@ class Executor:
         self, requests: Sequence[StartRequest], now: datetime, claim_new: ClaimNew | None = None
     ) -> tuple[list[Started], list[Handoff]]:
         """Start instances in one transaction; a known idempotency key returns its instance."""
-        writer = Writer(now=now, claim_new=claim_new)
+        writer = Writer(now=now, claim_new=claim_new, sealer=self.sealer)
         results: list[Started] = []
         with self.database.write() as conn:
             rows: list[dict[str, Any]] = []
@@ -215,7 +235,11 @@ class Executor:
             caller=caller,
         )
         state = result.state
-        writer.add(instance_id, result.effects, request.tenant, definition_id=stored.id, process=stored.key)
+        sealing = self._sealing(stored.id, state.variables)
+        writer.add(
+            instance_id, result.effects, request.tenant, definition_id=stored.id, process=stored.key, sealing=sealing
+        )
+        stored_state, stored_variables = self._stored(state, sealing)
         rows.append(
             {
                 "id": instance_id,
@@ -223,8 +247,8 @@ class Executor:
                 "process_key": stored.key,
                 "business_key": request.business_key,
                 "status": state.status,
-                "state": dumps(state.to_dict()),
-                "variables": dumps(state.variables),
+                "state": stored_state,
+                "variables": stored_variables,
                 "now": to_epoch(now),
                 "ended_at": None if state.status == "active" else to_epoch(now),
                 "idempotency_key": request.idempotency_key,
@@ -290,7 +314,7 @@ class Executor:
         self, items: Sequence[CommandItem], now: datetime, claim_new: ClaimNew | None = None
     ) -> tuple[list[Outcome], list[Handoff]]:
         """Apply commands in one transaction. Stale commands are skipped, not fatal."""
-        writer = Writer(now=now, claim_new=claim_new)
+        writer = Writer(now=now, claim_new=claim_new, sealer=self.sealer)
         with self.database.write() as conn:
             outcomes = self._apply(conn, items, now, writer)
             self.finish(conn, writer, now)
@@ -311,7 +335,7 @@ class Executor:
         can change what it read before this one commits. What `decide` raises, or an error
         of the command, rolls back everything, rows `decide` wrote included.
         """
-        writer = Writer(now=now, claim_new=claim_new)
+        writer = Writer(now=now, claim_new=claim_new, sealer=self.sealer)
         with self.database.write() as conn:
             loaded = self._load(conn, [instance_id])
             if instance_id not in loaded:
@@ -360,10 +384,16 @@ class Executor:
             result = engine.apply(definition.model, current.state, item.command, now)
         except LegatoError as exc:
             return Outcome(ok=False, status=current.state.status, error=exc)
+        sealing = self._sealing(definition.id, current.state.variables, result.state.variables)
         current.state = result.state
         current.dirty = True
         writer.add(
-            item.instance_id, result.effects, current.tenant, definition_id=definition.id, process=definition.key
+            item.instance_id,
+            result.effects,
+            current.tenant,
+            definition_id=definition.id,
+            process=definition.key,
+            sealing=sealing,
         )
         if item.job is not None:
             owned[item.job] = (None, -1, None)  # a second result for the same job in this batch is stale
@@ -383,7 +413,7 @@ class Executor:
             loaded[instance_id] = _Loaded(
                 definition_id=definition_id,
                 version=version,
-                state=InstanceState.from_dict(orjson.loads(state), orjson.loads(variables)),
+                state=InstanceState.from_dict(self._loads(state), self._loads(variables)),
                 tenant=tenant,
             )
         return loaded
@@ -401,11 +431,12 @@ class Executor:
             if not current.dirty:
                 continue
             state = current.state
+            stored_state, stored_variables = self._stored(state, self._sealing(current.definition_id, state.variables))
             rows.append(
                 {
                     "id": instance_id,
-                    "state": dumps(state.to_dict()),
-                    "variables": dumps(state.variables),
+                    "state": stored_state,
+                    "variables": stored_variables,
                     "status": state.status,
                     "version": current.version,
                     "new_version": current.version + 1,
@@ -474,7 +505,7 @@ class Executor:
         """Broadcast a signal from outside (the API, the CLI, Python) to the instances and
         processes of the tenants `within` (None: all) and the shared tenant; processes of the
         shared tenant that it starts run in `origin`, the sender's tenant."""
-        writer = Writer(now=now, claim_new=claim_new)
+        writer = Writer(now=now, claim_new=claim_new, sealer=self.sealer)
         with self.database.write() as conn:
             counts = self._deliver_signal(
                 conn, signal, variables, now, writer, actor=actor, within=within, origin=origin
@@ -560,7 +591,7 @@ class Executor:
         from legato.engine.expressions import condition
         from legato.errors import ExpressionInvalid
 
-        writer = Writer(now=now, claim_new=claim_new)
+        writer = Writer(now=now, claim_new=claim_new, sealer=self.sealer)
         started: list[Started] = []
         with self.database.write() as conn:
             params: dict[str, Any] = {}
@@ -615,7 +646,7 @@ class Executor:
         A message that neither reaches a waiting instance nor a message start event raises
         MessageNotCorrelated: a message is never dropped in silence.
         """
-        writer = Writer(now=now, claim_new=claim_new)
+        writer = Writer(now=now, claim_new=claim_new, sealer=self.sealer)
         with self.database.write() as conn:
             key_clause = "correlation_key IS NULL" if correlation_key is None else "correlation_key = :key"
             lock = "" if self.database.is_sqlite else " FOR UPDATE SKIP LOCKED"

@@ -278,13 +278,19 @@ class Decisions:
                     "element": element,
                     "job": job_id,
                     "attempt": attempt,
-                    "result": dumps(
+                    "result": self._result(
                         {name: result.get(name) for name in ("name", "value", "matched_rules", "required")}
                     ),
                     "at": to_epoch(now),
                     "tenant": tenant,
                 },
             )
+
+    def _result(self, result: dict[str, Any]) -> str:
+        """An evaluation as stored: sealed whole with encryption at rest on, as the values the
+        decision saw and gave may be sensitive and a decision has no sensitive names."""
+        sealer = self.database.sealer
+        return dumps(result) if sealer is None else sealer.seal_document(result)
 
     def evaluations(
         self, *, instance_id: str | None = None, limit: int = 100, visible: Visible = None
@@ -306,7 +312,7 @@ class Decisions:
             rows = conn.execute(text(query), params).all()
         evaluations = []
         for row in rows:
-            result = loads(row.result) or {}
+            result = self.database.opened(loads(row.result)) or {}
             evaluations.append(
                 {
                     "id": row.id,
@@ -337,7 +343,7 @@ class Decisions:
                 text(f"SELECT * FROM decision_evaluations WHERE id IN ({marks})"),
                 {f"e{n}": value for n, value in enumerate(ids)},
             ).all()
-        by_id = {row.id: _evaluation(row) for row in rows}
+        by_id = {row.id: self.database.opened(_evaluation(row)) for row in rows}
         return [by_id[i] for i in ids if i in by_id]
 
     # -- the cache -------------------------------------------------------------------------

@@ -110,7 +110,7 @@ class Jobs:
                 task_type=task_type,
                 attempts=attempts,
                 timeout=timeout,
-                payload=None if payload is None else orjson.loads(payload),
+                payload=None if payload is None else self.database.opened(orjson.loads(payload)),
                 lock_expires_at=until,
                 tenant=tenant,
             )

@@ -72,7 +72,7 @@ class Queries:
                         text("SELECT * FROM history WHERE instance_id = :id ORDER BY seq"), {"id": instance_id}
                     )
                 ]
-        return result
+        return self.database.opened(result)
 
     def check_instance(self, instance_id: str, visible: Visible) -> None:
         """Raise InstanceNotFound unless the instance exists in a tenant of `visible`."""
@@ -132,7 +132,7 @@ class Queries:
                 ),
                 params,
             ).all()
-        return [self._instance(r, full=False) for r in rows]
+        return self.database.opened([self._instance(r, full=False) for r in rows])
 
     def count_instances(self, *, process: str | None = None, visible: Visible = None) -> dict[str, int]:
         params: dict[str, Any] = {"process": process}
@@ -151,7 +151,7 @@ class Queries:
             rows = conn.execute(
                 text("SELECT * FROM history WHERE instance_id = :id ORDER BY seq"), {"id": instance_id}
             ).all()
-        return [self._history(r) for r in rows]
+        return self.database.opened([self._history(r) for r in rows])
 
     def tasks(
         self,
@@ -169,14 +169,14 @@ class Queries:
                 text(f"SELECT * FROM user_tasks WHERE status = :status{extra} ORDER BY created_at LIMIT :limit"),
                 params,
             ).all()
-        return [self._task(r) for r in rows]
+        return self.database.opened([self._task(r) for r in rows])
 
     def task(self, task_id: str, visible: Visible = None) -> dict[str, Any]:
         with self.database.read() as conn:
             row = conn.execute(text("SELECT * FROM user_tasks WHERE id = :id"), {"id": task_id}).first()
         if row is None or not may_see(visible, row.tenant_id):
             raise TaskNotFound(f"no user task {task_id!r}", details={"task_id": task_id})
-        return self._task(row)
+        return self.database.opened(self._task(row))
 
     def incidents(
         self,
@@ -193,14 +193,14 @@ class Queries:
             rows = conn.execute(
                 text(f"SELECT * FROM incidents WHERE status = :status{extra} ORDER BY id LIMIT :limit"), params
             ).all()
-        return [self._incident(r) for r in rows]
+        return self.database.opened([self._incident(r) for r in rows])
 
     def incident(self, incident_id: int, visible: Visible = None) -> dict[str, Any]:
         with self.database.read() as conn:
             row = conn.execute(text("SELECT * FROM incidents WHERE id = :id"), {"id": incident_id}).first()
         if row is None or not may_see(visible, row.tenant_id):
             raise IncidentNotFound(f"no incident {incident_id}", details={"incident_id": incident_id})
-        return self._incident(row)
+        return self.database.opened(self._incident(row))
 
     def variables_of(self, instance_ids: Iterable[str]) -> dict[str, tuple[str, int, dict[str, Any]]]:
         """For each instance: its process key, definition id and variables (what masking needs)."""
@@ -217,7 +217,8 @@ class Queries:
                     {"ids": ids[start : start + 500]},
                 ).all()
                 for row in rows:
-                    found[row.id] = (row.process_key, row.definition_id, orjson.loads(row.variables))
+                    variables = self.database.opened(orjson.loads(row.variables))
+                    found[row.id] = (row.process_key, row.definition_id, variables)
         return found
 
     def job_counts(self, visible: Visible = None) -> dict[str, int]:

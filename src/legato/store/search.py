@@ -205,7 +205,7 @@ class Search:
             ).all()
         more = len(rows) > limit
         rows = rows[:limit]
-        items = [Queries.instance_row(r, full=False, variables=variables) for r in rows]
+        items = self.database.opened([Queries.instance_row(r, full=False, variables=variables) for r in rows])
         next_cursor = encode_cursor("instances", [rows[-1].created_at, rows[-1].id]) if more else None
         return Page(items=items, total=total, total_exact=exact, next_cursor=next_cursor)
 
@@ -311,7 +311,9 @@ class Search:
             ).all()
         more = len(rows) > limit
         rows = rows[:limit]
-        items = [{**Queries.incident_row(r), "process": r.process_key, "version": r.definition_version} for r in rows]
+        items = self.database.opened(
+            [{**Queries.incident_row(r), "process": r.process_key, "version": r.definition_version} for r in rows]
+        )
         return Page(
             items=items,
             total=total,

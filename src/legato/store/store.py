@@ -39,6 +39,7 @@ from legato.store.identity import Directory
 from legato.store.job_signals import JobSignals
 from legato.store.jobs import ClaimedJob, Jobs
 from legato.store.queries import Queries
+from legato.store.sealing import Keyring, Mode, Sealer
 from legato.store.search import Search
 from legato.store.statistics import Statistics
 from legato.store.task_actions import TaskActions, TaskActor
@@ -62,9 +63,13 @@ class Store:
         sensitive: Iterable[str] = (),
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT,
+        encryption_keys: Keyring | None = None,
+        encrypt: Mode = "sensitive",
     ) -> None:
         """`sensitive`: glob patterns of variable names held sensitive in every process
-        (model/sensitive.py), on top of what each process declares."""
+        (model/sensitive.py), on top of what each process declares. `encryption_keys`
+        turns on encryption at rest (store/sealing.py): the sensitive variables, or with
+        `encrypt="all"` every variable, are sealed with the keyring's primary key."""
         self._scratch: str | None = None
         self.sensitive = SensitiveNames(tuple(sensitive))
         self._names: dict[int, SensitiveNames] = {}
@@ -76,9 +81,13 @@ class Store:
         )
         if run_migrations:
             migrate.upgrade(self.database)
+        self.sealer = None if encryption_keys is None else Sealer(encryption_keys, mode=encrypt)
+        self.database.sealer = self.sealer
         self.definitions = Definitions(self.database)
         self.job_signals = JobSignals(self.database)
         self.executor = Executor(self.database, self.definitions, self.job_signals)
+        self.executor.sealer = self.sealer
+        self.executor.names_of = self.sensitive_names
         self.jobs = Jobs(self.database)
         self.queries = Queries(self.database)
         self.search = Search(self.database)
@@ -245,7 +254,7 @@ class Store:
         event = stored.model.elements[job.element]
         assert isinstance(event, StartEvent) and isinstance(event.event, TimerDefinition)
         fired = int(job.id.rsplit(":", 1)[1])
-        writer = Writer(now=now)
+        writer = Writer(now=now, sealer=self.sealer)
         with self.database.write() as conn:
             owner = conn.execute(text("SELECT locked_by FROM jobs WHERE id = :id"), {"id": job.id}).scalar()
             if owner != worker:

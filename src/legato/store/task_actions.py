@@ -105,6 +105,11 @@ class TaskActions:
         self.executor = executor
         self.database = executor.database
 
+    def _draft(self, draft: Mapping[str, Any]) -> str:
+        """A draft as stored: sealed whole with encryption at rest on (form data may be anything)."""
+        sealer = self.database.sealer
+        return dumps(dict(draft)) if sealer is None else sealer.seal_document(dict(draft))
+
     # -- the actions ---------------------------------------------------------------------
 
     def claim(self, task_id: str, actor: TaskActor, *, now: datetime, visible: Visible = None) -> None:
@@ -202,7 +207,7 @@ class TaskActions:
             changes: dict[str, Any] = {"assignee": row.owner, "delegation": "resolved"}
             data: dict[str, Any] = {"owner": row.owner, "delegate": row.assignee}
             if draft is not None:
-                changes["draft"] = dumps(dict(draft))
+                changes["draft"] = self._draft(draft)
                 data["variables"] = sorted(draft)
             return self._act(wait, "resolved", actor, changes, data)
 
@@ -215,7 +220,7 @@ class TaskActions:
 
         def decide(row: Row[Any], wait: int) -> Command:
             self._require_assignee(task_id, row, actor)
-            return self._act(wait, "draft_saved", actor, {"draft": dumps(dict(draft))}, {"variables": sorted(draft)})
+            return self._act(wait, "draft_saved", actor, {"draft": self._draft(draft)}, {"variables": sorted(draft)})
 
         self._run(task_id, decide, now, visible)
 

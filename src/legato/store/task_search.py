@@ -108,7 +108,8 @@ class TaskSearch:
         more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = _cursor(sort, rows[-1]) if more else None
-        return Page(items=[Queries.task_row(r) for r in rows], total=total, total_exact=exact, next_cursor=next_cursor)
+        items = self.database.opened([Queries.task_row(r) for r in rows])
+        return Page(items=items, total=total, total_exact=exact, next_cursor=next_cursor)
 
     @staticmethod
     def _where(where: TaskFilter) -> tuple[list[str], dict[str, Any]]:

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from legato.errors import PayloadTooLarge, VariablesInvalid
+from legato.store.sealing import SEALED, TEXT_PREFIX
 
 MAX_VARIABLES_BYTES = 1_048_576
 MAX_DEPTH = 64
@@ -69,6 +70,8 @@ def _check(value: Any, path: str, depth: int, *, strings: bool) -> tuple[str, st
     if depth > MAX_DEPTH:
         return path or "/", f"variables nest deeper than {MAX_DEPTH} levels"
     if isinstance(value, dict):
+        if SEALED in value:  # reading it back would take it for an encrypted value (sealing.py)
+            return f"{path}/{_escape(SEALED)}", f"the key {SEALED!r} is reserved for encrypted values"
         for key, item in value.items():
             if not isinstance(key, str):
                 return path or "/", f"key {key!r} is not a string"
@@ -94,6 +97,8 @@ def _check(value: Any, path: str, depth: int, *, strings: bool) -> tuple[str, st
     elif isinstance(value, str):
         if strings and not _is_unicode(value):
             return path or "/", "the string contains a lone surrogate (not valid Unicode)"
+        if value.startswith(TEXT_PREFIX):
+            return path or "/", f"text starting {TEXT_PREFIX!r} is reserved for encrypted values"
     else:
         return path or "/", f"a {type(value).__name__} is not JSON"
     return None

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from legato.engine import effects as fx
 from legato.store.codec import dumps, to_epoch
+from legato.store.sealing import Sealer, Sealing
 from legato.store.sql import execute_many
 
 _SQL = {
@@ -183,6 +184,27 @@ class Writer:
     tenant_of: dict[str, str] = field(default_factory=dict)  # instances of a tenant (absent: the shared one)
     calls: list[tuple[str, fx.Effect]] = field(default_factory=list)  # children to start, cancel, answer: calls.py
     woken: set[str] = field(default_factory=set)  # task types of jobs this batch made free (job_signals.py)
+    sealer: Sealer | None = None  # encryption at rest (sealing.py): None, nothing is sealed
+    sealings: dict[str, Sealing] = field(default_factory=dict)  # what to seal, per instance
+
+    def _document(self, instance_id: str, value: Any) -> str | None:
+        """A JSON document of an instance as stored: sealed whole if it holds a sensitive datum.
+
+        An instance whose sealing is not known here (none was passed to `add`) has every
+        document sealed: sealing too much costs a little time, sealing too little leaks.
+        """
+        if value is None:
+            return None
+        if self.sealer is None:
+            return dumps(value)
+        sealing = self.sealings.get(instance_id)
+        return self.sealer.seal_document(value) if sealing is None else sealing.document(value)
+
+    def _text(self, instance_id: str, text: str | None) -> str | None:
+        if self.sealer is None or not text:
+            return text
+        sealing = self.sealings.get(instance_id)
+        return self.sealer.seal_text(text) if sealing is None else sealing.text(text)
 
     def add(
         self,
@@ -192,9 +214,13 @@ class Writer:
         *,
         definition_id: int | None = None,
         process: str | None = None,
+        sealing: Sealing | None = None,
     ) -> None:
-        """Collect the rows for `effects` of an instance in `tenant`, which every row copies."""
+        """Collect the rows for `effects` of an instance in `tenant`, which every row copies;
+        `sealing` says what of them to seal (the instance's variables after these effects)."""
         now = to_epoch(self.now)
+        if sealing is not None:
+            self.sealings[instance_id] = sealing
         if tenant is not None:
             self.tenant_of[instance_id] = tenant
         self.changes.extend(change_rows(instance_id, process, effects, now))
@@ -208,7 +234,7 @@ class Writer:
                         "type": effect.type,
                         "element": effect.element,
                         "actor": effect.actor,
-                        "data": None if effect.data is None else dumps(effect.data),
+                        "data": self._document(instance_id, effect.data),
                         "tenant_id": tenant,
                         "definition_id": definition_id,
                     }
@@ -218,12 +244,16 @@ class Writer:
             elif isinstance(effect, fx.RetryJob | fx.HoldJob):
                 key = wait_key(instance_id, effect.wait)
                 change = (
-                    {"due_at": to_epoch(effect.due), "attempts": effect.attempts, "last_error": effect.error}
+                    {
+                        "due_at": to_epoch(effect.due),
+                        "attempts": effect.attempts,
+                        "last_error": self._text(instance_id, effect.error),
+                    }
                     if isinstance(effect, fx.RetryJob)
-                    else {"due_at": None, "last_error": effect.error}
+                    else {"due_at": None, "last_error": self._text(instance_id, effect.error)}
                 )
                 if isinstance(effect, fx.RetryJob) and effect.payload is not None:
-                    change = {**change, "payload": dumps(effect.payload)}
+                    change = {**change, "payload": self._document(instance_id, effect.payload)}
                 if key in self.job_inserts:
                     self.job_inserts[key].update(change, locked_by=None, lock_expires_at=None)
                     self.handoffs = [h for h in self.handoffs if h.id != key]
@@ -285,7 +315,7 @@ class Writer:
                     "assignee": effect.assignee,
                     "candidate_groups": dumps(list(effect.candidate_groups)),
                     "form": None if effect.form is None else dumps(effect.form),
-                    "payload": None if effect.payload is None else dumps(effect.payload),
+                    "payload": self._document(instance_id, effect.payload),
                     "status": "open",
                     "created_at": now,
                     "ended_at": None,
@@ -321,8 +351,8 @@ class Writer:
                     "wait": effect.wait,
                     "element": effect.element,
                     "error_type": effect.error_type,
-                    "message": effect.message[:4000],
-                    "details": effect.details[:20000] if effect.details else None,
+                    "message": self._text(instance_id, effect.message[:4000]),
+                    "details": self._text(instance_id, effect.details[:20000] if effect.details else None),
                     "status": "open",
                     "created_at": now,
                     "resolved_at": None,
@@ -359,7 +389,7 @@ class Writer:
             "due_at": to_epoch(effect.due),
             "attempts": 1 if lock else 0,
             "timeout": effect.timeout,
-            "payload": None if effect.payload is None else dumps(effect.payload),
+            "payload": self._document(instance_id, effect.payload),
             "locked_by": lock[0] if lock else None,
             "lock_expires_at": lock[1] if lock else None,
             "last_error": None,
