@@ -117,6 +117,22 @@ def mask_instance(
         result["tasks"] = [mask_task(t, names, secrets, visibility) for t in result["tasks"]]
     if "incidents" in result:
         result["incidents"] = [mask_incident(i, secrets, visibility) for i in result["incidents"]]
+    if not visibility.sensitive:
+        if "jobs" in result:
+            result["jobs"] = [_scrubbed(j, "last_error", secrets) for j in result["jobs"]]
+        if "subscriptions" in result:
+            result["subscriptions"] = [_scrubbed(sub, "correlation_key", secrets) for sub in result["subscriptions"]]
+    return result
+
+
+def _scrubbed(row: Mapping[str, Any], field: str, secrets: Secrets) -> dict[str, Any]:
+    """`row` with the sensitive values in its text `field` replaced, and it listed in `masked`."""
+    result = dict(row)
+    value = result.get(field)
+    scrubbed = secrets.scrub(value)
+    if scrubbed != value:
+        result[field] = scrubbed
+        result["masked"] = [*result.get("masked", []), f"/{field}"]
     return result
 
 

@@ -206,6 +206,34 @@ class IncidentList(PageInfo):
     items: list[IncidentListItem]
 
 
+class Job(BaseModel):
+    """Work the job executor will do for the instance: a service task's attempt or a timer."""
+
+    id: str
+    kind: Literal["service", "timer"]
+    element: str
+    task_type: str | None = Field(description="a service job's task type; null for a timer")
+    due_at: datetime | None = Field(description="when it runs (a timer fires, a retry is tried)")
+    attempts: int = Field(description="attempts made so far")
+    max_attempts: int | None = Field(
+        description="the element's retry policy: an incident after this many failed attempts (null: a timer)"
+    )
+    locked_by: str | None = Field(description="the worker running it now, while its lock holds")
+    lock_expires_at: datetime | None
+    last_error: str | None = Field(description="the last failed attempt's message, scrubbed of sensitive values")
+    masked: list[str] = Field(default_factory=list, description=MASKED)
+
+
+class Subscription(BaseModel):
+    """A message or signal the instance waits for."""
+
+    element: str
+    kind: Literal["message", "signal"]
+    name: str
+    correlation_key: str | None = Field(description="a message's correlation key (masked if it is a sensitive value)")
+    created_at: datetime
+
+
 class InstanceDetail(InstanceSummary):
     variables: Variables
     revision: int = Field(description="bumped by every change; an optimistic-lock version")
@@ -213,6 +241,8 @@ class InstanceDetail(InstanceSummary):
     children: list[str] = Field(default_factory=list, description="instances its call activities started")
     incidents: list[Incident] = Field(description="open incidents")
     tasks: list[Task] = Field(description="open user tasks")
+    jobs: list[Job] = Field(default_factory=list, description="service attempts and timers to come, soonest first")
+    subscriptions: list[Subscription] = Field(default_factory=list, description="messages and signals awaited")
     history: list[HistoryEvent]
 
 

@@ -475,7 +475,19 @@ class Legato(TaskWork):
         self.store.cancel(instance_id, actor=actor or self.actor, now=self.clock.now(), reason=reason, visible=visible)
 
     def instance(self, instance_id: str, *, visible: Visible = None) -> dict[str, Any]:
-        return self.store.queries.instance(instance_id, visible=visible)
+        """One instance with its history, open tasks and incidents, jobs and subscriptions.
+
+        A service job's `max_attempts` comes from its element's retry policy in the
+        instance's version (an external worker may decide its own retries; see
+        docs/workers.md), so `attempts` of `max_attempts` says how close it is to an incident.
+        """
+        result = self.store.queries.instance(instance_id, visible=visible)
+        model = self.store.definitions.by_id(result["definition_id"]).model
+        for job in result["jobs"]:
+            element = model.elements.get(job["element"])
+            retry = getattr(element, "retry", None) if job["kind"] == "service" else None
+            job["max_attempts"] = retry.max_attempts if retry is not None else None
+        return result
 
     def instances(self, **filters: Any) -> list[dict[str, Any]]:
         return self.store.queries.instances(**filters)

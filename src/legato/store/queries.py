@@ -44,6 +44,7 @@ class Queries:
             if row is None or not may_see(visible, row.tenant_id):
                 raise InstanceNotFound(f"no instance {instance_id!r}", details={"instance_id": instance_id})
             result = self._instance(row, full=True)
+            result["definition_id"] = row.definition_id
             result["parent_id"] = row.parent_id  # the instance whose call activity started this one
             result["children"] = [
                 child_id
@@ -62,6 +63,32 @@ class Queries:
                 self._task(r)
                 for r in conn.execute(
                     text("SELECT * FROM user_tasks WHERE instance_id = :id AND status = 'open' ORDER BY created_at"),
+                    {"id": instance_id},
+                )
+            ]
+            result["jobs"] = [
+                self._job(r)
+                for r in conn.execute(
+                    text(
+                        "SELECT id, kind, element, task_type, due_at, attempts, locked_by, lock_expires_at, "
+                        "last_error FROM jobs WHERE instance_id = :id ORDER BY due_at, id"
+                    ),
+                    {"id": instance_id},
+                )
+            ]
+            result["subscriptions"] = [
+                {
+                    "element": r.element,
+                    "kind": r.kind,
+                    "name": r.message,
+                    "correlation_key": r.correlation_key,
+                    "created_at": _iso(r.created_at),
+                }
+                for r in conn.execute(
+                    text(
+                        "SELECT element, kind, message, correlation_key, created_at FROM subscriptions "
+                        "WHERE instance_id = :id ORDER BY created_at, id"
+                    ),
                     {"id": instance_id},
                 )
             ]
@@ -319,6 +346,21 @@ class Queries:
         }
 
     _incident = incident_row
+
+    @staticmethod
+    def _job(row: Row[Any]) -> dict[str, Any]:
+        """A job as an instance's detail shows it; `max_attempts` is the runtime's to add."""
+        return {
+            "id": row.id,
+            "kind": "service" if row.kind == "task" else row.kind,
+            "element": row.element,
+            "task_type": row.task_type,
+            "due_at": _iso(row.due_at),
+            "attempts": row.attempts,
+            "locked_by": row.locked_by,
+            "lock_expires_at": _iso(row.lock_expires_at),
+            "last_error": row.last_error,
+        }
 
 
 def _narrowed(instance_id: str | None, visible: Visible, tenant: str | None, params: dict[str, Any]) -> str:

@@ -2755,6 +2755,11 @@ export interface components {
              */
             incidents: components["schemas"]["Incident"][];
             /**
+             * Jobs
+             * @description service attempts and timers to come, soonest first
+             */
+            jobs?: components["schemas"]["Job"][];
+            /**
              * Masked
              * @description JSON Pointers (inside this object) of the sensitive values replaced by "***" for a caller without variables:read-sensitive; empty when nothing was masked
              */
@@ -2776,6 +2781,11 @@ export interface components {
              * @enum {string}
              */
             status: "active" | "completed" | "terminated" | "cancelled";
+            /**
+             * Subscriptions
+             * @description messages and signals awaited
+             */
+            subscriptions?: components["schemas"]["Subscription"][];
             /**
              * Tasks
              * @description open user tasks
@@ -2873,6 +2883,58 @@ export interface components {
              * @description ids of the elements where tokens wait
              */
             waiting_at: string[];
+        };
+        /**
+         * Job
+         * @description Work the job executor will do for the instance: a service task's attempt or a timer.
+         */
+        Job: {
+            /**
+             * Attempts
+             * @description attempts made so far
+             */
+            attempts: number;
+            /**
+             * Due At
+             * @description when it runs (a timer fires, a retry is tried)
+             */
+            due_at: string | null;
+            /** Element */
+            element: string;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "service" | "timer";
+            /**
+             * Last Error
+             * @description the last failed attempt's message, scrubbed of sensitive values
+             */
+            last_error: string | null;
+            /** Lock Expires At */
+            lock_expires_at: string | null;
+            /**
+             * Locked By
+             * @description the worker running it now, while its lock holds
+             */
+            locked_by: string | null;
+            /**
+             * Masked
+             * @description JSON Pointers (inside this object) of the sensitive values replaced by "***" for a caller without variables:read-sensitive; empty when nothing was masked
+             */
+            masked?: string[];
+            /**
+             * Max Attempts
+             * @description the element's retry policy: an incident after this many failed attempts (null: a timer)
+             */
+            max_attempts: number | null;
+            /**
+             * Task Type
+             * @description a service job's task type; null for a timer
+             */
+            task_type: string | null;
         };
         /** LockedTask */
         LockedTask: {
@@ -3366,6 +3428,31 @@ export interface components {
             worker: {
                 [key: string]: number;
             } | null;
+        };
+        /**
+         * Subscription
+         * @description A message or signal the instance waits for.
+         */
+        Subscription: {
+            /**
+             * Correlation Key
+             * @description a message's correlation key (masked if it is a sensitive value)
+             */
+            correlation_key: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Element */
+            element: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "message" | "signal";
+            /** Name */
+            name: string;
         };
         /** Task */
         Task: {

@@ -9,6 +9,7 @@ import { ErrorNote, formatTime, Loading, StatusBadge } from "../ui/feedback";
 import { takenPath, useCancelInstance, useInstance } from "./queries";
 import { Timeline } from "./Timeline";
 import { VariablesPanel } from "./VariablesPanel";
+import { WorkPanel } from "./WorkPanel";
 
 export function InstancePage() {
   const { id = "" } = useParams();
@@ -86,6 +87,8 @@ export function InstancePage() {
           </ul>
         </section>
       )}
+
+      <WorkPanel jobs={data.jobs ?? []} subscriptions={data.subscriptions ?? []} />
 
       <div className="columns">
         <VariablesPanel instance={data} />
