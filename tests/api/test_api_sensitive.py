@@ -185,6 +185,8 @@ def test_cancel_and_complete_answer_masked_too(client: TestClient, legato: Legat
     )
     instance_id = start_pay(client)
     task = eventually(lambda: client.get(f"{API}/tasks", params={"instance_id": instance_id}).json()["items"])[0]
+    assigned = client.post(f"{API}/tasks/{task['id']}/assign", json={"assignee": "tia"})  # only the assignee completes
+    assert assigned.status_code == 200, assigned.text
     completed = client.post(f"{API}/tasks/{task['id']}/complete", json={"variables": {}}, headers=worker)
     assert completed.status_code == 200, completed.text
     assert completed.json()["payload"]["account"] == "***"
