@@ -51,6 +51,7 @@ TASK_METHODS = {
     "delegate_task",
     "resolve_task",
     "save_task_draft",
+    "update_task",
     "complete_task",
     "comment_task",
     "task_comments",

@@ -67,6 +67,7 @@ the code beside the message, so scripts can match on codes rather than on wordin
     ├── EvaluationError               422 EVALUATION_ERROR: an expression failed at run time
     ├── ModificationInvalid           422 MODIFICATION_INVALID: a token move that cannot be made (element named)
     ├── MigrationInvalid              422 MIGRATION_INVALID: a migration plan that cannot apply (each element named)
+    ├── TaskDateInvalid               422 TASK_DATE_INVALID: a task's due or follow-up date that does not parse
     ├── AuditKeyInvalid               500 AUDIT_KEY_INVALID: the audit log's key file is unreadable
     ├── EncryptionKeyMissing          503 ENCRYPTION_KEY_MISSING: a sealed value names a key the server lacks
     ├── SealedValueTampered           503 SEALED_VALUE_TAMPERED: a sealed value fails its GCM tag (changed)
@@ -418,6 +419,17 @@ class OidcProviderUnavailable(LegatoError):
 class MessageNotCorrelated(LegatoError):
     code = "MESSAGE_NOT_CORRELATED"
     status = 404
+
+
+class TaskDateInvalid(LegatoError):
+    """A due or follow-up date given for a task that is neither an ISO 8601 date-time nor a
+    duration; `field` names which."""
+
+    code = "TASK_DATE_INVALID"
+    status = 422
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message, details={"field": field})
 
 
 class EvaluationError(LegatoError):

@@ -357,3 +357,19 @@ def test_saved_filters_are_a_persons_own_or_shared_with_a_group(legato: Legato, 
     assert [f["name"] for f in as_user("cy", "GET", "/task-filters").json()["items"]] == ["Mine first"]
     created = [r for r in audit(legato, "task_filter.create") if r["outcome"] == "ok"]
     assert created[0]["details"] == {"name": "Mine first", "fields": ["mine"]}
+
+
+def test_patch_changes_dates_and_priority_and_a_bad_date_is_422(legato: Legato, as_user: Any) -> None:
+    task_id = open_task(legato)
+    as_user("ada", "POST", f"/tasks/{task_id}/claim")
+    changed = as_user("ada", "PATCH", f"/tasks/{task_id}", json={"due": "2030-02-01T09:00:00Z", "priority": 95})
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["due_at"], changed.json()["priority"]) == ("2030-02-01T09:00:00Z", 95)
+    bad = as_user("ada", "PATCH", f"/tasks/{task_id}", json={"follow_up": "the day after"})
+    assert assert_problem(bad, 422, "TASK_DATE_INVALID")["field"] == "follow_up"
+    assert_problem(as_user("cy", "PATCH", f"/tasks/{task_id}", json={"priority": 1}), 403, "TASK_NOT_ASSIGNEE")
+    assert_problem(as_user("ada", "PATCH", f"/tasks/{task_id}", json={}), 400, "INVALID_INPUT")
+    assert_problem(as_user("ada", "PATCH", "/tasks/nope:1", json={"priority": 1}), 404, "TASK_NOT_FOUND")
+    (entry,) = [r for r in audit(legato, "task.update") if r["outcome"] == "ok"]
+    assert entry["details"] == {"fields": ["due", "priority"]}
+    assert legato.task(task_id)["priority"] == 95

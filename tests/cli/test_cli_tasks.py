@@ -79,3 +79,14 @@ def test_the_inbox_lists(run: Run, legato: Legato) -> None:
     assert json.loads(run("tasks", "--overdue", "--json").stdout) == []
     bad = run("tasks", "--due-within", "soon")
     assert bad.exit_code == 1 and bad.stderr.startswith("error INVALID_FILTER:")
+
+
+def test_update_moves_the_due_date(run: Run, legato: Legato) -> None:
+    task_id = _task(legato)
+    run("tasks", "claim", task_id)
+    moved = run("tasks", "update", task_id, "--due", "2030-03-01T12:00:00Z", "--priority", "80")
+    assert moved.stdout == f"updated task {task_id} (review): due 2030-03-01 12:00:00, priority 80\n", moved.output
+    assert json.loads(run("tasks", "update", task_id, "--due", "none", "--json").stdout)["due_at"] is None
+    bad = run("tasks", "update", task_id, "--due", "tomorrow-ish")
+    assert bad.exit_code == 1 and bad.stderr.startswith("error TASK_DATE_INVALID:")
+    assert run("tasks", "update", task_id).exit_code == 2

@@ -17,6 +17,7 @@ from legato.errors import (
     ModelInvalid,
     PayloadTooLarge,
     TaskAlreadyClaimed,
+    TaskDateInvalid,
     TaskDelegationPending,
     TaskNotActive,
     TaskNotAssignee,
@@ -381,3 +382,44 @@ def test_a_comment_on_an_ended_task_is_refused_but_its_comments_stay_readable(ap
     assert [c["text"] for c in app.task_comments(task["id"])] == ["before"]
     with pytest.raises(TaskNotFound):
         app.task_comments("nope:1")
+
+
+# -- changing a task's dates, priority and texts ------------------------------------------------
+
+
+def test_the_assignee_moves_the_due_date_and_the_history_says_to_what(app: Legato) -> None:
+    task = open_task(app)
+    with pytest.raises(TaskNotAssignee):
+        app.update_task(task["id"], {"due": "P5D"}, user="ada")  # a candidate, not yet the assignee
+    app.claim_task(task["id"], "ada")
+    changed = app.update_task(task["id"], {"due": "P5D", "priority": 99, "follow_up": None}, user="ada")
+    assert (changed["due_at"], changed["priority"], changed["follow_up_at"]) == ("2026-12-09T09:00:00+00:00", 99, None)
+    fixed = app.update_task(task["id"], {"due": "2026-12-24T12:00:00+01:00", "name": "Approve now"}, user="ada")
+    assert (fixed["due_at"], fixed["name"]) == ("2026-12-24T11:00:00+00:00", "Approve now")
+    event = history(app, task)[-1]
+    assert (event["type"], event["actor"], event["data"]) == (
+        "task_updated",
+        "ada",
+        {"due_at": "2026-12-24T11:00:00+00:00", "name": "Approve now"},
+    )
+
+
+def test_bad_changes_are_refused_naming_the_field_and_change_nothing(app: Legato) -> None:
+    task = open_task(app)
+    for changes, error, field in (
+        ({"due": "next friday"}, TaskDateInvalid, "due"),
+        ({"follow_up": "2026-02-30T10:00:00Z"}, TaskDateInvalid, "follow_up"),
+        ({"due": 5}, TaskDateInvalid, "due"),
+        ({"priority": -1}, InvalidInput, "priority"),
+        ({"priority": "7"}, InvalidInput, "priority"),
+        ({"name": "  "}, InvalidInput, "name"),
+        ({"assignee": "ada"}, InvalidInput, "assignee"),
+    ):
+        with pytest.raises(error) as caught:
+            app.update_task(task["id"], changes)
+        assert caught.value.details["field"] == field, changes
+    assert caught.value.status == 400
+    with pytest.raises(TaskDateInvalid) as dated:
+        app.update_task(task["id"], {"due": "soon"})
+    assert dated.value.status == 422 and dated.value.code == "TASK_DATE_INVALID"
+    assert app.task(task["id"])["due_at"] == task["due_at"] and history(app, task) == []

@@ -193,6 +193,10 @@ def _attached(exchange: Exchange) -> dict[str, Any]:
     )
 
 
+def _task_updated(exchange: Exchange) -> dict[str, Any]:
+    return _compact({"fields": sorted(exchange.body) if isinstance(exchange.body, dict) else None})
+
+
 def _task_filter(exchange: Exchange) -> dict[str, Any]:
     query = exchange.field("query")
     return _compact(
@@ -418,6 +422,9 @@ ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
     ),
     ("POST", "/tasks/{task_id}/resolve"): Action(
         name="task.resolve", target_kind="task", target=_param("task_id"), details=_task_completed
+    ),
+    ("PATCH", "/tasks/{task_id}"): Action(
+        name="task.update", target_kind="task", target=_param("task_id"), details=_task_updated
     ),
     ("PUT", "/tasks/{task_id}/draft"): Action(
         name="task.draft", target_kind="task", target=_param("task_id"), details=_task_completed

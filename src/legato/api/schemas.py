@@ -374,6 +374,16 @@ class AttachmentList(BaseModel):
     items: list[Attachment]
 
 
+class UpdateTask(_Request):
+    """Only the fields given change; null clears a date or a text."""
+
+    due: str | None = Field(default=None, max_length=64, description="ISO 8601 date-time, or a duration from now")
+    follow_up: str | None = Field(default=None, max_length=64, description="ISO 8601 date-time, or a duration")
+    priority: int | None = Field(default=None, ge=0, le=1_000_000)
+    name: str | None = Field(default=None, max_length=4000)
+    description: str | None = Field(default=None, max_length=4000)
+
+
 class SaveTaskFilter(_Request):
     name: str = Field(min_length=1, max_length=255)
     query: dict[str, Any] = Field(

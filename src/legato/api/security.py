@@ -116,6 +116,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", "/tasks/{task_id}/delegate"): "tasks:claim",  # and the assignee, or tasks:assign
     ("POST", "/tasks/{task_id}/resolve"): "tasks:complete",  # and the delegate, or tasks:assign
     ("PUT", "/tasks/{task_id}/draft"): "tasks:complete",  # and the assignee, or tasks:assign
+    ("PATCH", "/tasks/{task_id}"): "tasks:claim",  # and the assignee or owner, or tasks:assign
     ("GET", "/tasks/{task_id}/comments"): "tasks:read",
     ("POST", "/tasks/{task_id}/comments"): "tasks:comment",  # and one of the task's people, or tasks:assign
     ("GET", "/tasks/{task_id}/attachments"): "tasks:read",

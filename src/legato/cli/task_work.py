@@ -152,6 +152,46 @@ def resolve(obj: CliContext, task_id: str, pairs: tuple[str, ...], vars_json: st
 
 @tasks.command()
 @click.argument("task_id")
+@click.option("--due", help="ISO 8601 date-time or duration from now (P2D); 'none' clears it.")
+@click.option("--follow-up", help="ISO 8601 date-time or duration from now; 'none' clears it.")
+@click.option("--priority", type=click.IntRange(0, 1_000_000))
+@click.option("--name")
+@click.option("--description")
+@_JSON
+@click.pass_obj
+def update(
+    obj: CliContext,
+    task_id: str,
+    due: str | None,
+    follow_up: str | None,
+    priority: int | None,
+    name: str | None,
+    description: str | None,
+    as_json: bool,
+) -> None:
+    """Change TASK_ID's due or follow-up date, priority, name or description."""
+    changes: dict[str, Any] = {}
+    for key, value in (("due", due), ("follow_up", follow_up)):
+        if value is not None:
+            changes[key] = None if value.lower() == "none" else value
+    for key, given in (("priority", priority), ("name", name), ("description", description)):
+        if given is not None:
+            changes[key] = given
+    if not changes:
+        raise click.UsageError("give at least one of --due, --follow-up, --priority, --name, --description")
+    task = obj.client.update_task(task_id, **changes)
+    if as_json:
+        render.print_json(task)
+    else:
+        obj.out.print(
+            f"updated task {task['id']} ({task['element']}): due {render.when(task.get('due_at'))}, "
+            f"priority {task.get('priority')}",
+            markup=False,
+        )
+
+
+@tasks.command()
+@click.argument("task_id")
 @var_option
 @vars_json_option
 @_JSON

@@ -356,6 +356,10 @@ class Client:
         body = {"variables": dict(variables)} if variables is not None else None
         return self._object("POST", f"/tasks/{segment(task_id)}/resolve", json=body)
 
+    def update_task(self, task_id: str, **changes: Any) -> dict[str, Any]:
+        """Change `due`, `follow_up`, `priority`, `name` or `description` (None clears a date or text)."""
+        return self._object("PATCH", f"/tasks/{segment(task_id)}", json=changes)
+
     def save_task_draft(self, task_id: str, variables: Mapping[str, Any]) -> dict[str, Any]:
         return self._object("PUT", f"/tasks/{segment(task_id)}/draft", json={"variables": dict(variables)})
 

@@ -87,6 +87,14 @@ class TaskWork:
         self.store.tasks.resolve(task_id, self.task_actor(user), draft=draft, now=self.clock.now(), visible=visible)
         return self.task(task_id)
 
+    def update_task(
+        self, task_id: str, changes: Mapping[str, Any], *, user: Acting = None, visible: Visible = None
+    ) -> dict[str, Any]:
+        """Change an open task's `due`, `follow_up` (ISO 8601 date-time or duration from now),
+        `priority`, `name` or `description`; None clears a date or a text."""
+        self.store.tasks.update(task_id, changes, self.task_actor(user), now=self.clock.now(), visible=visible)
+        return self.task(task_id)
+
     def save_task_draft(
         self, task_id: str, variables: Mapping[str, Any], *, user: Acting = None, visible: Visible = None
     ) -> dict[str, Any]:

@@ -20,6 +20,7 @@ The rules, as Camunda 7 and its Tasklist have them:
 | resolve    | the delegate (the assignee), an operator               | nothing is delegated (409)          |
 | save draft | the assignee, an operator                              |                                     |
 | complete   | the assignee, an operator                              | a delegation is pending (409)       |
+| update     | the assignee, the owner, an operator                   | a date that does not parse (422)    |
 | comment,   | the assignee, the owner, a candidate, an operator      |                                     |
 | attach     |                                                        | a file over the size limit (413)    |
 
@@ -45,6 +46,7 @@ from legato.errors import (
     InvalidInput,
     LegatoError,
     TaskAlreadyClaimed,
+    TaskDateInvalid,
     TaskDelegationPending,
     TaskNotActive,
     TaskNotAssignee,
@@ -52,7 +54,9 @@ from legato.errors import (
     TaskNotDelegated,
     TaskNotFound,
 )
-from legato.store.codec import dumps, loads
+from legato.model.timers import TimerInvalid
+from legato.model.user_tasks import priority_value, task_date
+from legato.store.codec import dumps, from_epoch, loads, to_epoch
 from legato.store.commands import Executor
 from legato.store.task_files import (
     DEFAULT_MAX_ATTACHMENT_BYTES,
@@ -224,6 +228,35 @@ class TaskActions:
 
         self._run(task_id, decide, now, visible)
 
+    def update(
+        self,
+        task_id: str,
+        changes: Mapping[str, Any],
+        actor: TaskActor,
+        *,
+        now: datetime,
+        visible: Visible = None,
+    ) -> None:
+        """Change an open task's due or follow-up date, priority, name or description.
+
+        `changes` holds only what changes: `due`, `follow_up` (ISO 8601 date-time or a
+        duration from now; None clears), `priority`, `name`, `description` (None clears).
+        The assignee, the owner or an operator may; a date that does not parse is 422
+        TASK_DATE_INVALID naming the field.
+        """
+        columns = task_changes(changes, now)
+
+        def decide(row: Row[Any], wait: int) -> Command:
+            if not (actor.operator or actor.is_(row.assignee) or actor.is_(row.owner)):
+                raise TaskNotAssignee(
+                    f"only the assignee, the owner or an operator changes user task {task_id!r}",
+                    details={"task_id": task_id},
+                )
+            data = {key: _shown(key, value) for key, value in columns.items()}
+            return self._act(wait, "updated", actor, columns, data)
+
+        self._run(task_id, decide, now, visible)
+
     def complete(
         self,
         task_id: str,
@@ -345,6 +378,56 @@ class TaskActions:
                 raise TaskNotFound(f"no user task {task_id!r}", details={"task_id": task_id}) from None
             raise
         return handoffs
+
+
+_UPDATABLE = {"due": "due_at", "follow_up": "follow_up_at", "priority": "priority", "name": "name"}
+
+
+def task_changes(changes: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """The task row's columns for `update`'s changes, each checked."""
+    unknown = sorted(set(changes) - {*_UPDATABLE, "description"})
+    if unknown:
+        raise InvalidInput(f"a task's {unknown[0]!r} cannot be changed this way", details={"field": unknown[0]})
+    if not changes:
+        raise InvalidInput("nothing to change: give due, follow_up, priority, name or description")
+    columns: dict[str, Any] = {}
+    for key in ("due", "follow_up"):
+        if key in changes:
+            value = changes[key]
+            if value is None:
+                columns[_UPDATABLE[key]] = None
+                continue
+            if not isinstance(value, str) or not value.strip() or len(value) > 64:
+                raise TaskDateInvalid(f"{key} must be an ISO 8601 date-time or duration", field=key)
+            try:
+                columns[_UPDATABLE[key]] = to_epoch(task_date(value, now))
+            except TimerInvalid as exc:
+                raise TaskDateInvalid(
+                    f"{key} {value!r}: {exc.message}; give a date-time (2026-12-24T12:00:00Z) or a duration (P2D)",
+                    field=key,
+                ) from None
+    if "priority" in changes:
+        number = priority_value(changes["priority"])
+        if number is None or isinstance(changes["priority"], str):
+            raise InvalidInput("priority must be a whole number from 0 to 1000000", details={"field": "priority"})
+        columns["priority"] = number
+    for key in ("name", "description"):
+        if key in changes:
+            value = changes[key]
+            if value is not None and (not isinstance(value, str) or len(value) > 4000):
+                raise InvalidInput(f"{key} must be text of at most 4000 characters", details={"field": key})
+            if key == "name" and value is not None and not value.strip():
+                raise InvalidInput("a task's name cannot be blank; null clears it", details={"field": key})
+            columns[key] = value
+    return columns
+
+
+def _shown(column: str, value: Any) -> Any:
+    """A changed column as the history shows it: dates in ISO 8601."""
+    if column in ("due_at", "follow_up_at") and value is not None:
+        moment = from_epoch(value)
+        return None if moment is None else moment.isoformat()
+    return value
 
 
 def split_task_id(task_id: str) -> tuple[str, int]:

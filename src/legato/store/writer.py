@@ -123,7 +123,20 @@ def change_rows(instance_id: str, process: str | None, effects: list[fx.Effect],
     return rows
 
 
-TASK_CHANGEABLE = frozenset({"assignee", "owner", "delegation", "draft", "updated_at"})
+TASK_CHANGEABLE = frozenset(
+    {
+        "assignee",
+        "owner",
+        "delegation",
+        "draft",
+        "updated_at",
+        "due_at",
+        "follow_up_at",
+        "priority",
+        "name",
+        "description",
+    }
+)
 """The columns of an open task that people's actions change (fx.UpdateUserTask)."""
 
 

@@ -29,6 +29,7 @@ from legato.api.schemas import (
     Task,
     TaskList,
     TaskStatus,
+    UpdateTask,
 )
 from legato.api.security import PrincipalDep
 from legato.api.task_queries import task_query
@@ -243,6 +244,26 @@ def resolve_task(
 ) -> dict[str, Any]:
     variables = body.variables if body else None
     return masker.task(legato.resolve_task(task_id, variables, user=task_actor(principal), visible=visible))
+
+
+@router.patch(
+    "/tasks/{task_id}",
+    response_model=Task,
+    summary="Change an open task's due or follow-up date, priority, name or description",
+    description="The assignee, the owner or an operator. Dates are ISO 8601 date-times or durations from now "
+    "(`P2D`); one that does not parse is 422 TASK_DATE_INVALID naming the field. Only the fields sent change.",
+    responses=_ACTION_PROBLEMS,
+)
+def update_task(
+    task_id: str,
+    body: UpdateTask,
+    legato: LegatoDep,
+    masker: MaskerDep,
+    principal: PrincipalDep,
+    visible: VisibleDep,
+) -> dict[str, Any]:
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    return masker.task(legato.update_task(task_id, changes, user=task_actor(principal), visible=visible))
 
 
 @router.put(
