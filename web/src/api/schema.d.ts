@@ -1017,7 +1017,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change an open task's due or follow-up date, priority, name or description
+         * @description The assignee, the owner or an operator. Dates are ISO 8601 date-times or durations from now (`P2D`); one that does not parse is 422 TASK_DATE_INVALID naming the field. Only the fields sent change.
+         */
+        patch: operations["update_task_api_v1_tasks__task_id__patch"];
         trace?: never;
     };
     "/api/v1/tasks/{task_id}/assign": {
@@ -3623,6 +3627,28 @@ export interface components {
              * @description the worker's own stable name for itself; reports must name the worker id that locked the task
              */
             worker_id: string;
+        };
+        /**
+         * UpdateTask
+         * @description Only the fields given change; null clears a date or a text.
+         */
+        UpdateTask: {
+            /** Description */
+            description?: string | null;
+            /**
+             * Due
+             * @description ISO 8601 date-time, or a duration from now
+             */
+            due?: string | null;
+            /**
+             * Follow Up
+             * @description ISO 8601 date-time, or a duration
+             */
+            follow_up?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Priority */
+            priority?: number | null;
         };
         /**
          * UserAttributes
@@ -8200,6 +8226,95 @@ export interface operations {
             };
             /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_task_api_v1_tasks__task_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTask"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, IDEMPOTENCY_CONFLICT, ... */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
