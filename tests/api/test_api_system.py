@@ -66,6 +66,32 @@ ALL_PATHS = {
     "/api/v1/audit",
     "/api/v1/audit/export",
     "/api/v1/audit/verify",
+    # live screens
+    "/api/v1/events",
+    # workers in any language (docs/workers.md)
+    "/api/v1/external-tasks/fetch-and-lock",
+    "/api/v1/external-tasks/{task_id}/complete",
+    "/api/v1/external-tasks/{task_id}/failure",
+    "/api/v1/external-tasks/{task_id}/bpmn-error",
+    "/api/v1/external-tasks/{task_id}/extend-lock",
+    "/api/v1/external-tasks/{task_id}/unlock",
+    # repair (docs/repair.md)
+    "/api/v1/definitions/validate",
+    "/api/v1/incidents/retry",
+    "/api/v1/instances/cancel",
+    "/api/v1/instances/{instance_id}/modify",
+    # the task lifecycle and the inbox
+    "/api/v1/tasks/{task_id}/claim",
+    "/api/v1/tasks/{task_id}/unclaim",
+    "/api/v1/tasks/{task_id}/assign",
+    "/api/v1/tasks/{task_id}/delegate",
+    "/api/v1/tasks/{task_id}/resolve",
+    "/api/v1/tasks/{task_id}/draft",
+    "/api/v1/tasks/{task_id}/comments",
+    "/api/v1/tasks/{task_id}/attachments",
+    "/api/v1/tasks/{task_id}/attachments/{attachment_id}",
+    "/api/v1/task-filters",
+    "/api/v1/task-filters/{filter_id}",
 }
 
 

@@ -473,6 +473,7 @@ TENANT_OF: Final[dict[str, str]] = {
     "task.resolve": "target",
     "task.comment": "target",
     "task.attach": "target",
+    "task.update": "target",
     "incident.retry": "target",
     "message.publish": "sender",
     "signal.broadcast": "sender",

@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from legato.api.deps import LegatoDep, VisibleDep
 from legato.api.live import ChangeHub, Subscriber
+from legato.api.problems import problem_responses
 from legato.store.changes import Change
 from legato.store.codec import from_epoch
 
@@ -86,7 +87,7 @@ def _hub(request: Request, legato: Any) -> ChangeHub:
         "EventSource reconnects. Otherwise: the changes after `after` as a page. Only changes of instances "
         "in the caller's tenants. Rows are kept for an hour (WorkerSettings.change_retention)."
     ),
-    responses={200: {"content": {EVENT_STREAM: {"schema": {"type": "string"}}}}},
+    responses=problem_responses(also={200: {"content": {EVENT_STREAM: {"schema": {"type": "string"}}}}}),
 )
 async def events(
     request: Request,

@@ -31,7 +31,12 @@ def _checked(legato: Legato, body: SaveTaskFilter, principal: Principal) -> None
     task_query(body.query, principal, legato.clock.now())
 
 
-@router.get("/task-filters", response_model=TaskFilterList, summary="Your task filters and your groups'")
+@router.get(
+    "/task-filters",
+    response_model=TaskFilterList,
+    summary="Your task filters and your groups'",
+    responses=problem_responses(),
+)
 def list_filters(legato: LegatoDep, principal: PrincipalDep) -> dict[str, Any]:
     return {"items": legato.store.task_filters.list_for(principal.name, principal.groups)}
 
