@@ -31,8 +31,8 @@ def decide(obj: CliContext, decision_id: str, pairs: tuple[str, ...], vars_json:
     """Evaluate DECISION (its id) on variables: the value, and the rules that matched.
 
     \b
-      legato decide Decision_credit_risk --var amount=1200
-      legato decide Decision_approval --vars-json '{"amount": 1200, "tier": "gold"}' --json
+      legato decide credit_risk --var amount=1200            (examples/credit.dmn)
+      legato decide credit_risk --vars-json '{"amount": 1200}' --json
     """
     result = obj.client.evaluate_decision(decision_id, collect(pairs, vars_json))
     if as_json:

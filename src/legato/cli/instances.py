@@ -50,7 +50,7 @@ def start(
 
     \b
       legato start order_to_cash --var amount=120 --var order_id=A-1
-      legato start order_to_cash --vars-json '{"amount": 120}' --count 100
+      legato start order_to_cash --vars-json '{"order_id": "A-7", "amount": 120}' --count 100
     """
     variables = collect(pairs, vars_json)
     options: dict[str, Any] = {"business_key": business_key, "version": version, "tenant": tenant}

@@ -74,10 +74,10 @@ def cli(ctx: click.Context, url: str | None) -> None:
     """Legato: durable process orchestration.
 
     \b
-      legato server                      run the API and a worker (demo on a new database)
-      legato deploy order.yaml           deploy a model
-      legato start order --var amount=5  start an instance
-      legato show INSTANCE               where it stands, and its history
+      legato server                                               run the API and a worker (demo on a new database)
+      legato deploy order.yaml                                    deploy a model (YAML, BPMN or DMN)
+      legato start order_to_cash --var order_id=A-1 --var amount=120   start an instance
+      legato show INSTANCE_ID                                     where it stands, and its history
     """
     obj = ctx.ensure_object(CliContext)
     if url is not None:

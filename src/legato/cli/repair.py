@@ -73,8 +73,8 @@ def retry(
     """Retry the failed step of an incident, or of every open incident the filters select.
 
     \b
-      legato retry 7                                       run the step again as it is
-      legato retry 7 --var customer_id=C-17                fix the data and run it again, in one step
+      legato retry INCIDENT_ID                             run the step again as it is
+      legato retry INCIDENT_ID --var customer_id=C-17      fix the data and run it again, in one step
       legato retry --process order --element charge --dry-run   what would be retried
       legato retry --process order --element charge        retry them all, with progress
       legato retry --all                                   every open incident
@@ -132,7 +132,7 @@ def cancel(
     """Cancel an active instance, or every active instance the filters select.
 
     \b
-      legato cancel INSTANCE --reason "duplicate order"
+      legato cancel INSTANCE_ID --reason "duplicate order"
       legato cancel --process order --waiting-at approve --dry-run
       legato cancel --process order --business-key withdrawn --reason "product withdrawn"
     """
@@ -182,10 +182,10 @@ def modify(
     """Move an instance's tokens: cancel at some elements, start before others, in one step.
 
     \b
-      legato modify INSTANCE --cancel ship --start-before check      go back to the check
-      legato modify INSTANCE --cancel charge --start-before notify   skip a step that cannot succeed
-      legato modify INSTANCE --start-before remind                   run a step once more, beside the rest
-      legato modify INSTANCE --cancel legal_review                   drop one of several waiting activities
+      legato modify INSTANCE_ID --cancel ship --start-before check      go back to the check
+      legato modify INSTANCE_ID --cancel charge --start-before notify   skip a step that cannot succeed
+      legato modify INSTANCE_ID --start-before remind                   run a step once more, beside the rest
+      legato modify INSTANCE_ID --cancel legal_review                   drop one of several waiting activities
     """
     instance = obj.client.modify_instance(instance_id, cancel=cancel_at, start_before=start_before, reason=reason)
     if as_json:

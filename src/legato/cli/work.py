@@ -131,9 +131,9 @@ def variables(
     """Show an instance's variables, or set and remove some (a repair, recorded with your name).
 
     \b
-      legato variables INSTANCE                          show them
-      legato variables INSTANCE --var amount=120         set one (JSON values: 120 is a number)
-      legato variables INSTANCE --remove debug           remove one
+      legato variables INSTANCE_ID                       show them
+      legato variables INSTANCE_ID --var amount=120      set one (JSON values: 120 is a number)
+      legato variables INSTANCE_ID --remove debug        remove one
     """
     changes = collect(pairs, vars_json)
     if changes or remove:
