@@ -82,8 +82,23 @@ def test_the_embedded_engine_does_not_load_the_http_client() -> None:
     import sys
 
     code = (
-        "import sys, legato; assert 'httpx' not in sys.modules, 'httpx at import'; "
+        "import sys, legato; legato.Legato, legato.Store, legato.Process; "
+        "assert 'httpx' not in sys.modules, 'httpx at import'; "
         "legato.Client; assert 'httpx' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_client_script_does_not_load_the_engine() -> None:
+    """`from legato import Client` drives a remote server: no engine, store or SQLAlchemy
+    (it took 1.2 s and the whole server stack before the names were imported lazily)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from legato import Client, LegatoError; "
+        "loaded = [m for m in ('sqlalchemy', 'legato.runtime', 'legato.store', 'legato.engine', 'lxml') "
+        "if m in sys.modules]; assert not loaded, loaded"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
