@@ -10,7 +10,15 @@ import pytest
 
 from legato.errors import EvaluationError, ModelInvalid, ModelParseError
 from legato.formats.dmn_xml import load_dmn, read_dmn
-from legato.model.dmn import Aggregation, DecisionModel, DecisionTable, HitPolicy, LiteralExpression, evaluate
+from legato.model.dmn import (
+    Aggregation,
+    DecisionModel,
+    DecisionTable,
+    HitPolicy,
+    LiteralExpression,
+    UnsupportedLogic,
+    evaluate,
+)
 
 FILES = Path(__file__).parent / "dmn"
 DMN13 = "https://www.omg.org/spec/DMN/20191111/MODEL/"
@@ -233,17 +241,90 @@ def test_a_cycle_in_the_requirements_graph_is_refused() -> None:
     assert "Decision_0aaa1a -> Decision_1ccc3c -> Decision_1bbb2b -> Decision_0aaa1a" in problem.message
 
 
-def test_knowledge_models_invocations_and_boxed_contexts_are_refused_saying_what_is_supported() -> None:
+def test_a_file_where_no_decision_can_run_is_refused_saying_what_is_supported() -> None:
     with pytest.raises(ModelInvalid) as caught:
         load("unsupported")
     found = [(p.element, p.line, p.message.split(";")[0]) for p in caught.value.problems]
     assert found == [
-        ("BusinessKnowledgeModel_0tax1c", 3, "businessKnowledgeModel is not supported"),
         ("Decision_1inv5g", 12, "requires a business knowledge model, which is not supported"),
         ("Decision_1inv5g", 15, "a boxed invocation is not supported"),
         ("Decision_0ctx9k", 22, "a boxed context is not supported"),
     ]
     assert all("decision tables and literal FEEL expressions" in p.message for p in caught.value.problems)
+
+
+# --- lenient import, strict evaluation ------------------------------------------------------
+
+
+def test_unsupported_decisions_are_warnings_and_the_rest_of_the_file_deploys() -> None:
+    document = read_dmn((FILES / "partly_supported.dmn").read_bytes())
+    assert document.version == "1.5"
+    warnings = [(w.element, w.line, w.message.split(";")[0]) for w in document.warnings]
+    assert warnings == [
+        ("BusinessKnowledgeModel_1ann2b", 3, "a business knowledge model is not supported and is left out"),
+        ("Decision_1pay2q", 39, "requires a business knowledge model, which is not supported"),
+        ("Decision_1pay2q", 42, "a boxed invocation is not supported"),
+        (
+            "Greeting",
+            67,
+            "literal expression: upper case() takes 1 argument (2 given), so it is null (at character 42)",
+        ),
+        ("DecisionService_0svc3b", 71, "a decision service is not supported and is left out"),
+    ]
+    model = document.model
+    assert [decision.runnable for decision in model.decisions.values()] == [True, False, True, True]
+    payment = model.decisions["Decision_1pay2q"]
+    assert isinstance(payment.logic, UnsupportedLogic)
+    assert (payment.logic.construct, payment.logic.line) == ("business knowledge model", 39)
+    # what runs, runs
+    assert evaluate(model, "Risk", {"score": 720}).value == "low"
+    # a decision without an id goes by its name; a call with the wrong arity is null, as FEEL says
+    assert evaluate(model, "Greeting", {"score": 720}).value == "Welcome back"
+    assert evaluate(model, "Greeting", {"score": 500}).value is None
+
+
+def test_evaluating_an_unsupported_decision_or_one_that_requires_it_names_the_cause() -> None:
+    model = load("partly_supported")
+    with pytest.raises(EvaluationError) as caught:
+        evaluate(model, "Decision_1pay2q", {"amount": 1200})
+    assert caught.value.message.startswith(
+        "decision 'Decision_1pay2q' cannot run: requires a business knowledge model, which is not supported"
+    )
+    assert caught.value.details["construct"] == "business knowledge model"
+    with pytest.raises(EvaluationError) as caught:
+        evaluate(model, "Offer", {"amount": 1200})
+    assert caught.value.message.startswith(
+        "decision 'Decision_0off9x' cannot run: it requires decision 'Decision_1pay2q', which cannot run: "
+    )
+    assert "(line 39)" in caught.value.message
+    assert caught.value.details["unsupported"] == "Decision_1pay2q"
+
+
+def test_an_unsupported_decision_survives_the_stored_form() -> None:
+    model = load("partly_supported")
+    again = DecisionModel.from_dict(orjson.loads(orjson.dumps(model.to_dict())))
+    assert again == model
+    logic = again.decisions["Decision_1pay2q"].logic
+    assert isinstance(logic, UnsupportedLogic) and logic.construct == "business knowledge model"
+    with pytest.raises(EvaluationError, match="cannot run"):
+        evaluate(again, "Offer", {})
+
+
+def test_broken_feel_in_one_decision_leaves_the_others_deployable() -> None:
+    broken = (FILES / "broken_feel.dmn").read_text(encoding="utf-8")
+    healthy = """  <decision id="Decision_1ok2" name="Fine">
+    <literalExpression id="LiteralExpression_1ok3"><text>1 + 1</text></literalExpression>
+  </decision>
+  <dmndi:DMNDI>"""
+    document = read_dmn(broken.replace("  <dmndi:DMNDI>", healthy, 1))
+    found = [(w.element, w.line) for w in document.warnings]
+    assert found == [("DecisionRule_0bad5w", 19), ("DecisionRule_1bad6x", 27)]
+    assert evaluate(document.model, "Fine", {}).value == 2
+    logic = document.model.decisions["Decision_0dsc7t"].logic
+    assert isinstance(logic, UnsupportedLogic) and logic.construct == "FEEL"
+    cause = "decision 'Decision_0dsc7t' cannot run: decision 'Decision_0dsc7t', input entry 1"
+    with pytest.raises(EvaluationError, match=cause):
+        evaluate(document.model, "Discount", {"quantity": 5})
 
 
 def test_an_unknown_hit_policy_is_refused_listing_the_known_ones() -> None:
@@ -336,7 +417,6 @@ def test_item_definitions_and_unknown_extensions_are_reported_as_warnings() -> N
             "D_1",
             4,
         ),
-        ('<decisionService id="Service_1" name="S"/>', "decisionService is not supported", "Service_1", 3),
         (
             '<decision id="D_1"><decisionTable><input><inputExpression><text>(x</text></inputExpression></input>'
             '<output name="o"/></decisionTable></decision>',

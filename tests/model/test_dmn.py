@@ -496,6 +496,7 @@ def test_the_public_names_are_frozen() -> None:
         "LiteralExpression",
         "OutputClause",
         "Rule",
+        "UnsupportedLogic",
         "evaluate",
         "from_dict",
         "to_dict",

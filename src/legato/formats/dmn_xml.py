@@ -12,10 +12,15 @@ variable that the caller passes), and vendor extensions, of which `camunda:` one
 reported as warnings because they would change behaviour in Camunda (`camunda:inputVariable`,
 `camunda:historyTimeToLive`) and do nothing here.
 
-What is refused, as ModelInvalid naming the element and line: decision logic other than a
-table or a literal expression (boxed contexts, invocations, relations, lists, function
-definitions), business knowledge models, decision services, imports, and expression
-languages other than FEEL.
+Lenient import, strict evaluation: a decision Legato cannot run (boxed logic other than a
+table or a literal expression, a business knowledge model it requires, an expression language
+other than FEEL, FEEL it cannot read) does not refuse the file. It is deployed with
+`UnsupportedLogic` and reported as a warning naming the element, its line and the construct;
+evaluating it, or a decision that requires it, is an EvaluationError saying why. Business
+knowledge models, decision services and imports are left out with a warning. What is still
+refused, as ModelInvalid naming the element and line: XML that is not well-formed, a root that
+is not DMN, two decisions with one id, a requirement that is missing or circular, and a file
+none of whose decisions can run.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from legato.model.dmn import (
     LiteralExpression,
     OutputClause,
     Rule,
+    UnsupportedLogic,
 )
 
 __all__ = ["DmnDocument", "load_dmn", "read_dmn"]
@@ -75,7 +81,11 @@ _UNSUPPORTED_LOGIC = {
     "every",
     "some",
 }
-_UNSUPPORTED_TOP = {"businessKnowledgeModel", "decisionService", "import"}
+_UNSUPPORTED_TOP = {
+    "businessKnowledgeModel": "a business knowledge model",
+    "decisionService": "a decision service",
+    "import": "an import of another model",
+}
 _SUPPORTED = "Legato evaluates decision tables and literal FEEL expressions, linked by required decisions"
 
 
@@ -115,41 +125,50 @@ class _Reader:
         self.namespace = namespace
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
+        self.unrunnable: list[Problem] = []
+        """The problems that made decisions unsupported (each is a warning too)."""
+        self.construct: str | None = None
+        """What the decision being read uses that Legato cannot run, once a problem says so."""
 
     # --- the document ---------------------------------------------------------------------
 
     def read(self, root: etree._Element) -> DecisionModel:
         self._language(root, root.get("id"))  # the default for every expression of the file
+        if self.problems:  # the file's own default language: nothing in it can be read
+            raise ModelInvalid(self.problems)
         self._scan_extensions(root)
         definitions_namespace = root.get("namespace")
         decisions: dict[str, Decision] = {}
         for child in self._children(root):
             name = local_name(child)
             if name == "decision":
-                decision = self._decision(child, definitions_namespace)
-                if decision is None:
-                    continue
+                decision = self._decision(child, definitions_namespace, len(decisions) + 1)
                 if decision.id in decisions:
                     self._problem(decision.id, child, "another decision has the same id")
                 decisions[decision.id] = decision
             elif name in _UNSUPPORTED_TOP:
-                self._problem(child.get("id"), child, f"{name} is not supported; {_SUPPORTED}")
+                message = f"{_UNSUPPORTED_TOP[name]} is not supported and is left out; {_SUPPORTED}"
+                self._warn(child.get("id") or child.get("name"), child, message)
             elif name == "itemDefinition":
                 self._warn(child.get("id"), child, "item definitions are not checked: values are not typed by them")
         if self.problems:
             raise ModelInvalid(self.problems)
-        return DecisionModel(
+        model = DecisionModel(
             id=root.get("id") or "definitions",
             name=root.get("name"),
             namespace=definitions_namespace,
             decisions=decisions,
         )
+        if decisions and not any(_runs(model, decision_id) for decision_id in decisions):
+            raise ModelInvalid(self.unrunnable)  # nothing would run: surely not what was meant
+        return model
 
-    def _decision(self, element: etree._Element, definitions_namespace: str | None) -> Decision | None:
-        decision_id = element.get("id")
-        if not decision_id:
-            self._problem(None, element, f"a decision needs an id (name {element.get('name')!r})")
-            return None
+    def _decision(self, element: etree._Element, definitions_namespace: str | None, ordinal: int) -> Decision:
+        """The decision; one Legato cannot run keeps `UnsupportedLogic` and its problems become warnings."""
+        # DMN 1.3, 6.3.1: `id` is optional; a reference needs it, evaluation by name does not.
+        decision_id = element.get("id") or element.get("name") or f"decision{ordinal}"
+        before = len(self.problems)
+        self.construct = None
         required: list[str] = []
         logic: list[etree._Element] = []
         for child in self._children(element):
@@ -158,41 +177,53 @@ class _Reader:
                 required.extend(self._required_decisions(child, decision_id, definitions_namespace))
             elif name == "knowledgeRequirement":
                 message = f"requires a business knowledge model, which is not supported; {_SUPPORTED}"
-                self._problem(decision_id, child, message)
+                self._unsupported(decision_id, child, message, "business knowledge model")
             elif name in _LOGIC or name in _UNSUPPORTED_LOGIC:
                 logic.append(child)
+        built: DecisionTable | LiteralExpression | None = None
         if len(logic) != 1:
             found = "none" if not logic else ", ".join(local_name(item) for item in logic)
-            self._problem(decision_id, element, f"a decision needs one decision logic element, found {found}")
-            return None
-        if local_name(logic[0]) in _UNSUPPORTED_LOGIC:
-            self._problem(decision_id, logic[0], f"a boxed {local_name(logic[0])} is not supported; {_SUPPORTED}")
-            return None
-        before = len(self.problems)
-        try:
-            built: DecisionTable | LiteralExpression
-            if local_name(logic[0]) == "decisionTable":
-                built = self._table(logic[0], decision_id)
-            else:
-                built = self._literal(logic[0], decision_id)
-            if len(self.problems) > before:
-                return None
-            return Decision(
-                id=decision_id,
-                name=element.get("name"),
-                logic=built,
-                required_decisions=tuple(required),
-                line=element.sourceline,
+            message = f"a decision needs one decision logic element, found {found}"
+            self._unsupported(decision_id, element, message, "decision logic")
+        elif local_name(logic[0]) in _UNSUPPORTED_LOGIC:
+            message = f"a boxed {local_name(logic[0])} is not supported; {_SUPPORTED}"
+            self._unsupported(decision_id, logic[0], message, f"boxed {local_name(logic[0])}")
+        elif len(self.problems) == before:
+            try:
+                if local_name(logic[0]) == "decisionTable":
+                    built = self._table(logic[0], decision_id)
+                else:
+                    built = self._literal(logic[0], decision_id)
+            except ModelInvalid as error:
+                for problem in error.problems:
+                    if problem.element is None:
+                        problem = Problem(element=decision_id, message=problem.message, line=problem.line)
+                    elif problem.element != decision_id:
+                        message = f"decision {decision_id!r}, {problem.message}"
+                        problem = Problem(element=problem.element, message=message, line=problem.line)
+                    self.problems.append(problem)
+                feel = any(" entry " in p.message or "expression" in p.message for p in error.problems)
+                self.construct = self.construct or ("FEEL" if feel else "decision table")
+        failed = self.problems[before:]
+        if failed or built is None:
+            del self.problems[before:]
+            self.warnings.extend(failed)
+            self.unrunnable.extend(failed)
+            reason = "; ".join(problem.message for problem in failed)
+            line = failed[0].line if failed else element.sourceline
+            built_logic: DecisionTable | LiteralExpression | UnsupportedLogic = UnsupportedLogic(
+                construct=self.construct or "decision logic", reason=reason, line=line
             )
-        except ModelInvalid as error:
-            for problem in error.problems:
-                if problem.element is None:
-                    problem = Problem(element=decision_id, message=problem.message, line=problem.line)
-                elif problem.element != decision_id:
-                    message = f"decision {decision_id!r}, {problem.message}"
-                    problem = Problem(element=problem.element, message=message, line=problem.line)
-                self.problems.append(problem)
-            return None
+        else:
+            built_logic = built
+            self._feel_warnings(decision_id, built)
+        return Decision(
+            id=decision_id,
+            name=element.get("name"),
+            logic=built_logic,
+            required_decisions=tuple(required),
+            line=element.sourceline,
+        )
 
     def _required_decisions(
         self, element: etree._Element, decision_id: str, definitions_namespace: str | None
@@ -208,7 +239,7 @@ class _Reader:
                     f"requiredDecision href {href!r} does not point to a decision of this file ('#id'); "
                     "imported decisions are not supported"
                 )
-                self._problem(decision_id, child, message)
+                self._unsupported(decision_id, child, message, "imported decision")
             else:
                 required.append(target)
         return required
@@ -256,6 +287,7 @@ class _Reader:
             return HitPolicy(text.upper().replace("_", " "))
         except ValueError:
             known = ", ".join(policy.value for policy in HitPolicy)
+            self.construct = self.construct or "hit policy"
             self._problem(decision_id, element, f"unknown hit policy {text!r}; the hit policies are {known}")
             return HitPolicy.UNIQUE
 
@@ -267,6 +299,7 @@ class _Reader:
             return Aggregation(text.strip().upper())
         except ValueError:
             known = ", ".join(aggregation.value for aggregation in Aggregation)
+            self.construct = self.construct or "aggregation"
             self._problem(decision_id, element, f"unknown aggregation {text!r}; the aggregations are {known}")
             return None
 
@@ -360,6 +393,7 @@ class _Reader:
         language = element.get("expressionLanguage")
         if language is None or any(name in language.lower() for name in _FEEL_LANGUAGES):
             return
+        self.construct = self.construct or f"expression language {language}"
         self._problem(owner, element, f"expression language {language!r} is not supported; Legato reads FEEL")
 
     def _scan_extensions(self, root: etree._Element) -> None:
@@ -380,11 +414,43 @@ class _Reader:
                 if attribute_namespace and not _quiet(attribute_namespace):
                     self._warn(owner, element, f"extension attribute {_prefixed(element, attribute)} is ignored")
 
+    def _unsupported(self, element_id: str | None, element: etree._Element, message: str, construct: str) -> None:
+        self.construct = self.construct or construct
+        self._problem(element_id, element, message)
+
+    def _feel_warnings(self, decision_id: str, logic: DecisionTable | LiteralExpression) -> None:
+        """FEEL that is null at run time by the spec (a wrong number of arguments, ...), as warnings."""
+        for where, line, compiled in _compiled_parts(logic):
+            for warning in getattr(compiled, "warnings", ()):
+                self.warnings.append(Problem(element=decision_id, message=f"{where}: {warning}", line=line))
+
     def _problem(self, element_id: str | None, element: etree._Element, message: str) -> None:
         self.problems.append(Problem(element=element_id, message=message, line=element.sourceline))
 
     def _warn(self, element_id: str | None, element: etree._Element, message: str) -> None:
         self.warnings.append(Problem(element=element_id, message=message, line=element.sourceline))
+
+
+def _runs(model: DecisionModel, decision_id: str) -> bool:
+    """Whether the decision and every decision it requires can be evaluated."""
+    needed = (decision_id, *model.requirements(decision_id))
+    return all(model.decisions[needed_id].runnable for needed_id in needed)
+
+
+def _compiled_parts(logic: DecisionTable | LiteralExpression) -> list[tuple[str, int | None, object]]:
+    """Every compiled FEEL of a decision's logic, with what and where it is."""
+    if isinstance(logic, LiteralExpression):
+        return [("literal expression", logic.line, logic.compiled)]
+    parts: list[tuple[str, int | None, object]] = []
+    for number, clause in enumerate(logic.inputs, 1):
+        parts.append((f"input expression {number}", clause.line, clause.compiled))
+    for number, output in enumerate(logic.outputs, 1):
+        if output.compiled_default is not None:
+            parts.append((f"default output {number}", output.line, output.compiled_default))
+    for rule in logic.rules:
+        parts.extend((f"rule {rule.id!r}, input entry {n}", rule.line, test) for n, test in enumerate(rule.tests, 1))
+        parts.extend((f"rule {rule.id!r}, output entry {n}", rule.line, out) for n, out in enumerate(rule.outputs, 1))
+    return parts
 
 
 def _quiet(namespace: str) -> bool:

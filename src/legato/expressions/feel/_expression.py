@@ -36,6 +36,9 @@ class FeelExpression(Expression):
 
     dialect: ClassVar[str] = "feel"
     _run: Run = field(repr=False, compare=False)
+    warnings: tuple[str, ...] = ()
+    """What is null by FEEL's rules whatever the variables (a wrong number of arguments, a
+    duplicate context key, an `@` string that is no date): the caller shows them at deploy."""
 
     def evaluate_feel(self, variables: Mapping[str, Any]) -> Any:
         """The FEEL value itself: dates, times, durations and ranges are kept as they are."""
@@ -79,6 +82,8 @@ class UnaryTests:
     """The variables the tests read (not `?`, the input value)."""
     _negated: bool = field(repr=False, compare=False)
     _tests: tuple[TestRun, ...] | None = field(repr=False, compare=False)  # None: `-`, anything matches
+    warnings: tuple[str, ...] = ()
+    """What is null by FEEL's rules whatever the input (see `FeelExpression.warnings`)."""
 
     def matches(self, value: Any, variables: Mapping[str, Any]) -> bool:
         """Whether the input `value` satisfies the tests; a null outcome does not match."""
@@ -131,7 +136,8 @@ def compile_feel(source: str) -> FeelExpression:
         if parser.peek().kind != "end":
             parser.unexpected(parser.peek())
         _check_depth(tree, text)
-        return FeelExpression(source=source, names=frozenset(parser.names), _run=_compile(tree))
+        run = _compile(tree)
+        return FeelExpression(source=source, names=frozenset(parser.names), _run=run, warnings=tuple(parser.warnings))
 
     result: FeelExpression = _parsed(parser, build)
     return result
@@ -169,7 +175,13 @@ def compile_unary_tests(source: str) -> UnaryTests:
         for test in found:
             _check_depth(test.operand, text)
         compiled = tuple(_compile_test(test) for test in found)
-        return UnaryTests(source=source, names=frozenset(parser.names), _negated=negated, _tests=compiled)
+        return UnaryTests(
+            source=source,
+            names=frozenset(parser.names),
+            _negated=negated,
+            _tests=compiled,
+            warnings=tuple(parser.warnings),
+        )
 
     result: UnaryTests = _parsed(parser, build)
     return result

@@ -53,6 +53,8 @@ class _Parser:
         self.locals: list[frozenset[str]] = []
         self.input_uses = 0
         self.filters_allowed = True
+        self.warnings: list[str] = []
+        """What FEEL defines as null at run time (DMN 1.5, 10.3.2.9), said once at compile time."""
 
     # tokens
 
@@ -80,6 +82,11 @@ class _Parser:
         if token.kind == "end" and not message.startswith("expected") and "ends too early" not in message:
             message = f"{message} (the expression ends too early)"
         raise self.source.invalid(message, token.start)
+
+    def null(self, message: str, token: _Token) -> None:
+        """Something FEEL evaluates to null (DMN 1.5, 10.3.2.9): a warning, not a refusal."""
+        offset = token.start - (self.source.original.rfind("\n", 0, token.start) + 1)
+        self.warnings.append(f"{message}, so it is null (at character {offset + 1})")
 
     def unexpected(self, token: _Token) -> NoReturn:
         if token.kind == "end":
@@ -167,8 +174,10 @@ class _Parser:
                 value = _temporal(literal.value) if literal.kind == "string" else None
             except (ValueError, KeyError):
                 value = None
-            if value is None:
+            if literal.kind != "string":
                 self.fail('expected a date, time or duration in quotes after @, like @"2026-01-01"', literal)
+            if value is None:
+                self.null(f"@{literal.text} is not a date, time, date and time or duration", token)
             return self.node(_Literal(token.start, value))
         if text == "(":
             return self.parenthesis()
@@ -252,7 +261,9 @@ class _Parser:
                 wanted = f"at least {builtin.fewest}"
             else:
                 wanted = f"{builtin.fewest} to {builtin.most}"
-            self.fail(f"{function}() takes {wanted} argument{'s' if wanted != '1' else ''} ({count} given)", token)
+            plural = "" if wanted in ("1", "at least 1") else "s"
+            self.null(f"{function}() takes {wanted} argument{plural} ({count} given)", token)
+            return self.node(_Literal(token.start, None))
         if function == "is defined" and not _is_path(arguments[0]):
             self.fail("is defined() takes a variable name or a path such as order.total", token)
         return self.node(_Call(token.start, function, tuple(arguments)))
@@ -337,6 +348,7 @@ class _Parser:
         opening = self.advance()
         entries: list[tuple[str, _Node]] = []
         keys: set[str] = set()
+        duplicate = False
         while not self.at("}"):
             if self.peek().kind == "end":
                 self.fail("expected '}' to close the context")
@@ -353,7 +365,8 @@ class _Parser:
                     self.fail("expected a key (a name or a string) in the context", key_token)
                 key = " ".join(words)
             if key in keys:
-                self.fail(f"the key {key!r} appears twice in this context", key_token)
+                duplicate = True
+                self.null(f"the key {key!r} appears twice in this context", key_token)
             self.expect(":", "after the context key")
             self.locals.append(frozenset(keys))
             with self.nested():
@@ -361,6 +374,8 @@ class _Parser:
             self.locals.pop()
             keys.add(key)
         self.advance()
+        if duplicate:
+            return self.node(_Literal(opening.start, None))
         return self.node(_Context(opening.start, tuple(entries)))
 
     def type_name(self) -> str:

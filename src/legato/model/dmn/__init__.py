@@ -11,7 +11,7 @@ is built; docs/dmn.md is the user reference.
 from __future__ import annotations
 
 from legato.model.dmn._evaluate import DecisionResult, evaluate
-from legato.model.dmn._model import Decision, DecisionModel, LiteralExpression
+from legato.model.dmn._model import Decision, DecisionModel, LiteralExpression, UnsupportedLogic
 from legato.model.dmn._serialize import FORMAT_VERSION, from_dict, to_dict
 from legato.model.dmn._table import (
     Aggregation,
@@ -34,6 +34,7 @@ __all__ = [
     "LiteralExpression",
     "OutputClause",
     "Rule",
+    "UnsupportedLogic",
     "evaluate",
     "from_dict",
     "to_dict",

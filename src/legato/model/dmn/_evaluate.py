@@ -15,7 +15,7 @@ from typing import Any
 from legato.errors import EvaluationError
 from legato.model.dmn import _feel
 from legato.model.dmn._hit_policies import Hit, apply, result_of
-from legato.model.dmn._model import Decision, DecisionModel
+from legato.model.dmn._model import Decision, DecisionModel, UnsupportedLogic
 from legato.model.dmn._table import DecisionTable, HitPolicy
 
 __all__ = ["DecisionResult", "evaluate"]
@@ -61,8 +61,10 @@ def evaluate(model: DecisionModel, decision_id: str, variables: Mapping[str, Any
             f"decision model {model.id!r} has no decision {decision_id!r}; its decisions are {known}",
             details={"decision": decision_id},
         )
+    requirements = model.requirements(decision.id)
+    _check_runnable(model, decision, requirements)
     results: dict[str, DecisionResult] = {}
-    for required_id in model.requirements(decision.id):
+    for required_id in requirements:
         required = model.decisions[required_id]
         results[required_id] = _evaluate_one(required, _scope(required, model, variables, results))
     own = _evaluate_one(decision, _scope(decision, model, variables, results))
@@ -73,6 +75,24 @@ def evaluate(model: DecisionModel, decision_id: str, variables: Mapping[str, Any
         matched_rules=own.matched_rules,
         required=tuple(results.values()),
     )
+
+
+def _check_runnable(model: DecisionModel, decision: Decision, requirements: tuple[str, ...]) -> None:
+    """Refuse, before anything runs, a decision that is or requires one the import could not read."""
+    for candidate_id in (decision.id, *requirements):
+        logic = model.decisions[candidate_id].logic
+        if not isinstance(logic, UnsupportedLogic):
+            continue
+        line = f" (line {logic.line})" if logic.line else ""
+        if candidate_id == decision.id:
+            message = f"decision {decision.id!r} cannot run: {logic.reason}{line}"
+        else:
+            message = (
+                f"decision {decision.id!r} cannot run: it requires decision {candidate_id!r}, "
+                f"which cannot run: {logic.reason}{line}"
+            )
+        details = {"decision": decision.id, "unsupported": candidate_id, "construct": logic.construct}
+        raise EvaluationError(message, details=details)
 
 
 def _scope(
@@ -93,6 +113,8 @@ def _evaluate_one(decision: Decision, scope: Mapping[str, Any]) -> DecisionResul
     where = f"decision {decision.id!r}"
     if isinstance(decision.logic, DecisionTable):
         value, rules = _evaluate_table(decision.logic, scope, where)
+    elif isinstance(decision.logic, UnsupportedLogic):  # _check_runnable refused it already
+        raise EvaluationError(f"{where} cannot run: {decision.logic.reason}", details={"decision": decision.id})
     else:
         try:
             value, rules = decision.logic.compiled.evaluate(scope), ()

@@ -18,7 +18,7 @@ from legato.model.dmn import _feel
 from legato.model.dmn._feel import CompiledExpression
 from legato.model.dmn._table import DecisionTable
 
-__all__ = ["Decision", "DecisionModel", "LiteralExpression"]
+__all__ = ["Decision", "DecisionModel", "LiteralExpression", "UnsupportedLogic"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -37,6 +37,24 @@ class LiteralExpression:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class UnsupportedLogic:
+    """Decision logic Legato cannot run, kept so that the rest of its file still deploys.
+
+    DMN files from other tools often mix decisions Legato runs with ones it does not (a
+    business knowledge model, a boxed context, FEEL it does not read). Refusing the whole
+    file for one of them would leave every other decision undeployable, so the import keeps
+    the decision with this in place of its logic and reports it as a warning; evaluating it,
+    or a decision that requires it, is an EvaluationError that names `construct` and `reason`.
+    """
+
+    construct: str
+    """What Legato does not run, in a few words: "boxed context", "business knowledge model"."""
+    reason: str
+    """The whole explanation, as the import's warning gave it."""
+    line: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Decision:
     """One decision: its logic and the decisions whose results it reads (DMN 1.3, 6.3.7).
 
@@ -46,12 +64,17 @@ class Decision:
 
     id: str
     name: str | None = None
-    logic: DecisionTable | LiteralExpression
+    logic: DecisionTable | LiteralExpression | UnsupportedLogic
     required_decisions: tuple[str, ...] = ()
     line: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "required_decisions", tuple(self.required_decisions))
+
+    @property
+    def runnable(self) -> bool:
+        """False when its logic is `UnsupportedLogic`: it is deployed but cannot be evaluated."""
+        return not isinstance(self.logic, UnsupportedLogic)
 
     @property
     def variable_name(self) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from legato.errors import ModelInvalid, Problem
-from legato.model.dmn._model import Decision, DecisionModel, LiteralExpression
+from legato.model.dmn._model import Decision, DecisionModel, LiteralExpression, UnsupportedLogic
 from legato.model.dmn._table import Aggregation, DecisionTable, HitPolicy, InputClause, OutputClause, Rule
 
 __all__ = ["FORMAT_VERSION", "from_dict", "to_dict"]
@@ -54,6 +54,8 @@ def _decision_to_dict(decision: Decision) -> dict[str, Any]:
         body: dict[str, Any] = {
             "literal_expression": _lined(logic, id=logic.id, text=logic.text, type_ref=logic.type_ref)
         }
+    elif isinstance(logic, UnsupportedLogic):
+        body = {"unsupported": _lined(logic, construct=logic.construct, reason=logic.reason)}
     else:
         body = {"decision_table": _table_to_dict(logic)}
     return _lined(decision, **common, **body)
@@ -103,7 +105,7 @@ def _lined(item: Any, **fields: Any) -> dict[str, Any]:
 def _decision_from_dict(raw: Any) -> Decision:
     raw = _object(raw, "decision")
     where = _text(raw, "id", "decision")
-    logic: DecisionTable | LiteralExpression
+    logic: DecisionTable | LiteralExpression | UnsupportedLogic
     if "decision_table" in raw:
         logic = _table_from_dict(_object(raw["decision_table"], where))
     elif "literal_expression" in raw:
@@ -114,8 +116,15 @@ def _decision_from_dict(raw: Any) -> Decision:
             type_ref=_optional(literal, "type_ref", where),
             line=_line(literal, where),
         )
+    elif "unsupported" in raw:
+        unsupported = _object(raw["unsupported"], where)
+        logic = UnsupportedLogic(
+            construct=_text(unsupported, "construct", where),
+            reason=_text(unsupported, "reason", where),
+            line=_line(unsupported, where),
+        )
     else:
-        raise _invalid(where, "a decision needs a decision_table or a literal_expression")
+        raise _invalid(where, "a decision needs a decision_table or a literal_expression (or an unsupported entry)")
     return Decision(
         id=where,
         name=_optional(raw, "name", where),
