@@ -496,6 +496,7 @@ class _Scope:
         *,
         result_variable: str | None = None,
         tenant: str | None = None,
+        result_mapping: str | None = None,
         name: str | None = None,
         retry: RetryPolicy | None = None,
         timeout: float | None = None,
@@ -510,7 +511,9 @@ class _Scope:
         The value goes to `result_variable`; without one, a decision with several outputs
         sets each output as a variable. `retry` and `timeout` work as for `service`.
         `tenant` evaluates that tenant's decision only; without, the instance's tenant's,
-        else the shared one.
+        else the shared one. `result_mapping` shapes the result as Camunda 7's
+        `mapDecisionResult` does: "singleEntry", "singleResult", "collectEntries" or
+        "resultList" (docs/bpmn.md, business rule tasks).
         """
         process, parent = self._context()
         process._add(
@@ -523,6 +526,7 @@ class _Scope:
                 decision=decision,
                 result_variable=result_variable,
                 tenant=tenant,
+                result_mapping=result_mapping,
                 retry=_float_retry(retry or RetryPolicy()),
                 timeout=_float(timeout),
                 inputs=dict(inputs or {}),

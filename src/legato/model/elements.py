@@ -13,7 +13,7 @@ names the enclosing subprocess, or is None at process level.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Final
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -395,6 +395,10 @@ DECISION_TASK_TYPE = "legato.decision"
 """The reserved task type of a business rule task's job; every worker runs it itself."""
 
 
+DECISION_RESULT_MAPPINGS: Final[tuple[str, ...]] = ("singleEntry", "singleResult", "collectEntries", "resultList")
+"""Camunda 7's `mapDecisionResult` values: one value, one rule's outputs, one output's values, all."""
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class BusinessRuleTask(ServiceTask):
     """BPMN 2.0, 10.3.3 Business Rule Task: evaluates a deployed DMN decision (docs/dmn.md).
@@ -409,6 +413,12 @@ class BusinessRuleTask(ServiceTask):
     `tenant` fixes the tenant the decision is looked up in (Camunda 7's
     `decisionRefTenantId`): that tenant's decision only. None: the instance's tenant first,
     then the shared one.
+
+    `result_mapping` is Camunda 7's `mapDecisionResult`, one of DECISION_RESULT_MAPPINGS:
+    the result shaped from the matched rules as Camunda 7 shapes it, and stored only under
+    `result_variable` (Camunda 7 stores nothing without one). None: DMN 1.3's own shape, as
+    Camunda 8 gives it (a value for one output, an object for several, a list when the table
+    collects).
     """
 
     kind: ClassVar[str] = "businessRuleTask"
@@ -416,6 +426,7 @@ class BusinessRuleTask(ServiceTask):
     decision: str
     result_variable: str | None = None
     tenant: str | None = None
+    result_mapping: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

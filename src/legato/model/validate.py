@@ -15,6 +15,7 @@ from collections.abc import Callable
 from legato.errors import ExpressionInvalid, ModelInvalid, Problem
 from legato.expressions import compile_expression, compile_script
 from legato.model.elements import (
+    DECISION_RESULT_MAPPINGS,
     DECISION_TASK_TYPE,
     MAX_INSTANCES,
     Activity,
@@ -373,6 +374,9 @@ def _check_business_rule_task(where: str | None, task: BusinessRuleTask, add: _A
         message = f"a business rule task runs as task type {DECISION_TASK_TYPE!r}, not {task.task_type!r}"
         add(Problem(element=where, message=message))
     _check_tenant(where, task.tenant, "the decision's tenant", add)
+    if task.result_mapping is not None and task.result_mapping not in DECISION_RESULT_MAPPINGS:
+        known = ", ".join(DECISION_RESULT_MAPPINGS)
+        add(Problem(element=where, message=f"result mapping {task.result_mapping!r} is none of {known}"))
 
 
 def _check_call(where: str | None, call: CallActivity, add: _Add) -> None:

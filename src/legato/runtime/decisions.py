@@ -92,7 +92,7 @@ def decision_handler(store: Store, clock: Clock) -> HandlerFunction:
             attempt=job.attempt,
             now=clock.now(),
         )
-        return request.result(outcome["value"])
+        return request.result(outcome["value"], outcome["entries"])
 
     return evaluate_decision
 

@@ -229,7 +229,8 @@ class Decisions:
     ) -> dict[str, Any]:
         """Evaluate the latest deployed version of a decision against `variables`.
 
-        Returns `{decision, name, key, version, value, matched_rules, required}`. Raises
+        Returns `{decision, name, key, version, value, matched_rules, required, entries}`
+        (entries: Camunda 7's shape of the result, DecisionResult.entries). Raises
         DecisionNotFound for an unknown id, EvaluationError (naming the rules) when the
         decision fails on these variables.
         """
@@ -249,6 +250,7 @@ class Decisions:
             "value": result.value,
             "matched_rules": list(result.matched_rules),
             "required": [required.to_dict() for required in result.required],
+            "entries": [dict(entry) for entry in result.entries],
         }
 
     def record(

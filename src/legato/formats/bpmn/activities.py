@@ -24,6 +24,7 @@ from legato.formats.bpmn.extensions import Extensions, read_extensions
 from legato.formats.bpmn.loop_data import read_loop_data
 from legato.formats.bpmn.namespaces import BPMN, CAMUNDA, ZEEBE, split
 from legato.model.elements import (
+    DECISION_RESULT_MAPPINGS,
     BusinessRuleTask,
     CallActivity,
     Element,
@@ -47,7 +48,6 @@ _SCRIPT_DIALECTS: Final = {"legato"}
 _EXPRESSION_SCRIPTS: Final = {"feel", "juel"}
 # Camunda 7's names for the counters a completion condition reads; Legato has Camunda 8's.
 _CAMUNDA7_COUNTERS: Final = re.compile(r"\bnrOf(Instances|CompletedInstances|ActiveInstances)\b")
-_EXACT_DECISION_MAPPINGS: Final = frozenset({"singleEntry", "collectEntries"})
 
 
 def activity_fields(reader: FlowReader, node: etree._Element) -> dict[str, object]:
@@ -200,21 +200,23 @@ def business_rule(reader: FlowReader, node: etree._Element, common: dict[str, ob
                 '(Camunda 8) or camunda:decisionRef="..." (Camunda 7)',
             )
         return None
-    camunda7 = node.get(f"{{{CAMUNDA}}}decisionRef") is not None
-    if camunda7 and found.decision_mapping not in _EXACT_DECISION_MAPPINGS:
-        mapping = found.decision_mapping or "resultList"
-        reader.context.warn(
+    mapping = found.decision_mapping
+    if mapping is None and node.get(f"{{{CAMUNDA}}}decisionRef") is not None:
+        mapping = "resultList"  # Camunda 7's default mapper
+    if mapping is not None and mapping not in DECISION_RESULT_MAPPINGS:
+        reader.context.refuse(
             node,
-            f"mapDecisionResult:{mapping}",
-            f"camunda:mapDecisionResult={mapping} is not kept: Legato shapes a decision's result as Camunda 8 "
-            "does (a value for one output, an object for several, a list when a table collects)",
+            f"camunda:mapDecisionResult={mapping!r} is no result mapping: use one of "
+            + ", ".join(DECISION_RESULT_MAPPINGS),
         )
+        return None
     return BusinessRuleTask(
         **common,  # type: ignore[arg-type]
         **activity_fields(reader, node),  # type: ignore[arg-type]
         decision=found.decision,
         result_variable=found.result_variable,
         tenant=found.decision_tenant,
+        result_mapping=mapping,
         retry=_retry(found),
         timeout=found.timeout,
         inputs=found.inputs,

@@ -209,10 +209,13 @@ def _decision_tenant(reader: ExtensionReader, value: etree._Element | str) -> No
 
 
 def _legato_called_decision(reader: ExtensionReader, value: etree._Element | str) -> None:
-    """`legato:calledDecision tenant`: what Legato writes for a fixed tenant, which Zeebe cannot say."""
+    """`legato:calledDecision tenant mapDecisionResult`: what Legato writes for a fixed tenant
+    and a Camunda 7 result mapping, which Zeebe cannot say."""
     assert isinstance(value, etree._Element)
     if value.get("tenant") is not None:
         reader.found.decision_tenant = _fixed_tenant(reader, value.get("tenant", ""), "legato:calledDecision tenant")
+    if value.get("mapDecisionResult") is not None:
+        reader.found.decision_mapping = value.get("mapDecisionResult")
 
 
 def _nothing(reader: ExtensionReader, value: etree._Element | str) -> None:

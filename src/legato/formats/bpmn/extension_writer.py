@@ -43,8 +43,11 @@ def write_activity_extensions(extensions: etree._Element, activity: Activity) ->
     if isinstance(activity, BusinessRuleTask):
         decision = etree.SubElement(extensions, qualified(ZEEBE, "calledDecision"), decisionId=activity.decision)
         _set(decision, "resultVariable", activity.result_variable)
-        if activity.tenant is not None:  # Zeebe resolves in the caller's tenant only: Legato's own says it
-            etree.SubElement(extensions, qualified(LEGATO, "calledDecision"), tenant=activity.tenant)
+        if activity.tenant is not None or activity.result_mapping is not None:
+            # Zeebe resolves in the caller's tenant only and has no result mappers: Legato's own says it
+            own = etree.SubElement(extensions, qualified(LEGATO, "calledDecision"))
+            _set(own, "tenant", activity.tenant)
+            _set(own, "mapDecisionResult", activity.result_mapping)
         if activity.retry != RetryPolicy():
             _retry(extensions, activity.retry)
         _timeout(extensions, activity.timeout)

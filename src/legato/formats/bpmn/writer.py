@@ -329,6 +329,7 @@ _WRITTEN_FIELDS = frozenset(
         "timeout",
         "decision",
         "result_variable",
+        "result_mapping",
         "message",
         "correlation_key",
         "process",

@@ -251,6 +251,7 @@ class _Reader:
                 decision,
                 result_variable=step.text("result_variable"),
                 tenant=step.text("tenant"),
+                result_mapping=step.text("result_mapping"),
                 retry=self.retry(step),
                 timeout=step.number("timeout"),
                 **activity,

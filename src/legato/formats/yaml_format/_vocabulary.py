@@ -34,7 +34,7 @@ STEP_KINDS: dict[str, tuple[str, ...]] = {
     "parallel": ("next",),
     "subprocess": ("steps", *_ACTIVITY_KEYS),
     "call": ("process", "version", "tenant", *_ACTIVITY_KEYS),
-    "decision": ("decision_ref", "result_variable", "tenant", "retry", "timeout", *_ACTIVITY_KEYS),
+    "decision": ("decision_ref", "result_variable", "tenant", "result_mapping", "retry", "timeout", *_ACTIVITY_KEYS),
     "catch_timer": (*_TIMER_KEYS, "next"),
     "catch_message": ("message", "correlation_key", "next"),
 }

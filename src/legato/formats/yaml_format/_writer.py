@@ -268,6 +268,7 @@ def _fields(element: Element) -> dict[str, Any]:
         fields["decision_ref"] = element.decision
         _put(fields, "result_variable", element.result_variable)
         _put(fields, "tenant", element.tenant)
+        _put(fields, "result_mapping", element.result_mapping)
     elif isinstance(element, ServiceTask):
         fields["task_type"] = element.task_type
     if isinstance(element, ServiceTask):

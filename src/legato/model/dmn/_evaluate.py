@@ -28,6 +28,12 @@ class DecisionResult:
     `matched_rules` holds the ids of the rules the value was built from, in the order of
     the value (for a literal expression, none). `required` holds the results of the
     decisions this one needed, directly or not, in the order they were evaluated.
+
+    `entries` is the same result as Camunda 7's DMN engine gives it (its DmnDecisionResult):
+    one mapping of output name to value per matched rule, with only the outputs whose entry
+    is not blank; for an aggregation one entry under the output's name, for a literal
+    expression one entry under its variable's name. It is what Camunda 7's
+    `mapDecisionResult` shapes (engine/decisions.py); `value` is DMN 1.3's own shape.
     """
 
     decision_id: str
@@ -35,6 +41,7 @@ class DecisionResult:
     value: Any
     matched_rules: tuple[str, ...] = ()
     required: tuple[DecisionResult, ...] = ()
+    entries: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict for history: the value as FEEL gave it, with rule and decision ids."""
@@ -74,6 +81,7 @@ def evaluate(model: DecisionModel, decision_id: str, variables: Mapping[str, Any
         value=own.value,
         matched_rules=own.matched_rules,
         required=tuple(results.values()),
+        entries=own.entries,
     )
 
 
@@ -112,7 +120,7 @@ def _scope(
 def _evaluate_one(decision: Decision, scope: Mapping[str, Any]) -> DecisionResult:
     where = f"decision {decision.id!r}"
     if isinstance(decision.logic, DecisionTable):
-        value, rules = _evaluate_table(decision.logic, scope, where)
+        value, rules, entries = _evaluate_table(decision.logic, scope, where)
     elif isinstance(decision.logic, UnsupportedLogic):  # _check_runnable refused it already
         raise EvaluationError(f"{where} cannot run: {decision.logic.reason}", details={"decision": decision.id})
     else:
@@ -120,10 +128,15 @@ def _evaluate_one(decision: Decision, scope: Mapping[str, Any]) -> DecisionResul
             value, rules = decision.logic.compiled.evaluate(scope), ()
         except EvaluationError as error:
             raise _feel.failure(error, where) from error
-    return DecisionResult(decision_id=decision.id, decision_name=decision.name, value=value, matched_rules=rules)
+        entries = ({decision.variable_name: value},)
+    return DecisionResult(
+        decision_id=decision.id, decision_name=decision.name, value=value, matched_rules=rules, entries=entries
+    )
 
 
-def _evaluate_table(table: DecisionTable, scope: Mapping[str, Any], where: str) -> tuple[Any, tuple[str, ...]]:
+def _evaluate_table(
+    table: DecisionTable, scope: Mapping[str, Any], where: str
+) -> tuple[Any, tuple[str, ...], tuple[dict[str, Any], ...]]:
     values = []
     for number, clause in enumerate(table.inputs, 1):
         try:
@@ -156,4 +169,25 @@ def _evaluate_table(table: DecisionTable, scope: Mapping[str, Any], where: str) 
         return result_of(table, defaults)
 
     value, chosen = apply(table, hits, where=where, default=default)
-    return value, tuple(hit.rule.id for hit in chosen)
+    return value, tuple(hit.rule.id for hit in chosen), _entries(table, value, chosen)
+
+
+def _entries(table: DecisionTable, value: Any, chosen: tuple[Hit, ...]) -> tuple[dict[str, Any], ...]:
+    """The result as Camunda 7 gives it: a mapping per matched rule (see DecisionResult)."""
+    names = [output.name or output.id or "output" for output in table.outputs]
+    if table.aggregation is not None:
+        return ({names[0]: value},)
+    if not chosen:  # nothing matched; the outputs' default entries, when there are any, are one result
+        if value is None or not table.hit_policy.single_hit:
+            return ()
+        return (dict(value) if len(names) > 1 and isinstance(value, dict) else {names[0]: value},)
+    if table.hit_policy is HitPolicy.ANY:
+        chosen = chosen[:1]  # ANY's rules agree: one result, as Camunda 7 gives
+    return tuple(
+        {
+            name: output
+            for name, output, entry in zip(names, hit.outputs, hit.rule.outputs, strict=True)
+            if entry is not None  # a blank output entry
+        }
+        for hit in chosen
+    )
