@@ -7,6 +7,10 @@ the code beside the message, so scripts can match on codes rather than on wordin
     ├── InvalidInput                  400 bad data from a caller
     │   ├── ModelInvalid              400 MODEL_INVALID: a model failed validation (problems list)
     │   ├── ModelParseError           400 MODEL_PARSE_ERROR: YAML/XML that does not parse
+    │   │   ├── XmlDoctypeRefused     400 XML_DOCTYPE_REFUSED: a DOCTYPE or entity declaration (any encoding)
+    │   │   ├── XmlEncodingInvalid    400 XML_ENCODING_INVALID: bytes that are not the encoding they declare
+    │   │   └── XmlLimitExceeded      400 XML_LIMIT_EXCEEDED: too many elements, too deep, a name or
+    │   │                                 attribute too long (`limit` names which, `maximum` its value)
     │   ├── ExpressionInvalid         400 EXPRESSION_INVALID: an expression that does not parse
     │   ├── TimerInvalid              400 TIMER_INVALID: ISO 8601 timer text that is wrong
     │   ├── VariablesInvalid          400 VARIABLES_INVALID: variables that are not a JSON object
@@ -142,11 +146,36 @@ class ModelInvalid(InvalidInput):
 class ModelParseError(InvalidInput):
     code = "MODEL_PARSE_ERROR"
 
-    def __init__(self, message: str, *, line: int | None = None, column: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        column: int | None = None,
+        details: Mapping[str, Any] | None = None,
+    ):
         where = f" at line {line}" + (f", column {column}" if column else "") if line else ""
-        super().__init__(f"{message}{where}", details={"line": line, "column": column})
+        super().__init__(f"{message}{where}", details={"line": line, "column": column, **(details or {})})
         self.line = line
         self.column = column
+
+
+class XmlDoctypeRefused(ModelParseError):
+    """A BPMN or DMN file that declares a DOCTYPE or entities: no real one needs them, every entity bomb does."""
+
+    code = "XML_DOCTYPE_REFUSED"
+
+
+class XmlEncodingInvalid(ModelParseError):
+    """XML bytes that are not text in the encoding their byte-order mark, first bytes or declaration name."""
+
+    code = "XML_ENCODING_INVALID"
+
+
+class XmlLimitExceeded(ModelParseError):
+    """An XML document past one of the structural bounds (`limit`), refused before it is built in memory."""
+
+    code = "XML_LIMIT_EXCEEDED"
 
 
 class ExpressionInvalid(InvalidInput):

@@ -154,7 +154,7 @@ def test_a_request_without_a_readable_model_is_refused_as_a_deploy_would_be(clie
         client.post(f"{API}/definitions/validate", files={"file": ("shipping.exe", SHIPPING)}), 400, "INVALID_INPUT"
     )
     assert_problem(
-        client.post(f"{API}/definitions/validate", content=b"\xff\xfe<x/>", headers=BPMN), 400, "INVALID_INPUT"
+        client.post(f"{API}/definitions/validate", content=b"\xff\xfe<x/>", headers=BPMN), 400, "XML_ENCODING_INVALID"
     )
     assert_problem(client.post(f"{API}/definitions/validate", content="  ", headers=BPMN), 400, "INVALID_INPUT")
     huge = SHIPPING.replace("<bpmn:process ", "<!--" + "x" * (6 * 1024 * 1024) + "--><bpmn:process ")

@@ -441,3 +441,28 @@ def test_an_imported_model_round_trips_through_its_stored_form() -> None:
         assert DecisionModel.from_dict(stored) == model, name
     reloaded = DecisionModel.from_dict(load("shipping").to_dict())
     assert evaluate(reloaded, "Decision_1cst8v", {"country": "DE", "weight": 1, "order": {"total": 1}}).value == 4.5
+
+
+def test_a_dmn_element_legato_does_not_know_is_left_out_with_a_warning() -> None:
+    """A typo or a later version's element in the DMN namespace is named, as the BPMN reader names one."""
+    body = """  <inputData id="InputData_0amt" name="amount" />
+  <decision id="Decision_0lit1" name="Literal">
+    <decisionOwnerr id="Owner_1" />
+    <literalExpression id="LiteralExpression_0lit2"><text>1 + 1</text></literalExpression>
+  </decision>
+  <decisionTabel id="Tabel_1" />"""
+    document = read_dmn(definitions(body))
+    assert [(w.element, w.line, w.message) for w in document.warnings] == [
+        ("Owner_1", 5, "<decisionOwnerr> is not a DMN element Legato knows; it is left out"),
+        ("Tabel_1", 8, "<decisionTabel> is not a DMN element Legato knows; it is left out"),
+    ]
+    assert evaluate(document.model, "Decision_0lit1", {}).value == 2
+
+
+def test_every_element_of_our_own_dmn_files_is_known() -> None:
+    for path in sorted(FILES.glob("*.dmn")):
+        try:
+            document = read_dmn(path.read_bytes())
+        except ModelInvalid:
+            continue  # the files that show refusals
+        assert not [w for w in document.warnings if "not a DMN element" in w.message], path.name

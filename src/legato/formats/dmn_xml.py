@@ -10,7 +10,9 @@ What is skipped on purpose: the diagram (DMNDI, and the `biodi` bounds of older 
 files), input data and knowledge sources (documentation: an input data element names a
 variable that the caller passes), and vendor extensions, of which `camunda:` ones are
 reported as warnings because they would change behaviour in Camunda (`camunda:inputVariable`,
-`camunda:historyTimeToLive`) and do nothing here.
+`camunda:historyTimeToLive`) and do nothing here. An element in the DMN namespace that is
+no element of DMN 1.1 to 1.5 (a typo, a later version's element) is skipped with a warning
+naming it, as the BPMN reader does.
 
 Lenient import, strict evaluation: a decision Legato cannot run (boxed logic other than a
 table or a literal expression, a business knowledge model it requires, an expression language
@@ -86,6 +88,24 @@ _UNSUPPORTED_TOP = {
     "decisionService": "a decision service",
     "import": "an import of another model",
 }
+_VOCABULARY = frozenset(
+    """
+    definitions import itemDefinition typeRef allowedValues typeConstraint itemComponent functionItem parameters
+    elementCollection drgElement decision question allowedAnswers variable informationRequirement requiredDecision
+    requiredInput knowledgeRequirement requiredKnowledge authorityRequirement requiredDecision requiredAuthority
+    supportedObjective impactedPerformanceIndicator decisionMaker decisionOwner usingProcess usingTask
+    businessKnowledgeModel encapsulatedLogic decisionService outputDecision encapsulatedDecision inputDecision
+    inputData knowledgeSource type owner performanceIndicator organizationUnit decisionMade decisionOwned
+    impactingDecision textAnnotation text association sourceRef targetRef group description extensionElements
+    decisionTable input inputExpression inputValues output outputValues defaultOutputEntry annotation rule
+    inputEntry outputEntry annotationEntry literalExpression importedValues importedElement context contextEntry
+    invocation binding parameter relation column row list functionDefinition formalParameter conditional if then
+    else filter in match for return every some satisfies
+    """.split()  # noqa: SIM905 - the names read as a paragraph
+)
+"""Every element name of DMN 1.1 to 1.5. One in the DMN namespace outside it (a typo such as
+`decisionTabel`, an element of a later version) is left out with a warning, as the BPMN reader
+does, rather than silently."""
 _SUPPORTED = "Legato evaluates decision tables and literal FEEL expressions, linked by required decisions"
 
 
@@ -409,6 +429,8 @@ class _Reader:
                 if parent_namespace == self.namespace and not _quiet(namespace):
                     self._warn(owner, element, f"extension element {_prefixed(element, element.tag)} is ignored")
                 continue
+            if local_name(element) not in _VOCABULARY:
+                self._warn(owner, element, f"<{local_name(element)}> is not a DMN element Legato knows; it is left out")
             for attribute in element.attrib:
                 attribute_namespace = etree.QName(attribute).namespace
                 if attribute_namespace and not _quiet(attribute_namespace):

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from legato.errors import InstanceNotFound, InvalidFilter, InvalidInput, TaskNotFound
+from legato.formats.xml_safety import decode_xml
 from legato.model import serialize
 from legato.model.process import ProcessDefinition
 from legato.runtime.clock import Clock, SystemClock
@@ -647,8 +648,8 @@ def load_model(
             raise InvalidInput(f"no model file at {str(path)!r}")
         if path.stat().st_size > MAX_MODEL_BYTES:
             raise InvalidInput(f"model file {str(path)!r} is larger than {MAX_MODEL_BYTES} bytes")
-        text = path.read_text(encoding="utf-8")
         fmt = source_format or ("bpmn" if path.suffix in (".bpmn", ".xml") else "yaml")
+        text = decode_xml(path.read_bytes(), what="model") if fmt == "bpmn" else path.read_text(encoding="utf-8")
     else:
         text = str(model)
         fmt = source_format or ("bpmn" if text.lstrip().startswith("<") else "yaml")

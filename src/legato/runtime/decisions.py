@@ -21,7 +21,7 @@ from legato.engine.decisions import DecisionRequest
 from legato.errors import InvalidInput
 from legato.formats.detect import is_dmn
 from legato.formats.dmn_xml import read_dmn
-from legato.formats.xml_safety import MAX_XML_BYTES
+from legato.formats.xml_safety import MAX_XML_BYTES, decode_xml
 from legato.model.elements import DECISION_TASK_TYPE
 from legato.runtime.clock import Clock
 from legato.runtime.handlers import HandlerFunction, Handlers, Job
@@ -57,7 +57,7 @@ def dmn_source(model: object, source_format: str | None = None) -> str | None:
         return None  # a missing .xml file: the process loader says so
     if path.stat().st_size > MAX_XML_BYTES:
         raise InvalidInput(f"model file {str(path)!r} is larger than {MAX_XML_BYTES} bytes")
-    text = path.read_text(encoding="utf-8-sig")
+    text = decode_xml(path.read_bytes(), what="model")
     return text if declared or is_dmn(text) else None
 
 

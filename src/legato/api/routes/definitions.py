@@ -34,6 +34,7 @@ from legato.api.validation_schemas import Validation
 from legato.errors import IdentityNotFound, InvalidInput, LegatoError, ModelInvalid, PayloadTooLarge, TenantDenied
 from legato.formats.detect import is_dmn
 from legato.formats.dmn_xml import read_dmn
+from legato.formats.xml_safety import decode_xml
 from legato.model import serialize
 from legato.runtime.app import Legato, parse_model_with_warnings
 from legato.store import StoredDefinition
@@ -129,7 +130,7 @@ async def deploy(
     description="The same upload as `POST /definitions`, the same checks (reading, validation, what the "
     "database could not hold, tenants a call names), and nothing stored: 200 with `valid` and every problem a "
     "deploy would refuse, each naming the element at fault. A request that carries no readable model (no file, "
-    "an unknown format, not UTF-8, too large) is refused as a deploy would refuse it.",
+    "an unknown format, bytes that are not text in their encoding, too large) is refused as a deploy would refuse it.",
     responses=problem_responses(404),
     openapi_extra=_MODEL_BODY,
 )
@@ -374,6 +375,13 @@ async def _read_model(request: Request) -> tuple[str, str]:
             )
         source_format = found
         data = await request.body()
+    if source_format in ("bpmn", "dmn"):
+        # XML says its own encoding (a byte-order mark, UTF-16 without one, the declaration):
+        # decoded by the XML rules, not as UTF-8, so a UTF-16 DOCTYPE cannot hide (XML_ENCODING_INVALID)
+        text = decode_xml(data, what="model")
+        if not text.strip():
+            raise InvalidInput("the model is empty")
+        return text, source_format
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
