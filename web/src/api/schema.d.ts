@@ -385,7 +385,7 @@ export interface paths {
         put?: never;
         /**
          * Check a model as a deploy would, storing nothing
-         * @description The same upload as `POST /definitions`, the same checks (reading, validation, what the database could not hold, tenants a call names), and nothing stored: 200 with `valid` and every problem a deploy would refuse, each naming the element at fault. A request that carries no readable model (no file, an unknown format, not UTF-8, too large) is refused as a deploy would refuse it.
+         * @description The same upload as `POST /definitions`, the same checks (reading, validation, what the database could not hold, tenants a call names), and nothing stored: 200 with `valid` and every problem a deploy would refuse, each naming the element at fault. A request that carries no readable model (no file, an unknown format, bytes that are not text in their encoding, too large) is refused as a deploy would refuse it.
          */
         post: operations["validate_model_api_v1_definitions_validate_post"];
         delete?: never;
