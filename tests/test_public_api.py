@@ -103,7 +103,15 @@ def test_a_client_script_does_not_load_the_engine() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-REPAIR_VERBS = ("retry_incident", "retry_incidents", "set_variables", "cancel", "cancel_instances", "modify_instance")
+REPAIR_VERBS = (
+    "retry_incident",
+    "retry_incidents",
+    "set_variables",
+    "cancel",
+    "cancel_instances",
+    "modify_instance",
+    "migrate_instances",
+)
 
 
 def test_the_repair_verbs_are_the_same_embedded_and_over_http() -> None:

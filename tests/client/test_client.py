@@ -286,3 +286,19 @@ def test_modify_instance_moves_a_token_and_refuses_a_bad_move(client: Client) ->
     with pytest.raises(ApiError) as refused:
         client.modify_instance(instance_id, cancel=["nowhere"])
     assert refused.value.code == "MODIFICATION_INVALID" and refused.value.status == 422
+
+
+def test_migrate_instances_moves_them_to_the_new_version_and_names_what_cannot_move(client: Client) -> None:
+    client.deploy(INBOX_YAML)
+    instance_id = client.start("inbox")["instance_id"]
+    eventually(lambda: client.instance(instance_id)["waiting_at"] == ["read"])
+    client.deploy(INBOX_YAML.replace("user: read", "user: skim"))
+    with pytest.raises(ApiError) as refused:
+        client.migrate_instances("inbox", from_version=1, to_version=2, mapping={"read": "done"})
+    assert refused.value.code == "MIGRATION_INVALID" and refused.value.status == 422
+    preview = client.migrate_instances("inbox", from_version=1, to_version=2, dry_run=True)
+    assert preview["failed"] == 1 and preview["items"][0]["problems"][0]["element"] == "read"
+    report = client.migrate_instances("inbox", from_version=1, to_version=2, mapping={"read": "skim"})
+    assert report["done"] == 1 and report["items"][0]["instance_id"] == instance_id
+    moved = client.instance(instance_id)
+    assert moved["version"] == 2 and moved["waiting_at"] == ["skim"]

@@ -146,7 +146,7 @@ def test_an_incident_resolved_in_the_meantime_is_skipped_with_the_reason(store: 
         rows = conn.execute(text("SELECT id, instance_id, wait FROM incidents ORDER BY id")).all()
     store.retry_incident(rows[0].id, actor="bob", now=NOW)  # bob got there between selection and action
     targets = [(r.id, r.instance_id, RetryIncident(wait=r.wait, actor="ann")) for r in rows]
-    items, _ = store.bulk._run(targets, NOW, None)
+    items, _ = store.bulk.run_commands(targets, NOW, None)
     assert [item.result for item in items] == ["skipped", "done", "done"]
     assert items[0].code == "INCIDENT_NOT_OPEN" and "no open incident" in (items[0].reason or "")
     assert history_types(store, rows[0].instance_id).count("incident_resolved") == 1
@@ -177,7 +177,7 @@ def test_bulk_cancel_by_filter_with_a_preview_and_results(store: Store) -> None:
 def test_cancel_races_are_skipped_not_done_twice(store: Store) -> None:
     [instance_id] = start(store, "order", 1)
     store.cancel(instance_id, actor="bob", now=NOW)
-    items, _ = store.bulk._run([(instance_id, instance_id, CancelInstance(actor="ann"))], NOW, None)
+    items, _ = store.bulk.run_commands([(instance_id, instance_id, CancelInstance(actor="ann"))], NOW, None)
     assert (items[0].result, items[0].code) == ("skipped", "INSTANCE_NOT_ACTIVE")
     assert history_types(store, instance_id).count("instance_cancelled") == 1
 

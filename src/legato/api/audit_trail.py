@@ -332,6 +332,21 @@ def _modified(exchange: Exchange) -> dict[str, Any]:
     )
 
 
+def _migrated(exchange: Exchange) -> dict[str, Any]:
+    """The versions, the instructions given, a preview or not, the counts and the instances moved."""
+    details = _bulk(exchange)
+    details.pop("filter", None)
+    return _compact(
+        {
+            "from_version": exchange.field("from_version"),
+            "to_version": exchange.field("to_version"),
+            "mapping": exchange.field("mapping") or None,
+            "dry_run": True if exchange.field("dry_run") else None,
+            **details,
+        }
+    )
+
+
 def _filters(exchange: Exchange) -> dict[str, Any]:
     return {"filters": dict(exchange.query)} if exchange.query else {}
 
@@ -453,6 +468,9 @@ ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
     ("POST", "/instances/{instance_id}/modify"): Action(
         name="instance.modify", target_kind="instance", target=_param("instance_id"), details=_modified
     ),
+    ("POST", "/definitions/{key}/migrations"): Action(
+        name="instance.migrate_bulk", target_kind="definition", target=_param("key"), details=_migrated
+    ),
     # the audit log itself: taking a copy of it away is worth knowing about
     ("GET", "/audit/export"): Action(name="audit.export", details=_filters),
 }
@@ -481,6 +499,7 @@ TENANT_OF: Final[dict[str, str]] = {
     "incident.retry_bulk": "sender",
     "instance.cancel_bulk": "sender",
     "instance.modify": "target",
+    "instance.migrate_bulk": "work",
 }
 """Which tenant an action's row is filed under, so that readers kept to tenants see it (module docstring):
 

@@ -9,7 +9,7 @@ must not retry or cancel everything.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -60,10 +60,13 @@ class BulkItem(BaseModel):
     result: Literal["done", "skipped", "failed"]
     reason: str | None = Field(default=None, description="why it was skipped or failed")
     code: str | None = Field(default=None, description="the error code when skipped or failed")
+    problems: list[dict[str, Any]] | None = Field(
+        default=None, description="a migration that failed: each element at fault (`element`) and why (`reason`)"
+    )
 
 
 class BulkReport(BaseModel):
-    action: Literal["retry", "cancel"]
+    action: Literal["retry", "cancel", "migrate"]
     dry_run: bool
     matched: int = Field(description="rows this request selected (at most `limit`)")
     total: int = Field(description="rows the filter matched when the request began")
@@ -84,3 +87,35 @@ class ModifyInstance(_Request):
         default_factory=list, max_length=100, description="elements a new token starts before"
     )
     reason: str | None = Field(default=None, max_length=1000, description="kept in the history")
+
+
+class MigrateInstances(_Request):
+    """Move the active instances of one version of the process to another by a migration plan."""
+
+    from_version: int = Field(ge=1, le=MAX_INTEGER, description="the version the instances run on now")
+    to_version: int = Field(ge=1, le=MAX_INTEGER, description="the version they move to")
+    mapping: dict[Name, Name] = Field(
+        default_factory=dict,
+        max_length=1000,
+        description="source element id -> target element id, over the generated mapping (or instead of it)",
+    )
+    generate: bool = Field(
+        default=True,
+        description="map every element id both versions share with the same kind (Camunda's mapEqualActivities)",
+    )
+    instance_ids: list[Name] = Field(default_factory=list, max_length=MAX_BULK, description="only these instances")
+    business_key: Name | None = None
+    tenant: Name | None = Field(default=None, description="the tenant whose versions and instances")
+    dry_run: bool = Field(default=False, description="check every instance of the page against the plan; move none")
+    limit: int = Field(default=DEFAULT_BULK, ge=1, le=MAX_BULK, description="instances this request moves at most")
+    cursor: str | None = Field(default=None, max_length=1000, description="the `next_cursor` of the previous answer")
+
+
+class MigrationReport(BulkReport):
+    """A bulk report (`items` a result per instance; a dry run's: those that would fail) with its plan."""
+
+    process: str
+    from_version: int
+    to_version: int
+    tenant: str | None = Field(description="the versions' tenant; null: the shared tenant")
+    mapping: dict[str, str] = Field(description="the plan: every source element that moves, and where to")

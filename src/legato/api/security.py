@@ -134,6 +134,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", "/incidents/retry"): "incidents:retry",
     ("POST", "/instances/cancel"): "instances:cancel",
     ("POST", "/instances/{instance_id}/modify"): "instances:modify",
+    ("POST", "/definitions/{key}/migrations"): "instances:migrate",
     # external tasks: workers in other processes (worker tokens: their task types and tenants only)
     ("POST", "/external-tasks/fetch-and-lock"): "jobs:work",
     ("POST", "/external-tasks/{task_id}/complete"): "jobs:work",

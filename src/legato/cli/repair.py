@@ -278,9 +278,10 @@ def _bulk(
                 break
     if as_json:
         render.print_json(answers)
-        return
-    obj.out.print(
-        f"{verb} {totals['done']:,} {many}, {totals['skipped']:,} skipped, {totals['failed']:,} failed", markup=False
-    )
-    if totals["failed"]:
+    else:
+        obj.out.print(
+            f"{verb} {totals['done']:,} {many}, {totals['skipped']:,} skipped, {totals['failed']:,} failed",
+            markup=False,
+        )
+    if totals["failed"]:  # with --json too: a script sees the status, the answers say which
         raise Failure("BULK_FAILED", f"{totals['failed']} {many} could not be {verb}; see above")

@@ -8,12 +8,14 @@ from legato.engine.commands import (
     CorrelateMessage,
     FailJob,
     FireTimer,
+    MigrateInstance,
     ModifyInstance,
     RetryIncident,
     SetVariables,
     ThrowError,
 )
 from legato.engine.core import StepResult, apply, start
+from legato.engine.migrate import MigrationPlan, check_plan, generated_mapping, plan_migration
 from legato.engine.state import InstanceState
 
 __all__ = [
@@ -25,11 +27,16 @@ __all__ = [
     "FailJob",
     "FireTimer",
     "InstanceState",
+    "MigrateInstance",
+    "MigrationPlan",
     "ModifyInstance",
     "RetryIncident",
     "SetVariables",
     "StepResult",
     "ThrowError",
     "apply",
+    "check_plan",
+    "generated_mapping",
+    "plan_migration",
     "start",
 ]

@@ -9,7 +9,10 @@ at-least-once delivery.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from legato.engine.migrate import MigrationPlan
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -159,3 +162,15 @@ class ModifyInstance(Command):
     cancel: tuple[str, ...] = ()
     start_before: tuple[str, ...] = ()
     reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MigrateInstance(Command):
+    """An operator moves an instance to another version of its process (engine/migrate.py):
+    its tokens and waits take the target's elements by the plan's mapping, all of it or,
+    when any element cannot move, nothing. `source_id` and `target_id` are the stored
+    definitions' ids: an instance no longer on `source_id` (migrated meanwhile) is stale."""
+
+    plan: MigrationPlan
+    source_id: int
+    target_id: int

@@ -26,6 +26,7 @@ from legato.engine.commands import (
     FailJob,
     FireTimer,
     HoldCallActivity,
+    MigrateInstance,
     ModifyInstance,
     RetryIncident,
     SetVariables,
@@ -35,6 +36,7 @@ from legato.engine.commands import (
 from legato.engine.decisions import decision_payload
 from legato.engine.event_subprocess import arm, triggered
 from legato.engine.expressions import timer_due
+from legato.engine.migrate import migrate
 from legato.engine.modify import modify
 from legato.engine.state import (
     ACTIVE,
@@ -123,6 +125,10 @@ def apply(definition: ProcessDefinition, state: InstanceState, command: Command,
     """Apply one command; raise StaleCommand if the wait it answers is no longer open."""
     if state.status != ACTIVE:
         raise InstanceNotActive(f"instance {state.id} is {state.status}")
+    if isinstance(command, MigrateInstance):
+        # the one command that changes the definition: it runs on the plan's two versions
+        migrated, effects = migrate(command.plan, state, now, command.actor)
+        return StepResult(migrated, effects)
     step = Step(definition, state.copy(), now, command.actor)
     handler = _HANDLERS.get(type(command))
     if handler is None:

@@ -137,6 +137,19 @@ class ResolveIncident(Effect):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class MoveWait(Effect):
+    """A migration moved a wait to an element of another version (engine/migrate.py): its
+    job, subscription, user task and open incident rows learn the new element; `task_type`
+    (a job's) and `message` (a subscription's message or signal name) are the target's,
+    None where the row keeps none."""
+
+    wait: int
+    element: str
+    task_type: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Record(Effect):
     """One append-only history entry; `seq` numbers an instance's entries without gaps."""
 

@@ -469,6 +469,66 @@ class Legato(TaskWork):
             self.worker.wake()
         return self.instance(instance_id)
 
+    def migrate_instances(
+        self,
+        process: str,
+        *,
+        from_version: int,
+        to_version: int,
+        mapping: Mapping[str, str] | None = None,
+        generate: bool = True,
+        instance_ids: Sequence[str] = (),
+        business_key: str | None = None,
+        tenant: str | None = None,
+        limit: int = DEFAULT_BULK,
+        cursor: str | None = None,
+        dry_run: bool = False,
+        actor: str | None = None,
+        visible: Visible = None,
+    ) -> dict[str, Any]:
+        """Move the active instances of one version of `process` to another (Camunda 7's
+        migration), at most `limit` per call: pass the answer's `next_cursor` back for the rest.
+
+        `mapping` (source element id -> target element id) goes over the mapping generated
+        for the ids both versions share (`generate=False`: only `mapping`). The plan is
+        checked first (422 MIGRATION_INVALID names each element at fault), then each
+        instance: a result per instance, `failed` with its `problems` when one of its
+        elements is not mapped. `dry_run` checks every instance of the page and moves none
+        (docs/repair.md)."""
+        report, handoffs = self.store.migrations.migrate_instances(
+            process,
+            from_version=from_version,
+            to_version=to_version,
+            mapping=_mapping(mapping),
+            generate=generate,
+            tenant=tenant_id(tenant),
+            instance_ids=tuple(instance_ids),
+            business_key=business_key,
+            actor=actor or self.actor,
+            now=self.clock.now(),
+            limit=limit,
+            cursor=cursor,
+            dry_run=dry_run,
+            visible=visible,
+            claim_new=self._claim_new,
+        )
+        self._handoff(started_handoffs=handoffs)
+        if not dry_run:
+            jobs_log.info(
+                "migration of %s from version %s to %s by %s: %d done, %d skipped, %d failed%s",
+                process,
+                report["from_version"],
+                report["to_version"],
+                actor or self.actor,
+                report["done"],
+                report["skipped"],
+                report["failed"],
+                ", more match" if report["next_cursor"] else "",
+            )
+            if self.worker is not None and report["done"]:
+                self.worker.wake()
+        return report
+
     def cancel(
         self, instance_id: str, *, reason: str | None = None, actor: str | None = None, visible: Visible = None
     ) -> None:
@@ -612,6 +672,21 @@ def _names(elements: Sequence[str], field: str) -> tuple[str, ...]:
     if not all(isinstance(name, str) and name for name in names):
         raise InvalidInput(f"{field} takes element ids: non-empty texts")
     return names
+
+
+def _mapping(mapping: Mapping[str, str] | None) -> dict[str, str]:
+    """A migration's instructions, checked to map element ids (non-empty texts) to element ids."""
+    if mapping is None:
+        return {}
+    if not isinstance(mapping, Mapping):
+        raise InvalidInput("mapping takes source element ids to target element ids", details={"field": "mapping"})
+    for source, target in mapping.items():
+        if not (isinstance(source, str) and source and isinstance(target, str) and target):
+            raise InvalidInput(
+                "mapping takes source element ids to target element ids: non-empty texts",
+                details={"field": "mapping"},
+            )
+    return dict(mapping)
 
 
 def _check_selection(filtered: bool, everything: bool) -> None:

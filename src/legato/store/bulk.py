@@ -94,6 +94,7 @@ class BulkItem:
     result: Result
     reason: str | None = None
     code: str | None = None
+    problems: list[dict[str, Any]] | None = None  # a migration's: each element at fault and why
 
     def to_dict(self) -> dict[str, Any]:
         found: dict[str, Any] = {"id": self.id, "instance_id": self.instance_id, "result": self.result}
@@ -101,6 +102,8 @@ class BulkItem:
             found["reason"] = self.reason
         if self.code is not None:
             found["code"] = self.code
+        if self.problems is not None:
+            found["problems"] = self.problems
         return found
 
 
@@ -205,7 +208,7 @@ class Bulk:
             )
             for row in rows
         ]
-        items, handoffs = self._run(targets, now, claim_new)
+        items, handoffs = self.run_commands(targets, now, claim_new)
         return replace(report, items=items), handoffs
 
     # -- instances ---------------------------------------------------------------------------
@@ -252,12 +255,12 @@ class Bulk:
         targets: list[tuple[int | str, str, Command]] = [
             (row.id, row.id, CancelInstance(actor=actor, reason=reason)) for row in rows
         ]
-        items, _ = self._run(targets, now, None)
+        items, _ = self.run_commands(targets, now, None)
         return replace(report, items=items)
 
     # -- the batches -------------------------------------------------------------------------
 
-    def _run(
+    def run_commands(
         self, targets: Sequence[tuple[int | str, str, Command]], now: datetime, claim_new: ClaimNew | None
     ) -> tuple[list[BulkItem], list[Handoff]]:
         """Apply the commands `BATCH` at a time, each batch one transaction; a result per row."""
@@ -285,8 +288,13 @@ class Bulk:
                 code = error.code if error is not None else "INSTANCE_NOT_FOUND"
                 message = error.message if error is not None else "the instance was not found"
                 result: Result = "skipped" if code in SKIPPED_CODES else "failed"
-                items.append(BulkItem(id=row_id, instance_id=instance_id, result=result, code=code, reason=message))
+                problems = getattr(error, "problems", None)
+                items.append(
+                    BulkItem(
+                        id=row_id, instance_id=instance_id, result=result, code=code, reason=message, problems=problems
+                    )
+                )
         return items, handoffs
 
 
-__all__ = ["BATCH", "DEFAULT_BULK", "MAX_BULK", "Bulk", "BulkItem", "BulkReport", "IncidentFilter"]
+__all__ = ["BATCH", "DEFAULT_BULK", "MAX_BULK", "SAMPLE", "Bulk", "BulkItem", "BulkReport", "IncidentFilter"]

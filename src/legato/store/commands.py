@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 
 from legato import engine
 from legato.engine import effects as fx
-from legato.engine.commands import Command, CorrelateMessage, FailJob, TriggerSignal
+from legato.engine.commands import Command, CorrelateMessage, FailJob, MigrateInstance, TriggerSignal
 from legato.engine.state import InstanceState
 from legato.errors import (
     ConcurrentModification,
@@ -127,7 +127,7 @@ _SELECT_INSTANCES = (
 _SELECT_OWNED_JOBS = "SELECT id, locked_by, attempts, lock_expires_at FROM jobs WHERE id IN_LIST(:ids)"
 _UPDATE_INSTANCE = (
     "UPDATE instances SET state = :state, variables = :variables, status = :status, version = :new_version, "
-    "updated_at = :now, ended_at = :ended_at WHERE id = :id AND version = :version"
+    "updated_at = :now, ended_at = :ended_at, definition_id = :definition_id WHERE id = :id AND version = :version"
 )
 _INSERT_INSTANCE = (
     "INSERT INTO instances (id, definition_id, process_key, business_key, status, state, variables, version, "
@@ -380,10 +380,18 @@ class Executor:
             if item.within_lock and (expires is None or expires < to_epoch(now)):
                 return Outcome(ok=False, error=StaleCommand(f"the lock of job {item.job} has expired"))
         definition = self.definitions.by_id(current.definition_id)
+        command = item.command
+        if isinstance(command, MigrateInstance) and current.definition_id != command.source_id:
+            error = StaleCommand(f"instance {item.instance_id} is no longer on version {command.plan.from_version}")
+            return Outcome(ok=False, status=current.state.status, error=error)
         try:
-            result = engine.apply(definition.model, current.state, item.command, now)
+            result = engine.apply(definition.model, current.state, command, now)
         except LegatoError as exc:
             return Outcome(ok=False, status=current.state.status, error=exc)
+        if isinstance(command, MigrateInstance):
+            # from here on the instance runs on the target version: its row, history and sealing say so
+            definition = self.definitions.by_id(command.target_id)
+            current.definition_id = definition.id
         sealing = self._sealing(definition.id, current.state.variables, result.state.variables)
         current.state = result.state
         current.dirty = True
@@ -418,6 +426,17 @@ class Executor:
             )
         return loaded
 
+    def peek(self, ids: Sequence[str]) -> dict[str, InstanceState]:
+        """The stored states of some instances, read without a lock (a preview changes nothing)."""
+        if not ids:
+            return {}
+        with self.database.read() as conn:
+            rows = fetch(conn, _SELECT_INSTANCES, {"ids": list(ids)}, lists=["ids"])
+        return {
+            instance_id: InstanceState.from_dict(self._loads(state), self._loads(variables))
+            for instance_id, _definition, state, variables, _version, _tenant in rows
+        }
+
     def _owned_jobs(self, conn: Connection, job_ids: list[str]) -> dict[str, tuple[str | None, int, float | None]]:
         if not job_ids:
             return {}
@@ -442,6 +461,7 @@ class Executor:
                     "new_version": current.version + 1,
                     "now": epoch,
                     "ended_at": None if state.status == "active" else epoch,
+                    "definition_id": current.definition_id,
                 }
             )
             current.version += 1

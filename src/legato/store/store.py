@@ -36,6 +36,7 @@ from legato.store.database import DEFAULT_CONNECT_TIMEOUT, DEFAULT_STATEMENT_TIM
 from legato.store.decisions import Decisions
 from legato.store.definitions import Definitions
 from legato.store.identity import Directory
+from legato.store.instance_migration import InstanceMigrations
 from legato.store.job_signals import JobSignals
 from legato.store.jobs import ClaimedJob, Jobs
 from legato.store.queries import Queries
@@ -92,6 +93,7 @@ class Store:
         self.queries = Queries(self.database)
         self.search = Search(self.database)
         self.bulk = Bulk(self.database, self.executor, self.search)
+        self.migrations = InstanceMigrations(self.database, self.definitions, self.executor, self.bulk)
         self.statistics = Statistics(self.database)
         self.decisions = Decisions(self.database)
         self.changes = Changes(self.database)

@@ -69,6 +69,15 @@ _SQL = {
         "UPDATE incidents SET status = 'resolved', resolved_at = :resolved_at, resolved_by = :resolved_by "
         "WHERE instance_id = :instance_id AND wait = :wait AND status = 'open'"
     ),
+    # a migration moved waits to another version's elements (fx.MoveWait): the rows learn them
+    "move_job": "UPDATE jobs SET element = :element, task_type = COALESCE(:task_type, task_type) WHERE id = :id",
+    "move_subscription": (
+        "UPDATE subscriptions SET element = :element, message = COALESCE(:message, message) WHERE id = :id"
+    ),
+    "move_task": "UPDATE user_tasks SET element = :element WHERE id = :id",
+    "move_incident": (
+        "UPDATE incidents SET element = :element WHERE instance_id = :instance_id AND wait = :wait AND status = 'open'"
+    ),
     "history_insert": (
         "INSERT INTO history (instance_id, seq, at, type, element, actor, data, tenant_id, definition_id) "
         "VALUES (:instance_id, :seq, :at, :type, :element, :actor, :data, :tenant_id, :definition_id)"
@@ -189,6 +198,7 @@ class Writer:
     incident_inserts: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     incident_updates: list[dict[str, Any]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
+    moves: list[dict[str, Any]] = field(default_factory=list)  # waits a migration moved (fx.MoveWait)
     changes: list[dict[str, Any]] = field(default_factory=list)  # the feed of GET /events (changes.py)
     handoffs: list[Handoff] = field(default_factory=list)
     # delivered after a flush: (signal, variables, the instance that caught it already, if any,
@@ -386,6 +396,17 @@ class Writer:
                             "resolved_by": effect.actor,
                         }
                     )
+            elif isinstance(effect, fx.MoveWait):
+                self.moves.append(
+                    {
+                        "id": wait_key(instance_id, effect.wait),
+                        "instance_id": instance_id,
+                        "wait": effect.wait,
+                        "element": effect.element,
+                        "task_type": effect.task_type,
+                        "message": effect.message,
+                    }
+                )
             # InstanceEnded needs no row of its own: the engine closed every wait already,
             # and the instance row carries the status.
 
@@ -451,6 +472,19 @@ class Writer:
             sets = ", ".join(f"{column} = :{column}" for column in columns)
             execute_many(conn, f"UPDATE user_tasks SET {sets} WHERE id = :id AND status = 'open'", [row])
         run("incident_update", self.incident_updates)
+        if self.moves:
+            jobs = [{"id": m["id"], "element": m["element"], "task_type": m["task_type"]} for m in self.moves]
+            run("move_job", jobs)
+            run(
+                "move_subscription",
+                [{"id": m["id"], "element": m["element"], "message": m["message"]} for m in self.moves],
+            )
+            run("move_task", [{"id": m["id"], "element": m["element"]} for m in self.moves])
+            run(
+                "move_incident",
+                [{"instance_id": m["instance_id"], "wait": m["wait"], "element": m["element"]} for m in self.moves],
+            )
+            self.woken.update(m["task_type"] for m in self.moves if m["task_type"])
         run("job_insert", list(self.job_inserts.values()))
         run("subscription_insert", list(self.subscription_inserts.values()))
         run("task_insert", list(self.task_inserts.values()))
@@ -472,6 +506,7 @@ class Writer:
             collection.clear()
         self.candidate_inserts.clear()
         self.incident_updates.clear()
+        self.moves.clear()
         self.history.clear()
         self.changes.clear()
 

@@ -50,6 +50,7 @@ from legato.engine.commands import (
     FailJob,
     FireTimer,
     HoldCallActivity,
+    MigrateInstance,
     ModifyInstance,
     RetryIncident,
     SetVariables,
@@ -57,6 +58,7 @@ from legato.engine.commands import (
     TriggerSignal,
 )
 from legato.engine.core import StepResult, apply, start
+from legato.engine.migrate import plan_migration
 from legato.engine.state import (
     ACTIVE,
     CALL,
@@ -381,6 +383,20 @@ class EngineHarness:
         """Cancel the tokens at `cancel`'s elements and start tokens before `start_before`'s."""
         self.send(ModifyInstance(cancel=tuple(cancel), start_before=tuple(start_before), reason=reason, actor=actor))
 
+    def migrate(
+        self,
+        target: ProcessDefinition,
+        mapping: dict[str, str] | None = None,
+        *,
+        generate: bool = True,
+        actor: str | None = None,
+    ) -> None:
+        """Move the instance to `target`, another version of its process, by the generated
+        mapping with `mapping` over it (engine/migrate.py); the harness runs on `target` after."""
+        plan = plan_migration(self.definition, target, mapping, generate=generate, from_version=1, to_version=2)
+        self.send(MigrateInstance(plan=plan, source_id=1, target_id=2, actor=actor))
+        self.definition = target
+
     def complete_call(self, element: str, variables: dict[str, Any] | None = None) -> None:
         """The instance the call activity at `element` called completed with `variables`."""
         self.send(CompleteCallActivity(wait=self.call(element).wait, variables=dict(variables or {})))
@@ -488,6 +504,17 @@ class EngineHarness:
             self._open(OpenWait(wait=effect.wait, kind=SIGNAL, element=effect.element, message=effect.signal))
         elif isinstance(effect, fx.BroadcastSignal):
             self.broadcasts.append(effect.signal)
+        elif isinstance(effect, fx.MoveWait):
+            moved = self._waits.get(effect.wait)
+            if moved is not None:  # a timer whose cycle ended, a condition: no row to move
+                moved.element = effect.element
+                if effect.task_type is not None:
+                    moved.task_type = effect.task_type
+                if effect.message is not None:
+                    moved.message = effect.message
+            for number, incident in list(self._incidents.items()):
+                if number == effect.wait:
+                    self._incidents[number] = Incident(number, effect.element, incident.error_type, incident.message)
         elif isinstance(effect, fx.StartChild):
             call = self._waits.get(effect.wait)
             if call is None:  # a retried call starts its new child on the same wait

@@ -15,7 +15,14 @@ from legato.access.tenancy import filter_tenant
 from legato.api.deps import ActorDep, LegatoDep, VisibleDep
 from legato.api.masking import MaskerDep
 from legato.api.problems import problem_responses
-from legato.api.repair_schemas import BulkCancel, BulkReport, BulkRetry, ModifyInstance
+from legato.api.repair_schemas import (
+    BulkCancel,
+    BulkReport,
+    BulkRetry,
+    MigrateInstances,
+    MigrationReport,
+    ModifyInstance,
+)
 from legato.api.schemas import InstanceDetail
 from legato.api.security import PrincipalDep
 from legato.errors import PermissionDenied
@@ -125,3 +132,43 @@ def modify_instance(
         visible=visible,
     )
     return masker.instance(modified)
+
+
+@router.post(
+    "/definitions/{key}/migrations",
+    response_model=MigrationReport,
+    summary="Migrate running instances to another version of the process (Camunda 7's migration)",
+    description=(
+        "The plan maps the elements of `from_version` to those of `to_version`: generated for the ids both "
+        "share with the same kind (unless `generate: false`), `mapping` over it. A plan that cannot hold is "
+        "422 MIGRATION_INVALID with `problems` (each `element` and `reason`) before any instance moves. Then at "
+        "most `limit` active instances, oldest first, each moved atomically with its jobs, timers, "
+        "subscriptions, user tasks and incidents: a result per instance (`failed` with `problems` when it "
+        "stands at an element the plan does not map), `next_cursor` when more match. `dry_run: true` checks "
+        "the page and names the instances that would fail."
+    ),
+    responses=problem_responses(404, 422),
+)
+def migrate_instances(
+    key: str,
+    body: MigrateInstances,
+    legato: LegatoDep,
+    actor: ActorDep,
+    principal: PrincipalDep,
+    visible: VisibleDep,
+) -> dict[str, Any]:
+    return legato.migrate_instances(
+        key,
+        from_version=body.from_version,
+        to_version=body.to_version,
+        mapping=body.mapping,
+        generate=body.generate,
+        instance_ids=body.instance_ids,
+        business_key=body.business_key,
+        tenant=filter_tenant(principal, body.tenant),
+        limit=body.limit,
+        cursor=body.cursor,
+        dry_run=body.dry_run,
+        actor=actor,
+        visible=visible,
+    )
