@@ -337,6 +337,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/definitions/{key}/migrations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Migrate running instances to another version of the process (Camunda 7's migration)
+         * @description The plan maps the elements of `from_version` to those of `to_version`: generated for the ids both share with the same kind (unless `generate: false`), `mapping` over it. A plan that cannot hold is 422 MIGRATION_INVALID with `problems` (each `element` and `reason`) before any instance moves. Then at most `limit` active instances, oldest first, each moved atomically with its jobs, timers, subscriptions, user tasks and incidents: a result per instance (`failed` with `problems` when it stands at an element the plan does not map), `next_cursor` when more match. `dry_run: true` checks the page and names the instances that would fail.
+         */
+        post: operations["migrate_instances_api_v1_definitions__key__migrations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/definitions/{key}/source": {
         parameters: {
             query?: never;
@@ -1659,6 +1679,13 @@ export interface components {
             /** Instance Id */
             instance_id: string;
             /**
+             * Problems
+             * @description a migration that failed: each element at fault (`element`) and why (`reason`)
+             */
+            problems?: {
+                [key: string]: unknown;
+            }[] | null;
+            /**
              * Reason
              * @description why it was skipped or failed
              */
@@ -1675,7 +1702,7 @@ export interface components {
              * Action
              * @enum {string}
              */
-            action: "retry" | "cancel";
+            action: "retry" | "cancel" | "migrate";
             /** Done */
             done: number;
             /** Dry Run */
@@ -3040,6 +3067,134 @@ export interface components {
             tenants: string[] | null;
             /** Username */
             username: string;
+        };
+        /**
+         * MigrateInstances
+         * @description Move the active instances of one version of the process to another by a migration plan.
+         */
+        MigrateInstances: {
+            /** Business Key */
+            business_key?: string | null;
+            /**
+             * Cursor
+             * @description the `next_cursor` of the previous answer
+             */
+            cursor?: string | null;
+            /**
+             * Dry Run
+             * @description check every instance of the page against the plan; move none
+             * @default false
+             */
+            dry_run: boolean;
+            /**
+             * From Version
+             * @description the version the instances run on now
+             */
+            from_version: number;
+            /**
+             * Generate
+             * @description map every element id both versions share with the same kind (Camunda's mapEqualActivities)
+             * @default true
+             */
+            generate: boolean;
+            /**
+             * Instance Ids
+             * @description only these instances
+             */
+            instance_ids?: string[];
+            /**
+             * Limit
+             * @description instances this request moves at most
+             * @default 100
+             */
+            limit: number;
+            /**
+             * Mapping
+             * @description source element id -> target element id, over the generated mapping (or instead of it)
+             */
+            mapping?: {
+                [key: string]: string;
+            };
+            /**
+             * Tenant
+             * @description the tenant whose versions and instances
+             */
+            tenant?: string | null;
+            /**
+             * To Version
+             * @description the version they move to
+             */
+            to_version: number;
+        };
+        /**
+         * MigrationReport
+         * @description A bulk report (`items` a result per instance; a dry run's: those that would fail) with its plan.
+         */
+        MigrationReport: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "retry" | "cancel" | "migrate";
+            /** Done */
+            done: number;
+            /** Dry Run */
+            dry_run: boolean;
+            /** Failed */
+            failed: number;
+            /** From Version */
+            from_version: number;
+            /**
+             * Ids
+             * @description a dry run's first matches
+             */
+            ids: (number | string)[];
+            /**
+             * Items
+             * @description a result per row (empty in a dry run)
+             */
+            items: components["schemas"]["BulkItem"][];
+            /**
+             * Mapping
+             * @description the plan: every source element that moves, and where to
+             */
+            mapping: {
+                [key: string]: string;
+            };
+            /**
+             * Matched
+             * @description rows this request selected (at most `limit`)
+             */
+            matched: number;
+            /**
+             * Next Cursor
+             * @description more match: send it back as `cursor` to go on
+             */
+            next_cursor: string | null;
+            /** Process */
+            process: string;
+            /**
+             * Skipped
+             * @description someone else got there first: resolved, ended, or changed meanwhile
+             */
+            skipped: number;
+            /**
+             * Tenant
+             * @description the versions' tenant; null: the shared tenant
+             */
+            tenant: string | null;
+            /** To Version */
+            to_version: number;
+            /**
+             * Total
+             * @description rows the filter matched when the request began
+             */
+            total: number;
+            /**
+             * Total Exact
+             * @description false when `total` is a lower bound (a capped count)
+             */
+            total_exact: boolean;
         };
         /**
          * ModelProblem
@@ -5102,6 +5257,86 @@ export interface operations {
             };
             /** @description Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, IDEMPOTENCY_CONFLICT, ... */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    migrate_instances_api_v1_definitions__key__migrations_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MigrateInstances"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MigrationReport"];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
