@@ -125,6 +125,43 @@ def keys_rotate(
         raise Failure("ROTATION_INCOMPLETE", f"{result.remaining} values are still under older keys: run it again")
 
 
+@keys.command("seal")
+@click.option("--key-file", metavar="PATH", help=KEY_FILE_HELP)
+@click.option("--database", metavar="URL", help=DATABASE_HELP)
+@click.option(
+    "--batch", type=click.IntRange(1, 100_000), default=500, show_default=True, help="Instances a transaction."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_obj
+def keys_seal(obj: CliContext, key_file: str | None, database: str | None, batch: int, as_json: bool) -> None:
+    """Seal what was stored before encryption was on (or before LEGATO_ENCRYPT=all); resumable.
+
+    \b
+      legato keys seal                  after turning encryption on: the rows written before it
+    """
+    from legato.store.seal_existing import seal_existing
+
+    ring, _path = _keyring(obj, key_file)
+    with _store(obj, database, ring) as store:
+        assert store.sealer is not None
+
+        def progress(what: str, rows: int) -> None:
+            if not as_json:
+                obj.err.print(f"{what}: {rows} looked at", markup=False)
+
+        result = _failing(
+            lambda: seal_existing(store.database, store.sealer, store.sensitive_names, batch=batch, progress=progress)
+        )
+    if as_json:
+        render.print_json(result.public())
+        return
+    obj.out.print(
+        f"sealed {result.values} values in {result.rows} rows of {result.instances} instances with key {ring.primary}"
+        + (f" ({result.raced} rows a server rewrote meanwhile, sealed by it)" if result.raced else ""),
+        markup=False,
+    )
+
+
 @keys.command("status")
 @click.option("--key-file", metavar="PATH", help=KEY_FILE_HELP)
 @click.option("--database", metavar="URL", help=DATABASE_HELP)
@@ -163,7 +200,12 @@ def _store(obj: CliContext, database: str | None, ring: Any) -> Iterator[Any]:
 
     settings = obj.override(database=database)
     try:
-        store = Store(settings.database, encryption_keys=ring, sensitive=settings.sensitive_variables)
+        store = Store(
+            settings.database,
+            encryption_keys=ring,
+            sensitive=settings.sensitive_variables,
+            encrypt="all" if settings.encrypt == "all" else "sensitive",
+        )
     except Exception as exc:
         raise Failure(
             "DATABASE_UNAVAILABLE", f"cannot open the database {hide_password(settings.database)}: {exc}"
