@@ -301,3 +301,11 @@ def test_a_message_throw_event_needs_its_handler() -> None:
     throw = IntermediateThrowEvent(id="notify", event=MessageDefinition(message="order.shipped"))
     with pytest.raises(ModelInvalid, match="needs a task type"):
         process(S, throw, E, flows="s>notify notify>e")
+
+
+def test_feel_now_is_the_time_the_engine_was_given(start: Start) -> None:
+    """FEEL's now() reads the step's injected time, not the wall clock, so a replay agrees."""
+    timer = IntermediateCatchEvent(id="t", event=TimerDefinition(kind="date", value='=now() + duration("PT10M")'))
+    run = start(process(S, timer, E, flows="s>t t>e"))
+    due = run.timer("t").due
+    assert due is not None and (due - run.now).total_seconds() == 600

@@ -347,7 +347,7 @@ def test_built_in_functions(source: str, expected: Any) -> None:
 
 
 def test_the_function_list_is_frozen_and_documented() -> None:
-    assert len(FEEL_FUNCTIONS) == 61
+    assert len(FEEL_FUNCTIONS) == 90
     reference = (Path(__file__).parents[2] / "docs" / "expressions.md").read_text()
     missing = [name for name in FEEL_FUNCTIONS if f"`{name}(" not in reference]
     assert missing == []
@@ -513,7 +513,6 @@ def test_a_date_input_compares_with_a_date_only_as_a_feel_value() -> None:
         ("[1..10", "to close the range"),
         ('"A",', "ends too early"),
         ("not(1", "expected"),
-        ("now()", "no clock"),
     ],
 )
 def test_malformed_unary_tests_are_refused(tests: str, message: str) -> None:
@@ -529,12 +528,9 @@ def test_malformed_unary_tests_are_refused(tests: str, message: str) -> None:
     [
         ("=", "the expression is empty"),
         ("=  ", "the expression is empty"),
-        ("=now() > deadline", r"now\(\) is not available: expressions have no clock"),
-        ("=today()", r"today\(\) is not available"),
         ("=foo(1)", r"foo\(\) is not a FEEL function here"),
         ('=string lenght("x")', r"string lenght\(\) is not a FEEL function here"),
         ("=function(x) x + 1", "function definitions are not supported"),
-        ("=sort([3, 1], function(x, y) x < y)", r"sort\(\) needs a function argument, and FEEL functions are not"),
         ("=sum(1..1000)", r"'a..b' is only allowed after 'for x in'"),
         ('=substring(string: "abc", start position: 2)', "named arguments are not supported"),
         ("=is defined(1)", "takes a variable name or a path"),
@@ -546,7 +542,7 @@ def test_malformed_unary_tests_are_refused(tests: str, message: str) -> None:
         ("=a || b", "unexpected character '|'; write 'or'"),
         ("=!a", "write not"),
         ('="abc', "this string is never closed"),
-        ('="a\\qb"', "unknown escape"),
+        ('="a\\u12"', "needs 4 hexadecimal digits"),
         ("=/* open", "comment is never closed"),
         ("=< 10", "only allowed after 'in' or in a decision table cell"),
         ("=if a then b", "expected 'else'"),
@@ -587,11 +583,11 @@ def test_what_feel_defines_as_null_compiles_to_null_with_a_warning(source: str, 
     assert compile_feel("1 + 1").warnings == ()
 
 
-def test_regular_expressions_are_refused_when_they_run() -> None:
-    """A pattern can take exponential time (`(a+)+$`), so only plain text patterns are accepted."""
-    for source in ('matches("aaaa!", "(a+)+$")', 'replace("a.b", "\\\\.", "-")', 'split("a b", "\\\\s")'):
-        with quickly(), pytest.raises(EvaluationError, match="regular expressions are not supported"):
-            feel(source)
+def test_regular_expressions_run_in_linear_time() -> None:
+    """A pattern such as `(a+)+$` takes exponential time on a backtracking engine; RE2's is linear."""
+    with quickly():
+        assert feel('matches(text, "(a+)+$")', text="a" * 100_000 + "!") is False
+        assert feel('count(split(text, "(x+x+)+y"))', text="x" * 100_000) == 1
 
 
 @pytest.mark.parametrize(
@@ -661,7 +657,6 @@ def test_compile_refuses_what_is_not_text() -> None:
         ("=amount >", 9, ""),
         ("=a && b", 3, "&"),
         ("= 1 + foo(2)", 6, "foo"),
-        ("=now() > x", 1, "now"),
         ('=string lenght("x")', 1, "string"),
         ("=a = b = c", 7, "="),
         ("=a == b", 4, "="),

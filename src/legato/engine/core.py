@@ -65,6 +65,7 @@ from legato.errors import (
     StaleCommand,
     VariablesInvalid,
 )
+from legato.expressions.feel import feel_clock
 from legato.model.elements import (
     BoundaryEvent,
     BusinessRuleTask,
@@ -112,12 +113,13 @@ def start(
     if caller is not None:
         started["called_by"] = {"instance_id": caller[0], "wait": caller[1]}
     step.record("instance_started", None, started)
-    arm(step, None, ROOT_SCOPE)
-    if start_event is not None:
-        step.agenda.append(step.new_token(start_event, ROOT_SCOPE))
-    else:
-        step.start_scope(ROOT_SCOPE, None)
-    step.run()
+    with feel_clock(now):  # FEEL's now() is the step's injected time, so a replay agrees
+        arm(step, None, ROOT_SCOPE)
+        if start_event is not None:
+            step.agenda.append(step.new_token(start_event, ROOT_SCOPE))
+        else:
+            step.start_scope(ROOT_SCOPE, None)
+        step.run()
     return StepResult(state, step.effects)
 
 
@@ -133,8 +135,9 @@ def apply(definition: ProcessDefinition, state: InstanceState, command: Command,
     handler = _HANDLERS.get(type(command))
     if handler is None:
         raise TypeError(f"unknown command {type(command).__name__}")
-    handler(step, command)
-    step.run()
+    with feel_clock(now):  # FEEL's now() is the step's injected time, so a replay agrees
+        handler(step, command)
+        step.run()
     return StepResult(step.state, step.effects)
 
 

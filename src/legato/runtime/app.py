@@ -149,7 +149,7 @@ class Legato(TaskWork):
             raise InvalidInput("a decision id is needed")
         given = dict(variables) if isinstance(variables, Mapping) else variables
         checked = check_variables(given, where="decision")
-        return self.store.decisions.evaluate(decision_id, checked, self._tenant(tenant))
+        return self.store.decisions.evaluate(decision_id, checked, self._tenant(tenant), now=self.clock.now())
 
     def decision_evaluations(self, instance_id: str, *, visible: Visible = None) -> list[dict[str, Any]]:
         """The decisions the business rule tasks of an instance evaluated, with the rules that matched."""

@@ -79,10 +79,11 @@ def decision_handler(store: Store, clock: Clock) -> HandlerFunction:
         request = DecisionRequest.from_payload(job.variables)
         # A fixed tenant (decisionRefTenantId): that tenant's decision only. Else the
         # instance's tenant first, then the shared tenant (Camunda 7's resolution).
+        now = clock.now()  # FEEL's now() in the decision
         if request.tenant is not None:
-            outcome = store.decisions.evaluate(request.decision, request.variables, request.tenant, exact=True)
+            outcome = store.decisions.evaluate(request.decision, request.variables, request.tenant, exact=True, now=now)
         else:
-            outcome = store.decisions.evaluate(request.decision, request.variables, job.tenant)
+            outcome = store.decisions.evaluate(request.decision, request.variables, job.tenant, now=now)
         store.decisions.record(
             outcome,
             tenant=job.tenant,

@@ -225,7 +225,13 @@ class Decisions:
     # -- evaluating ------------------------------------------------------------------------
 
     def evaluate(
-        self, decision_id: str, variables: Mapping[str, Any], tenant: str | None = None, *, exact: bool = False
+        self,
+        decision_id: str,
+        variables: Mapping[str, Any],
+        tenant: str | None = None,
+        *,
+        exact: bool = False,
+        now: datetime | None = None,
     ) -> dict[str, Any]:
         """Evaluate the latest deployed version of a decision against `variables`.
 
@@ -236,7 +242,7 @@ class Decisions:
         """
         stored = self.latest(decision_id, tenant, exact=exact)
         try:
-            result = evaluate(stored.model, decision_id, variables)
+            result = evaluate(stored.model, decision_id, variables, now=now)
         except EvaluationError as error:
             details = {**error.details, "decision": decision_id, "key": stored.key, "version": stored.version}
             where = f" (decision model {stored.key!r} version {stored.version})"

@@ -10,13 +10,15 @@ FEEL's rules are kept where a model's meaning depends on them: a missing variabl
 missing key, an operation on the wrong types and a comparison of different types all give
 null rather than an error (Camunda 8, "FEEL error handling"); `and`/`or` are three-valued
 (`null and false` is false, `null and true` is null); `=` compares, `null = null` is true.
-Where Legato is stricter than Camunda it says so at deploy: an unknown function, a wrong
-number of arguments and a function definition are errors, not null at run time.
+Where Legato is stricter than Camunda it says so at deploy: an unknown function and a
+function definition are errors. What FEEL defines as null whatever the variables (a wrong
+number of arguments, a duplicate context key) compiles to null with a warning.
 
 Evaluation is bounded like the Legato dialect's: an evaluation may build or walk at most
 `MAX_WORK` items and characters (iterations of `for`/`some`/`every`, filtered items, joined
-text), integers stay under `MAX_INT_BITS`, and there are no regular expressions (a pattern
-can take exponential time), so `matches`, `replace` and `split` take plain text patterns.
+text), integers stay under `MAX_INT_BITS`, and regular expressions run on RE2, whose time is
+linear in the text. `now()` and `today()` give the time the caller passes with
+`feel_clock(now)`, never the wall clock, so a replay gives the same answer.
 
 Values: FEEL numbers are Python `int` and `float` (not 34-digit decimals), strings, booleans,
 lists, contexts (dicts), dates, times, date-times, durations and ranges. What an expression
@@ -28,6 +30,7 @@ the user reference.
 from __future__ import annotations
 
 from legato.expressions.feel._builtins import FEEL_FUNCTIONS
+from legato.expressions.feel._clock import feel_clock
 from legato.expressions.feel._expression import FeelExpression, UnaryTests, compile_feel, compile_unary_tests
 
-__all__ = ["FEEL_FUNCTIONS", "FeelExpression", "UnaryTests", "compile_feel", "compile_unary_tests"]
+__all__ = ["FEEL_FUNCTIONS", "FeelExpression", "UnaryTests", "compile_feel", "compile_unary_tests", "feel_clock"]

@@ -1,7 +1,9 @@
-"""FEEL built-in functions (DMN 1.3, 10.3.4), each bounded by the evaluation's work budget.
+"""FEEL built-in functions (DMN 1.5, 10.3.4), each bounded by the evaluation's work budget.
 
-There are no regular expressions (a pattern can take exponential time), so `matches`,
-`replace` and `split` take plain text patterns; functions that need a clock are refused.
+Every built-in of DMN 1.5 is here, with the Camunda extensions `is defined`, `get or else`
+and `assert`. Regular expressions run on RE2 (`_regex`), whose time is linear in the text;
+rounding is decimal (`_numeric`); the range relations are in `_ranges`; `now()` and
+`today()` read the time the caller gave (`_clock`), never the wall clock.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Final
 
+from legato.expressions.feel import _clock, _numeric, _regex
 from legato.expressions.feel._arithmetic import _divide, _multiply
+from legato.expressions.feel._ranges import RANGE_FUNCTIONS
 from legato.expressions.feel._values import (
     _DATE,
     _MONTHS,
@@ -49,14 +53,6 @@ def _numbers(arguments: tuple[Any, ...], work: list[int]) -> list[Any] | None:
     return list(items)
 
 
-def _plain_pattern(pattern: Any) -> str | None:
-    if not isinstance(pattern, str):
-        return None
-    if re.search(r"[\\.^$*+?()\[\]{}|]", pattern):
-        raise _Fault(f"regular expressions are not supported (pattern {pattern!r}); use a plain text pattern")
-    return pattern
-
-
 def _strings(work: list[int], *values: Any) -> bool:
     if not all(isinstance(value, str) for value in values):
         return False
@@ -74,6 +70,7 @@ def _substring(work: list[int], text: Any, start: Any, length: Any = None) -> An
 
 
 def _string_join(work: list[int], items: Any, delimiter: Any = "") -> Any:
+    delimiter = "" if delimiter is None else delimiter  # DMN 1.5: a null delimiter is none
     if not isinstance(items, list | tuple) or not isinstance(delimiter, str):
         return None
     texts = [item for item in items if item is not None]
@@ -81,28 +78,6 @@ def _string_join(work: list[int], items: Any, delimiter: Any = "") -> Any:
         return None
     _spend(work, sum(map(len, texts)) + len(delimiter) * len(texts), "joining this text")
     return delimiter.join(texts)
-
-
-def _replace(work: list[int], text: Any, pattern: Any, replacement: Any, flags: Any = None) -> Any:
-    plain = _plain_pattern(pattern)
-    if plain is None or not plain or not _strings(work, text, replacement) or flags is not None:
-        return None
-    _spend(work, text.count(plain) * len(replacement), "replacing in this text")
-    return text.replace(plain, replacement)
-
-
-def _matches(work: list[int], text: Any, pattern: Any, flags: Any = None) -> Any:
-    plain = _plain_pattern(pattern)
-    if plain is None or not _strings(work, text) or flags is not None:
-        return None
-    return plain in text
-
-
-def _split(work: list[int], text: Any, delimiter: Any) -> Any:
-    plain = _plain_pattern(delimiter)
-    if plain is None or not plain or not _strings(work, text):
-        return None
-    return text.split(plain)
 
 
 def _extreme(pick: Callable[[int], bool]) -> Callable[..., Any]:
@@ -144,15 +119,6 @@ def _mean(work: list[int], *arguments: Any) -> Any:
     if not items or not all(_is_number(item) for item in items):
         return None
     return _divide(work, sum(items), len(items))
-
-
-def _median(work: list[int], *arguments: Any) -> Any:
-    items = _numbers(arguments, work)
-    if not items or not all(_is_number(item) for item in items):
-        return None
-    items.sort()
-    middle = len(items) // 2
-    return items[middle] if len(items) % 2 else _divide(work, items[middle - 1] + items[middle], 2)
 
 
 def _all(work: list[int], *arguments: Any) -> Any:
@@ -358,30 +324,6 @@ def _years_and_months(work: list[int], start: Any, end: Any) -> Any:
     return _YearsMonths(months)
 
 
-def _decimal(work: list[int], number: Any, scale: Any) -> Any:
-    if not _is_number(number) or not isinstance(scale, int) or abs(scale) > 1000:
-        return None
-    result = round(number, scale)
-    return int(result) if scale <= 0 else result
-
-
-def _rounding(function: Callable[[float], int]) -> Callable[..., Any]:
-    def rounded(work: list[int], number: Any, scale: Any = 0) -> Any:
-        if not _is_number(number) or not isinstance(scale, int) or abs(scale) > 1000:
-            return None
-        if scale == 0:
-            return function(number)
-        return function(number * 10**scale) / 10**scale
-
-    return rounded
-
-
-def _modulo(work: list[int], dividend: Any, divisor: Any) -> Any:
-    if not _is_number(dividend) or not _is_number(divisor) or divisor == 0:
-        return None
-    return dividend % divisor
-
-
 def _day_of_week(work: list[int], value: Any) -> Any:
     return _WEEKDAYS[value.weekday()] if isinstance(value, date) else None
 
@@ -405,6 +347,134 @@ def _unary(check: Callable[[Any], bool], function: Callable[[Any], Any]) -> Call
     return apply
 
 
+def _substring_before(work: list[int], text: Any, match: Any) -> Any:
+    """`substring before(text, match)`: "" when `match` is not in the text, or is empty."""
+    if not _strings(work, text, match):
+        return None
+    if not match:
+        return ""
+    before, found, _ = text.partition(match)
+    return before if found else ""
+
+
+def _substring_after(work: list[int], text: Any, match: Any) -> Any:
+    """`substring after(text, match)`: "" when `match` is not in the text; the whole text when it is empty."""
+    if not _strings(work, text, match):
+        return None
+    if not match:
+        return text
+    _, found, after = text.partition(match)
+    return after if found else ""
+
+
+def _abs(work: list[int], value: Any) -> Any:
+    """`abs(n)`, also of a duration of either kind (DMN 1.5, 10.3.4.5)."""
+    if _is_number(value) or isinstance(value, timedelta):
+        return abs(value)
+    if isinstance(value, _YearsMonths):
+        return _YearsMonths(abs(value.months))
+    return None
+
+
+def _list_replace(work: list[int], items: Any, position: Any, new_item: Any) -> Any:
+    """`list replace(list, position, newItem)`: the item at `position` (from 1, or -1 from the end) replaced."""
+    values = _list_arg(work, items)
+    index = None if values is None else _position(values, position)
+    if values is None or index is None:
+        return None
+    values[index] = new_item
+    return values
+
+
+def _is(work: list[int], first: Any, second: Any) -> Any:
+    """`is(a, b)`: the same kind and the same value, so a time with an offset is not one without."""
+    if _kind(first) != _kind(second):
+        return False
+    if isinstance(first, time | datetime) and first.tzinfo != second.tzinfo:
+        return False
+    return _equal(first, second, work) is True
+
+
+def _keys(key: Any) -> list[str] | None:
+    keys = key if isinstance(key, list | tuple) else [key]
+    return list(keys) if keys and all(isinstance(part, str) for part in keys) else None
+
+
+def _get_value(work: list[int], context: Any, key: Any) -> Any:
+    """`get value(m, key)`, or with a list of keys the value at that path (DMN 1.5)."""
+    keys = _keys(key)
+    if keys is None:
+        return None
+    for part in keys:
+        if not isinstance(context, Mapping):
+            return None
+        context = context.get(part)
+    return context
+
+
+def _get_entries(work: list[int], context: Any) -> Any:
+    if not isinstance(context, Mapping):
+        return None
+    _spend(work, len(context), "listing these entries")
+    return [{"key": key, "value": value} for key, value in context.items()]
+
+
+def _context(work: list[int], entries: Any) -> Any:
+    """`context(entries)`: a context from `{key, value}` entries; a repeated or missing key is null."""
+    items = entries if isinstance(entries, list | tuple) else [entries]
+    _spend(work, len(items), "building this context")
+    built: dict[str, Any] = {}
+    for entry in items:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("key"), str) or "value" not in entry:
+            return None
+        if entry["key"] in built:
+            return None
+        built[entry["key"]] = entry["value"]
+    return built
+
+
+def _context_put(work: list[int], context: Any, key: Any, value: Any) -> Any:
+    """`context put(context, key, value)`; with a list of keys, the value is put at that path."""
+    keys = _keys(key)
+    if keys is None or not isinstance(context, Mapping):
+        return None
+    _spend(work, len(context), "copying this context")
+    copy = dict(context)
+    if len(keys) == 1:
+        copy[keys[0]] = value
+        return copy
+    inner = copy.get(keys[0])
+    if not isinstance(inner, Mapping):
+        return None
+    nested = _context_put(work, inner, keys[1:], value)
+    if nested is None:
+        return None
+    copy[keys[0]] = nested
+    return copy
+
+
+def _context_merge(work: list[int], contexts: Any) -> Any:
+    """`context merge(contexts)`: one context, later entries over earlier ones."""
+    items = contexts if isinstance(contexts, list | tuple) else [contexts]
+    merged: dict[str, Any] = {}
+    for context in items:
+        if not isinstance(context, Mapping):
+            return None
+        _spend(work, len(context), "merging these contexts")
+        merged.update(context)
+    return merged
+
+
+def _range_of_text(work: list[int], text: Any) -> Any:
+    """`range(from)`: the range written in the text, such as "[18..21)" or "<= @\"2024-01-01\"" (DMN 1.5)."""
+    if not isinstance(text, str):
+        return None
+    _spend(work, len(text), "reading this range")
+    from legato.expressions.feel._literals import range_literal  # the parser needs these built-ins
+
+    return range_literal(text)
+
+
 def _is_text(value: Any) -> bool:
     return isinstance(value, str)
 
@@ -424,6 +494,7 @@ _BUILTINS: Final[dict[str, _Builtin]] = {
     "string": _Builtin(lambda work, value: _text(value, work), 1, 1),
     # boolean
     "not": _Builtin(lambda work, value: (not value) if isinstance(value, bool) else None, 1, 1),
+    "is": _Builtin(_is, 2, 2),
     "is defined": _Builtin(lambda work, value: True, 1, 1),  # its argument is read, not evaluated
     "get or else": _Builtin(lambda work, value, default: default if value is None else value, 2, 2),
     "assert": _Builtin(_assert, 2, 3),
@@ -433,24 +504,8 @@ _BUILTINS: Final[dict[str, _Builtin]] = {
     "upper case": _Builtin(_unary(_is_text, str.upper), 1, 1),
     "lower case": _Builtin(_unary(_is_text, str.lower), 1, 1),
     "trim": _Builtin(_unary(_is_text, str.strip), 1, 1),
-    "substring before": _Builtin(
-        lambda work, text, match: (
-            text.partition(match)[0]
-            if _strings(work, text, match) and match in text
-            else ("" if isinstance(text, str) and isinstance(match, str) else None)
-        ),
-        2,
-        2,
-    ),
-    "substring after": _Builtin(
-        lambda work, text, match: (
-            text.partition(match)[2]
-            if _strings(work, text, match) and match in text
-            else ("" if isinstance(text, str) and isinstance(match, str) else None)
-        ),
-        2,
-        2,
-    ),
+    "substring before": _Builtin(_substring_before, 2, 2),
+    "substring after": _Builtin(_substring_after, 2, 2),
     "contains": _Builtin(lambda work, text, match: match in text if _strings(work, text, match) else None, 2, 2),
     "starts with": _Builtin(
         lambda work, text, match: text.startswith(match) if _strings(work, text, match) else None, 2, 2
@@ -458,9 +513,9 @@ _BUILTINS: Final[dict[str, _Builtin]] = {
     "ends with": _Builtin(
         lambda work, text, match: text.endswith(match) if _strings(work, text, match) else None, 2, 2
     ),
-    "matches": _Builtin(_matches, 2, 3),
-    "replace": _Builtin(_replace, 3, 4),
-    "split": _Builtin(_split, 2, 2),
+    "matches": _Builtin(_regex.matches, 2, 3),
+    "replace": _Builtin(_regex.replace, 3, 4),
+    "split": _Builtin(_regex.split, 2, 3),
     "string join": _Builtin(_string_join, 1, 2),
     # lists
     "list contains": _Builtin(_list_contains, 2, 2),
@@ -470,7 +525,11 @@ _BUILTINS: Final[dict[str, _Builtin]] = {
     "sum": _Builtin(_sum, 1, None),
     "product": _Builtin(_product, 1, None),
     "mean": _Builtin(_mean, 1, None),
-    "median": _Builtin(_median, 1, None),
+    "median": _Builtin(_numeric.median, 1, None),
+    "stddev": _Builtin(_numeric.stddev, 1, None),
+    "mode": _Builtin(_numeric.mode, 1, None),
+    "sort": _Builtin(_numeric.sort, 1, 2),
+    "list replace": _Builtin(_list_replace, 3, 3),
     "all": _Builtin(_all, 1, None),
     "any": _Builtin(_any, 1, None),
     "sublist": _Builtin(_sublist, 2, 3),
@@ -484,11 +543,10 @@ _BUILTINS: Final[dict[str, _Builtin]] = {
     "distinct values": _Builtin(_distinct_values, 1, 1),
     "flatten": _Builtin(_flatten, 1, 1),
     # numbers
-    "decimal": _Builtin(_decimal, 2, 2),
-    "floor": _Builtin(_rounding(math.floor), 1, 2),
-    "ceiling": _Builtin(_rounding(math.ceil), 1, 2),
-    "abs": _Builtin(_unary(lambda value: _is_number(value) or isinstance(value, timedelta), abs), 1, 1),
-    "modulo": _Builtin(_modulo, 2, 2),
+    "decimal": _Builtin(_numeric.ROUNDING["decimal"], 2, 2),
+    **{name: _Builtin(_numeric.ROUNDING[name], 1, 2) for name in _numeric.ROUNDING if name != "decimal"},
+    "abs": _Builtin(_abs, 1, 1),
+    "modulo": _Builtin(_numeric.modulo, 2, 2),
     "sqrt": _Builtin(_unary(lambda value: _is_number(value) and value >= 0, math.sqrt), 1, 1),
     "log": _Builtin(_unary(lambda value: _is_number(value) and value > 0, math.log), 1, 1),
     "exp": _Builtin(_unary(lambda value: _is_number(value) and value < 700, math.exp), 1, 1),
@@ -499,29 +557,22 @@ _BUILTINS: Final[dict[str, _Builtin]] = {
     "day of year": _Builtin(lambda work, value: value.timetuple().tm_yday if isinstance(value, date) else None, 1, 1),
     "week of year": _Builtin(lambda work, value: value.isocalendar()[1] if isinstance(value, date) else None, 1, 1),
     "month of year": _Builtin(_month_of_year, 1, 1),
+    "now": _Builtin(_clock.now, 0, 0),
+    "today": _Builtin(_clock.today, 0, 0),
+    # ranges
+    "range": _Builtin(_range_of_text, 1, 1),
+    **{name: _Builtin(function, 2, 2) for name, function in RANGE_FUNCTIONS.items()},
     # contexts
-    "get value": _Builtin(
-        lambda work, context, key: context.get(key) if isinstance(context, Mapping) and isinstance(key, str) else None,
-        2,
-        2,
-    ),
-    "get entries": _Builtin(
-        lambda work, context: (
-            [{"key": k, "value": v} for k, v in context.items()] if isinstance(context, Mapping) else None
-        ),
-        1,
-        1,
-    ),
+    "get value": _Builtin(_get_value, 2, 2),
+    "get entries": _Builtin(_get_entries, 1, 1),
+    "context": _Builtin(_context, 1, 1),
+    "context put": _Builtin(_context_put, 3, 3),
+    "context merge": _Builtin(_context_merge, 1, 1),
 }
 FEEL_FUNCTIONS: Final = tuple(sorted(_BUILTINS))
 """The built-in functions a FEEL expression may call; nothing else is callable."""
 
-_REFUSED_FUNCTIONS: Final = {
-    "now": "now() is not available: expressions have no clock, so that replaying an instance gives the same answer; "
-    "put the time in a variable",
-    "today": "today() is not available: expressions have no clock; put the date in a variable",
-    "sort": "sort() needs a function argument, and FEEL functions are not supported",
-}
+_REFUSED_FUNCTIONS: Final[dict[str, str]] = {}
 _FUNCTION_WORDS: Final[dict[str, list[tuple[str, ...]]]] = {}
 for _name in _BUILTINS:
     _FUNCTION_WORDS.setdefault(_name.split(" ")[0], []).append(tuple(_name.split(" ")))

@@ -106,24 +106,43 @@ def _tokens(source: _Source) -> list[_Token]:
 
 
 def _string(source: _Source, position: int) -> tuple[int, str]:
+    """A string literal (DMN 1.5, grammar rules 65-66): `\\"`, `\\\\`, `\\n`, `\\r`, `\\t`, `\\'`,
+    `\\uXXXX` (a surrogate pair is one character) and `\\UXXXXXX`. A backslash before anything
+    else is kept with it, so a regular expression such as `"\\d+"` reads as it is written."""
     text, end = source.original, source.end
     start, position = position, position + 1
     parts: list[str] = []
     while position < end:
         char = text[position]
         if char == '"':
-            return position + 1, "".join(parts)
+            return position + 1, _pairs("".join(parts))
         if char == "\\":
             escape = text[position + 1 : position + 2]
             if escape in _ESCAPES:
                 parts.append(_ESCAPES[escape])
                 position += 2
                 continue
-            if escape == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", text[position + 2 : position + 6]):
-                parts.append(chr(int(text[position + 2 : position + 6], 16)))
-                position += 6
+            digits = {"u": 4, "U": 6}.get(escape)
+            code = text[position + 2 : position + 2 + digits] if digits else ""
+            if digits and re.fullmatch(r"[0-9a-fA-F]+", code) and len(code) == digits:
+                value = int(code, 16)
+                if value > 0x10FFFF:
+                    raise source.invalid(f"\\{escape}{code} is not a Unicode code point", position)
+                parts.append(chr(value))
+                position += 2 + digits
                 continue
-            raise source.invalid(f"unknown escape \\{escape} in a string", position)
+            if digits:
+                raise source.invalid(f"\\{escape} needs {digits} hexadecimal digits", position)
+            parts.append(char)
+            position += 1
+            continue
         parts.append(char)
         position += 1
     raise source.invalid("this string is never closed", start)
+
+
+def _pairs(text: str) -> str:
+    """UTF-16 surrogate pairs written as two `\\u` escapes joined into the one character they encode."""
+    if not any("\ud800" <= char <= "\udfff" for char in text):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")

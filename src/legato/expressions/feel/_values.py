@@ -180,7 +180,9 @@ def _size(value: object, budget: int) -> int:
 # --- dates, times and durations -----------------------------------------------------------
 
 _DATE: Final = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_TIME: Final = re.compile(r"(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2}|@[A-Za-z0-9_/+\-]{1,60})?")
+_TIME: Final = re.compile(
+    r"(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}:\d{2}|@[A-Za-z0-9_/+\-]{1,60})?"
+)
 _DAYS_TIME: Final = re.compile(
     r"(-)?P(?:(\d{1,9})D)?(?:T(?:(\d{1,9})H)?(?:(\d{1,9})M)?(?:(\d{1,9})(?:\.(\d{1,9}))?S)?)?"
 )
@@ -195,7 +197,7 @@ _MONTHS: Final = (
 def _zone(text: str | None) -> tzinfo | None:
     if text is None:
         return None
-    if text == "Z":
+    if text in ("Z", "z"):
         return UTC
     if text.startswith("@"):
         return ZoneInfo(text[1:])

@@ -9,10 +9,13 @@ under their names (and ids), beside the caller's variables.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from legato.errors import EvaluationError
+from legato.expressions.feel import feel_clock
 from legato.model.dmn import _feel
 from legato.model.dmn._hit_policies import Hit, apply, result_of
 from legato.model.dmn._model import Decision, DecisionModel, UnsupportedLogic
@@ -54,8 +57,13 @@ class DecisionResult:
         }
 
 
-def evaluate(model: DecisionModel, decision_id: str, variables: Mapping[str, Any]) -> DecisionResult:
+def evaluate(
+    model: DecisionModel, decision_id: str, variables: Mapping[str, Any], *, now: datetime | None = None
+) -> DecisionResult:
     """Evaluate decision `decision_id` (or the only decision of that name) of `model`.
+
+    `now` is what FEEL's `now()` and `today()` give; without it they are an error, since a
+    decision never reads the wall clock (the caller injects its clock, as the engine does).
 
     Raises EvaluationError when the decision is unknown, when an expression fails, or when
     the hit policy is broken (UNIQUE with several matches, ANY with disagreeing ones); the
@@ -71,10 +79,11 @@ def evaluate(model: DecisionModel, decision_id: str, variables: Mapping[str, Any
     requirements = model.requirements(decision.id)
     _check_runnable(model, decision, requirements)
     results: dict[str, DecisionResult] = {}
-    for required_id in requirements:
-        required = model.decisions[required_id]
-        results[required_id] = _evaluate_one(required, _scope(required, model, variables, results))
-    own = _evaluate_one(decision, _scope(decision, model, variables, results))
+    with nullcontext() if now is None else feel_clock(now):
+        for required_id in requirements:
+            required = model.decisions[required_id]
+            results[required_id] = _evaluate_one(required, _scope(required, model, variables, results))
+        own = _evaluate_one(decision, _scope(decision, model, variables, results))
     return DecisionResult(
         decision_id=own.decision_id,
         decision_name=own.decision_name,
