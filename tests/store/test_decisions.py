@@ -82,6 +82,7 @@ def test_evaluate_gives_the_value_the_matched_rules_and_the_version(store: Store
         "value": 10,
         "matched_rules": ["large"],
         "required": [],
+        "entries": [{"fee": 10}],
     }
 
 
