@@ -249,7 +249,7 @@ def trigger_event(step: Step, wait: Wait, data: dict[str, Any], variables: dict[
     event = element.event
     if isinstance(event, TimerDefinition):
         fired = wait.fired + 1
-        due = timer_due(event, step.view(token), step.now, fired, step.now)
+        due = timer_due(event, step.view(token), step.now, fired, step.now, element.id)
         if due is not None and event.kind == "cycle":
             new_wait = step.open_wait(token, TIMER, element.id, fired)
             step.effects.append(fx.ScheduleJob(wait=new_wait.id, element=element.id, due=due))

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
+
+import isodate
 
 from legato.errors import EvaluationError
 from legato.expressions import Expression, Script, compile_expression, compile_script
@@ -90,20 +92,70 @@ def timer_due(
     now: datetime,
     fired: int,
     previous_due: datetime,
+    element: str | None = None,
 ) -> datetime | None:
-    """When a timer is next due, or None when a cycle is exhausted."""
+    """When a timer is next due, or None when a cycle is exhausted.
+
+    A timer written as an expression (FEEL `=...`, JUEL `${...}`, as Camunda 8 and 7 allow)
+    is evaluated now, when the timer is armed, over `variables`: its value is ISO 8601 or
+    cron text of the timer's kind (`${reminder}` holding "P3D"), or a typed value FEEL and
+    Legato give: a date-time or date (due then), a duration (due that long from now). A
+    value that is none of these raises EvaluationError naming the timer's element and
+    expression, which the engine makes an incident; a retry evaluates it again.
+    """
     text = timer.value
     if is_expression(text):
         # FEEL (`=duration("PT5M")`, Camunda 8) or JUEL (`${dueDate}`, Camunda 7): the
         # dialect follows the marker, as for every other expression
-        value = evaluate(text, variables)
-        if isinstance(value, datetime):
-            return value
-        text = str(value)
-    try:
+        where = f"timer {element!r} ({timer.kind} {text!r})" if element else f"{timer.kind} timer {text!r}"
+        try:
+            value = evaluate(text, variables)
+        except EvaluationError as error:
+            raise EvaluationError(f"{where}: {error.message}", details={"element": element, "timer": text}) from None
+        typed = _typed_due(value, now, where)
+        if typed is not None:
+            return typed
+        if not isinstance(value, str):
+            raise EvaluationError(
+                f"{where} gave {_kind_of(value)}; it must give ISO 8601 text ({_EXAMPLES[timer.kind]}), "
+                "a date-time or a duration",
+                details={"element": element, "timer": text},
+            )
+        try:
+            spec = _timer(timer.kind, value.strip())
+        except TimerInvalid as exc:
+            raise EvaluationError(f"{where} gave {value[:80]!r}: {exc.problem}", details={"element": element}) from None
+    else:
         spec = _timer(timer.kind, text)
-    except TimerInvalid as exc:
-        raise EvaluationError(f"timer {text!r}: {exc}") from None
     if fired == 0:
         return spec.first_due(now)
     return spec.next_due(previous_due, fired)
+
+
+_EXAMPLES = {"duration": "PT30S, P3D", "date": "2026-12-01T10:00:00Z", "cycle": "R3/PT10M, 0 0/5 * * * ?"}
+
+
+def _typed_due(value: Any, now: datetime, where: str) -> datetime | None:
+    """The due time a typed value gives: a date-time or date as it is, a duration from now."""
+    try:
+        if isinstance(value, datetime):
+            return value if value.utcoffset() is not None else value.replace(tzinfo=UTC)
+        if isinstance(value, date):
+            return datetime(value.year, value.month, value.day, tzinfo=UTC)
+        if isinstance(value, timedelta | isodate.Duration):
+            if (now + value) < now:
+                raise EvaluationError(f"{where} gave a negative duration; a timer cannot be due in the past")
+            return now + value
+    except (OverflowError, ValueError):
+        raise EvaluationError(f"{where} gave a time past year 9999") from None
+    return None
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "null (is the variable set?)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    return f"a {type(value).__name__}"

@@ -267,7 +267,7 @@ class Step:
         keeps an element's entry all-or-nothing, so its incident retry starts clean.
         """
         if isinstance(event, TimerDefinition):
-            due = timer_due(event, self.view(token), self.now, fired, self.now)
+            due = timer_due(event, self.view(token), self.now, fired, self.now, element_id)
             return Trigger(element=element_id, event=event, due=due)
         if isinstance(event, SignalDefinition | ConditionalDefinition):
             return Trigger(element=element_id, event=event)

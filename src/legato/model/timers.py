@@ -15,6 +15,9 @@ engine is pure, so nothing here reads the clock: callers pass `now` in.
   start's own offset (so month ends do not drift); occurrences already past when the
   timer is scheduled are skipped, not fired late, and they still count towards n. With an
   end, no occurrence falls after it.
+- cron cycle (`0 0/5 * * * ?`, `0 0 9 ? * MON-FRI`), as Camunda 7 writes a timeCycle that is
+  not ISO 8601: Quartz's fields, seconds first (model/cron.py). Each firing is the next
+  match after the one before (the first, after `now`); it repeats without end.
 
 Every datetime returned is aware and in UTC. A naive `now` is a programming error
 (TypeError), not a guess. A due time past year 9999 is None: it never comes.
@@ -30,6 +33,7 @@ from typing import Literal, cast, get_args
 import isodate
 
 from legato.errors import InvalidInput
+from legato.model.cron import CronCycle, CronInvalid, looks_like_cron
 
 TimerKind = Literal["duration", "date", "cycle"]
 
@@ -79,21 +83,26 @@ class TimerSpec:
     _at: datetime | None = field(init=False, repr=False, compare=False)
     _until: datetime | None = field(init=False, repr=False, compare=False)
     _repetitions: int | None = field(init=False, repr=False, compare=False)
+    _cron: CronCycle | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         amount: timedelta | isodate.Duration | None = None
         at = until = None
         repetitions = None
+        cron = None
         try:
             _check_text(self.kind, self.text)
             if self.kind == "duration":
                 amount = _parse_duration(self.text)
             elif self.kind == "date":
                 at = _parse_date(self.text)
+            elif looks_like_cron(self.text):
+                cron = CronCycle(self.text)
             else:
                 amount, at, until, repetitions = _parse_cycle(self.text)
-        except _Problem as problem:
+        except (_Problem, CronInvalid) as problem:
             raise TimerInvalid(str(problem), kind=self.kind, text=self.text) from None
+        object.__setattr__(self, "_cron", cron)
         object.__setattr__(self, "_amount", amount)
         object.__setattr__(self, "_at", at)
         object.__setattr__(self, "_until", until)
@@ -110,6 +119,8 @@ class TimerSpec:
         if self.kind == "date":
             assert self._at is not None
             return self._at.astimezone(UTC)
+        if self._cron is not None:
+            return self._cron.after(now)
         if self._repetitions == 0:
             return None
         if self._at is None:
@@ -127,6 +138,8 @@ class TimerSpec:
             raise ValueError(f"fired must be at least 1 (the firing at previous_due): {fired}")
         if self.kind != "cycle":
             return None
+        if self._cron is not None:
+            return self._cron.after(previous_due)
         if self._repetitions is not None and fired >= self._repetitions:
             return None
         if self._at is None:
@@ -192,13 +205,11 @@ def _check_text(kind: str, text: str) -> None:
             f"this looks like a {shape}, not a {kind}: write it as timer kind {shape!r}, "
             f"or give a {kind} such as {_EXAMPLES[kind]}"
         )
-    if kind == "cycle" and " " in text and not text.startswith("R"):
-        raise _Problem("cron expressions are not supported; use an ISO 8601 cycle such as R/PT1H")
 
 
 def _shape(text: str) -> str | None:
     """Which kind the text looks like, to tell the user when they named the wrong one."""
-    if text.startswith("R"):
+    if text.startswith("R") or looks_like_cron(text):
         return "cycle"
     if text.lstrip("+-").startswith("P") and "/" not in text:
         return "duration"

@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from legato.errors import DefinitionNotFound, ModelInvalid, Problem
+from legato.engine.expressions import timer_due
+from legato.errors import DefinitionNotFound, EvaluationError, ModelInvalid, Problem
 from legato.model import serialize
 from legato.model.elements import ConditionalDefinition, MessageDefinition, SignalDefinition, TimerDefinition
 from legato.model.process import ProcessDefinition
-from legato.model.timers import parse_timer
 from legato.model.validate import validate
 from legato.store.codec import dumps, from_epoch, loads, to_epoch
 from legato.store.database import Database
@@ -154,7 +154,10 @@ class Definitions:
                 kind, message = "conditional", trigger.condition  # evaluated by evaluate_conditions
             elif isinstance(trigger, TimerDefinition):
                 kind, message = "timer", None
-                due = parse_timer(trigger.kind, trigger.value).first_due(now)
+                try:  # an expression sees no variables here, as in Camunda: none exist yet
+                    due = timer_due(trigger, {}, now, 0, now, event.id)
+                except EvaluationError as error:
+                    raise ModelInvalid([Problem(element=event.id, message=error.message)]) from None
                 if due is not None:
                     conn.execute(
                         text(

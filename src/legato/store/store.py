@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import text
 
 from legato.engine.commands import CancelInstance, Command, ModifyInstance, RetryIncident, SetVariables
+from legato.engine.expressions import timer_due
 from legato.errors import (
     IncidentNotOpen,
     InstanceNotActive,
@@ -25,7 +26,6 @@ from legato.errors import (
 )
 from legato.model.elements import StartEvent, TimerDefinition
 from legato.model.sensitive import SensitiveNames
-from legato.model.timers import parse_timer
 from legato.store import migrate
 from legato.store.audit import AuditLog
 from legato.store.bulk import Bulk
@@ -262,8 +262,7 @@ class Store:
             if owner != worker:
                 return None
             conn.execute(text("DELETE FROM jobs WHERE id = :id"), {"id": job.id})
-            spec = parse_timer(event.event.kind, event.event.value)
-            due = spec.next_due(now, fired) if event.event.kind == "cycle" else None
+            due = timer_due(event.event, {}, now, fired, now, job.element) if event.event.kind == "cycle" else None
             if due is not None:
                 conn.execute(
                     text(

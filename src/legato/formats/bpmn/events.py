@@ -23,7 +23,8 @@ from lxml import etree
 
 from legato.formats.bpmn import unsupported
 from legato.formats.bpmn.extensions import Extensions, read_extensions
-from legato.formats.bpmn.namespaces import BPMN, split
+from legato.formats.bpmn.namespaces import BPMN, CAMUNDA, ZEEBE, split
+from legato.model.cron import day_names, looks_like_cron
 from legato.model.elements import (
     BoundaryEvent,
     CancelDefinition,
@@ -155,7 +156,13 @@ def _timer(reader: FlowReader, event: etree._Element, definition: etree._Element
         reader.context.refuse(event, "a timer needs exactly one of timeDuration, timeDate or timeCycle, with a value")
         return None
     # ISO 8601, or an expression whose marker names its dialect: as Legato reads timers
-    return TimerDefinition(kind=_TIMERS[split(given[0].tag)[1]], value=(given[0].text or "").strip())
+    kind, value = _TIMERS[split(given[0].tag)[1]], (given[0].text or "").strip()
+    if kind == "cycle" and looks_like_cron(value):
+        # Day-of-week numbers count from Sunday in Quartz (Camunda 7), from Monday in Spring
+        # (Camunda 8, a file with zeebe: and no camunda: extensions): kept as names
+        spring = ZEEBE in reader.context.prefixes and CAMUNDA not in reader.context.prefixes
+        value = day_names(value, spring=spring)
+    return TimerDefinition(kind=kind, value=value)
 
 
 def _error(reader: FlowReader, event: etree._Element, definition: etree._Element) -> ErrorDefinition | None:
