@@ -113,3 +113,40 @@ def test_0011_partial_indexes_keep_rows_and_go_back_down(database_url: str) -> N
     with database.read() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM instances")).scalar_one() == 1
     database.dispose()
+
+
+def test_0014_start_events_get_a_position_per_trigger_and_go_back_down(database_url: str) -> None:
+    """0014 keys start_events by (definition, element, position): the rows there get 0, a
+    Multiple start event gets a row per trigger, and a downgrade keeps the first of each."""
+    database = Database(database_url)
+    migrate.upgrade(database, "0013")
+    with database.write() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO definitions (id, key, version, checksum, source_format, source, model, deployed_at) "
+                "VALUES (1, 'ticket', 1, 'c', 'bpmn', 's', '{}', 0)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO start_events (definition_id, element, process_key, kind, message) "
+                "VALUES (1, 'start', 'ticket', 'message', 'ticket.email')"
+            )
+        )
+    migrate.upgrade(database, "0014")
+    with database.write() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO start_events (definition_id, element, position, process_key, kind, message) "
+                "VALUES (1, 'start', 1, 'ticket', 'message', 'ticket.portal')"
+            )
+        )
+        rows = conn.execute(text("SELECT position, message FROM start_events ORDER BY position")).all()
+    assert [tuple(row) for row in rows] == [(0, "ticket.email"), (1, "ticket.portal")]
+    config = migrate._config()
+    with database.write(watched=False) as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0013")
+    with database.read() as conn:
+        assert conn.execute(text("SELECT message FROM start_events")).scalars().all() == ["ticket.email"]
+    database.dispose()

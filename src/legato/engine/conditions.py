@@ -15,7 +15,7 @@ from legato.engine.expressions import condition
 from legato.engine.state import CONDITION
 from legato.engine.step import Step
 from legato.errors import EvaluationError, ExpressionInvalid
-from legato.model.elements import ConditionalDefinition
+from legato.model.elements import ConditionalDefinition, waited_events
 
 
 def fire_conditions(step: Step) -> bool:
@@ -25,8 +25,9 @@ def fire_conditions(step: Step) -> bool:
     for wait in sorted(step.state.waits.values(), key=lambda w: w.id):
         if wait.kind != CONDITION:
             continue
-        event = getattr(step.definition.elements[wait.element], "event", None)
-        assert isinstance(event, ConditionalDefinition)
+        event = next(
+            e for e in waited_events(step.definition.elements[wait.element]) if isinstance(e, ConditionalDefinition)
+        )
         token = step.state.tokens.get(wait.token)
         try:
             holds = condition(event.condition, step.view(token))

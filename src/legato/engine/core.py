@@ -77,6 +77,7 @@ from legato.model.elements import (
     SignalDefinition,
     StartEvent,
     TimerDefinition,
+    waited_events,
 )
 from legato.model.process import ProcessDefinition
 
@@ -273,9 +274,11 @@ def _correlate(step: Step, command: Any) -> None:
     assert isinstance(command, CorrelateMessage)
     wait = _wait(step, command.wait, MESSAGE)
     target = step.definition.elements[wait.element]
-    event = getattr(target, "event", None)
-    expected = target.message if isinstance(target, ReceiveTask) else getattr(event, "message", None)
-    if expected != command.message:
+    if isinstance(target, ReceiveTask):
+        expected = {target.message}
+    else:  # a Multiple start event of an event subprocess may wait for several
+        expected = {e.message for e in waited_events(target) if isinstance(e, MessageDefinition)}
+    if command.message not in expected:
         raise StaleCommand(f"instance {step.state.id} does not wait for message {command.message!r} on {command.wait}")
     trigger_event(step, wait, {"trigger": "message", "message": command.message}, command.variables)
 
@@ -283,8 +286,8 @@ def _correlate(step: Step, command: Any) -> None:
 def _trigger_signal(step: Step, command: Any) -> None:
     assert isinstance(command, TriggerSignal)
     wait = _wait(step, command.wait, SIGNAL)
-    event = getattr(step.definition.elements[wait.element], "event", None)
-    if not isinstance(event, SignalDefinition) or event.signal != command.signal:
+    events = waited_events(step.definition.elements[wait.element])
+    if not any(isinstance(e, SignalDefinition) and e.signal == command.signal for e in events):
         raise StaleCommand(f"instance {step.state.id} does not wait for signal {command.signal!r} on {command.wait}")
     trigger_event(step, wait, {"trigger": "signal", "signal": command.signal}, command.variables)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from legato.engine.state import MOVING, WAITING, Token, Wait
+from legato.engine.state import CONDITION, MESSAGE, MOVING, SIGNAL, TIMER, WAITING, Token, Wait
 from legato.engine.step import ROOT_SCOPE, Step
 from legato.model.elements import (
     ConditionalDefinition,
@@ -41,13 +41,23 @@ def _event_subprocesses(step: Step, scope_element: str | None) -> list[tuple[Sub
 
 
 def arm(step: Step, scope_element: str | None, scope_id: int) -> None:
-    """Open the waits of the scope's timer, message and signal event subprocesses."""
+    """Open the waits of the scope's timer, message and signal event subprocesses.
+
+    A Multiple start event (BPMN 2.0.2, 10.5.2) gets one listener with a wait per trigger:
+    the first that occurs starts the event subprocess.
+    """
     for subprocess, start in _event_subprocesses(step, scope_element):
-        event = start.event
-        if isinstance(event, TimerDefinition | MessageDefinition | SignalDefinition | ConditionalDefinition):
-            listener = step.new_token(subprocess.id, scope_id)
-            listener.state = WAITING
-            step.open_trigger(listener, step.trigger(start.id, event, token=listener))
+        events = [event for event in start.triggers if isinstance(event, _LISTENED)]
+        if not events:
+            continue
+        listener = step.new_token(subprocess.id, scope_id)
+        listener.state = WAITING
+        triggers = [step.trigger(start.id, event, token=listener) for event in events]  # all evaluated first
+        for trigger in triggers:
+            step.open_trigger(listener, trigger)
+
+
+_LISTENED = (TimerDefinition, MessageDefinition, SignalDefinition, ConditionalDefinition)
 
 
 def is_listener(step: Step, token: Token) -> bool:
@@ -76,10 +86,11 @@ def triggered(step: Step, wait: Wait, listener: Token, data: dict[str, Any], var
     step.set_variables(variables, listener)
     if start.interrupting:
         holder = listener
+        step.close_waits_of(listener)  # a Multiple start's other triggers
         _interrupt_scope(step, listener.scope, keep=listener)
     else:
         holder = step.new_token(subprocess.id, listener.scope)
-        event = start.event
+        event = _fired(start, wait, data)
         if isinstance(event, TimerDefinition) and event.kind == "cycle":
             trigger = step.trigger(start.id, event, wait.fired + 1, listener)
             if trigger.due is not None:
@@ -89,6 +100,21 @@ def triggered(step: Step, wait: Wait, listener: Token, data: dict[str, Any], var
         elif isinstance(event, ConditionalDefinition):
             step.open_trigger(listener, step.trigger(start.id, event, token=listener), fired=1)
     _run(step, subprocess, start, holder, data)
+
+
+def _fired(start: StartEvent, wait: Wait, data: dict[str, Any]) -> object:
+    """Which of the start event's triggers `wait` was for: a non-interrupting event
+    subprocess re-arms that one only (the others' waits are still open)."""
+    for event in start.triggers:
+        if wait.kind == TIMER and isinstance(event, TimerDefinition):
+            return event
+        if wait.kind == CONDITION and isinstance(event, ConditionalDefinition):
+            return event
+        if wait.kind == MESSAGE and isinstance(event, MessageDefinition) and event.message == data.get("message"):
+            return event
+        if wait.kind == SIGNAL and isinstance(event, SignalDefinition) and event.signal == data.get("signal"):
+            return event
+    return start.event
 
 
 def catch(

@@ -29,6 +29,7 @@ from legato.model.elements import (
     LinkDefinition,
     MessageDefinition,
     SignalDefinition,
+    waited_events,
 )
 
 
@@ -94,8 +95,8 @@ def broadcast(step: Step, element_id: str, event: SignalDefinition) -> None:
     step.record("signal_thrown", element_id, {"signal": event.signal})
     data = {"trigger": "signal", "signal": event.signal}
     for wait in [w for w in step.state.waits.values() if w.kind == SIGNAL]:
-        caught = getattr(step.definition.elements[wait.element], "event", None)
-        if not isinstance(caught, SignalDefinition) or caught.signal != event.signal:
+        caught = waited_events(step.definition.elements[wait.element])
+        if not any(isinstance(e, SignalDefinition) and e.signal == event.signal for e in caught):
             continue
         if wait.id in step.state.waits and wait.token in step.state.tokens:  # not ended by an earlier catch
             trigger_event(step, wait, data, {})

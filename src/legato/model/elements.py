@@ -197,7 +197,12 @@ class Element:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class StartEvent(Element):
     """A start event; inside an event subprocess it has a trigger, which may also be an
-    error or escalation, and `interrupting` says whether it cancels the enclosing scope."""
+    error or escalation, and `interrupting` says whether it cancels the enclosing scope.
+
+    `alternatives` are the further triggers of a Multiple start event (BPMN 2.0.2, 10.5.2:
+    "any one of the triggers" starts it), beside `event`, the first: a process or event
+    subprocess that starts on message A or signal B or a timer. `triggers` lists them all.
+    """
 
     kind: ClassVar[str] = "startEvent"
     event: (
@@ -213,6 +218,22 @@ class StartEvent(Element):
     # evaluated when a token leaves the event, against the variables it started with
     # (a message's too): Camunda 8's output mappings on a start event
     outputs: dict[str, str] = field(default_factory=dict)
+    alternatives: tuple[TimerDefinition | MessageDefinition | SignalDefinition | ConditionalDefinition, ...] = ()
+
+    @property
+    def triggers(
+        self,
+    ) -> tuple[
+        TimerDefinition
+        | MessageDefinition
+        | SignalDefinition
+        | ErrorDefinition
+        | EscalationDefinition
+        | ConditionalDefinition,
+        ...,
+    ]:
+        """Every trigger that starts it: `event` and the alternatives (none for a plain start)."""
+        return () if self.event is None else (self.event, *self.alternatives)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -493,3 +514,12 @@ ELEMENT_TYPES: dict[str, type[Element]] = {
         ParallelGateway,
     )
 }
+
+
+def waited_events(element: Element) -> tuple[object, ...]:
+    """What an element waits for: a start event's triggers (several for a Multiple one), or
+    the event definition of any other event (empty for elements without one)."""
+    if isinstance(element, StartEvent):
+        return element.triggers
+    event = getattr(element, "event", None)
+    return () if event is None else (event,)

@@ -180,6 +180,8 @@ def _element_to_dict(element: Any) -> dict[str, Any]:
             continue  # a field added later keeps older models' stored form, and so their checksum
         if f.name == "event" and value is not None:
             value = {"type": _EVENT_KINDS[type(value)], **dataclasses.asdict(value)}
+        elif f.name == "alternatives":
+            value = [{"type": _EVENT_KINDS[type(item)], **dataclasses.asdict(item)} for item in value]
         elif f.name in ("retry", "multi_instance", "loop") and value is not None:
             value = dataclasses.asdict(value)
         data[f.name] = _plain(value)
@@ -194,6 +196,14 @@ def _is_default(field: dataclasses.Field[Any], value: Any) -> bool:
     return False
 
 
+def _event_from_dict(event: dict[str, Any], where: str) -> Any:
+    event_type = event.get("type")
+    event_cls = _EVENT_TYPES.get(event_type) if isinstance(event_type, str) else None
+    if event_cls is None:
+        raise ModelInvalid([Problem(element=where, message=f"unknown event type {event_type!r}")])
+    return _build(event_cls, {k: v for k, v in event.items() if k != "type"}, where)
+
+
 def _element_from_dict(raw: Any) -> Any:
     if not isinstance(raw, dict):
         raise ModelInvalid([Problem(element=None, message="each element must be an object")])
@@ -206,11 +216,12 @@ def _element_from_dict(raw: Any) -> Any:
     fields.pop("kind")
     event = fields.get("event")
     if isinstance(event, dict):
-        event_type = event.get("type")
-        event_cls = _EVENT_TYPES.get(event_type) if isinstance(event_type, str) else None
-        if event_cls is None:
-            raise ModelInvalid([Problem(element=where, message=f"unknown event type {event_type!r}")])
-        fields["event"] = _build(event_cls, {k: v for k, v in event.items() if k != "type"}, where)
+        fields["event"] = _event_from_dict(event, where)
+    alternatives = fields.get("alternatives")
+    if isinstance(alternatives, list):
+        fields["alternatives"] = tuple(
+            _event_from_dict(item, where) if isinstance(item, dict) else item for item in alternatives
+        )
     if isinstance(fields.get("retry"), dict):
         retry = dict(fields["retry"])
         if "non_retryable" in retry:

@@ -180,6 +180,7 @@ def _check_elements(definition: ProcessDefinition, add: _Add) -> None:
                 add(Problem(element=where, message="a subprocess start event cannot have a trigger"))
             if element.parent is None and isinstance(element.event, ErrorDefinition | EscalationDefinition):
                 add(Problem(element=where, message="only an event subprocess starts on an error or escalation"))
+            _check_alternatives(element, add)
         elif isinstance(element, EndEvent):
             if outgoing:
                 add(Problem(element=where, message="an end event cannot have outgoing flows"))
@@ -291,13 +292,7 @@ def _check_element_details(definition: ProcessDefinition, element: object, add: 
             add(Problem(element=where, message="a receive task needs a message name"))
         if element.correlation_key is not None:
             _check_expression(where, element.correlation_key, add)
-    if isinstance(event, TimerDefinition):
-        _check_timer(where, event, add)
-    if isinstance(event, MessageDefinition):
-        if not isinstance(event.message, str) or not event.message.strip():
-            add(Problem(element=where, message="a message event needs a message name"))
-        if event.correlation_key is not None:
-            _check_expression(where, event.correlation_key, add)
+    _check_trigger(where, event, add)
     if isinstance(element, ServiceTask):
         if not isinstance(element.task_type, str) or not element.task_type.strip():
             add(Problem(element=where, message="a service task needs a task type (its handler name)"))
@@ -479,6 +474,39 @@ def _check_timer(where: str | None, timer: TimerDefinition, add: _Add) -> None:
         parse_timer(timer.kind, timer.value)
     except TimerInvalid as exc:
         add(Problem(element=where, message=f"timer: {exc}"))
+
+
+def _check_trigger(where: str | None, event: object, add: _Add) -> None:
+    if isinstance(event, TimerDefinition):
+        _check_timer(where, event, add)
+    if isinstance(event, MessageDefinition):
+        if not isinstance(event.message, str) or not event.message.strip():
+            add(Problem(element=where, message="a message event needs a message name"))
+        if event.correlation_key is not None:
+            _check_expression(where, event.correlation_key, add)
+
+
+def _check_alternatives(start: StartEvent, add: _Add) -> None:
+    """A Multiple start event (BPMN 2.0.2, 10.5.2): any one of its triggers starts it. Each is
+    a timer, message, signal or condition; an error or escalation starts an event subprocess
+    of its own, and one timer per event is enough (a cycle says "again")."""
+    if not start.alternatives:
+        return
+    allowed = TimerDefinition | MessageDefinition | SignalDefinition | ConditionalDefinition
+    if not isinstance(start.alternatives, tuple) or not all(isinstance(e, allowed) for e in start.triggers):
+        message = "a start event with several triggers takes timers, messages, signals and conditions only"
+        add(Problem(element=start.id, message=message))
+        return
+    if sum(isinstance(event, TimerDefinition) for event in start.triggers) > 1:
+        add(Problem(element=start.id, message="a start event with several triggers may have one timer of them"))
+    if len(set(start.triggers)) < len(start.triggers):
+        add(Problem(element=start.id, message="a start event names the same trigger twice"))
+    for event in start.alternatives:
+        _check_trigger(start.id, event, add)
+        if isinstance(event, ConditionalDefinition):
+            _check_expression(start.id, event.condition, add, prefix="condition: ")
+        if isinstance(event, SignalDefinition) and (not isinstance(event.signal, str) or not event.signal.strip()):
+            add(Problem(element=start.id, message="a signal event needs a signal name"))
 
 
 def _check_retry(where: str | None, retry: RetryPolicy, add: _Add) -> None:

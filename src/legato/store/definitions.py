@@ -145,43 +145,63 @@ class Definitions:
         conn.execute(text(f"DELETE FROM start_events WHERE definition_id IN {versions}"), same)
         conn.execute(text(f"DELETE FROM jobs WHERE kind = 'start_timer' AND definition_id IN {versions}"), same)
         for event in model.start_events(None):
-            trigger = event.event
-            if isinstance(trigger, MessageDefinition):
-                kind, message = "message", trigger.message
-            elif isinstance(trigger, SignalDefinition):
-                kind, message = "signal", trigger.signal
-            elif isinstance(trigger, ConditionalDefinition):
-                kind, message = "conditional", trigger.condition  # evaluated by evaluate_conditions
-            elif isinstance(trigger, TimerDefinition):
-                kind, message = "timer", None
-                try:  # an expression sees no variables here, as in Camunda: none exist yet
-                    due = timer_due(trigger, {}, now, 0, now, event.id)
-                except EvaluationError as error:
-                    raise ModelInvalid([Problem(element=event.id, message=error.message)]) from None
-                if due is not None:
-                    conn.execute(
-                        text(
-                            "INSERT INTO jobs (id, definition_id, kind, element, due_at, attempts, created_at, "
-                            "tenant_id) VALUES (:id, :definition, 'start_timer', :element, :due, 0, :now, :tenant)"
-                        ),
-                        {
-                            "id": f"start:{definition_id}:{event.id}:1",
-                            "definition": definition_id,
-                            "element": event.id,
-                            "due": to_epoch(due),
-                            "now": to_epoch(now),
-                            "tenant": tenant,
-                        },
-                    )
-            else:
-                continue
-            conn.execute(
-                text(
-                    "INSERT INTO start_events (definition_id, element, process_key, kind, message) "
-                    "VALUES (:definition, :element, :key, :kind, :message)"
-                ),
-                {"definition": definition_id, "element": event.id, "key": model.id, "kind": kind, "message": message},
-            )
+            for position, trigger in enumerate(event.triggers):  # a Multiple start event has several
+                self._insert_start_trigger(conn, model, definition_id, event.id, position, trigger, now, tenant)
+
+    def _insert_start_trigger(
+        self,
+        conn: Connection,
+        model: ProcessDefinition,
+        definition_id: int,
+        element: str,
+        position: int,
+        trigger: object,
+        now: datetime,
+        tenant: str | None,
+    ) -> None:
+        if isinstance(trigger, MessageDefinition):
+            kind, message = "message", trigger.message
+        elif isinstance(trigger, SignalDefinition):
+            kind, message = "signal", trigger.signal
+        elif isinstance(trigger, ConditionalDefinition):
+            kind, message = "conditional", trigger.condition  # evaluated by evaluate_conditions
+        elif isinstance(trigger, TimerDefinition):
+            kind, message = "timer", None
+            try:  # an expression sees no variables here, as in Camunda: none exist yet
+                due = timer_due(trigger, {}, now, 0, now, element)
+            except EvaluationError as error:
+                raise ModelInvalid([Problem(element=element, message=error.message)]) from None
+            if due is not None:
+                conn.execute(
+                    text(
+                        "INSERT INTO jobs (id, definition_id, kind, element, due_at, attempts, created_at, "
+                        "tenant_id) VALUES (:id, :definition, 'start_timer', :element, :due, 0, :now, :tenant)"
+                    ),
+                    {
+                        "id": f"start:{definition_id}:{element}:1",
+                        "definition": definition_id,
+                        "element": element,
+                        "due": to_epoch(due),
+                        "now": to_epoch(now),
+                        "tenant": tenant,
+                    },
+                )
+        else:
+            return
+        conn.execute(
+            text(
+                "INSERT INTO start_events (definition_id, element, position, process_key, kind, message) "
+                "VALUES (:definition, :element, :position, :key, :kind, :message)"
+            ),
+            {
+                "definition": definition_id,
+                "element": element,
+                "position": position,
+                "key": model.id,
+                "kind": kind,
+                "message": message,
+            },
+        )
 
     def by_id(self, definition_id: int, conn: Connection | None = None) -> StoredDefinition:
         cached = self._by_id.get(definition_id)

@@ -254,7 +254,8 @@ class Store:
         assert job.definition_id is not None
         stored = self.definitions.by_id(job.definition_id)
         event = stored.model.elements[job.element]
-        assert isinstance(event, StartEvent) and isinstance(event.event, TimerDefinition)
+        assert isinstance(event, StartEvent)
+        timer = next(trigger for trigger in event.triggers if isinstance(trigger, TimerDefinition))
         fired = int(job.id.rsplit(":", 1)[1])
         writer = Writer(now=now, sealer=self.sealer)
         with self.database.write() as conn:
@@ -262,7 +263,7 @@ class Store:
             if owner != worker:
                 return None
             conn.execute(text("DELETE FROM jobs WHERE id = :id"), {"id": job.id})
-            due = timer_due(event.event, {}, now, fired, now, job.element) if event.event.kind == "cycle" else None
+            due = timer_due(timer, {}, now, fired, now, job.element) if timer.kind == "cycle" else None
             if due is not None:
                 conn.execute(
                     text(

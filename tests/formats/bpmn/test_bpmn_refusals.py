@@ -202,7 +202,13 @@ def test_what_legato_cannot_run_is_refused_with_id_line_and_advice(snippet: str,
             "link boundaryEvents are not supported",
         ),
         (
-            '<bpmn:startEvent id="X"><bpmn:timerEventDefinition /><bpmn:messageEventDefinition /></bpmn:startEvent>',
+            '<bpmn:startEvent id="X" parallelMultiple="true"><bpmn:timerEventDefinition />'
+            "<bpmn:messageEventDefinition /></bpmn:startEvent>",
+            'parallelMultiple="true") is not supported',
+        ),
+        (
+            '<bpmn:intermediateCatchEvent id="X"><bpmn:signalEventDefinition /><bpmn:messageEventDefinition />'
+            "</bpmn:intermediateCatchEvent>",
             "several triggers",
         ),
     ],

@@ -94,7 +94,11 @@ def trigger_with_extensions(
     if any(split(c.tag)[1] == "eventDefinitionRef" for c in node.iterchildren(etree.Element)):
         reader.context.refuse(node, "eventDefinitionRef is not supported: define the trigger inside the event")
     if len(definitions) > 1:
-        reader.context.refuse(node, "an event with several triggers (a multiple event) is not supported")
+        reader.context.refuse(
+            node,
+            "a catch or boundary event with several triggers (a multiple event) is not supported: put an "
+            "event-based gateway before one catch event per trigger, or one boundary event per trigger",
+        )
         return None, None
     if not definitions:
         return None, None
@@ -233,12 +237,63 @@ def start(reader: FlowReader, node: etree._Element, common: dict[str, object]) -
     if found.inputs:
         reader.context.refuse(node, "a start event takes output mappings only: nothing flows into it to map")
     in_event_subprocess = common["parent"] in reader.event_subprocesses
+    interrupting = not in_event_subprocess or node.get("isInterrupting", "true") != "false"
+    definitions = [c for c in node.iterchildren(f"{{{BPMN}}}*") if split(c.tag)[1].endswith("EventDefinition")]
+    if len(definitions) > 1:
+        return _multiple_start(reader, node, common, definitions, interrupting, found.outputs)
     event = trigger(reader, node, _EVENT_SUBPROCESS_STARTS if in_event_subprocess else _PROCESS_STARTS)
     if reader.refused(node):
         return None
     assert not isinstance(event, TerminateDefinition | LinkDefinition | CompensationDefinition)
-    interrupting = not in_event_subprocess or node.get("isInterrupting", "true") != "false"
     return StartEvent(**common, event=event, interrupting=interrupting, outputs=found.outputs)  # type: ignore[arg-type]
+
+
+def _multiple_start(
+    reader: FlowReader,
+    node: etree._Element,
+    common: dict[str, object],
+    definitions: list[etree._Element],
+    interrupting: bool,
+    outputs: dict[str, str],
+) -> Element | None:
+    """A Multiple start event (BPMN 2.0.2, 10.5.2): any one of its triggers starts it.
+
+    Messages, signals, one timer and conditions, at process level and in an event
+    subprocess. `parallelMultiple="true"` (all the triggers needed) is refused: neither
+    Camunda engine runs it, and which occurrences belong together is left open by the spec.
+    """
+    if node.get("parallelMultiple") == "true":
+        reader.context.refuse(
+            node,
+            'a start event that needs all of its triggers (parallelMultiple="true") is not supported: start on '
+            "one of them and wait for the others with catch events behind a parallel gateway",
+        )
+        return None
+    triggers = []
+    for definition in definitions:
+        kind = split(definition.tag)[1].removesuffix("EventDefinition")
+        if kind not in ("timer", "message", "signal", "conditional"):
+            reader.context.refuse(
+                node,
+                f"a start event with several triggers takes timers, messages, signals and conditions, not {kind}: "
+                f"give the {kind} an event subprocess of its own",
+            )
+            return None
+        read_extensions(reader.context, definition, f"{kind}EventDefinition", node.get("id"))
+        found = _definition(reader, node, definition, kind)
+        if found is None:
+            return None
+        triggers.append(found)
+    if sum(isinstance(found, TimerDefinition) for found in triggers) > 1:
+        reader.context.refuse(node, "a start event with several triggers may have one timer of them: use a cycle")
+        return None
+    return StartEvent(
+        **common,  # type: ignore[arg-type]
+        event=triggers[0],  # type: ignore[arg-type]
+        alternatives=tuple(triggers[1:]),  # type: ignore[arg-type]
+        interrupting=interrupting,
+        outputs=outputs,
+    )
 
 
 def end(reader: FlowReader, node: etree._Element, common: dict[str, object]) -> Element | None:

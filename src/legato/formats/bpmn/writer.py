@@ -204,6 +204,9 @@ class _Writer:
             etree.SubElement(node, _bpmn("outgoing")).text = flow.id
         if isinstance(element, StartEvent | EndEvent | IntermediateCatchEvent | IntermediateThrowEvent | BoundaryEvent):
             self.event(node, element.event)
+        if isinstance(element, StartEvent):
+            for alternative in element.alternatives:  # a Multiple start event: any one starts it
+                self.event(node, alternative)
         if isinstance(element, Activity) and element.multi_instance is not None:
             write_loop(node, element.multi_instance)  # BPMN 2.0 puts the loop after the flows, before a script
         if isinstance(element, Activity) and element.loop is not None:
@@ -316,6 +319,7 @@ _WRITTEN_FIELDS = frozenset(
         "attached_to",
         "cancel_activity",
         "interrupting",
+        "alternatives",
         "inputs",
         "outputs",
         "multi_instance",
