@@ -229,6 +229,12 @@ class Step:
         a trigger, or, in a scope without start events, at every flow node without incoming
         flows (BPMN 2.0.2, 10.5.2: "implicit start"), in the order of the model."""
         start = self.definition.none_start_event(element)
+        if (
+            start is None
+            and element is not None
+            and element == self.definition.compensation_event_subprocess(self.definition.elements[element].parent or "")
+        ):
+            start = self.definition.start_events(element)[0]  # run as its subprocess's undo: its compensation start
         if start is not None:
             self.agenda.append(self.new_token(start.id, scope_id))
             return
@@ -444,7 +450,9 @@ class Step:
         """
         element = self.definition.elements[token.element]
         inner = self.scope_of_subprocess_token(token)
-        if isinstance(element, SubProcessElement) and element.triggered_by_event:
+        from legato.engine.compensation import is_handler_token
+
+        if isinstance(element, SubProcessElement) and element.triggered_by_event and not is_handler_token(self, token):
             from legato.engine.event_subprocess import completed
 
             if inner is not None:
@@ -459,7 +467,7 @@ class Step:
             return
         if inner is not None:
             del self.state.scopes[inner.id]
-        self.finish_activity(token, updates)
+        self.finish_activity(token, updates, inner=inner)
 
     def complete_activity(self, token: Token, result: dict[str, Any]) -> None:
         """A waiting activity is done: map its result, close its waits, move on.
@@ -478,15 +486,19 @@ class Step:
             del self.state.scopes[held.id]
         self.finish_activity(token, updates)
 
-    def finish_activity(self, token: Token, updates: dict[str, Any]) -> None:
-        """Write an activity's mapped result, close its waits, and move on."""
+    def finish_activity(self, token: Token, updates: dict[str, Any], inner: Scope | None = None) -> None:
+        """Write an activity's mapped result, close its waits, and move on.
+
+        `inner` is a completed subprocess's own scope (already dropped): its compensation
+        event subprocess, if it has one, undoes it later over a copy of its variables.
+        """
         element = self.definition.elements[token.element]
         self.close_waits_of(token)
         changed = self.set_variables(updates, token)
-        if isinstance(element, Activity) and element.compensated_by is not None:
+        if isinstance(element, Activity) and self.definition.compensation_handler(element.id) is not None:
             from legato.engine.compensation import record_completion
 
-            record_completion(self, token, element)
+            record_completion(self, token, element, inner)
         self.record("element_completed", token.element, {"variables": changed} if changed else None)
         token.state = MOVING
         if isinstance(element, EndEventElement):  # a message end event's send is done: the path ends

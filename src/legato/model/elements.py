@@ -212,6 +212,7 @@ class StartEvent(Element):
         | ErrorDefinition
         | EscalationDefinition
         | ConditionalDefinition
+        | CompensationDefinition  # a compensation event subprocess's start (BPMN 2.0.2, 10.3.5)
         | None
     ) = None
     interrupting: bool = True
@@ -229,7 +230,8 @@ class StartEvent(Element):
         | SignalDefinition
         | ErrorDefinition
         | EscalationDefinition
-        | ConditionalDefinition,
+        | ConditionalDefinition
+        | CompensationDefinition,
         ...,
     ]:
         """Every trigger that starts it: `event` and the alternatives (none for a plain start)."""

@@ -15,9 +15,11 @@ from typing import TypeVar
 from legato.model.diagram import Diagram, Lane, Participant
 from legato.model.elements import (
     BoundaryEvent,
+    CompensationDefinition,
     Element,
     SequenceFlow,
     StartEvent,
+    SubProcess,
 )
 
 K = TypeVar("K")
@@ -90,6 +92,26 @@ class ProcessDefinition:
         if cached is None:  # asked at every start: a definition never changes, so once per scope
             cached = self._starts[scope_id] = tuple(e for e in self.children(scope_id) if isinstance(e, StartEvent))
         return cached
+
+    def compensation_event_subprocess(self, activity_id: str) -> str | None:
+        """The compensation event subprocess of an embedded subprocess, if it has one: the
+        event subprocess inside it whose start event is a compensation start (BPMN 2.0.2,
+        10.3.5), which undoes the subprocess as a whole when it is compensated."""
+        for child in self.children(activity_id):
+            if isinstance(child, SubProcess) and child.triggered_by_event:
+                starts = self.start_events(child.id)
+                if starts and isinstance(starts[0].event, CompensationDefinition):
+                    return child.id
+        return None
+
+    def compensation_handler(self, activity_id: str) -> str | None:
+        """What undoes a completed activity: its handler (`compensated_by`), or for a
+        subprocess its compensation event subprocess; None when nothing does."""
+        activity = self.elements[activity_id]
+        handler = getattr(activity, "compensated_by", None)
+        if handler is not None:
+            return str(handler)
+        return self.compensation_event_subprocess(activity_id) if isinstance(activity, SubProcess) else None
 
     def none_start_event(self, scope_id: str | None = None) -> StartEvent | None:
         """The start event without a trigger: where a plain start (or a subprocess) begins."""

@@ -133,13 +133,14 @@ def _check_structure(definition: ProcessDefinition, add: _Add) -> None:
                 | SignalDefinition
                 | ErrorDefinition
                 | EscalationDefinition
-                | ConditionalDefinition,
+                | ConditionalDefinition
+                | CompensationDefinition,
             ):
                 add(
                     Problem(
                         element=element.id,
                         message="an event subprocess needs exactly one start event with a timer, message, signal, "
-                        "error or escalation trigger",
+                        "error, escalation, condition or compensation trigger",
                     )
                 )
             elif isinstance(inner[0].event, ErrorDefinition) and not inner[0].interrupting:
@@ -181,6 +182,8 @@ def _check_elements(definition: ProcessDefinition, add: _Add) -> None:
             if element.parent is None and isinstance(element.event, ErrorDefinition | EscalationDefinition):
                 add(Problem(element=where, message="only an event subprocess starts on an error or escalation"))
             _check_alternatives(element, add)
+            if isinstance(element.event, CompensationDefinition):
+                _check_compensation_start(definition, element, add)
         elif isinstance(element, EndEvent):
             if outgoing:
                 add(Problem(element=where, message="an end event cannot have outgoing flows"))
@@ -332,9 +335,9 @@ def _check_element_details(definition: ProcessDefinition, element: object, add: 
         elif handler.parent != element.parent:
             add(Problem(element=where, message="its compensation handler must be in the same scope"))
     event = getattr(element, "event", None)
-    if isinstance(event, CompensationDefinition) and event.activity is not None:
+    if isinstance(event, CompensationDefinition) and event.activity is not None and not isinstance(element, StartEvent):
         compensated = definition.elements.get(event.activity)
-        if not isinstance(compensated, Activity) or compensated.compensated_by is None:
+        if not isinstance(compensated, Activity) or not _undoable(definition, compensated):
             add(Problem(element=where, message=f"compensates {event.activity!r}, which has no compensation handler"))
     if isinstance(element, Activity) and element.multi_instance is not None:
         _check_multi_instance(where, element.multi_instance, add)
@@ -474,6 +477,39 @@ def _check_timer(where: str | None, timer: TimerDefinition, add: _Add) -> None:
         parse_timer(timer.kind, timer.value)
     except TimerInvalid as exc:
         add(Problem(element=where, message=f"timer: {exc}"))
+
+
+def _undoable(definition: ProcessDefinition, activity: Activity) -> bool:
+    """An activity a compensation throw may name: it has a handler, or it is a subprocess
+    with a compensation event subprocess or with activities inside that have handlers
+    (BPMN 2.0.2, 10.5.5: compensating a subprocess compensates what ran inside it)."""
+    if definition.compensation_handler(activity.id) is not None:
+        return True
+    if not isinstance(activity, SubProcess):
+        return False
+    return any(
+        isinstance(inner, Activity) and _undoable(definition, inner)
+        for inner in definition.children(activity.id)
+        if not (isinstance(inner, SubProcess) and inner.triggered_by_event)
+    )
+
+
+def _check_compensation_start(definition: ProcessDefinition, start: StartEvent, add: _Add) -> None:
+    """A compensation event subprocess (BPMN 2.0.2, 10.3.5) undoes the embedded subprocess it
+    is in, once that completed: it needs one, which has no other compensation handler."""
+    event_subprocess = definition.elements.get(start.parent or "")
+    host = definition.elements.get(getattr(event_subprocess, "parent", None) or "")
+    if not isinstance(host, SubProcess) or host.triggered_by_event:
+        message = (
+            "a compensation event subprocess goes inside the embedded subprocess it undoes; at process level "
+            "nothing compensates the process: give its activities compensation handlers instead"
+        )
+        add(Problem(element=start.id, message=message))
+    elif host.compensated_by is not None:
+        message = f"subprocess {host.id!r} has a compensation handler already: keep it or the event subprocess"
+        add(Problem(element=start.id, message=message))
+    if start.alternatives:
+        add(Problem(element=start.id, message="a compensation start event has no other triggers"))
 
 
 def _check_trigger(where: str | None, event: object, add: _Add) -> None:

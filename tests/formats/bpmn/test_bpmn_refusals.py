@@ -220,16 +220,18 @@ def test_unsupported_triggers_are_refused(event: str, advice: str) -> None:
     assert any(advice in p.message for p in problems), [p.message for p in problems]
 
 
-def test_a_compensation_event_subprocess_is_refused() -> None:
+def test_a_compensation_event_subprocess_at_process_level_is_refused() -> None:
     text = document("""    <bpmn:startEvent id="start" />
     <bpmn:endEvent id="end" />
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="end" />
     <bpmn:subProcess id="undo" triggeredByEvent="true">
       <bpmn:startEvent id="X"><bpmn:compensateEventDefinition /></bpmn:startEvent>
+      <bpmn:endEvent id="undone" />
+      <bpmn:sequenceFlow id="f2" sourceRef="X" targetRef="undone" />
     </bpmn:subProcess>""")
-    problem = problem_for(text, "X")
-    assert "compensate startEvents are not supported" in problem.message
-    assert "a compensation boundary event associated with a handler" in problem.message
+    messages = [p.message for p in refused(text) if p.element == "X"]
+    assert any("a compensation event subprocess goes inside the embedded subprocess it undoes" in m for m in messages)
+    assert any("give its activities compensation handlers instead" in m for m in messages)
 
 
 def test_a_groovy_condition_is_refused() -> None:

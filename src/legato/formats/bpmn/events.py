@@ -62,7 +62,7 @@ Trigger = (
 
 _TIMERS: Final = {"timeDuration": "duration", "timeDate": "date", "timeCycle": "cycle"}
 _PROCESS_STARTS: Final = ("timer", "message", "signal", "conditional")
-_EVENT_SUBPROCESS_STARTS: Final = ("timer", "message", "signal", "error", "escalation", "conditional")
+_EVENT_SUBPROCESS_STARTS: Final = ("timer", "message", "signal", "error", "escalation", "conditional", "compensate")
 _CONDITION_LANGUAGES: Final = ("feel", "juel", "legato")
 _CATCH_TRIGGERS: Final = (TimerDefinition, MessageDefinition, SignalDefinition, LinkDefinition, ConditionalDefinition)
 _BOUNDARY_TRIGGERS: Final = (
@@ -244,7 +244,9 @@ def start(reader: FlowReader, node: etree._Element, common: dict[str, object]) -
     event = trigger(reader, node, _EVENT_SUBPROCESS_STARTS if in_event_subprocess else _PROCESS_STARTS)
     if reader.refused(node):
         return None
-    assert not isinstance(event, TerminateDefinition | LinkDefinition | CompensationDefinition)
+    assert not isinstance(event, TerminateDefinition | LinkDefinition)
+    if isinstance(event, CompensationDefinition):
+        event = CompensationDefinition()  # it is started by the compensation of its subprocess, nothing to name
     return StartEvent(**common, event=event, interrupting=interrupting, outputs=found.outputs)  # type: ignore[arg-type]
 
 
