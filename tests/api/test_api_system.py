@@ -93,6 +93,19 @@ ALL_PATHS = {
     "/api/v1/tasks/{task_id}/attachments/{attachment_id}",
     "/api/v1/task-filters",
     "/api/v1/task-filters/{filter_id}",
+    # Camunda 7 compatibility (docs/workers.md), also served at /engine-rest
+    "/api/v1/engine-rest/external-task/fetchAndLock",
+    "/api/v1/engine-rest/external-task/{task_id}/complete",
+    "/api/v1/engine-rest/external-task/{task_id}/failure",
+    "/api/v1/engine-rest/external-task/{task_id}/bpmnError",
+    "/api/v1/engine-rest/external-task/{task_id}/extendLock",
+    "/api/v1/engine-rest/external-task/{task_id}/unlock",
+    "/api/v1/engine-rest/process-definition/key/{key}/start",
+    "/api/v1/engine-rest/message",
+    "/api/v1/engine-rest/process-instance",
+    "/api/v1/engine-rest/process-instance/{instance_id}",
+    "/api/v1/engine-rest/process-instance/{instance_id}/variables",
+    "/api/v1/engine-rest/incident",
 }
 
 

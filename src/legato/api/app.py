@@ -19,6 +19,7 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from legato.access.authenticator import Authenticator
 from legato.access.oidc import OidcProvider
@@ -26,6 +27,7 @@ from legato.access.sso import SingleSignOn
 from legato.api import docs_pages, failures, hardening, openapi, problems, web
 from legato.api.access_log import AccessLog
 from legato.api.audit_trail import AuditTrail
+from legato.api.camunda import PREFIX as CAMUNDA_PREFIX
 from legato.api.inputs import check_parameters
 from legato.api.limits import BodySizeLimit
 from legato.api.routes import ROUTERS
@@ -108,10 +110,29 @@ def create_app(
     app.add_middleware(AuditTrail, api_prefix=API_PREFIX)  # outside the checks: it sees ORIGIN_REFUSED too
     if access_log:  # outermost: it times and logs every answer, refusals at the door included
         app.add_middleware(AccessLog)
+    app.add_middleware(CamundaPath, api_prefix=API_PREFIX)  # /engine-rest/... is /api/v1/engine-rest/...
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     web.install(app, api_prefix=API_PREFIX, directory=web_directory or web.STATIC_DIR)
     return app
+
+
+class CamundaPath:
+    """Camunda 7 clients call `<base>/engine-rest/...`: the same routes as
+    `/api/v1/engine-rest/...`, rewritten before anything else sees the request, so that the
+    checks keyed on the API prefix (authentication, audit, limits, headers) apply alike."""
+
+    def __init__(self, app: ASGIApp, *, api_prefix: str) -> None:
+        self.app = app
+        self.prefix = CAMUNDA_PREFIX
+        self.target = api_prefix + CAMUNDA_PREFIX
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path == self.prefix or path.startswith(self.prefix + "/"):
+            scope = {**scope, "path": self.target + path[len(self.prefix) :]}
+            scope["raw_path"] = scope["path"].encode()
+        await self.app(scope, receive, send)
 
 
 def _run_worker(legato: Legato) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:

@@ -536,6 +536,51 @@ ROUTE_ACTIONS.update(
         )
     }
 )
+# The same for Camunda 7's external-task protocol (api/camunda).
+ROUTE_ACTIONS.update(
+    {
+        ("POST", f"/engine-rest/external-task/{path}"): UNRECORDED
+        for path in (
+            "fetchAndLock",
+            "{task_id}/complete",
+            "{task_id}/failure",
+            "{task_id}/bpmnError",
+            "{task_id}/extendLock",
+            "{task_id}/unlock",
+        )
+    }
+)
+
+
+def _camunda_started(exchange: Exchange) -> dict[str, Any]:
+    return _compact(
+        {
+            "process": exchange.param("key"),
+            "business_key": exchange.field("businessKey"),
+            "variables": _variable_names(exchange),
+            "via": "engine-rest",
+        }
+    )
+
+
+def _camunda_message(exchange: Exchange) -> dict[str, Any]:
+    return _compact(
+        {
+            "business_key": exchange.field("businessKey"),
+            "correlation_keys": _variable_names(exchange, "correlationKeys"),
+            "variables": _variable_names(exchange, "processVariables"),
+            "via": "engine-rest",
+        }
+    )
+
+
+# Camunda 7 clients' starts and messages are operator actions like the native ones.
+ROUTE_ACTIONS[("POST", "/engine-rest/process-definition/key/{key}/start")] = Action(
+    name="instance.start", target_kind="instance", target=_answered("id"), details=_camunda_started
+)
+ROUTE_ACTIONS[("POST", "/engine-rest/message")] = Action(
+    name="message.publish", target_kind="message", target=_field("messageName"), details=_camunda_message
+)
 # A validate-only deploy changes nothing, and the modeler sends one per Validate click.
 ROUTE_ACTIONS[("POST", "/definitions/validate")] = UNRECORDED
 

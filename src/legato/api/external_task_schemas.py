@@ -62,6 +62,10 @@ class LockedTask(BaseModel):
     tenant: str | None = Field(description="the tenant of its instance; null: the shared tenant")
     worker_id: str
     lock_expires_at: datetime = Field(description="report or extend the lock before this moment")
+    retries: int | None = Field(
+        default=None,
+        description="retries left as the last failure report set them (`retries`); null: the model's retry policy",
+    )
 
 
 class CompleteExternalTask(_Request):

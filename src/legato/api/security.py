@@ -142,6 +142,19 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", "/external-tasks/{task_id}/bpmn-error"): "jobs:work",
     ("POST", "/external-tasks/{task_id}/extend-lock"): "jobs:work",
     ("POST", "/external-tasks/{task_id}/unlock"): "jobs:work",
+    # Camunda 7 compatibility (api/camunda): the same permissions as the native routes
+    ("POST", "/engine-rest/external-task/fetchAndLock"): "jobs:work",
+    ("POST", "/engine-rest/external-task/{task_id}/complete"): "jobs:work",
+    ("POST", "/engine-rest/external-task/{task_id}/failure"): "jobs:work",
+    ("POST", "/engine-rest/external-task/{task_id}/bpmnError"): "jobs:work",
+    ("POST", "/engine-rest/external-task/{task_id}/extendLock"): "jobs:work",
+    ("POST", "/engine-rest/external-task/{task_id}/unlock"): "jobs:work",
+    ("POST", "/engine-rest/process-definition/key/{key}/start"): "instances:start",
+    ("POST", "/engine-rest/message"): "instances:message",
+    ("GET", "/engine-rest/process-instance"): "instances:read",
+    ("GET", "/engine-rest/process-instance/{instance_id}"): "instances:read",
+    ("GET", "/engine-rest/process-instance/{instance_id}/variables"): "instances:read",
+    ("GET", "/engine-rest/incident"): "incidents:read",
     # audit log (legato.api.audit_trail records; these read it)
     ("GET", "/audit"): "audit:read",
     ("GET", "/audit/export"): "audit:read",
@@ -209,7 +222,8 @@ def authorize(request: Request) -> Principal:
     if needed is None:
         raise PermissionDenied(f"route:{request.method} {path}", who=principal.name)
     if needed != AUTHENTICATED:
-        process = request.path_params.get("key") if path.startswith("/definitions/{key}") else None
+        by_key = path.startswith(("/definitions/{key}", "/engine-rest/process-definition/key/{key}"))
+        process = request.path_params.get("key") if by_key else None
         if not principal.may(needed, process):
             raise PermissionDenied(needed, who=principal.name)
     return principal

@@ -198,7 +198,9 @@ def _fail_job(step: Step, command: Any) -> None:
     step.effects.append(
         fx.RetryJob(wait=wait.id, due=step.schedule_due(delay), attempts=command.attempt, error=command.message)
     )
-    data = {"attempt": command.attempt, "error_type": command.error_type, "message": command.message}
+    data: dict[str, Any] = {"attempt": command.attempt, "error_type": command.error_type, "message": command.message}
+    if command.retries is not None:  # what the worker decided: the next fetch tells it (Jobs.retries_left)
+        data["retries_left"] = command.retries
     step.record("job_failed", wait.element, {**data, "retry_in": round(delay, 3)})
 
 

@@ -203,9 +203,11 @@ class Legato(TaskWork):
         actor: str | None = None,
         within: Visible = None,
         origin: str | None = None,
+        business_key: str | None = None,
     ) -> dict[str, Any]:
         """Correlate a message; `within` limits it to those tenants' instances and processes
-        (and the shared ones), `origin` is the tenant a shared process it starts runs in."""
+        (and the shared ones), `origin` is the tenant a shared process it starts runs in,
+        `business_key` narrows it to instances with that business key (Camunda 7's way)."""
         if not isinstance(message, str) or not message:
             raise InvalidInput("a message needs a name")
         result, handoffs = self.store.executor.correlate(
@@ -217,6 +219,7 @@ class Legato(TaskWork):
             claim_new=self._claim_new,
             within=within,
             origin=self._tenant(origin),
+            business_key=business_key,
         )
         self._handoff(started_handoffs=handoffs)
         return result

@@ -89,6 +89,9 @@ class LockedTask:
     tenant: str | None
     worker_id: str
     lock_expires_at: datetime
+    retries: int | None = None
+    """Retries left as this worker's last failure report set them (Camunda's `retries`);
+    None: the model's retry policy decides."""
 
 
 class ExternalTasks:
@@ -135,7 +138,17 @@ class ExternalTasks:
         if not claimed:
             return []
         instances = self.store.jobs.instances_of([job.instance_id or "" for job, _ in claimed])
-        return [_locked(job, worker, instances.get(job.instance_id or "", (None, None))) for job, worker in claimed]
+        retried = [(job.instance_id, job.element) for job, _ in claimed if job.attempts > 0 and job.instance_id]
+        retries = self.store.jobs.retries_left(retried) if retried else {}
+        return [
+            _locked(
+                job,
+                worker,
+                instances.get(job.instance_id or "", (None, None)),
+                retries.get((job.instance_id or "", job.element)),
+            )
+            for job, worker in claimed
+        ]
 
     async def fetch_waiting(
         self,
@@ -296,6 +309,21 @@ class ExternalTasks:
         if not self.store.jobs.release(worker=_worker_key(worker_id), job_id=lock.id, announce=self.store.job_signals):
             raise self._lost(task_id, worker_id)
 
+    def holder(self, task_id: str, *, visible: Visible = None, may_work_on: Callable[[str], bool] | None = None) -> str:
+        """The worker id that holds a task's lock (Camunda's unlock names no worker): 404 for
+        a task the caller cannot see, 403 for a type it may not work on, 409 when no external
+        worker holds it."""
+        lock = self.store.jobs.lock_of(task_id) if isinstance(task_id, str) and len(task_id) <= 300 else None
+        if lock is None or not may_see(visible, lock.tenant):
+            raise ExternalTaskNotFound(f"no open external task {task_id!r}", details={"task_id": task_id})
+        if may_work_on is not None and not may_work_on(lock.task_type):
+            raise TaskTypeDenied(lock.task_type, who="the caller")
+        if not lock.locked_by or not lock.locked_by.startswith(WORKER_PREFIX):
+            raise ExternalTaskNotLocked(
+                f"external task {task_id!r} is not locked by an external worker", details={"task_id": task_id}
+            )
+        return lock.locked_by.removeprefix(WORKER_PREFIX)
+
     # -- internals -------------------------------------------------------------------------
 
     def _held(
@@ -399,7 +427,9 @@ def _check_fetch(topics: Sequence[Topic], max_tasks: int) -> None:
         _check_lock(topic.lock_seconds, f"topics/{index}/lock_duration")
 
 
-def _locked(job: ClaimedJob, worker_id: str, instance: tuple[str | None, str | None]) -> LockedTask:
+def _locked(
+    job: ClaimedJob, worker_id: str, instance: tuple[str | None, str | None], retries: int | None
+) -> LockedTask:
     return LockedTask(
         id=job.id,
         idempotency_key=job.id,  # the in-process worker's too: runtime/worker.py
@@ -413,6 +443,7 @@ def _locked(job: ClaimedJob, worker_id: str, instance: tuple[str | None, str | N
         tenant=job.tenant,
         worker_id=worker_id,
         lock_expires_at=datetime.fromtimestamp(job.lock_expires_at, UTC),
+        retries=retries,
     )
 
 

@@ -656,8 +656,13 @@ class Executor:
         claim_new: ClaimNew | None = None,
         within: Visible = None,
         origin: str | None = None,
+        business_key: str | None = None,
     ) -> tuple[dict[str, Any], list[Handoff]]:
         """Deliver a message to the oldest instance waiting for it, or start one.
+
+        `business_key` narrows the waiting instances to the one(s) with that business key
+        and is the business key of an instance it starts (Camunda 7's correlation by
+        business key, where catch events carry no correlation key of their own).
 
         Only instances and processes of the tenants `within` (None: all) and of the shared
         tenant are candidates: a tenant's message never reaches another tenant's instance.
@@ -671,6 +676,9 @@ class Executor:
             key_clause = "correlation_key IS NULL" if correlation_key is None else "correlation_key = :key"
             lock = "" if self.database.is_sqlite else " FOR UPDATE SKIP LOCKED"
             params: dict[str, Any] = {"message": message, "key": correlation_key}
+            if business_key is not None:
+                key_clause += " AND instance_id IN (SELECT id FROM instances WHERE business_key = :business_key)"
+                params["business_key"] = business_key
             rows = conn.execute(
                 text(
                     f"SELECT id, instance_id, wait FROM subscriptions WHERE kind = 'message' AND message = :message "
@@ -699,6 +707,7 @@ class Executor:
                 raise MessageNotCorrelated(
                     f"message {message!r}"
                     + (f" with correlation key {correlation_key!r}" if correlation_key is not None else "")
+                    + (f" for business key {business_key!r}" if business_key is not None else "")
                     + " matches no waiting instance and no message start event",
                     details={"message": message, "correlation_key": correlation_key},
                 )
@@ -707,7 +716,7 @@ class Executor:
                 StartRequest(
                     process=start.key,
                     variables=variables,
-                    business_key=correlation_key,
+                    business_key=correlation_key if business_key is None else business_key,
                     actor=actor,
                     start_event=start.element,
                     tenant=start.tenant_id or origin,

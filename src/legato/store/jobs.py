@@ -210,6 +210,25 @@ class Jobs:
             )
         return {instance_id: (process, business_key) for instance_id, process, business_key in rows}
 
+    def retries_left(self, jobs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """For (instance id, element) of retried jobs: the retries left as an external worker
+        last reported them with a failure (Camunda's `retries`), from the history, where the
+        engine records them; absent when the worker left it to the model's retry policy."""
+        found: dict[tuple[str, str], int] = {}
+        with self.database.read() as conn:
+            for instance_id, element in sorted(set(jobs)):
+                row = conn.execute(
+                    text(
+                        "SELECT data FROM history WHERE instance_id = :instance_id AND type = 'job_failed' "
+                        "AND element = :element ORDER BY seq DESC LIMIT 1"
+                    ),
+                    {"instance_id": instance_id, "element": element},
+                ).first()
+                data = None if row is None or row.data is None else self.database.opened(orjson.loads(row.data))
+                if isinstance(data, dict) and isinstance(data.get("retries_left"), int):
+                    found[(instance_id, element)] = data["retries_left"]
+        return found
+
     def next_change(self, task_types: Sequence[str], tenants: Visible = None) -> float | None:
         """When a service task of these types may next become free: the earliest due time
         of a free one, or lock expiry of a locked one (its worker may have died)."""

@@ -84,6 +84,7 @@ async def fetch_and_lock(
             "tenant": t.tenant,
             "worker_id": t.worker_id,
             "lock_expires_at": t.lock_expires_at,
+            "retries": t.retries,
         }
         for t in tasks
     ]
