@@ -41,6 +41,8 @@ variable by surprise. An empty variable counts as unset. A bad value raises
 | LEGATO_ENCRYPTION_KEY_FILE  | (none: no encryption)   | the key file of encryption at rest       |
 | LEGATO_ENCRYPTION_KEYS      | (none)                  | or the keys themselves, base64, commas   |
 | LEGATO_ENCRYPT              | sensitive               | what is encrypted: sensitive or all      |
+| LEGATO_EXPRESSION_CPU_LIMIT | 0.1                     | CPU seconds one expression may take      |
+| LEGATO_SCRIPT_CPU_LIMIT     | 1                       | CPU seconds one script or decision may take |
 
 LEGATO_AUDIT_KEY: the first key signs new audit rows, all of them verify old ones (key
 rotation). Unset, a key is generated once (legato.store.audit says where).
@@ -100,6 +102,8 @@ class Settings:
     encryption_key_file: str | None = None
     encryption_keys: tuple[bytes, ...] = dataclasses.field(default=(), repr=False)  # secret: never printed
     encrypt: str = "sensitive"
+    expression_cpu_limit: float = 0.1  # legato.expressions.DEFAULT_EXPRESSION_CPU_LIMIT
+    script_cpu_limit: float = 1.0  # legato.expressions.DEFAULT_SCRIPT_CPU_LIMIT
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -378,6 +382,8 @@ _VARIABLES: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "encryption_key_file": ("LEGATO_ENCRYPTION_KEY_FILE", _text),
     "encryption_keys": ("LEGATO_ENCRYPTION_KEYS", _encryption_keys),
     "encrypt": ("LEGATO_ENCRYPT", _encrypt),
+    "expression_cpu_limit": ("LEGATO_EXPRESSION_CPU_LIMIT", _seconds),
+    "script_cpu_limit": ("LEGATO_SCRIPT_CPU_LIMIT", _seconds),
 }
 
 _OPTIONS = {"worker_concurrency": "--concurrency"}

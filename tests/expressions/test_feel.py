@@ -595,7 +595,10 @@ def test_regular_expressions_run_in_linear_time() -> None:
     [
         ("for x in 1..1000000000 return x", "going from 1 to 1000000000 goes over the limit of 2,000,000"),
         ("some x in 1..1000000000 satisfies x > 5", "goes over the limit"),
-        ("count(for x in 1..1500, y in 1..1500 return 1)", "goes over the limit"),
+        (
+            "count(for x in 1..1500, y in 1..1500 return 1)",
+            "goes over the limit|ms of CPU time",
+        ),  # whichever bound comes first
         ("for x in [1..1000000000] return x", "goes over the limit"),
         ("2 ** 100000", "more than 10,000 bits"),
         ("product(10 ** 3000, 10 ** 3000)", "more than 10,000 bits"),
@@ -603,8 +606,8 @@ def test_regular_expressions_run_in_linear_time() -> None:
             "{" + ", ".join(['k0: "xxxxxxxxxxxxxxxx"'] + [f"k{n}: k{n - 1} + k{n - 1}" for n in range(1, 40)]) + "}",
             "joining this text goes over the limit",
         ),
-        ("count(for x in 1..1000 return string join(big))", "goes over the limit"),
-        ('count(for x in 1..100 return big[item = "x"])', "goes over the limit"),
+        ("count(for x in 1..1000 return string join(big))", "goes over the limit|ms of CPU time"),
+        ('count(for x in 1..100 return big[item = "x"])', "goes over the limit|ms of CPU time"),
     ],
 )
 def test_evaluation_refuses_to_blow_up(source: str, message: str) -> None:

@@ -79,6 +79,7 @@ def server(
         host=host, port=port, database=database, log_level=log_level, log_format=log_format, access_log=access_log
     )
     _configure_logging(settings)
+    _configure_expressions(settings)
     if insecure_no_auth and settings.host not in LOOPBACK:
         raise Failure(
             "INSECURE_NOT_LOOPBACK",
@@ -174,6 +175,7 @@ def worker(
         database=database, worker_concurrency=concurrency, log_level=log_level, log_format=log_format
     )
     _configure_logging(settings)
+    _configure_expressions(settings)
     legato = open_legato(settings)
     try:
         for spec in handler_specs:
@@ -207,6 +209,13 @@ def worker(
 
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def _configure_expressions(settings: Settings) -> None:
+    """The CPU-time limits of one evaluation (LEGATO_EXPRESSION_CPU_LIMIT, LEGATO_SCRIPT_CPU_LIMIT)."""
+    from legato.expressions import set_cpu_limits
+
+    set_cpu_limits(expression=settings.expression_cpu_limit, script=settings.script_cpu_limit)
 
 
 def _configure_logging(settings: Settings) -> None:

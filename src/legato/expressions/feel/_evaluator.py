@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import Any, Final
 
+from legato.expressions._deadline import tick
 from legato.expressions.feel._arithmetic import _ARITHMETIC, _COMPARISONS
 from legato.expressions.feel._builtins import _BUILTINS, _whole
 from legato.expressions.feel._syntax import (
@@ -126,6 +127,7 @@ def _compile_filter(node: _Node) -> Run:
         _spend(scope.work, len(items), "filtering this list")
         kept = []
         for position, item in enumerate(items):
+            tick()
             inner = _Scope({"item": item}, scope, scope.work)
             if isinstance(item, Mapping):
                 inner = _Scope(item, inner, scope.work)
@@ -378,6 +380,7 @@ def _compile_for(node: _Node) -> Run:
             if items is None:
                 raise _NullDomain
             for item in items:
+                tick()
                 chosen = {**bound, name: item}
                 if index == last:
                     yield _Scope(chosen, scope, scope.work)

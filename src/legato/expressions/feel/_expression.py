@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from legato.errors import EvaluationError, ExpressionInvalid
+from legato.expressions import _deadline
 from legato.expressions._budget import MAX_SOURCE_LENGTH, MAX_WORK
 from legato.expressions._interface import Expression
 from legato.expressions.feel._evaluator import Run, TestRun, _any_test, _compile, _compile_test, _Scope
@@ -19,7 +20,10 @@ from legato.expressions.feel._values import _Fault, _kind, _to_json
 
 
 def _failure(error: Exception, label: str, details: dict[str, Any]) -> EvaluationError:
-    if isinstance(error, _Fault):
+    if isinstance(error, _deadline.CpuLimitExceeded):
+        message = str(error)
+        details = {**details, "cpu_limit_ms": error.limit_ms}
+    elif isinstance(error, _Fault):
         message = str(error)
     elif isinstance(error, RecursionError):
         message = "the data is nested too deeply"
@@ -42,10 +46,13 @@ class FeelExpression(Expression):
 
     def evaluate_feel(self, variables: Mapping[str, Any]) -> Any:
         """The FEEL value itself: dates, times, durations and ranges are kept as they are."""
+        began = _deadline.begin("expression")
         try:
             return self._run(_Scope(variables, None, [MAX_WORK]))
         except Exception as error:
             raise _failure(error, f"expression {self.source!r}", {"expression": self.source}) from error
+        finally:
+            _deadline.end(began)
 
     def evaluate(self, variables: Mapping[str, Any]) -> Any:
         """The value as JSON: dates, times and durations become ISO 8601 text."""
@@ -89,11 +96,14 @@ class UnaryTests:
         """Whether the input `value` satisfies the tests; a null outcome does not match."""
         if self._tests is None:
             return True
+        began = _deadline.begin("expression")
         try:
             outcome = _any_test(self._tests, value, _Scope(variables, None, [MAX_WORK]))
         except Exception as error:
             details = {"expression": self.source}
             raise _failure(error, f"input entry {self.source!r}", details) from error
+        finally:
+            _deadline.end(began)
         if self._negated and outcome is not None:
             outcome = not outcome
         return outcome is True

@@ -15,6 +15,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from legato.expressions._budget import MAX_INT_BITS, MAX_WORK
+from legato.expressions._deadline import tick
 
 
 class _Fault(Exception):
@@ -92,6 +93,7 @@ def _spend(work: list[int], amount: int, what: str) -> None:
     work[0] -= amount
     if work[0] < 0:
         raise _Fault(f"{what} goes over the limit of {MAX_WORK:,} items and characters that one evaluation may use")
+    tick(1 + (amount >> 10))  # long lists read the CPU clock sooner
 
 
 def _equal(left: Any, right: Any, work: list[int]) -> bool | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from legato.errors import EvaluationError, ExpressionInvalid
+from legato.expressions import _deadline
 from legato.expressions._budget import MAX_SOURCE_LENGTH
 from legato.expressions._interface import Expression
 from legato.expressions.juel._lexer import _Source, _tokens
@@ -63,19 +64,25 @@ class JuelExpression(Expression):
     _run: Run = field(repr=False, compare=False)
 
     def evaluate(self, variables: Mapping[str, Any]) -> Any:
+        began = _deadline.begin("expression")
         try:
             return self._run(variables)
         except Exception as error:
             details: dict[str, Any] = {"expression": self.source}
             if isinstance(error, _Undefined):
                 details["variable"] = error.name
-            if isinstance(error, _Fault):
+            if isinstance(error, _deadline.CpuLimitExceeded):
+                message = str(error)
+                details["cpu_limit_ms"] = error.limit_ms
+            elif isinstance(error, _Fault):
                 message = str(error)
             elif isinstance(error, RecursionError):
                 message = "the data is nested too deeply"
             else:
                 message = str(error) or type(error).__name__
             raise EvaluationError(f"expression {self.source!r}: {message}", details=details) from error
+        finally:
+            _deadline.end(began)
 
     def evaluate_condition(self, variables: Mapping[str, Any]) -> bool:
         """True or false; null is an error, as in Camunda 7 ("condition expression returns null")."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Final, NoReturn
 
 from legato.expressions._budget import MAX_DEPTH, MAX_NODES
+from legato.expressions._deadline import tick
 from legato.expressions.juel._lexer import _KEYWORDS, _WORD_OPERATORS, _Source, _Token
 from legato.expressions.juel._values import (
     _CLOCK_FUNCTIONS,
@@ -328,6 +329,7 @@ class _Parser:
             value = base(variables)
             if value is None:
                 raise _Fault(f"{label} is null, so {method}() cannot be called on it")
+            tick()
             return implementation(value, *(run(variables) for run in runs))
 
         return _Part(call, target.start, depth=_depth(target, *arguments))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from legato.errors import EvaluationError
+from legato.expressions import _deadline
 from legato.expressions._budget import MAX_WORK
 from legato.expressions._interface import Expression
 from legato.expressions.python._guards import _Fault
@@ -27,7 +28,10 @@ def _failure(
     variables: Mapping[str, Any],
     details: dict[str, Any],
 ) -> EvaluationError:
-    if isinstance(error, _Fault):
+    if isinstance(error, _deadline.CpuLimitExceeded):
+        message = str(error)
+        details = {**details, "cpu_limit_ms": error.limit_ms}
+    elif isinstance(error, _Fault):
         message = str(error)
     elif isinstance(error, KeyError) and error.args and error.args[0] in names and error.args[0] not in variables:
         message = f"variable {error.args[0]!r} is not defined"
@@ -51,14 +55,25 @@ class _LegatoExpression(Expression):
 
     dialect: ClassVar[str] = "legato"
     _function: Function = field(repr=False, compare=False)
+    _bounded: bool = field(default=True, repr=False, compare=False)
+    """False for code without guards or calls: it cannot repeat work, its size bounds it."""
 
     def evaluate(self, variables: Mapping[str, Any]) -> Any:
+        if not self._bounded:
+            try:
+                return self._function(variables, [MAX_WORK])
+            except Exception as error:
+                details = {"expression": self.source}
+                raise _failure(error, f"expression {self.source!r}", self.names, variables, details) from error
+        began = _deadline.begin("expression")
         try:
             return self._function(variables, [MAX_WORK])
         except Exception as error:
             label = f"expression {self.source!r}"
             details = {"expression": self.source}
             raise _failure(error, label, self.names, variables, details) from error
+        finally:
+            _deadline.end(began)
 
 
 def compile_legato(source: str) -> Expression:
@@ -75,4 +90,6 @@ def compile_legato(source: str) -> Expression:
         (function,) = _build([("_evaluate", "_vars, _work", translator.translate(tree.body))])
     except RecursionError:  # within MAX_DEPTH, but called from deep in the stack
         raise text.invalid("the expression is nested too deeply") from None
-    return _LegatoExpression(source=source, names=frozenset(translator.names), _function=function)
+    return _LegatoExpression(
+        source=source, names=frozenset(translator.names), _function=function, _bounded=translator.calls
+    )

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from legato.expressions import _deadline
 from legato.expressions._budget import MAX_WORK
 from legato.expressions.python._expression import _failure
 from legato.expressions.python._guards import _SCALARS, _size, _spend
@@ -33,21 +34,27 @@ class Script:
     names: frozenset[str]
     """The variables it reads from its input (not those an earlier line assigned)."""
     _lines: tuple[_Line, ...] = field(repr=False, compare=False)
+    _bounded: bool = field(default=True, repr=False, compare=False)
+    """False when no line calls a guard or a function: then nothing repeats, its size bounds it."""
 
     def run(self, variables: Mapping[str, Any]) -> dict[str, Any]:
         """Only the assignments made, in order; each line sees the lines before it."""
         assigned: dict[str, Any] = {}
         work = [MAX_WORK]
-        for line in self._lines:
-            try:
-                value = line.function(variables, assigned, work)
-                if type(value) not in _SCALARS:
-                    _spend(work, _size(value, work[0]), f"assigning {line.target!r}")
-            except Exception as error:
-                label = f"script line {line.number} ({line.text!r})"
-                details = {"expression": line.text, "line": line.number}
-                raise _failure(error, label, line.names, variables, details) from error
-            assigned[line.target] = value
+        began = self._bounded and _deadline.begin("script")
+        try:
+            for line in self._lines:
+                try:
+                    value = line.function(variables, assigned, work)
+                    if type(value) not in _SCALARS:
+                        _spend(work, _size(value, work[0]), f"assigning {line.target!r}")
+                except Exception as error:
+                    label = f"script line {line.number} ({line.text!r})"
+                    details = {"expression": line.text, "line": line.number}
+                    raise _failure(error, label, line.names, variables, details) from error
+                assigned[line.target] = value
+        finally:
+            _deadline.end(began)
         return assigned
 
 
@@ -102,6 +109,7 @@ def compile_script(source: str) -> Script:
     names: set[str] = set()
     definitions: list[tuple[str, str, ast.expr]] = []
     lines: list[tuple[int, str, str, frozenset[str]]] = []
+    bounded = False
     try:
         for index, statement in enumerate(tree.body):
             target, value = _assignment(statement, text)
@@ -111,6 +119,7 @@ def compile_script(source: str) -> Script:
             segment = ast.get_source_segment(text.body, statement) or target
             lines.append((statement.lineno, segment, target, frozenset(translator.names)))
             names |= translator.names
+            bounded = bounded or translator.calls
             assigned.add(target)
         functions = _build(definitions) if definitions else []
     except RecursionError:  # within MAX_DEPTH, but called from deep in the stack
@@ -123,4 +132,5 @@ def compile_script(source: str) -> Script:
             _Line(number=number, text=segment, target=target, names=read, function=function)
             for (number, segment, target, read), function in zip(lines, functions, strict=True)
         ),
+        _bounded=bounded,
     )

@@ -11,6 +11,7 @@ import ast
 from collections.abc import Callable
 from typing import Any, Final, NoReturn
 
+from legato.expressions._deadline import tick
 from legato.expressions.python._functions import _FUNCTIONS, FUNCTIONS
 from legato.expressions.python._guards import _add, _attribute, _item, _modulo, _multiply, _power, _shift_left
 from legato.expressions.python._source import _Text
@@ -22,6 +23,17 @@ _GUARDED_OPERATORS: Final[dict[type[ast.operator], tuple[str, bool]]] = {
     ast.LShift: ("_shift_left", False),
     ast.Mod: ("_modulo", False),
 }
+
+
+def _ticking(implementation: Callable[..., Any]) -> Callable[..., Any]:
+    """The function, counting each call toward the CPU-time check (`_deadline`)."""
+
+    def call(*arguments: Any) -> Any:
+        tick()
+        return implementation(*arguments)
+
+    return call
+
 
 # The only globals compiled code sees. Its builtins are empty, and since every variable is
 # rewritten into `_vars[...]`/`_out[...]`, a variable can never shadow a helper.
@@ -35,7 +47,8 @@ _GLOBALS: Final[dict[str, Any]] = {
     "_attribute": _attribute,
     "_item": _item,
     "_slice": slice,
-    **{f"_fn_{name}": function.implementation for name, function in _FUNCTIONS.items()},
+    "_tick": tick,
+    **{f"_fn_{name}": _ticking(function.implementation) for name, function in _FUNCTIONS.items()},
 }
 
 
@@ -59,7 +72,7 @@ _REJECTED: Final[dict[type[ast.AST], str]] = {
 }
 
 
-def _call(helper: str, *arguments: ast.expr) -> ast.expr:
+def _call(helper: str, *arguments: ast.expr) -> ast.Call:
     return ast.Call(func=ast.Name(helper, ast.Load()), args=list(arguments), keywords=[])
 
 
@@ -84,6 +97,8 @@ class _Translator:
         self._text = text
         self._assigned = assigned
         self.names: set[str] = set()
+        self.calls = False
+        """Whether the code calls a guard or a function: only then can it repeat work (and tick)."""
 
     def _reject(self, node: ast.AST, message: str, *, end: int = 0) -> NoReturn:
         raise self._text.at_node(node, message, end=end)
@@ -143,6 +158,7 @@ class _Translator:
                 if guard is not None:
                     helper, takes_work = guard
                     work = [ast.Name("_work", ast.Load())] if takes_work else []
+                    self.calls = True
                     return _call(helper, *work, t(left), t(right))
                 return ast.BinOp(t(left), binary, t(right))
             case ast.BoolOp(op=boolean, values=values):
@@ -153,7 +169,11 @@ class _Translator:
                     pair = operands[position : position + 2]
                     if isinstance(comparison, ast.Is | ast.IsNot) and not _is_identity_test(pair):
                         self._reject(node, "'is' only compares with None, True or False; use ==")
-                return ast.Compare(operands[0], comparisons, operands[1:])
+                compare = ast.Compare(operands[0], comparisons, operands[1:])
+                if any(isinstance(comparison, ast.In | ast.NotIn) for comparison in comparisons):
+                    self.calls = True  # `x in items` walks the list: `(_tick() or x in items)`
+                    return ast.BoolOp(ast.Or(), [_call("_tick"), compare])
+                return compare
             case ast.IfExp(test=test, body=body, orelse=orelse):
                 return ast.IfExp(t(test), t(body), t(orelse))
             case ast.Call():
@@ -188,6 +208,7 @@ class _Translator:
             arguments.insert(0, scope)
         if function.takes_work:
             arguments.insert(0, ast.Name("_work", ast.Load()))
+        self.calls = True
         return _call(f"_fn_{name}", *arguments)
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from legato.errors import EvaluationError
+from legato.expressions import CpuLimitExceeded, cpu_bound, tick
 from legato.expressions.feel import feel_clock
 from legato.model.dmn import _feel
 from legato.model.dmn._hit_policies import Hit, apply, result_of
@@ -79,11 +80,16 @@ def evaluate(
     requirements = model.requirements(decision.id)
     _check_runnable(model, decision, requirements)
     results: dict[str, DecisionResult] = {}
-    with nullcontext() if now is None else feel_clock(now):
-        for required_id in requirements:
-            required = model.decisions[required_id]
-            results[required_id] = _evaluate_one(required, _scope(required, model, variables, results))
-        own = _evaluate_one(decision, _scope(decision, model, variables, results))
+    try:
+        with cpu_bound("decision"), nullcontext() if now is None else feel_clock(now):
+            for required_id in requirements:
+                required = model.decisions[required_id]
+                results[required_id] = _evaluate_one(required, _scope(required, model, variables, results))
+            own = _evaluate_one(decision, _scope(decision, model, variables, results))
+    except CpuLimitExceeded as error:  # one CPU-time bound for the decision and all it requires
+        raise EvaluationError(
+            f"decision {decision.id!r}: {error}", details={"decision": decision.id, "cpu_limit_ms": error.limit_ms}
+        ) from error
     return DecisionResult(
         decision_id=own.decision_id,
         decision_name=own.decision_name,
@@ -154,6 +160,7 @@ def _evaluate_table(
             raise _feel.failure(error, f"{where}, input {number} ({clause.title!r})") from error
     hits: list[Hit] = []
     for rule in table.rules:
+        tick()
         at = f"{where}, rule {rule.id!r}" + (f" (line {rule.line})" if rule.line else "")
         try:
             if not all(bool(test.matches(value, scope)) for test, value in zip(rule.tests, values, strict=True)):
