@@ -35,6 +35,7 @@ the code beside the message, so scripts can match on codes rather than on wordin
     │   ├── TaskDelegationPending     409 TASK_DELEGATION_PENDING: completing a delegated task (resolve it)
     │   ├── TaskNotDelegated          409 TASK_NOT_DELEGATED: resolving a task nobody delegated
     │   ├── InstanceNotActive         409 INSTANCE_NOT_ACTIVE
+    │   ├── DefinitionNotExecutable   409 DEFINITION_NOT_EXECUTABLE: starting a model kept for viewing only
     │   ├── IncidentNotOpen           409 INCIDENT_NOT_OPEN
     │   ├── StaleCommand              409 STALE_COMMAND: the wait state a command names is gone
     │   ├── IdempotencyConflict       409 IDEMPOTENCY_CONFLICT: same key, different request
@@ -281,6 +282,13 @@ class TaskNotDelegated(Conflict):
 
 class InstanceNotActive(Conflict):
     code = "INSTANCE_NOT_ACTIVE"
+
+
+class DefinitionNotExecutable(Conflict):
+    """A deployed model that cannot run (BPMN isExecutable="false", a service task without
+    an implementation) was started; `details.reasons` says why, each naming the element."""
+
+    code = "DEFINITION_NOT_EXECUTABLE"
 
 
 class IncidentNotOpen(Conflict):

@@ -68,10 +68,22 @@ class DefinitionSummary(BaseModel):
     deployed_at: datetime
 
 
-class Deployed(DefinitionSummary):
+class DeployedProcess(DefinitionSummary):
     created: bool = Field(description="false when the model equals the latest version (a no-op)")
     warnings: list[str] = Field(
         default_factory=list, description="what the import left out (BPMN extensions Legato ignores)"
+    )
+    not_executable: list[str] = Field(
+        default_factory=list,
+        description="why the process cannot run, each naming the element: it is stored for viewing and export, "
+        "and starting it is 409 DEFINITION_NOT_EXECUTABLE; empty when it runs",
+    )
+
+
+class Deployed(DeployedProcess):
+    others: list[DeployedProcess] = Field(
+        default_factory=list,
+        description="the file's other processes (the pools of a BPMN collaboration), deployed with it",
     )
 
 

@@ -48,15 +48,17 @@ def deploy(obj: CliContext, files: tuple[Path, ...], tenant: str | None, as_json
                 if not as_json and deployed.get("kind") == "decisions":
                     print_deployed(obj, deployed, path)
                 elif not as_json:
-                    verb = "deployed " if deployed["created"] else "unchanged"
-                    where = f" in tenant {deployed['tenant']}" if deployed.get("tenant") else ""
-                    obj.out.print(
-                        f"{verb} {deployed['key']} version {deployed['version']}{where} "
-                        f"(definition {deployed['id']}) from {path}",
-                        markup=False,
-                    )
-                    for warning in deployed.get("warnings", []):
-                        obj.err.print(f"warning: {path.name}: {warning}", markup=False)
+                    for each in (deployed, *deployed.get("others", [])):  # every pool of a collaboration
+                        verb = "deployed " if each["created"] else "unchanged"
+                        where = f" in tenant {each['tenant']}" if each.get("tenant") else ""
+                        kept = " (kept for viewing: it cannot run)" if each.get("not_executable") else ""
+                        obj.out.print(
+                            f"{verb} {each['key']} version {each['version']}{where} "
+                            f"(definition {each['id']}) from {path}{kept}",
+                            markup=False,
+                        )
+                        for warning in each.get("warnings", []):
+                            obj.err.print(f"warning: {path.name}: {warning}", markup=False)
             progress.advance(task)
     if as_json:
         render.print_json(results)

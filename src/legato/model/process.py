@@ -40,6 +40,10 @@ class ProcessDefinition:
     diagram: Diagram | None = None
     sensitive: tuple[str, ...] = ()
     """Names (glob patterns) of the variables this process holds sensitive (model/sensitive.py)."""
+    not_executable: tuple[str, ...] = ()
+    """Why the process cannot run, when it cannot: a model stored for viewing and export (a
+    pool marked isExecutable="false", a service task without an implementation). Starting
+    it is refused with these reasons (DefinitionNotExecutable); empty: it runs."""
 
     _outgoing: Mapping[str, tuple[SequenceFlow, ...]] = field(init=False, repr=False, compare=False)
     _incoming: Mapping[str, tuple[SequenceFlow, ...]] = field(init=False, repr=False, compare=False)

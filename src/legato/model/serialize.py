@@ -64,6 +64,7 @@ def to_dict(definition: ProcessDefinition) -> dict[str, Any]:
         **_presentation_to_dict(definition),
         # Present only when declared, so that other models keep their stored form and checksum.
         **({"sensitive": list(definition.sensitive)} if definition.sensitive else {}),
+        **({"not_executable": list(definition.not_executable)} if definition.not_executable else {}),
     }
 
 
@@ -89,6 +90,7 @@ def from_dict(data: Any) -> ProcessDefinition:
         elements=elements,
         flows=flows,
         sensitive=_sensitive(data.get("sensitive")),
+        not_executable=_reasons(data.get("not_executable")),
         **_presentation_from_dict(data),
     )
 
@@ -98,6 +100,14 @@ def _sensitive(value: Any) -> tuple[str, ...]:
         return ()
     if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
         raise ModelInvalid([Problem(element=None, message="sensitive must be a list of variable names")])
+    return tuple(value)
+
+
+def _reasons(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(reason, str) for reason in value):
+        raise ModelInvalid([Problem(element=None, message="not_executable must be a list of reasons")])
     return tuple(value)
 
 

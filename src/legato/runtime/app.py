@@ -125,11 +125,11 @@ class Legato(TaskWork):
         if dmn is not None:
             return deploy_decisions(self.store, dmn, now=self.clock.now(), tenant=tenant)
         definition, source, fmt = load_model(model, source_format)
-        warnings = parse_model_with_warnings(source, fmt)[1] if fmt == "bpmn" else []
-        deployment = self.store.definitions.deploy(
-            definition, source=source, source_format=fmt, now=self.clock.now(), tenant=tenant
-        )
-        return dataclasses.replace(deployment, warnings=tuple(warnings)) if warnings else deployment
+        if fmt != "bpmn":
+            return self.store.definitions.deploy(
+                definition, source=source, source_format=fmt, now=self.clock.now(), tenant=tenant
+            )
+        return deploy_processes(self.store, parse_models_with_warnings(source, fmt), source, self.clock.now(), tenant)
 
     def export_bpmn(self, process: str, version: int | None = None, tenant: str | None = None) -> str:
         """A deployed process as BPMN 2.0 XML with a diagram (drawn automatically for a
@@ -732,6 +732,40 @@ def load_model(
         text = str(model)
         fmt = source_format or ("bpmn" if text.lstrip().startswith("<") else "yaml")
     return parse_model(text, fmt), text, fmt
+
+
+def deploy_processes(
+    store: Store,
+    parsed: list[tuple[ProcessDefinition, list[str]]],
+    source: str,
+    now: datetime,
+    tenant: str | None,
+) -> Deployment:
+    """Deploy every process of one BPMN file (the pools of a collaboration), the first as the
+    deployment and the others in its `others`; each keeps its warnings, and one that cannot
+    run says why among them. All are checked before any is stored."""
+    for definition, _ in parsed:
+        store.definitions.check(definition)
+    deployments = [
+        dataclasses.replace(
+            store.definitions.deploy(definition, source=source, source_format="bpmn", now=now, tenant=tenant),
+            warnings=tuple(warnings) + tuple(f"cannot run: {reason}" for reason in definition.not_executable),
+        )
+        for definition, warnings in parsed
+    ]
+    return dataclasses.replace(deployments[0], others=tuple(deployments[1:]))
+
+
+def parse_models_with_warnings(text: str, source_format: str) -> list[tuple[ProcessDefinition, list[str]]]:
+    """Every process of the text with its warnings: one, except for a BPMN collaboration."""
+    if source_format != "bpmn":
+        return [parse_model_with_warnings(text, source_format)]
+    if len(text.encode("utf-8", "replace")) > MAX_MODEL_BYTES:
+        raise InvalidInput(f"the model is larger than {MAX_MODEL_BYTES} bytes")
+    from legato.formats.bpmn import load_bpmn
+
+    imported = load_bpmn(text)
+    return [(each.definition, list(each.warnings)) for each in (imported, *imported.others)]
 
 
 def parse_model(text: str, source_format: str) -> ProcessDefinition:

@@ -29,6 +29,7 @@ from legato.engine.commands import Command, CorrelateMessage, FailJob, MigrateIn
 from legato.engine.state import InstanceState
 from legato.errors import (
     ConcurrentModification,
+    DefinitionNotExecutable,
     EvaluationError,
     IdempotencyConflict,
     InstanceNotFound,
@@ -223,6 +224,13 @@ class Executor:
         if stored is None:
             stored = cache[wanted] = self.definitions.latest(
                 request.process, conn, request.version, request.tenant, exact=request.exact_tenant
+            )
+        if stored.model.not_executable:
+            reasons = list(stored.model.not_executable)
+            raise DefinitionNotExecutable(
+                f"process {stored.key!r} version {stored.version} is stored for viewing and export, but cannot run: "
+                + "; ".join(reasons[:5]),
+                details={"process": stored.key, "version": stored.version, "reasons": reasons},
             )
         instance_id = new_instance_id()
         result = engine.start(

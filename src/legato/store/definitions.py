@@ -58,6 +58,7 @@ class Deployment:
     definition: StoredDefinition
     created: bool
     warnings: tuple[str, ...] = ()  # what an import left out (BPMN extensions Legato ignores)
+    others: tuple[Deployment, ...] = ()  # the file's other processes (pools), deployed with it
 
 
 # The caller's tenant first, then the shared one ('' stands for it: the unique index is on
@@ -144,6 +145,8 @@ class Definitions:
         versions = f"(SELECT id FROM definitions WHERE key = :key AND {_SAME_TENANT})"
         conn.execute(text(f"DELETE FROM start_events WHERE definition_id IN {versions}"), same)
         conn.execute(text(f"DELETE FROM jobs WHERE kind = 'start_timer' AND definition_id IN {versions}"), same)
+        if model.not_executable:
+            return  # nothing starts a model that cannot run: no message, signal or timer starts it
         for event in model.start_events(None):
             for position, trigger in enumerate(event.triggers):  # a Multiple start event has several
                 self._insert_start_trigger(conn, model, definition_id, event.id, position, trigger, now, tenant)

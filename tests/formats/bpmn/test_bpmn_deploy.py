@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from bpmn_helpers import FILES, line_of
+from bpmn_helpers import FILES
 
 from legato import Legato, Store
 from legato.runtime.handlers import Job
@@ -85,19 +85,25 @@ def test_the_api_deploys_a_bpmn_upload(app: Legato) -> None:
     assert ended["status"] == "completed" and ended["variables"]["summary"] == "Label https://labels.example/B2"
 
 
-def test_the_api_refuses_a_bpmn_model_naming_element_and_line(app: Legato) -> None:
+def test_the_api_stores_a_model_that_cannot_run_and_refuses_only_its_start(app: Legato) -> None:
     from legato.api import create_app
     from legato.testing.identity import admin_headers
 
-    broken = SHIPPING.read_text().replace('<zeebe:taskDefinition type="courier.book" />', "")
+    drawn = SHIPPING.read_text().replace('<zeebe:taskDefinition type="courier.book" />', "")
     with TestClient(create_app(app), headers=admin_headers(app)) as client:
-        response = client.post("/api/v1/definitions", files={"file": ("shipping.bpmn", broken)})
-    assert response.status_code == 400
-    problem = response.json()
-    assert problem["code"] == "MODEL_INVALID"
-    (found,) = problem["problems"]
-    assert (
-        found["element"] == "Activity_courier"
-        and found["line"] == line_of(broken, 'id="Activity_courier"')
-        and "task type" in found["message"]
-    )
+        response = client.post("/api/v1/definitions", files={"file": ("shipping.bpmn", drawn)})
+        assert response.status_code == 201, response.text
+        deployed = response.json()
+        assert deployed["not_executable"] == [
+            "'Activity_courier': a service task needs a task type, the name of its handler: "
+            'zeebe:taskDefinition type="..." (Camunda 8) or camunda:type="external" camunda:topic="..." (Camunda 7)'
+        ]
+        assert any(warning.startswith("cannot run: 'Activity_courier'") for warning in deployed["warnings"])
+        exported = client.get(f"/api/v1/definitions/{deployed['key']}/bpmn")
+        assert exported.status_code == 200 and 'id="Activity_courier"' in exported.text
+        started = client.post(f"/api/v1/definitions/{deployed['key']}/instances", json={"variables": {}})
+    assert started.status_code == 409
+    problem = started.json()
+    assert problem["code"] == "DEFINITION_NOT_EXECUTABLE"
+    assert "cannot run: 'Activity_courier': a service task needs a task type" in problem["detail"]
+    assert problem["reasons"] == deployed["not_executable"]

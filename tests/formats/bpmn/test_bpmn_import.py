@@ -212,7 +212,11 @@ def test_a_plain_bpmn_io_file() -> None:
     assert all(isinstance(definition.elements[e], UserTask) for e in ("Activity_check", "Activity_block"))
     assert definition.elements["Activity_block"].parent == "Activity_calendar"
     text = "\n".join(imported.warnings)
-    assert 'not marked isExecutable="true"' in text
+    # demo.bpmn.io marks its processes isExecutable="false": kept for viewing and export, refused at start
+    assert definition.not_executable == (
+        "'Process_leave': the process is not marked isExecutable=\"true\": it is kept for viewing and export; "
+        "mark it executable to run it",
+    )
     assert "'TextAnnotation_policy' (line 76): textAnnotation elements carry no behaviour" in text
     assert "association elements" in text
     assert "not the one of 'Activity_calendar'" in text  # the drill-down of a collapsed subprocess

@@ -111,7 +111,6 @@ UNSUPPORTED_ELEMENTS = [
     ),
     ('<bpmn:businessRuleTask id="X" camunda:decisionRef="${rule}" />', "Legato evaluates a fixed decision id"),
     ('<bpmn:businessRuleTask id="X" camunda:expression="${execution.getVariable(1)}" />', "${beanName.method"),
-    ('<bpmn:sendTask id="X" />', "a send task needs a task type, the name of its handler: zeebe:taskDefinition"),
     ('<bpmn:sendTask id="X" camunda:class="com.acme.Mailer()" />', "is not a Java class name"),
     ('<bpmn:receiveTask id="X" />', "needs a messageRef"),
     (
@@ -127,7 +126,6 @@ UNSUPPORTED_ELEMENTS = [
         "</bpmn:extensionElements></bpmn:serviceTask>",
         "call the service from a Legato handler",
     ),
-    ('<bpmn:serviceTask id="X" />', 'zeebe:taskDefinition type="..."'),
     (
         '<bpmn:serviceTask id="X"><bpmn:extensionElements><zeebe:taskDefinition type="=jobType" />'
         "</bpmn:extensionElements></bpmn:serviceTask>",
@@ -258,13 +256,27 @@ def test_a_condition_loaded_from_a_file_is_refused() -> None:
     assert problem.line == line_of(text, "camunda:resource") and "loads a script from a file" in problem.message
 
 
+@pytest.mark.parametrize(
+    ("snippet", "reason"),
+    [
+        ('<bpmn:sendTask id="X" />', "'X': a send task needs a task type, the name of its handler"),
+        ('<bpmn:serviceTask id="X" />', 'zeebe:taskDefinition type="..."'),
+    ],
+)
+def test_a_task_without_an_implementation_is_kept_but_cannot_run(snippet: str, reason: str) -> None:
+    imported = load_bpmn(document(around(snippet, "X")))
+    (why,) = imported.definition.not_executable
+    assert reason in why
+    assert type(imported.definition.elements["X"]).__name__ == "Task"  # kept as what it is without an implementation
+
+
 def test_every_refusal_is_reported_at_once() -> None:
     body = """    <bpmn:startEvent id="start" />
     <bpmn:callActivity id="call" />
     <bpmn:sendTask id="send" />
     <bpmn:complexGateway id="complex" />
     <bpmn:serviceTask id="java" camunda:class="com.acme.Java()" />"""
-    assert [p.element for p in refused(document(body))] == ["call", "send", "complex", "java"]
+    assert [p.element for p in refused(document(body))] == ["call", "complex", "java"]  # a bare send task: see below
 
 
 def test_dangling_references_are_named() -> None:
@@ -325,29 +337,48 @@ def test_duplicate_and_missing_ids() -> None:
     assert problems[1].element is None and problems[1].line == 6 and "needs an id" in problems[1].message
 
 
-def test_several_executable_processes_are_refused_naming_them() -> None:
-    second = '  <bpmn:process id="billing" isExecutable="true"><bpmn:startEvent id="s2" /></bpmn:process>\n'
+def test_several_executable_processes_are_all_imported() -> None:
+    second = (
+        '  <bpmn:process id="billing" isExecutable="true"><bpmn:startEvent id="s2" /><bpmn:endEvent id="e2" />'
+        '<bpmn:sequenceFlow id="f9" sourceRef="s2" targetRef="e2" /></bpmn:process>\n'
+    )
+    imported = load_bpmn(document(around("<bpmn:userTask id='t' />", "t"), after=second))
+    assert imported.definition.id == "p" and [other.definition.id for other in imported.others] == ["billing"]
+    assert not imported.definition.not_executable and not imported.others[0].definition.not_executable
+
+
+def test_several_unmarked_processes_are_refused_naming_them() -> None:
+    text = document(around("<bpmn:userTask id='t' />", "t")).replace(' isExecutable="true"', "")
+    second = '  <bpmn:process id="billing"><bpmn:startEvent id="s2" /></bpmn:process>\n'
     with pytest.raises(ModelInvalid) as caught:
-        load_bpmn(document(around("<bpmn:userTask id='t' />", "t"), after=second))
+        load_bpmn(text.replace("</bpmn:definitions>", second + "</bpmn:definitions>"))
     message = caught.value.problems[0].message
-    assert "2 executable processes ('p', 'billing')" in message and "one process per file" in message
+    assert "2 processes ('p', 'billing') and none is marked" in message
 
 
-def test_the_executable_process_of_a_collaboration_is_chosen() -> None:
+def test_the_executable_process_of_a_collaboration_comes_first_and_the_others_are_documentation() -> None:
     pools = """  <bpmn:collaboration id="c">
     <bpmn:participant id="ours" name="Ours" processRef="p" />
     <bpmn:participant id="customer" name="Customer" />
+    <bpmn:participant id="theirs" name="Theirs" processRef="other" />
     <bpmn:messageFlow id="mf" sourceRef="customer" targetRef="t" />
   </bpmn:collaboration>
 """
     text = document(around('<bpmn:userTask id="t" />', "t")).replace("  <bpmn:process", pools + "  <bpmn:process")
-    text = text.replace("</bpmn:definitions>", '<bpmn:process id="other" isExecutable="false" />\n</bpmn:definitions>')
+    other = '<bpmn:process id="other" isExecutable="false"><bpmn:task id="look" /></bpmn:process>\n'
+    text = text.replace("</bpmn:definitions>", other + "</bpmn:definitions>")
     imported = load_bpmn(text)
-    assert imported.definition.id == "p"
+    assert imported.definition.id == "p" and not imported.definition.not_executable
     assert imported.definition.participant is not None and imported.definition.participant.name == "Ours"
     warnings = "\n".join(imported.warnings)
-    assert "'customer'" in warnings and "other pools are not imported" in warnings
+    assert "'customer'" in warnings and "a pool without a process (a black box) is drawn only" in warnings
     assert "'mf'" in warnings and "message flows are drawn only" in warnings
+    (documented,) = imported.others
+    assert documented.definition.id == "other" and documented.definition.participant is not None
+    assert documented.definition.not_executable == (
+        "'other': the process is not marked isExecutable=\"true\": it is kept for viewing and export; "
+        "mark it executable to run it",
+    )
 
 
 def test_broken_xml_names_its_line() -> None:

@@ -36,7 +36,7 @@ from legato.formats.detect import is_dmn
 from legato.formats.dmn_xml import read_dmn
 from legato.formats.xml_safety import decode_xml
 from legato.model import serialize
-from legato.runtime.app import Legato, parse_model_with_warnings
+from legato.runtime.app import Legato, deploy_processes, parse_model_with_warnings, parse_models_with_warnings
 from legato.store import StoredDefinition
 from legato.store.pages import DEFAULT_PAGE
 
@@ -120,7 +120,7 @@ async def deploy(
     response.status_code = 201 if deployment.created else 200
     where = f"&tenant={stored.tenant}" if stored.tenant is not None else ""
     response.headers["Location"] = f"{request.url.path}/{stored.key}?version={stored.version}{where}"
-    return {**stored.summary(), "created": deployment.created, "warnings": list(deployment.warnings)}
+    return {**_deployed(deployment), "others": [_deployed(other) for other in deployment.others]}
 
 
 @router.post(
@@ -265,12 +265,26 @@ def export_bpmn(
     )
 
 
+def _deployed(deployment: Any) -> dict[str, Any]:
+    stored = deployment.definition
+    return {
+        **stored.summary(),
+        "created": deployment.created,
+        "warnings": list(deployment.warnings),
+        "not_executable": list(stored.model.not_executable),
+    }
+
+
 def _deploy(legato: Legato, principal: Principal, text: str, source_format: str, tenant: str | None) -> Any:
     # Not `legato.deploy(text)`: that reads a one-line string ending in .yaml as a *path*,
     # and a caller over HTTP must never name a file on the server.
-    definition, warnings = parse_model_with_warnings(text, source_format)
-    for fixed in check_fixed_tenants(principal, definition):  # 403 TENANT_DENIED naming the element
-        legato.store.tenants.get(fixed)  # 404 TENANT_NOT_FOUND: a typo would only ever raise incidents
+    parsed = parse_models_with_warnings(text, source_format)  # every pool of a BPMN collaboration
+    for definition, _ in parsed:
+        for fixed in check_fixed_tenants(principal, definition):  # 403 TENANT_DENIED naming the element
+            legato.store.tenants.get(fixed)  # 404 TENANT_NOT_FOUND: a typo would only ever raise incidents
+    if source_format == "bpmn":
+        return deploy_processes(legato.store, parsed, text, legato.clock.now(), tenant)
+    definition, warnings = parsed[0]
     deployment = legato.store.definitions.deploy(
         definition, source=text, source_format=source_format, now=legato.clock.now(), tenant=tenant
     )
@@ -284,6 +298,7 @@ def _validate_process(
     answer: dict[str, Any] = {"valid": False, "kind": "process", "key": None, "problems": [], "warnings": []}
     try:
         definition, warnings = parse_model_with_warnings(text, source_format)
+        warnings = warnings + [f"cannot run: {reason}" for reason in definition.not_executable]
         answer.update(key=definition.id, name=definition.name, warnings=warnings)
         legato.store.definitions.check(definition)
         problems = _tenant_problems(legato, principal, definition)

@@ -162,13 +162,16 @@ def service(reader: FlowReader, node: etree._Element, common: dict[str, object])
     kind = split(node.tag)[1]
     found = reader.extensions(node, kind)
     if found.task_type is None:
-        if not reader.refused(node):
-            reader.context.refuse(
-                node,
-                f'a {_spaced(kind)} needs a task type, the name of its handler: zeebe:taskDefinition type="..." '
-                '(Camunda 8) or camunda:type="external" camunda:topic="..." (Camunda 7)',
-            )
-        return None
+        if reader.refused(node):
+            return None
+        # No implementation: a model drawn to be read, not run (bpmn.io, a process repository).
+        # Kept as an abstract task, and the process as one that cannot run until it has one.
+        reader.context.cannot_run(
+            node,
+            f'a {_spaced(kind)} needs a task type, the name of its handler: zeebe:taskDefinition type="..." '
+            '(Camunda 8) or camunda:type="external" camunda:topic="..." (Camunda 7)',
+        )
+        return Task(**common, **activity_fields(reader, node))  # type: ignore[arg-type]
     if kind == "sendTask" and node.get("messageRef"):
         reader.context.warn(node, "send messageRef", "the messageRef of a send task is left out: its handler sends")
     task = SendTask if kind == "sendTask" else ServiceTask

@@ -10,6 +10,7 @@ not forty.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final
 
 from lxml import etree
 
@@ -17,6 +18,11 @@ from legato.errors import Problem
 from legato.formats.bpmn.namespaces import split, split_qname
 
 _SHOWN = 3  # element ids named in a grouped warning
+
+
+MARKED_NOT_EXECUTABLE: Final = 'not marked isExecutable="true"'
+"""In the reason of a process not marked executable (a documentation pool), which the
+writer marks isExecutable="false" again."""
 
 
 @dataclass
@@ -39,6 +45,7 @@ class Context:
     """Problems, warnings and source lines of one document being read."""
 
     problems: list[Problem] = field(default_factory=list)
+    not_executable: list[str] = field(default_factory=list)  # why the process cannot run (it is still stored)
     lines: dict[str, int] = field(default_factory=dict)
     _warnings: dict[str, _Grouped] = field(default_factory=dict)
     prefixes: dict[str, str] = field(default_factory=dict)
@@ -96,6 +103,11 @@ class Context:
         """Record a problem at `node`: the element's id (or `element`) and its line."""
         where = element if element is not None else node.get("id")
         self.problems.append(Problem(element=where, message=message, line=node.sourceline))
+
+    def cannot_run(self, node: etree._Element, message: str) -> None:
+        """Record why the process cannot run, naming the element and line: the model is kept
+        for viewing and export, and starting it is refused with the reason."""
+        self.not_executable.append(f"{node.get('id')!r}: {message}")  # no line: the model's checksum ignores layout
 
     def warn(self, node: etree._Element, group: str, message: str, *, element: str | None = None) -> None:
         """Record a warning; warnings with the same `group` are reported once, together."""

@@ -25,7 +25,7 @@ from lxml import etree
 from legato.errors import ModelInvalid, ModelParseError, Problem
 from legato.formats.bpmn import unsupported
 from legato.formats.bpmn.catalog import Catalog
-from legato.formats.bpmn.context import Context
+from legato.formats.bpmn.context import MARKED_NOT_EXECUTABLE, Context
 from legato.formats.bpmn.diagram import read_diagram
 from legato.formats.bpmn.elements import FlowReader, documentation, name
 from legato.formats.bpmn.extensions import read_extensions
@@ -44,18 +44,27 @@ _NOT_FLOW_NODES = unsupported.ARTIFACTS | {"documentation", "extensionElements",
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class BpmnImport:
-    """An imported process, and what the import left out of it (one line per kind)."""
+    """An imported process, and what the import left out of it (one line per kind).
+
+    `others` are the file's further processes (the other pools of a collaboration), each
+    imported the same way: `Legato.deploy` deploys them all. One that cannot run (a pool
+    marked isExecutable="false") has its reasons in `definition.not_executable`.
+    """
 
     definition: ProcessDefinition
     warnings: list[str]
+    others: tuple[BpmnImport, ...] = ()
 
 
 def load_bpmn(source: str | bytes) -> BpmnImport:
-    """Read and validate the one executable process of a BPMN 2.0 document.
+    """Read and validate the processes of a BPMN 2.0 document: the first executable one,
+    with the others (pools of a collaboration) in `others`.
 
     Raises PayloadTooLarge past 5 MiB, ModelParseError for text that is not well-formed
-    XML or not BPMN (with its line), and ModelInvalid for a process Legato cannot run:
-    each problem names the element, its line, and what to use instead.
+    XML or not BPMN (with its line), and ModelInvalid for a process Legato cannot read:
+    each problem names the element, its line, and what to use instead. A process that can
+    be read but not run (isExecutable="false", a service task without an implementation)
+    is imported with the reasons in `not_executable`, so it can be stored and exported.
     """
     root = parse_xml(source, what="BPMN document")
     namespace, local = split(root.tag)
@@ -64,6 +73,13 @@ def load_bpmn(source: str | bytes) -> BpmnImport:
             f"this is not a BPMN 2.0 document: its root is <{local}>, not <definitions> in {BPMN}",
             line=root.sourceline,
         )
+    chosen = _choose_processes(root)
+    imports = [_import(root, process, reason) for process, reason in chosen]
+    return dataclasses.replace(imports[0], others=tuple(imports[1:]))
+
+
+def _import(root: etree._Element, process: etree._Element, reason: str | None) -> BpmnImport:
+    """One process of the document; `reason` says why it cannot run, if it cannot."""
     context = Context(
         prefixes={uri: prefix for prefix, uri in root.nsmap.items() if prefix},
         imported=frozenset(node.get("namespace", "") for node in root.iterchildren(qualified(BPMN, "import"))),
@@ -71,7 +87,11 @@ def load_bpmn(source: str | bytes) -> BpmnImport:
     )
     if read_as_camunda(root):
         context.prefixes.setdefault(CAMUNDA, context.prefixes.get(ACTIVITI, "activiti"))
-    process, participant, collaboration = _choose_process(root, context)
+    if reason == _UNMARKED:
+        context.warn(process, "not executable", 'the process is not marked isExecutable="true"; it is imported anyway')
+    elif reason is not None:
+        context.cannot_run(process, reason)
+    participant, collaboration = _pool(root, process, context)
     catalog = Catalog.read(root, context)
     process_extensions = read_extensions(context, process, "process")
     flows = FlowReader(context, catalog)
@@ -96,6 +116,7 @@ def load_bpmn(source: str | bytes) -> BpmnImport:
         participant=participant,
         diagram=diagram,
         sensitive=process_extensions.sensitive,
+        not_executable=tuple(context.not_executable),
     )
     definition = _in_reading_order(draft)
     try:
@@ -113,32 +134,54 @@ def load_bpmn(source: str | bytes) -> BpmnImport:
     return BpmnImport(definition=definition, warnings=context.warnings())
 
 
-def _choose_process(
-    root: etree._Element, context: Context
-) -> tuple[etree._Element, Participant | None, etree._Element | None]:
-    """The process to import, with its pool; several candidates are an error, not a guess."""
-    processes = list(root.iterchildren(qualified(BPMN, "process")))
-    executable = [p for p in processes if p.get("isExecutable") == "true"]
-    candidates = executable or [p for p in processes if _has_flow_nodes(p)]
-    if not candidates:
-        problem = "the document has no process" if not processes else "the document's processes are empty"
+_UNMARKED = "unmarked"  # no isExecutable at all (bpmn.io, Signavio): imported as executable, with a warning
+
+
+def _choose_processes(root: etree._Element) -> list[tuple[etree._Element, str | None]]:
+    """The processes to import, the first executable one first, each with why it cannot run.
+
+    Every process marked isExecutable="true" runs. In a collaboration, the pools beside
+    them (marked "false", or unmarked) are kept as documentation: imported, not runnable.
+    A file with no marked process imports its one unmarked process with content as
+    executable (bpmn.io leaves the flag off), or, when all are marked "false", every one
+    as documentation. Several unmarked processes and none marked are an error, not a guess.
+    """
+    processes = [p for p in root.iterchildren(qualified(BPMN, "process")) if _has_flow_nodes(p)]
+    if not processes:
+        problem = (
+            "the document has no process"
+            if root.find(qualified(BPMN, "process")) is None
+            else ("the document's processes are empty")
+        )
         raise ModelInvalid([Problem(element=None, message=problem, line=root.sourceline)])
-    if len(candidates) > 1:
-        which = "executable processes" if executable else "processes"
-        ids = ", ".join(repr(p.get("id")) for p in candidates)
+    executable = [p for p in processes if p.get("isExecutable") == "true"]
+    unmarked = [p for p in processes if p.get("isExecutable") is None]
+    marked_false = beside = (
+        f"the process is {MARKED_NOT_EXECUTABLE}: it is kept for viewing and export; mark it executable to run it"
+    )
+    if executable:
+        return [(p, None) for p in executable] + [
+            (p, beside if p.get("isExecutable") is None else marked_false) for p in processes if p not in executable
+        ]
+    if len(unmarked) > 1:
+        ids = ", ".join(repr(p.get("id")) for p in unmarked)
         raise ModelInvalid(
             [
                 Problem(
                     element=None,
-                    message=f"the document has {len(candidates)} {which} ({ids}); Legato deploys one "
-                    "process per file: save each pool's process in a file of its own and deploy them one by one",
-                    line=candidates[1].sourceline,
+                    message=f"the document has {len(unmarked)} processes ({ids}) and none is marked "
+                    'isExecutable="true": mark the ones that run, the others are kept for viewing and export',
+                    line=unmarked[1].sourceline,
                 )
             ]
         )
-    process = candidates[0]
-    if not executable:
-        context.warn(process, "not executable", 'the process is not marked isExecutable="true"; it is imported anyway')
+    return [(p, _UNMARKED) for p in unmarked] + [(p, marked_false) for p in processes if p not in unmarked]
+
+
+def _pool(
+    root: etree._Element, process: etree._Element, context: Context
+) -> tuple[Participant | None, etree._Element | None]:
+    """The pool (participant) whose processRef is `process`, and the collaboration."""
     collaboration = root.find(qualified(BPMN, "collaboration"))
     participant = None
     if collaboration is not None:
@@ -147,13 +190,13 @@ def _choose_process(
             if local == "participant" and context.reference(node, "processRef") == process.get("id"):
                 participant = Participant(id=node.get("id", ""), name=name(node))
                 context.lines[participant.id] = node.sourceline or 0
-            elif local == "participant":
-                context.warn(node, "other pools", "other pools are not imported: Legato runs one process")
+            elif local == "participant" and not node.get("processRef"):
+                context.warn(node, "black boxes", "a pool without a process (a black box) is drawn only")
             elif local == "messageFlow":
                 context.warn(
                     node, "message flows", "message flows are drawn only: Legato correlates messages by name and key"
                 )
-    return process, participant, collaboration
+    return participant, collaboration
 
 
 def _has_flow_nodes(process: etree._Element) -> bool:

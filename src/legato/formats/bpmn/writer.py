@@ -27,6 +27,7 @@ from lxml import etree
 
 from legato.errors import ModelInvalid, Problem
 from legato.formats.bpmn.compensation import Drawn, with_compensation, write_association, write_compensation_event
+from legato.formats.bpmn.context import MARKED_NOT_EXECUTABLE
 from legato.formats.bpmn.diagram import write_diagram
 from legato.formats.bpmn.expressions import to_camunda
 from legato.formats.bpmn.extension_writer import (
@@ -126,7 +127,8 @@ class _Writer:
             participant.set("processRef", definition.id)
         process = etree.SubElement(root, _bpmn("process"), id=definition.id)
         _set(process, "name", definition.name)
-        process.set("isExecutable", "true")
+        marked_false = any(MARKED_NOT_EXECUTABLE in reason for reason in self.definition.not_executable)
+        process.set("isExecutable", "false" if marked_false else "true")
         if definition.sensitive:
             process.set(qualified(LEGATO, "sensitive"), " ".join(definition.sensitive))
         _documentation(process, definition.documentation)
