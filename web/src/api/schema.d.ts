@@ -2798,6 +2798,68 @@ export interface components {
             /** Name */
             name: string | null;
             /**
+             * Not Executable
+             * @description why the process cannot run, each naming the element: it is stored for viewing and export, and starting it is 409 DEFINITION_NOT_EXECUTABLE; empty when it runs
+             */
+            not_executable?: string[];
+            /**
+             * Others
+             * @description the file's other processes (the pools of a BPMN collaboration), deployed with it
+             */
+            others?: components["schemas"]["DeployedProcess"][];
+            /**
+             * Source Format
+             * @description yaml, json, bpmn or python
+             */
+            source_format: string;
+            /**
+             * Tenant
+             * @description the tenant it belongs to; null: the shared tenant; versions count per tenant
+             */
+            tenant?: string | null;
+            /** Version */
+            version: number;
+            /**
+             * Warnings
+             * @description what the import left out (BPMN extensions Legato ignores)
+             */
+            warnings?: string[];
+        };
+        /** DeployedProcess */
+        DeployedProcess: {
+            /**
+             * Checksum
+             * @description SHA-256 of the canonical model; equal models, equal checksums
+             */
+            checksum: string;
+            /**
+             * Created
+             * @description false when the model equals the latest version (a no-op)
+             */
+            created: boolean;
+            /**
+             * Deployed At
+             * Format: date-time
+             */
+            deployed_at: string;
+            /**
+             * Id
+             * @description the id of this version; instances point at it
+             */
+            id: number;
+            /**
+             * Key
+             * @description the process id, shared by all versions
+             */
+            key: string;
+            /** Name */
+            name: string | null;
+            /**
+             * Not Executable
+             * @description why the process cannot run, each naming the element: it is stored for viewing and export, and starting it is 409 DEFINITION_NOT_EXECUTABLE; empty when it runs
+             */
+            not_executable?: string[];
+            /**
              * Source Format
              * @description yaml, json, bpmn or python
              */
