@@ -61,7 +61,8 @@ the code beside the message, so scripts can match on codes rather than on wordin
     │   ├── CsrfFailed                403 CSRF_FAILED: a cookie-authenticated change without its CSRF token
     │   ├── UserDisabled              403 USER_DISABLED: a valid single sign-on for a disabled Legato user
     │   ├── TenantDenied              403 TENANT_DENIED: a tenant the caller does not belong to
-    │   └── TaskTypeDenied            403 TASK_TYPE_DENIED: a task type outside the caller's (worker token's) scope
+    │   ├── TaskTypeDenied            403 TASK_TYPE_DENIED: a task type outside the caller's (worker token's) scope
+    │   └── MetricsTenantLimited      403 METRICS_TENANT_LIMITED: /metrics for a caller kept to some tenants
     ├── OidcStateInvalid              400 OIDC_STATE_INVALID: a callback state unknown, used or not this browser's
     ├── OidcNotConfigured             404 OIDC_NOT_CONFIGURED: single sign-on is not set up on this server
     ├── OidcAccountConflict           409 OIDC_ACCOUNT_CONFLICT: the name is a user's not linked to this login
@@ -556,6 +557,12 @@ class BpmnError(Exception):
         self.code = code
         self.message = message or code
         self.variables = dict(variables or {})
+
+
+class MetricsTenantLimited(Forbidden):
+    """`/metrics` counts every tenant's work: a caller kept to some tenants may not read it."""
+
+    code = "METRICS_TENANT_LIMITED"
 
 
 class TenantDenied(Forbidden):

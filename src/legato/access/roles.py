@@ -29,6 +29,7 @@ RESOURCES: Mapping[str, tuple[str, ...]] = {
     "tokens": ("create",),
     "audit": ("read",),
     "settings": ("read", "admin"),
+    "metrics": ("read",),  # GET /metrics, every tenant's numbers: docs/metrics.md
 }
 
 ALL_PERMISSIONS = frozenset(f"{resource}:{action}" for resource, actions in RESOURCES.items() for action in actions)
@@ -58,6 +59,7 @@ BUILTIN_ROLES: Mapping[str, frozenset[str]] = {
         "tokens:create",
         "users:read",
         "audit:read",
+        "metrics:read",
     },
     "modeler": _READ
     | {"definitions:deploy", "decisions:deploy", "decisions:evaluate", "instances:start", "tokens:create"},
@@ -73,7 +75,7 @@ BUILTIN_ROLES: Mapping[str, frozenset[str]] = {
             "tokens:create",
         }
     ),
-    "viewer": _READ | {"tokens:create"},
+    "viewer": _READ | {"tokens:create", "metrics:read"},
 }
 
 ROLE_DESCRIPTIONS: Mapping[str, str] = {

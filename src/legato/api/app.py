@@ -30,6 +30,7 @@ from legato.api.audit_trail import AuditTrail
 from legato.api.camunda import PREFIX as CAMUNDA_PREFIX
 from legato.api.inputs import check_parameters
 from legato.api.limits import BodySizeLimit
+from legato.api.request_metrics import RequestMetrics
 from legato.api.routes import ROUTERS
 from legato.api.security import AuthSettings, RateLimiter, authorize
 from legato.runtime.app import Legato
@@ -108,7 +109,9 @@ def create_app(
     app.add_middleware(BodySizeLimit, limit_for=limit_for)
     hardening.install(app, api_prefix=API_PREFIX, allowed_hosts=allowed_hosts, cors_origins=cors_origins)
     app.add_middleware(AuditTrail, api_prefix=API_PREFIX)  # outside the checks: it sees ORIGIN_REFUSED too
-    if access_log:  # outermost: it times and logs every answer, refusals at the door included
+    # outermost: they count, time and log every answer, refusals at the door included
+    app.add_middleware(RequestMetrics, metrics=legato.store.metrics, api_prefix=API_PREFIX)
+    if access_log:
         app.add_middleware(AccessLog)
     app.add_middleware(CamundaPath, api_prefix=API_PREFIX)  # /engine-rest/... is /api/v1/engine-rest/...
     for router in ROUTERS:

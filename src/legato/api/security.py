@@ -45,6 +45,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/health"): PUBLIC,  # for load balancers; says nothing but up or down
     ("GET", "/stats"): "instances:read",
     ("GET", "/events"): "instances:read",  # the change feed names instances, elements and tasks
+    ("GET", "/metrics"): "metrics:read",  # Prometheus: a service token with this permission only (docs/metrics.md)
     # identity
     ("POST", "/auth/login"): PUBLIC,
     ("POST", "/auth/logout"): AUTHENTICATED,

@@ -339,17 +339,20 @@ class Worker:
     # -- running handlers ------------------------------------------------------------------
 
     def _run_sync(self, handler: Handler, context: Job, job: ClaimedJob) -> None:
+        began = time.perf_counter()
         try:
             with log_context(instance_id=job.instance_id, element=job.element, job_id=job.id):
                 result = handler.function(context)  # the handler's own log lines carry the job's ids
             command = self._success(job, result)
         except BaseException as error:
             command = self._failure(job, error)
+        self._ran(job, command, began)
         self._results.put(self._item(job, command))
         self._nudge()
 
     async def _run_async(self, handler: Handler, context: Job, job: ClaimedJob) -> None:
         timeout = job.timeout or handler.timeout
+        began = time.perf_counter()
         try:
             with log_context(instance_id=job.instance_id, element=job.element, job_id=job.id):
                 call = cast(Awaitable[Any], handler.function(context))
@@ -357,8 +360,19 @@ class Worker:
             command = self._success(job, result)
         except BaseException as error:
             command = self._failure(job, error)
+        self._ran(job, command, began)
         self._results.put(self._item(job, command))
         self._nudge()
+
+    def _ran(self, job: ClaimedJob, command: Command, began: float) -> None:
+        """Time the handler's run, by how it ended (the job duration histogram)."""
+        if isinstance(command, CompleteJob):
+            outcome = "completed"
+        elif isinstance(command, ThrowError):
+            outcome = "bpmn_error"
+        else:
+            outcome = "timeout" if _is_timeout(command) else "failed"
+        self.store.metrics.job(job.task_type or "", job.element, outcome, time.perf_counter() - began)
 
     def _success(self, job: ClaimedJob, result: Any) -> Command:
         assert job.wait is not None
@@ -449,6 +463,7 @@ class Worker:
 
     def _commit(self, batch: list[CommandItem]) -> bool:
         """Commit `batch`; False when the database was unavailable and the results wait for a retry."""
+        began = time.perf_counter()
         try:
             outcomes, handoffs = self.store.executor.apply(batch, self.clock.now(), self.claim_new)
         except DatabaseUnavailable as exc:
@@ -471,6 +486,7 @@ class Worker:
             return True
         self._retry_commit_at = 0.0
         self.stats["commits"] += 1
+        self.store.metrics.committed(len(batch), time.perf_counter() - began)
         ended: list[tuple[str, str | None]] = []
         for item, outcome in zip(batch, outcomes, strict=True):
             self._log_outcome(item, outcome)

@@ -14,6 +14,7 @@ column is still checked on every update, so a lost race can never overwrite sile
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -47,6 +48,7 @@ from legato.store.sealing import KEYLESS, Sealer, Sealing
 from legato.store.sql import execute_many, fetch
 from legato.store.tenants import Visible, visible_clause
 from legato.store.writer import ClaimNew, Handoff, Writer
+from legato.telemetry import Metrics
 
 if TYPE_CHECKING:
     from legato.store.calls import CallDelivery
@@ -149,6 +151,7 @@ class Executor:
         # Encryption at rest (sealing.py), set by the Store: what seals, and each definition's sensitive names.
         self.sealer: Sealer | None = None
         self.names_of: Callable[[int], SensitiveNames] = lambda _definition_id: SensitiveNames()
+        self.metrics = Metrics(enabled=False)  # the Store's, set by the Store (legato.telemetry)
 
     def _sealing(self, definition_id: int, *variables: Mapping[str, Any]) -> Sealing | None:
         """What to seal in an instance's rows (None: encryption at rest is off)."""
@@ -171,7 +174,7 @@ class Executor:
         self, requests: Sequence[StartRequest], now: datetime, claim_new: ClaimNew | None = None
     ) -> tuple[list[Started], list[Handoff]]:
         """Start instances in one transaction; a known idempotency key returns its instance."""
-        writer = Writer(now=now, claim_new=claim_new, sealer=self.sealer)
+        writer = Writer(now=now, claim_new=claim_new, sealer=self.sealer, metrics=self.metrics)
         results: list[Started] = []
         with self.database.write() as conn:
             rows: list[dict[str, Any]] = []
@@ -245,7 +248,13 @@ class Executor:
         state = result.state
         sealing = self._sealing(stored.id, state.variables)
         writer.add(
-            instance_id, result.effects, request.tenant, definition_id=stored.id, process=stored.key, sealing=sealing
+            instance_id,
+            result.effects,
+            request.tenant,
+            definition_id=stored.id,
+            process=stored.key,
+            version=stored.version,
+            sealing=sealing,
         )
         stored_state, stored_variables = self._stored(state, sealing)
         rows.append(
@@ -322,7 +331,7 @@ class Executor:
         self, items: Sequence[CommandItem], now: datetime, claim_new: ClaimNew | None = None
     ) -> tuple[list[Outcome], list[Handoff]]:
         """Apply commands in one transaction. Stale commands are skipped, not fatal."""
-        writer = Writer(now=now, claim_new=claim_new, sealer=self.sealer)
+        writer = Writer(now=now, claim_new=claim_new, sealer=self.sealer, metrics=self.metrics)
         with self.database.write() as conn:
             outcomes = self._apply(conn, items, now, writer)
             self.finish(conn, writer, now)
@@ -343,7 +352,7 @@ class Executor:
         can change what it read before this one commits. What `decide` raises, or an error
         of the command, rolls back everything, rows `decide` wrote included.
         """
-        writer = Writer(now=now, claim_new=claim_new, sealer=self.sealer)
+        writer = Writer(now=now, claim_new=claim_new, sealer=self.sealer, metrics=self.metrics)
         with self.database.write() as conn:
             loaded = self._load(conn, [instance_id])
             if instance_id not in loaded:
@@ -392,10 +401,13 @@ class Executor:
         if isinstance(command, MigrateInstance) and current.definition_id != command.source_id:
             error = StaleCommand(f"instance {item.instance_id} is no longer on version {command.plan.from_version}")
             return Outcome(ok=False, status=current.state.status, error=error)
+        wait = current.state.waits.get(getattr(item.command, "wait", -1))
+        began = time.perf_counter()
         try:
             result = engine.apply(definition.model, current.state, command, now)
         except LegatoError as exc:
             return Outcome(ok=False, status=current.state.status, error=exc)
+        self.metrics.step(definition.key, wait.element if wait is not None else "", time.perf_counter() - began)
         if isinstance(command, MigrateInstance):
             # from here on the instance runs on the target version: its row, history and sealing say so
             definition = self.definitions.by_id(command.target_id)
@@ -409,6 +421,7 @@ class Executor:
             current.tenant,
             definition_id=definition.id,
             process=definition.key,
+            version=definition.version,
             sealing=sealing,
         )
         if item.job is not None:
@@ -533,7 +546,7 @@ class Executor:
         """Broadcast a signal from outside (the API, the CLI, Python) to the instances and
         processes of the tenants `within` (None: all) and the shared tenant; processes of the
         shared tenant that it starts run in `origin`, the sender's tenant."""
-        writer = Writer(now=now, claim_new=claim_new, sealer=self.sealer)
+        writer = Writer(now=now, claim_new=claim_new, sealer=self.sealer, metrics=self.metrics)
         with self.database.write() as conn:
             counts = self._deliver_signal(
                 conn, signal, variables, now, writer, actor=actor, within=within, origin=origin
@@ -619,7 +632,7 @@ class Executor:
         from legato.engine.expressions import condition
         from legato.errors import ExpressionInvalid
 
-        writer = Writer(now=now, claim_new=claim_new, sealer=self.sealer)
+        writer = Writer(now=now, claim_new=claim_new, sealer=self.sealer, metrics=self.metrics)
         started: list[Started] = []
         with self.database.write() as conn:
             params: dict[str, Any] = {}
@@ -679,7 +692,7 @@ class Executor:
         A message that neither reaches a waiting instance nor a message start event raises
         MessageNotCorrelated: a message is never dropped in silence.
         """
-        writer = Writer(now=now, claim_new=claim_new, sealer=self.sealer)
+        writer = Writer(now=now, claim_new=claim_new, sealer=self.sealer, metrics=self.metrics)
         with self.database.write() as conn:
             key_clause = "correlation_key IS NULL" if correlation_key is None else "correlation_key = :key"
             lock = "" if self.database.is_sqlite else " FOR UPDATE SKIP LOCKED"

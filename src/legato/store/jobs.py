@@ -21,6 +21,7 @@ from legato.store.database import Database
 from legato.store.job_signals import JobSignals
 from legato.store.sql import fetch
 from legato.store.tenants import Visible, visible_clause
+from legato.telemetry import Metrics
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -48,20 +49,27 @@ _RETURNING = (
 
 
 class Jobs:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, metrics: Metrics | None = None) -> None:
         self.database = database
+        self.metrics = metrics or Metrics(enabled=False)  # claim sizes and lock expirations (legato.telemetry)
+        # Both claims also say, per job, whether another worker's lock on it had expired.
         if database.is_sqlite:
+            # SQLite's RETURNING sees only the new values: the old holder is read first, in the
+            # same write transaction (its single write lock keeps the rows as read).
             claim = (
-                f"UPDATE jobs SET locked_by = :worker, lock_expires_at = :until, attempts = attempts + 1 "
-                f"WHERE id IN (SELECT id FROM jobs WHERE {_FREE} AND {_TYPES} ORDER BY due_at LIMIT :limit) "
-                f"{_RETURNING}"
+                f"SELECT id, locked_by IS NOT NULL FROM jobs WHERE {_FREE} AND {_TYPES} ORDER BY due_at LIMIT :limit"
+            )
+            self._take = (
+                "UPDATE jobs SET locked_by = :worker, lock_expires_at = :until, attempts = attempts + 1 "
+                f"WHERE id IN_LIST(:ids) {_RETURNING}, 0"
             )
         else:
             claim = (
-                f"WITH c AS (SELECT id FROM jobs WHERE {_FREE} AND {_TYPES} ORDER BY due_at LIMIT :limit "
-                "FOR UPDATE SKIP LOCKED) UPDATE jobs j SET locked_by = :worker, lock_expires_at = :until, "
-                "attempts = j.attempts + 1 FROM c WHERE j.id = c.id RETURNING j.id, j.kind, j.instance_id, "
-                "j.wait, j.definition_id, j.element, j.task_type, j.attempts, j.timeout, j.payload, j.tenant_id"
+                f"WITH c AS (SELECT id, locked_by IS NOT NULL AS expired FROM jobs WHERE {_FREE} AND {_TYPES} "
+                "ORDER BY due_at LIMIT :limit FOR UPDATE SKIP LOCKED) UPDATE jobs j SET locked_by = :worker, "
+                "lock_expires_at = :until, attempts = j.attempts + 1 FROM c WHERE j.id = c.id RETURNING j.id, j.kind, "
+                "j.instance_id, j.wait, j.definition_id, j.element, j.task_type, j.attempts, j.timeout, j.payload, "
+                "j.tenant_id, c.expired"
             )
         self._claim = claim
         self._extend = text(
@@ -97,8 +105,15 @@ class Jobs:
             query = query.replace(_TYPES, f"{_TYPES} AND {visible_clause('tenant_id', tenants, params)}", 1)
         if tasks_only:
             query = query.replace(_TYPES, _TASKS_OF_TYPES, 1)
+        expired = 0
         with self.database.write() as conn:
             rows = fetch(conn, query, params, lists=["types"])
+            if self.database.is_sqlite and rows:
+                expired = sum(1 for _id, was_locked in rows if was_locked)
+                rows = fetch(conn, self._take, {**params, "ids": [row[0] for row in rows]}, lists=["ids"])
+        if not self.database.is_sqlite:
+            expired = sum(1 for row in rows if row[-1])
+        self.metrics.claimed(len(rows), expired)
         return [
             ClaimedJob(
                 id=job_id,
@@ -126,6 +141,7 @@ class Jobs:
                 timeout,
                 payload,
                 tenant,
+                _expired,
             ) in rows
         ]
 

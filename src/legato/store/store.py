@@ -35,6 +35,7 @@ from legato.store.commands import CommandItem, Executor, Outcome, StartRequest
 from legato.store.database import DEFAULT_CONNECT_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, Database
 from legato.store.decisions import Decisions
 from legato.store.definitions import Definitions
+from legato.store.gauges import Gauges
 from legato.store.identity import Directory
 from legato.store.instance_migration import InstanceMigrations
 from legato.store.job_signals import JobSignals
@@ -49,6 +50,7 @@ from legato.store.task_filters import TaskFilters
 from legato.store.task_search import TaskSearch
 from legato.store.tenants import Tenants, Visible
 from legato.store.writer import ClaimNew, Handoff, Writer, wait_key
+from legato.telemetry import Metrics
 
 jobs_log = logging.getLogger("legato.jobs")
 
@@ -66,11 +68,14 @@ class Store:
         statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT,
         encryption_keys: Keyring | None = None,
         encrypt: Mode = "sensitive",
+        metrics: Metrics | None = None,
     ) -> None:
         """`sensitive`: glob patterns of variable names held sensitive in every process
         (model/sensitive.py), on top of what each process declares. `encryption_keys`
         turns on encryption at rest (store/sealing.py): the sensitive variables, or with
-        `encrypt="all"` every variable, are sealed with the keyring's primary key."""
+        `encrypt="all"` every variable, are sealed with the keyring's primary key.
+        `metrics` counts what this store's users do (`legato.telemetry`; default: a new set,
+        `Metrics(enabled=False)` counts nothing)."""
         self._scratch: str | None = None
         self.sensitive = SensitiveNames(tuple(sensitive))
         self._names: dict[int, SensitiveNames] = {}
@@ -89,7 +94,10 @@ class Store:
         self.executor = Executor(self.database, self.definitions, self.job_signals)
         self.executor.sealer = self.sealer
         self.executor.names_of = self.sensitive_names
-        self.jobs = Jobs(self.database)
+        self.metrics = metrics or Metrics()
+        self.executor.metrics = self.metrics
+        self.gauges = Gauges(self.database)
+        self.jobs = Jobs(self.database, self.metrics)
         self.queries = Queries(self.database)
         self.search = Search(self.database)
         self.bulk = Bulk(self.database, self.executor, self.search)
@@ -257,7 +265,7 @@ class Store:
         assert isinstance(event, StartEvent)
         timer = next(trigger for trigger in event.triggers if isinstance(trigger, TimerDefinition))
         fired = int(job.id.rsplit(":", 1)[1])
-        writer = Writer(now=now, sealer=self.sealer)
+        writer = Writer(now=now, sealer=self.sealer, metrics=self.metrics)
         with self.database.write() as conn:
             owner = conn.execute(text("SELECT locked_by FROM jobs WHERE id = :id"), {"id": job.id}).scalar()
             if owner != worker:

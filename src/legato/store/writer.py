@@ -19,8 +19,10 @@ from sqlalchemy.engine import Connection
 
 from legato.engine import effects as fx
 from legato.store.codec import dumps, to_epoch
+from legato.store.database import Database
 from legato.store.sealing import Sealer, Sealing
 from legato.store.sql import execute_many
+from legato.telemetry import Metrics
 
 _SQL = {
     "job_insert": (
@@ -209,6 +211,11 @@ class Writer:
     woken: set[str] = field(default_factory=set)  # task types of jobs this batch made free (job_signals.py)
     sealer: Sealer | None = None  # encryption at rest (sealing.py): None, nothing is sealed
     sealings: dict[str, Sealing] = field(default_factory=dict)  # what to seal, per instance
+    metrics: Metrics | None = None  # told what the batch did once it commits (legato.telemetry)
+    # (process, version[, status or element]) -> how many: instances started, ended, incidents raised
+    started: dict[tuple[str, int], int] = field(default_factory=dict)
+    ended: dict[tuple[str, int, str], int] = field(default_factory=dict)
+    incidents: dict[tuple[str, int, str], int] = field(default_factory=dict)
 
     def _document(self, instance_id: str, value: Any) -> str | None:
         """A JSON document of an instance as stored: sealed whole if it holds a sensitive datum.
@@ -237,11 +244,15 @@ class Writer:
         *,
         definition_id: int | None = None,
         process: str | None = None,
+        version: int | None = None,
         sealing: Sealing | None = None,
     ) -> None:
         """Collect the rows for `effects` of an instance in `tenant`, which every row copies;
-        `sealing` says what of them to seal (the instance's variables after these effects)."""
+        `sealing` says what of them to seal (the instance's variables after these effects).
+        `process` and `version` label what the metrics count of them."""
         now = to_epoch(self.now)
+        if self.metrics is not None and process is not None and version is not None:
+            self._tally(process, version, effects)
         if sealing is not None:
             self.sealings[instance_id] = sealing
         if tenant is not None:
@@ -410,6 +421,17 @@ class Writer:
             # InstanceEnded needs no row of its own: the engine closed every wait already,
             # and the instance row carries the status.
 
+    def _tally(self, process: str, version: int, effects: list[fx.Effect]) -> None:
+        for effect in effects:
+            if isinstance(effect, fx.Record) and effect.type == "instance_started":
+                self.started[process, version] = self.started.get((process, version), 0) + 1
+            elif isinstance(effect, fx.InstanceEnded):
+                key = (process, version, effect.status)
+                self.ended[key] = self.ended.get(key, 0) + 1
+            elif isinstance(effect, fx.CreateIncident):
+                key = (process, version, effect.element)
+                self.incidents[key] = self.incidents.get(key, 0) + 1
+
     def _schedule(self, instance_id: str, effect: fx.ScheduleJob, now: float, tenant: str | None) -> None:
         key = wait_key(instance_id, effect.wait)
         lock = self.claim_new(effect) if self.claim_new is not None and effect.task_type else None
@@ -492,6 +514,11 @@ class Writer:
         run("incident_insert", list(self.incident_inserts.values()))
         run("history_insert", self.history)
         run("change_insert", self.changes)
+        if self.metrics is not None and (self.started or self.ended or self.incidents):
+            # counted once the transaction commits: a rolled back batch did nothing
+            metrics, counts = self.metrics, (self.started, self.ended, self.incidents)
+            Database.after_commit(conn, lambda: metrics.instances(*counts))
+            self.started, self.ended, self.incidents = {}, {}, {}
         for collection in (
             self.job_deletes,
             self.subscription_deletes,

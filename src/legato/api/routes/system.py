@@ -8,7 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from legato.api.deps import LegatoDep, VisibleDep
+from legato.api.problems import problem_responses
 from legato.api.schemas import Health, Stats
+from legato.errors import MetricsTenantLimited
+from legato.telemetry import CONTENT_TYPE
 
 router = APIRouter(tags=["system"])
 log = logging.getLogger("legato.api")
@@ -52,3 +55,32 @@ def stats(legato: LegatoDep, visible: VisibleDep) -> dict[str, Any]:
         "jobs": legato.store.queries.job_counts(visible),
         "worker": dict(worker.stats) if worker is not None else None,
     }
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics of the whole installation",
+    description=(
+        "The Prometheus text format: instances started, completed and failed per process and version, "
+        "step and job durations per element, job queue depth and the age of the oldest due job, open "
+        "incidents and user tasks, lock expirations, claim and commit sizes and times, HTTP requests by "
+        "route and status (docs/metrics.md). Needs `metrics:read`: scrape with a service token "
+        "(`legato tokens create prometheus --kind service --permission metrics:read --no-expiry`). The numbers cover "
+        "every tenant, so a caller kept to some tenants is refused (403 METRICS_TENANT_LIMITED)."
+    ),
+    response_class=Response,
+    responses=problem_responses(
+        also={
+            200: {"content": {CONTENT_TYPE.split(";")[0]: {"schema": {"type": "string"}}}, "description": "the metrics"}
+        }
+    ),
+)
+def metrics(legato: LegatoDep, visible: VisibleDep) -> Response:
+    if visible is not None:
+        raise MetricsTenantLimited(
+            "the metrics count every tenant's work; this caller is kept to some tenants",
+            details={"tenants": sorted(visible)},
+        )
+    store = legato.store
+    body = store.metrics.render(store.gauges.reader(legato.clock.now))
+    return Response(body, media_type=CONTENT_TYPE.split(";")[0], headers={"Content-Type": CONTENT_TYPE})
