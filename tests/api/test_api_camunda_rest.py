@@ -290,3 +290,87 @@ xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="Definitions_pay" targetNa
   </bpmn:process>
 </bpmn:definitions>
 """
+
+
+# -- deployments and retries ---------------------------------------------------------------------
+
+
+def test_a_deployment_of_several_resources_deploys_them_all(client: TestClient) -> None:
+    from external_models import INVOICE_BPMN
+
+    files = [
+        ("data", ("invoice.bpmn", INVOICE_BPMN, "application/octet-stream")),
+        ("credit", ("credit.dmn11.xml", _credit_dmn(), "application/octet-stream")),
+    ]
+    answer = client.post(f"{REST}/deployment/create", data={"deployment-name": "from-modeler"}, files=files)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["name"] == "from-modeler"
+    [(definition_id, process)] = body["deployedProcessDefinitions"].items()
+    assert process["key"] == "invoice" and process["version"] == 1 and process["resource"] == "invoice.bpmn"
+    assert definition_id.startswith("invoice:1:")
+    assert [d["key"] for d in body["deployedDecisionDefinitions"].values()] == ["camunda_credit"]
+    again = client.post(f"{REST}/deployment/create", files=files[:1]).json()
+    [(_, unchanged)] = again["deployedProcessDefinitions"].items()
+    assert unchanged["version"] == 1  # unchanged: duplicate filtering
+
+
+def test_one_broken_resource_deploys_nothing_and_is_named(client: TestClient, legato: Legato) -> None:
+    from external_models import INVOICE_BPMN
+
+    files = [
+        ("data", ("invoice.bpmn", INVOICE_BPMN, "application/octet-stream")),
+        ("broken", ("broken.bpmn", "<definitions>not bpmn", "application/octet-stream")),
+    ]
+    refused = client.post(f"{REST}/deployment/create", files=files)
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["resource"] == "broken.bpmn" and refused.json()["detail"].startswith("broken.bpmn: ")
+    assert legato.store.definitions.list() == []  # invoice.bpmn was not stored either
+    unknown = client.post(f"{REST}/deployment/create", files=[("data", ("form.html", "<form/>", "text/html"))])
+    assert_problem(unknown, 400, "INVALID_INPUT")
+    assert_problem(client.post(f"{REST}/deployment/create", data={"deployment-name": "x"}), 400, "INVALID_INPUT")
+
+
+def test_giving_a_failed_task_retries_runs_it_again(client: TestClient, legato: Legato) -> None:
+    deploy_invoice(client)
+    instance_id = start(client, amount=1)["id"]
+    [task] = fetch(client)
+    assert report(client, task["id"], "failure", errorMessage="down", retries=0).status_code == 204
+    assert len(legato.incidents(instance_id=instance_id)) == 1
+    given = client.put(f"{REST}/external-task/{task['id']}/retries", json={"retries": 3})
+    assert given.status_code == 204, given.text
+    assert legato.incidents(instance_id=instance_id) == []
+    [again] = fetch(client)
+    assert again["id"] == task["id"]
+    assert (
+        client.put(f"{REST}/job/{task['id']}/retries", json={"retries": 1}).status_code == 204
+    )  # no incident: nothing to do
+    assert_problem(client.put(f"{REST}/job/{task['id']}/retries", json={"retries": 0}), 400, "INVALID_INPUT")
+    assert_problem(client.put(f"{REST}/job/nope:1/retries", json={"retries": 1}), 404, "EXTERNAL_TASK_NOT_FOUND")
+    audit = client.get(f"{API}/audit", params={"action": "job.retries"}).json()["items"]
+    assert {"kind": "instance", "id": instance_id} in [row["target"] for row in audit]
+
+
+def _credit_dmn() -> str:
+    return """\
+<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="camunda_credit_defs" name="Credit" \
+namespace="http://camunda.org/schema/1.0/dmn">
+  <decision id="camunda_credit" name="Credit">
+    <decisionTable id="table" hitPolicy="FIRST">
+      <input id="in_amount" label="Amount">
+        <inputExpression id="expr_amount" typeRef="number"><text>amount</text></inputExpression>
+      </input>
+      <output id="out_risk" name="risk" typeRef="string" />
+      <rule id="small">
+        <inputEntry id="e1"><text>&lt; 1000</text></inputEntry>
+        <outputEntry id="o1"><text>"low"</text></outputEntry>
+      </rule>
+      <rule id="large">
+        <inputEntry id="e2"><text>&gt;= 1000</text></inputEntry>
+        <outputEntry id="o2"><text>"high"</text></outputEntry>
+      </rule>
+    </decisionTable>
+  </decision>
+</definitions>
+"""

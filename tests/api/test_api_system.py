@@ -107,6 +107,9 @@ ALL_PATHS = {
     "/api/v1/engine-rest/process-instance/{instance_id}",
     "/api/v1/engine-rest/process-instance/{instance_id}/variables",
     "/api/v1/engine-rest/incident",
+    "/api/v1/engine-rest/deployment/create",
+    "/api/v1/engine-rest/external-task/{task_id}/retries",
+    "/api/v1/engine-rest/job/{job_id}/retries",
 }
 
 

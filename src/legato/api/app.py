@@ -28,6 +28,7 @@ from legato.api import docs_pages, failures, hardening, openapi, problems, web
 from legato.api.access_log import AccessLog
 from legato.api.audit_trail import AuditTrail
 from legato.api.camunda import PREFIX as CAMUNDA_PREFIX
+from legato.api.camunda import router as camunda_router
 from legato.api.inputs import check_parameters
 from legato.api.limits import BodySizeLimit
 from legato.api.request_metrics import RequestMetrics
@@ -96,6 +97,7 @@ def create_app(
     openapi.install(app)
     docs_pages.install(app, openapi_url="/openapi.json", title="Legato")
     deploy_path = f"{API_PREFIX}/definitions"
+    camunda_deploy = f"{API_PREFIX}{CAMUNDA_PREFIX}/deployment/create"
 
     attachments = re.compile(rf"{re.escape(API_PREFIX)}/tasks/[^/]+/attachments/?")
 
@@ -103,7 +105,7 @@ def create_app(
         if method == "POST" and attachments.fullmatch(path):
             # the file, and room for the multipart framing around it; the route checks the file itself
             return legato.max_attachment_bytes + MULTIPART_OVERHEAD
-        models = method == "POST" and path.rstrip("/") in (deploy_path, f"{deploy_path}/validate")
+        models = method == "POST" and path.rstrip("/") in (deploy_path, f"{deploy_path}/validate", camunda_deploy)
         return max_model_bytes if models else max_body_bytes
 
     app.add_middleware(BodySizeLimit, limit_for=limit_for)
@@ -114,7 +116,7 @@ def create_app(
     if access_log:
         app.add_middleware(AccessLog)
     app.add_middleware(CamundaPath, api_prefix=API_PREFIX)  # /engine-rest/... is /api/v1/engine-rest/...
-    for router in ROUTERS:
+    for router in (*ROUTERS, camunda_router):  # Camunda 7's /engine-rest: api/camunda
         app.include_router(router, prefix=API_PREFIX)
     web.install(app, api_prefix=API_PREFIX, directory=web_directory or web.STATIC_DIR)
     return app

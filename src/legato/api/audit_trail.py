@@ -499,6 +499,7 @@ TENANT_OF: Final[dict[str, str]] = {
     "incident.retry_bulk": "sender",
     "instance.cancel_bulk": "sender",
     "instance.modify": "target",
+    "job.retries": "target",
     "instance.migrate_bulk": "work",
 }
 """Which tenant an action's row is filed under, so that readers kept to tenants see it (module docstring):
@@ -578,6 +579,35 @@ def _camunda_message(exchange: Exchange) -> dict[str, Any]:
 ROUTE_ACTIONS[("POST", "/engine-rest/process-definition/key/{key}/start")] = Action(
     name="instance.start", target_kind="instance", target=_answered("id"), details=_camunda_started
 )
+ROUTE_ACTIONS[("POST", "/engine-rest/deployment/create")] = Action(
+    name="definition.deploy",
+    target_kind="definition",
+    target=_answered("id"),
+    details=lambda exchange: _compact({"name": exchange.answered("name"), "via": "engine-rest"}),
+)
+
+
+def _job_instance(name: str) -> Target:
+    """A job id is `<instance>:<wait>`: the row is about the instance (and files under its tenant)."""
+    return lambda exchange: str(exchange.param(name) or "").rpartition(":")[0] or None
+
+
+def _retries_details(name: str) -> Details:
+    return lambda exchange: _compact(
+        {"job": exchange.param(name), "retries": exchange.field("retries"), "via": "engine-rest"}
+    )
+
+
+for _param_name, _retries in (
+    ("task_id", "/engine-rest/external-task/{task_id}/retries"),
+    ("job_id", "/engine-rest/job/{job_id}/retries"),
+):
+    ROUTE_ACTIONS[("PUT", _retries)] = Action(
+        name="job.retries",
+        target_kind="instance",
+        target=_job_instance(_param_name),
+        details=_retries_details(_param_name),
+    )
 ROUTE_ACTIONS[("POST", "/engine-rest/message")] = Action(
     name="message.publish", target_kind="message", target=_field("messageName"), details=_camunda_message
 )

@@ -156,6 +156,9 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/engine-rest/process-instance/{instance_id}"): "instances:read",
     ("GET", "/engine-rest/process-instance/{instance_id}/variables"): "instances:read",
     ("GET", "/engine-rest/incident"): "incidents:read",
+    ("POST", "/engine-rest/deployment/create"): "definitions:deploy",
+    ("PUT", "/engine-rest/external-task/{task_id}/retries"): "incidents:retry",
+    ("PUT", "/engine-rest/job/{job_id}/retries"): "incidents:retry",
     # audit log (legato.api.audit_trail records; these read it)
     ("GET", "/audit"): "audit:read",
     ("GET", "/audit/export"): "audit:read",

@@ -229,6 +229,21 @@ class Queries:
             raise IncidentNotFound(f"no incident {incident_id}", details={"incident_id": incident_id})
         return self.database.opened(self._incident(row))
 
+    def open_incident_of_job(self, job_id: str, visible: Visible = None) -> int | None:
+        """The open incident holding a job (`<instance>:<wait>`, as Camunda clients name it), if any."""
+        instance_id, _, wait = job_id.rpartition(":")
+        if not instance_id or not wait.isdigit() or len(wait) > 18:
+            return None
+        with self.database.read() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT id, tenant_id FROM incidents WHERE instance_id = :instance_id AND wait = :wait "
+                    "AND status = 'open' ORDER BY id DESC LIMIT 1"
+                ),
+                {"instance_id": instance_id, "wait": int(wait)},
+            ).first()
+        return None if row is None or not may_see(visible, row.tenant_id) else int(row.id)
+
     def variables_of(self, instance_ids: Iterable[str]) -> dict[str, tuple[str, int, dict[str, Any]]]:
         """For each instance: its process key, definition id and variables (what masking needs)."""
         ids = sorted(set(instance_ids))

@@ -18,19 +18,22 @@ from typing import Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.datastructures import UploadFile
 
 from legato.access import Principal
-from legato.access.tenancy import sender, visible, work_tenant
+from legato.access.tenancy import check_fixed_tenants, sender, visible, work_tenant
 from legato.api.camunda.schemas import (
     CamundaBpmnError,
     CamundaComplete,
     CamundaCorrelate,
+    CamundaDeployment,
     CamundaExtendLock,
     CamundaFailure,
     CamundaFetchAndLock,
     CamundaIncident,
     CamundaInstance,
     CamundaLockedTask,
+    CamundaRetries,
     CamundaStart,
     TypedVariables,
 )
@@ -39,8 +42,14 @@ from legato.api.deps import ActorDep, LegatoDep, VisibleDep
 from legato.api.inputs import MAX_INTEGER
 from legato.api.masking import MaskerDep
 from legato.api.problems import problem_responses
+from legato.api.routes.definitions import deploy_process
 from legato.api.security import PrincipalDep
-from legato.errors import InvalidInput, TaskTypeDenied
+from legato.errors import ExternalTaskNotFound, InvalidInput, LegatoError, TaskTypeDenied
+from legato.formats.detect import is_dmn
+from legato.formats.dmn_xml import read_dmn
+from legato.formats.xml_safety import decode_xml
+from legato.runtime.app import parse_model_with_warnings
+from legato.runtime.decisions import deploy_decisions
 from legato.runtime.external_tasks import LockedTask, Topic
 
 PREFIX = "/engine-rest"
@@ -387,3 +396,178 @@ def list_incidents(
 
 
 __all__ = ["PREFIX", "router"]
+
+
+# -- deployments and retries ---------------------------------------------------------------------
+
+_RESOURCE_FORMATS = {".bpmn": "bpmn", ".xml": "bpmn", ".dmn": "dmn", ".yaml": "yaml", ".yml": "yaml"}
+_DEPLOY_FIELDS = {
+    "deployment-name",
+    "deployment-source",
+    "tenant-id",
+    "enable-duplicate-filtering",
+    "deploy-changed-only",
+    "deployment-activation-time",
+}
+_MAX_RESOURCES = 20
+
+
+def _resource_format(name: str) -> str:
+    """`invoice.bpmn`, `invoice.bpmn20.xml`, `credit.dmn11.xml`: Camunda's resource names."""
+    lowered = name.lower()
+    for suffix, found in _RESOURCE_FORMATS.items():
+        if lowered.endswith(suffix):
+            return "dmn" if lowered.endswith((".dmn11.xml", ".dmn13.xml")) else found
+    raise InvalidInput(
+        f"cannot deploy the resource {name!r}: Legato deploys .bpmn, .bpmn20.xml, .dmn and .yaml files",
+        details={"field": name},
+    )
+
+
+@router.post(
+    "/deployment/create",
+    response_model=CamundaDeployment,
+    summary="Camunda 7: deploy BPMN and DMN resources (multipart: each file a resource, tenant-id, deployment-name)",
+    description=(
+        "Every resource is read and validated before any is stored: one broken file deploys nothing, and "
+        "the error names the resource. Unchanged models keep their version (Camunda's duplicate filtering)."
+    ),
+    responses=problem_responses(404, 422),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": {"type": "object", "additionalProperties": True}}},
+        }
+    },
+)
+async def create_deployment(request: Request, legato: LegatoDep, principal: PrincipalDep) -> dict[str, Any]:
+    form = await request.form(max_files=_MAX_RESOURCES, max_fields=_MAX_RESOURCES + len(_DEPLOY_FIELDS))
+    resources: list[tuple[str, str, str]] = []
+    fields: dict[str, str] = {}
+    for field, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            name = value.filename or field
+            source_format = _resource_format(name)
+            data = await value.read()
+            text = decode_xml(data, what=name) if source_format in ("bpmn", "dmn") else _utf8(data, name)
+            resources.append((name, text, source_format))
+        elif field in _DEPLOY_FIELDS:
+            fields[field] = str(value)[:255]
+    if not resources:
+        raise InvalidInput("a deployment needs at least one resource file", details={"field": "data"})
+    tenant = work_tenant(principal, fields.get("tenant-id") or None)
+    if tenant is not None:
+        await asyncio.to_thread(legato.store.tenants.get, tenant)  # 404 TENANT_NOT_FOUND
+    for name, text, source_format in resources:  # all of them checked before any is stored
+        await asyncio.to_thread(_check_resource, legato, principal, name, text, source_format)
+    deployed: dict[str, dict[str, Any]] = {}
+    decisions: dict[str, dict[str, Any]] = {}
+    now = camunda_time(legato.clock.now())
+    for name, text, source_format in resources:
+        if source_format == "dmn" or (source_format == "bpmn" and is_dmn(text)):
+            decided = await asyncio.to_thread(
+                deploy_decisions, legato.store, text, now=legato.clock.now(), tenant=tenant
+            )
+            summary = decided.summary()
+            for decision in summary.get("decisions", []):
+                decision_id = f"{decision['id']}:{summary.get('version', 1)}"
+                decisions[decision_id] = {
+                    "id": decision_id,
+                    "key": decision["id"],
+                    "name": decision.get("name"),
+                    "version": summary.get("version", 1),
+                    "resource": name,
+                    "tenantId": tenant,
+                }
+            continue
+        deployment = await asyncio.to_thread(deploy_process, legato, principal, text, source_format, tenant)
+        stored = deployment.definition
+        definition_id = _definition_id(stored.key, stored.version, stored.id)
+        assert definition_id is not None
+        deployed[definition_id] = {
+            "id": definition_id,
+            "key": stored.key,
+            "name": stored.model.name,
+            "version": stored.version,
+            "resource": name,
+            "tenantId": stored.tenant,
+            "suspended": False,
+        }
+    parts = sorted([*deployed, *decisions])
+    return CamundaDeployment(
+        id="+".join(parts),
+        name=fields.get("deployment-name"),
+        source=fields.get("deployment-source"),
+        deployment_time=now,
+        tenant_id=tenant,
+        deployed_process_definitions=deployed or None,
+        deployed_decision_definitions=decisions or None,
+    ).model_dump(by_alias=True)
+
+
+def _check_resource(legato: Any, principal: Principal, name: str, text: str, source_format: str) -> None:
+    """What a deploy of the resource would refuse, raised with its own code and the resource named."""
+    try:
+        if source_format == "dmn" or (source_format == "bpmn" and is_dmn(text)):
+            legato.store.decisions.check(read_dmn(text).model)
+        else:
+            definition, _warnings = parse_model_with_warnings(text, source_format)
+            legato.store.definitions.check(definition)
+            check_fixed_tenants(principal, definition)
+    except LegatoError as error:
+        error.message = f"{name}: {error.message}"
+        error.details = {**error.details, "resource": name}
+        raise
+
+
+def _utf8(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{name} is not UTF-8 text (byte {exc.start})", details={"field": name}) from None
+
+
+@router.put(
+    "/external-task/{task_id}/retries",
+    status_code=204,
+    response_class=Response,
+    summary="Camunda 7: give a failed external task retries again (its incident is retried)",
+    responses=_REPORT,
+)
+def set_task_retries(
+    body: CamundaRetries, legato: LegatoDep, actor: ActorDep, visible_to: VisibleDep, task_id: str = TaskId
+) -> None:
+    _retry_job(legato, actor, visible_to, task_id, body.retries)
+
+
+@router.put(
+    "/job/{job_id}/retries",
+    status_code=204,
+    response_class=Response,
+    summary="Camunda 7: give a failed job retries again (its incident is retried)",
+    responses=_REPORT,
+)
+def set_job_retries(
+    body: CamundaRetries,
+    legato: LegatoDep,
+    actor: ActorDep,
+    visible_to: VisibleDep,
+    job_id: str = Path(min_length=1, max_length=300),
+) -> None:
+    _retry_job(legato, actor, visible_to, job_id, body.retries)
+
+
+def _retry_job(legato: Any, actor: str, visible_to: Any, job_id: str, retries: int) -> None:
+    """Camunda sets a count; Legato runs the held job again when retries are given back to it.
+    A job without an incident needs nothing (it has retries left); 0 cannot be set from outside."""
+    if retries < 1:
+        raise InvalidInput(
+            "setting retries to 0 from outside is not supported: the job's own failures open its incident",
+            details={"field": "retries"},
+        )
+    incident = legato.store.queries.open_incident_of_job(job_id, visible_to)
+    if incident is None:
+        if legato.store.jobs.lock_of(job_id) is None:
+            raise ExternalTaskNotFound(f"no open job {job_id!r}", details={"task_id": job_id})
+        return  # running or waiting with retries left: nothing to give back
+    legato.retry_incident(incident, actor=actor, visible=visible_to)

@@ -1,6 +1,5 @@
 """One router per resource; `ROUTERS` is what the app factory mounts under /api/v1."""
 
-from legato.api.camunda import router as camunda_router
 from legato.api.routes import (
     audit,
     auth,
@@ -35,7 +34,6 @@ ROUTERS = [
     task_files.router,
     task_filters.router,
     external_tasks.router,
-    camunda_router,
     incidents.router,
     events.router,
     system.router,

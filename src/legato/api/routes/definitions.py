@@ -414,4 +414,9 @@ def _media_type(header: str | None) -> str:
     return message.get_content_type().lower()
 
 
-__all__ = ["router"]
+__all__ = ["deploy_process", "router"]
+
+
+def deploy_process(legato: Legato, principal: Principal, text: str, source_format: str, tenant: str | None) -> Any:
+    """A process deploy as `POST /definitions` does it (for the Camunda 7 deployment route)."""
+    return _deploy(legato, principal, text, source_format, tenant)
