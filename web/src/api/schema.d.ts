@@ -414,6 +414,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/engine-rest/deployment/create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Camunda 7: deploy BPMN and DMN resources (multipart: each file a resource, tenant-id, deployment-name)
+         * @description Every resource is read and validated before any is stored: one broken file deploys nothing, and the error names the resource. Unchanged models keep their version (Camunda's duplicate filtering).
+         */
+        post: operations["create_deployment_api_v1_engine_rest_deployment_create_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/engine-rest/external-task/{task_id}/bpmnError": {
         parameters: {
             query?: never;
@@ -482,6 +502,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/engine-rest/external-task/{task_id}/retries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Camunda 7: give a failed external task retries again (its incident is retried) */
+        put: operations["set_task_retries_api_v1_engine_rest_external_task__task_id__retries_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/engine-rest/external-task/{task_id}/unlock": {
         parameters: {
             query?: never;
@@ -526,6 +563,23 @@ export interface paths {
         /** Camunda 7: open incidents (processInstanceId) */
         get: operations["list_incidents_api_v1_engine_rest_incident_get"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engine-rest/job/{job_id}/retries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Camunda 7: give a failed job retries again (its incident is retried) */
+        put: operations["set_job_retries_api_v1_engine_rest_job__job_id__retries_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -2117,6 +2171,35 @@ export interface components {
             /** Tenantid */
             tenantId?: string | null;
         };
+        /** CamundaDeployment */
+        CamundaDeployment: {
+            /** Deployeddecisiondefinitions */
+            deployedDecisionDefinitions?: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            } | null;
+            /** Deployedprocessdefinitions */
+            deployedProcessDefinitions: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            } | null;
+            /** Deploymenttime */
+            deploymentTime: string;
+            /** Id */
+            id: string;
+            /** Links */
+            links?: {
+                [key: string]: string;
+            }[];
+            /** Name */
+            name: string | null;
+            /** Source */
+            source?: string | null;
+            /** Tenantid */
+            tenantId?: string | null;
+        };
         /** CamundaExtendLock */
         CamundaExtendLock: {
             /**
@@ -2254,6 +2337,11 @@ export interface components {
             };
             /** Workerid */
             workerId: string;
+        };
+        /** CamundaRetries */
+        CamundaRetries: {
+            /** Retries */
+            retries: number;
         };
         /** CamundaStart */
         CamundaStart: {
@@ -6131,6 +6219,86 @@ export interface operations {
             };
         };
     };
+    create_deployment_api_v1_engine_rest_deployment_create_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CamundaDeployment"];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     bpmn_error_api_v1_engine_rest_external_task__task_id__bpmnError_post: {
         parameters: {
             query?: never;
@@ -6483,6 +6651,94 @@ export interface operations {
             };
         };
     };
+    set_task_retries_api_v1_engine_rest_external_task__task_id__retries_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the external task's id, from fetchAndLock */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CamundaRetries"];
+            };
+        };
+        responses: {
+            /** @description done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, IDEMPOTENCY_CONFLICT, ... */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     unlock_api_v1_engine_rest_external_task__task_id__unlock_post: {
         parameters: {
             query?: never;
@@ -6677,6 +6933,93 @@ export interface operations {
             };
             /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_job_retries_api_v1_engine_rest_job__job_id__retries_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CamundaRetries"];
+            };
+        };
+        responses: {
+            /** @description done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, IDEMPOTENCY_CONFLICT, ... */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
