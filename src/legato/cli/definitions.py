@@ -86,10 +86,19 @@ def definitions(obj: CliContext, all_versions: bool, tenant: str | None, as_json
 @click.argument("process")
 @click.option("--version", type=click.IntRange(min=1), help="A version other than the latest.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
+@click.option(
+    "--flavour",
+    type=click.Choice(["camunda8"]),
+    help="Convert: generate the file with Camunda 8 (zeebe:) extensions.",
+)
 @click.pass_obj
-def export(obj: CliContext, process: str, version: int | None, output: Path | None) -> None:
-    """Export PROCESS as BPMN 2.0 XML with a diagram, for Camunda Modeler or bpmn.io."""
-    xml = obj.client.export_bpmn(process, version)
+def export(obj: CliContext, process: str, version: int | None, output: Path | None, flavour: str | None) -> None:
+    """Export PROCESS as BPMN 2.0 XML with a diagram, for Camunda Modeler or bpmn.io.
+
+    A process deployed from a BPMN file comes back as that file, unchanged; one written in
+    YAML or Python is generated. --flavour converts to the chosen Camunda flavour.
+    """
+    xml = obj.client.export_bpmn(process, version, flavour=flavour)
     if output is None:
         click.echo(xml, nl=False)
     else:

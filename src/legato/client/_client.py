@@ -165,9 +165,12 @@ class Client:
         """One deployed process with its model (the latest version unless `version`)."""
         return self._object("GET", f"/definitions/{segment(key)}", params=_given(version=version, tenant=tenant))
 
-    def export_bpmn(self, process: str, version: int | None = None, tenant: str | None = None) -> str:
-        """A deployed process as BPMN 2.0 XML with a diagram (for Camunda Modeler or bpmn.io)."""
-        params = _given(version=version, tenant=tenant)
+    def export_bpmn(
+        self, process: str, version: int | None = None, tenant: str | None = None, *, flavour: str | None = None
+    ) -> str:
+        """A deployed process as BPMN 2.0 XML with a diagram (for Camunda Modeler or bpmn.io): the
+        deployed document itself, or one generated in `flavour` ("camunda8")."""
+        params = _given(version=version, tenant=tenant, flavour=flavour)
         return self._send("GET", f"/definitions/{segment(process)}/bpmn", params=params).text
 
     def decisions(self, *, all_versions: bool = False) -> list[dict[str, Any]]:

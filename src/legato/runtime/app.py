@@ -131,12 +131,28 @@ class Legato(TaskWork):
             )
         return deploy_processes(self.store, parse_models_with_warnings(source, fmt), source, self.clock.now(), tenant)
 
-    def export_bpmn(self, process: str, version: int | None = None, tenant: str | None = None) -> str:
-        """A deployed process as BPMN 2.0 XML with a diagram (drawn automatically for a
-        process that never had one), which Camunda Modeler and bpmn.io open."""
-        from legato.formats.bpmn import dump_bpmn
+    def export_bpmn(
+        self, process: str, version: int | None = None, tenant: str | None = None, *, flavour: str | None = None
+    ) -> str:
+        """A deployed process as BPMN 2.0 XML with a diagram, which Camunda Modeler and bpmn.io open.
 
-        return dump_bpmn(self.store.definitions.get(process, version, tenant).model)
+        A process deployed from BPMN gives back the document that was deployed, as it was: its
+        ids, its extensions in their own flavour, its diagram, the other pools, message flows
+        and artifacts of the file. One written in Python or YAML is generated, with an
+        automatic layout where it was never drawn. `flavour` (one of
+        `legato.formats.bpmn.FLAVOURS`, such as "camunda8") asks for a generated document in
+        that flavour instead, also for a BPMN file: the conversion happens only on request.
+        """
+        from legato.formats.bpmn import FLAVOURS, dump_bpmn
+
+        if flavour is not None and flavour not in FLAVOURS:
+            raise InvalidInput(
+                f"unknown flavour {flavour!r}: the flavours are {', '.join(FLAVOURS)}", details={"flavour": flavour}
+            )
+        stored = self.store.definitions.get(process, version, tenant)
+        if flavour is None and stored.source_format == "bpmn":
+            return self.store.definitions.source(process, stored.version, tenant)[0]
+        return dump_bpmn(stored.model, flavour=flavour or "camunda8")
 
     # -- decisions -------------------------------------------------------------------------
 

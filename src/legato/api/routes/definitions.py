@@ -13,7 +13,7 @@ import dataclasses
 from datetime import datetime
 from email.message import Message
 from pathlib import PurePosixPath
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -248,16 +248,27 @@ def get_source(
     "/definitions/{key}/bpmn",
     summary="A process as BPMN 2.0 XML, with a diagram",
     description=(
-        "Every process exports, also one written in Python or YAML: a process that was never drawn gets an "
-        "automatic left-to-right layout. The file opens in Camunda Modeler and bpmn.io and deploys back "
-        "to the same model."
+        "A process deployed from BPMN gives back the document that was deployed, as it was: ids, extensions "
+        "in their own flavour (camunda: or zeebe:), diagram, other pools, message flows and artifacts. "
+        "A process written in Python or YAML is generated, with an automatic left-to-right layout where it "
+        "was never drawn. `flavour=camunda8` asks for a generated document in Camunda 8 (zeebe:) flavour "
+        "instead. The file opens in Camunda Modeler and bpmn.io and deploys back to the "
+        "same model."
     ),
     responses={200: {"content": {"application/xml": {}}}, **problem_responses(404)},
 )
 def export_bpmn(
-    key: str, legato: LegatoDep, principal: PrincipalDep, version: VersionQuery = None, tenant: TenantQuery = None
+    key: str,
+    legato: LegatoDep,
+    principal: PrincipalDep,
+    version: VersionQuery = None,
+    tenant: TenantQuery = None,
+    flavour: Annotated[
+        Literal["camunda8"] | None,
+        Query(description="convert: a generated document in this flavour (default: the deployed document)"),
+    ] = None,
 ) -> Response:
-    xml = legato.export_bpmn(key, version, work_tenant(principal, tenant))
+    xml = legato.export_bpmn(key, version, work_tenant(principal, tenant), flavour=flavour)
     return Response(
         xml,
         media_type="application/xml; charset=utf-8",

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from importlib import metadata
+from typing import Final
 
 from lxml import etree
 
@@ -67,15 +68,20 @@ from legato.model.elements import (
 )
 from legato.model.process import ProcessDefinition
 
-__all__ = ["dump_bpmn"]
+__all__ = ["FLAVOURS", "dump_bpmn"]
+
+FLAVOURS: Final = ("camunda8",)
+"""The extension flavours `dump_bpmn` writes: Camunda 8's `zeebe:`."""
 
 _TIMER_TAGS = {"duration": "timeDuration", "date": "timeDate", "cycle": "timeCycle"}
 _NOT_NAME = re.compile(r"[^A-Za-z0-9_.\-]")
 _CAMUNDA_PLATFORM = "8.5.0"
 
 
-def dump_bpmn(definition: ProcessDefinition) -> str:
-    """The definition as a BPMN 2.0 document that Camunda Modeler and bpmn.io open."""
+def dump_bpmn(definition: ProcessDefinition, *, flavour: str = "camunda8") -> str:
+    """The definition as a BPMN 2.0 document that Camunda Modeler and bpmn.io open, in `flavour`."""
+    if flavour not in FLAVOURS:
+        raise ValueError(f"unknown flavour {flavour!r}: the flavours are {', '.join(FLAVOURS)}")
     return _Writer(definition).write()
 
 
