@@ -20,7 +20,7 @@ text), integers stay under `MAX_INT_BITS`, and regular expressions run on RE2, w
 linear in the text. `now()` and `today()` give the time the caller passes with
 `feel_clock(now)`, never the wall clock, so a replay gives the same answer.
 
-Values: FEEL numbers are Python `int` and `float` (not 34-digit decimals), strings, booleans,
+Values: FEEL numbers are Python `int` (whole) and `Decimal` (34 digits, DMN's decimal128), strings, booleans,
 lists, contexts (dicts), dates, times, date-times, durations and ranges. What an expression
 returns must be stored as JSON, so `evaluate` turns dates, times and durations into ISO 8601
 text; `evaluate_feel` keeps them (DMN uses it to feed unary tests). docs/expressions.md is

@@ -8,11 +8,11 @@ rounding is decimal (`_numeric`); the range relations are in `_ranges`; `now()` 
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
 from typing import Any, Final
 
 from legato.expressions.feel import _clock, _numeric, _regex
@@ -23,6 +23,7 @@ from legato.expressions.feel._values import (
     _MONTHS,
     _ORDERED,
     _WEEKDAYS,
+    CONTEXT,
     _equal,
     _Fault,
     _is_number,
@@ -34,6 +35,8 @@ from legato.expressions.feel._values import (
     _spend,
     _text,
     _YearsMonths,
+    as_decimal,
+    from_decimal,
 )
 
 # --- built-in functions -------------------------------------------------------------------
@@ -101,7 +104,12 @@ def _sum(work: list[int], *arguments: Any) -> Any:
     items = _numbers(arguments, work)
     if not items or not all(_is_number(item) for item in items):
         return None
-    return sum(items)
+    if all(type(item) is int for item in items):
+        return sum(items)
+    total = Decimal(0)
+    for item in items:
+        total = CONTEXT.add(total, as_decimal(item))
+    return total
 
 
 def _product(work: list[int], *arguments: Any) -> Any:
@@ -115,10 +123,8 @@ def _product(work: list[int], *arguments: Any) -> Any:
 
 
 def _mean(work: list[int], *arguments: Any) -> Any:
-    items = _numbers(arguments, work)
-    if not items or not all(_is_number(item) for item in items):
-        return None
-    return _divide(work, sum(items), len(items))
+    total = _sum(work, *arguments)
+    return None if total is None else _divide(work, total, len(_numbers(arguments, work) or ()))
 
 
 def _all(work: list[int], *arguments: Any) -> Any:
@@ -253,7 +259,7 @@ def _number(work: list[int], text: Any, grouping: Any = None, decimal_separator:
         text = text.replace(decimal_separator, ".")
     if not re.fullmatch(r"-?(\d{1,300}(\.\d{1,300})?|\.\d{1,300})", text):
         return None
-    return float(text) if "." in text else int(text)
+    return Decimal(text) if "." in text else int(text)
 
 
 def _date(work: list[int], *arguments: Any) -> Any:
@@ -479,6 +485,11 @@ def _is_text(value: Any) -> bool:
     return isinstance(value, str)
 
 
+def _decimal_of(function: Callable[[Decimal], Decimal]) -> Callable[[Any], Any]:
+    """`sqrt`, `log`, `exp` in decimal128: `sqrt(16)` is 4, `exp(10000)` overflows to null."""
+    return lambda value: from_decimal(function(as_decimal(value)))
+
+
 def _whole(value: Any) -> bool:
     return _is_number(value) and float(value).is_integer()
 
@@ -547,9 +558,9 @@ _BUILTINS: Final[dict[str, _Builtin]] = {
     **{name: _Builtin(_numeric.ROUNDING[name], 1, 2) for name in _numeric.ROUNDING if name != "decimal"},
     "abs": _Builtin(_abs, 1, 1),
     "modulo": _Builtin(_numeric.modulo, 2, 2),
-    "sqrt": _Builtin(_unary(lambda value: _is_number(value) and value >= 0, math.sqrt), 1, 1),
-    "log": _Builtin(_unary(lambda value: _is_number(value) and value > 0, math.log), 1, 1),
-    "exp": _Builtin(_unary(lambda value: _is_number(value) and value < 700, math.exp), 1, 1),
+    "sqrt": _Builtin(_unary(lambda value: _is_number(value) and value >= 0, _decimal_of(CONTEXT.sqrt)), 1, 1),
+    "log": _Builtin(_unary(lambda value: _is_number(value) and value > 0, _decimal_of(CONTEXT.ln)), 1, 1),
+    "exp": _Builtin(_unary(_is_number, _decimal_of(CONTEXT.exp)), 1, 1),
     "odd": _Builtin(_unary(_whole, lambda value: int(value) % 2 == 1), 1, 1),
     "even": _Builtin(_unary(_whole, lambda value: int(value) % 2 == 0), 1, 1),
     # dates

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any, Final
 
 from legato.expressions._deadline import tick
@@ -39,6 +40,8 @@ from legato.expressions.feel._values import (
     _spend,
     _YearsMonths,
 )
+
+_NUMBER_TYPES: Final = frozenset({int, Decimal, float})
 
 # --- compiling the tree into closures -----------------------------------------------------
 
@@ -236,8 +239,12 @@ def _compile_binary(node: _Node) -> Run:
         def comparison(scope: _Scope) -> Any:
             a, b = left(scope), right(scope)
             kind_a, kind_b = type(a), type(b)
-            if (kind_a is int or kind_a is float) and (kind_b is int or kind_b is float):
-                return compare(a, b)
+            if (
+                (kind_a is kind_b or kind_a is int or kind_b is int)
+                and kind_a in _NUMBER_TYPES
+                and kind_b in _NUMBER_TYPES
+            ):
+                return compare(a, b)  # a float against a Decimal goes through _order, as decimals
             ordering = _order(a, b)
             return None if ordering is None else compare(ordering, 0)
 

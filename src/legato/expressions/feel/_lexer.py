@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Final
 
 from legato.errors import ExpressionInvalid
@@ -22,6 +23,7 @@ class _Token:
 
 _OPERATORS: Final = ("..", "**", "!=", "<=", ">=", "=", "<", ">", "+", "-", "*", "/", "(", ")", "[", "]", "{", "}")
 _SINGLE: Final = frozenset(",.:@")
+_EXPONENT: Final = re.compile(r"[eE][+-]?\d{1,5}")
 _ESCAPES: Final = {'"': '"', "'": "'", "\\": "\\", "n": "\n", "r": "\r", "t": "\t"}
 _KEYWORDS: Final = frozenset(
     {"and", "or", "if", "then", "else", "for", "in", "return", "some", "every", "satisfies", "between",
@@ -74,11 +76,16 @@ def _tokens(source: _Source) -> list[_Token]:
                 position += 1
                 while position < end and text[position].isdigit():
                     position += 1
+            exponent = _EXPONENT.match(text, position, end)
+            if exponent:  # DMN 1.5: 1.2e3, 5E-2
+                position = exponent.end()
             literal = text[start:position]
             try:
-                value: Any = float(literal) if "." in literal else int(literal)
-            except ValueError:
+                value: Any = Decimal(literal) if "." in literal or exponent else int(literal)
+            except (ValueError, ArithmeticError):
                 raise source.invalid("this number is too long", start) from None
+            if isinstance(value, Decimal) and abs(value.adjusted()) > 6144:
+                raise source.invalid("this number is beyond decimal128 (exponents up to 6144)", start)
             found.append(_Token("number", literal, start, value))
         elif char == '"':
             position, value = _string(source, position)

@@ -15,34 +15,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Final
 
-from legato.expressions.feel._values import _equal, _is_number, _order, _spend
+from legato.expressions.feel._values import CONTEXT, _equal, _is_number, _order, _spend, as_decimal, from_decimal
 
-CONTEXT: Final = decimal.Context(
-    prec=34,
-    rounding=decimal.ROUND_HALF_EVEN,
-    Emax=6144,
-    Emin=-6143,
-    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
-)
-"""DMN's decimal128: 34 digits, half-even rounding; an overflow or 0/0 is an error (null)."""
 _SMALLEST_SCALE: Final = -6111
 _LARGEST_SCALE: Final = 6176
-
-
-def as_decimal(value: Any) -> Decimal:
-    """A FEEL number as a Decimal; a float is taken as the shortest text that gives it back."""
-    if type(value) is Decimal:
-        return value
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    return Decimal(value)
-
-
-def from_decimal(value: Decimal) -> Any:
-    """A Decimal result back as the numbers of the evaluation: whole numbers as int, else float."""
-    if value == value.to_integral_value() and abs(value.adjusted()) < 300:
-        return int(value)
-    return float(value)
 
 
 def _scale(scale: Any) -> int | None:

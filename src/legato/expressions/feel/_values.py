@@ -7,10 +7,13 @@ what leaves an evaluation must be JSON, so dates and durations become ISO 8601 t
 from __future__ import annotations
 
 import calendar
+import decimal
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -20,6 +23,42 @@ from legato.expressions._deadline import tick
 
 class _Fault(Exception):
     """An evaluation that must stop (a budget, a failed assert); the caller names the expression."""
+
+
+# --- numbers ------------------------------------------------------------------------------
+
+CONTEXT: Final = decimal.Context(
+    prec=34,
+    rounding=decimal.ROUND_HALF_EVEN,
+    Emax=6144,
+    Emin=-6143,
+    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
+)
+"""DMN's decimal128 (DMN 1.5, 10.3.2.3.1): 34 digits, half-even; an overflow or 0/0 traps (null)."""
+
+
+def as_decimal(value: Any) -> Decimal:
+    """A FEEL number as a Decimal; a float (a JSON input) is taken as the shortest text that gives it back,
+    so the input 0.1 is the decimal 0.1 and `0.1 + 0.2 = 0.3` holds as the spec says."""
+    kind = type(value)
+    if kind is Decimal:
+        return value  # type: ignore[no-any-return]
+    if kind is float:
+        return _float_decimal(value)
+    return Decimal(value)
+
+
+@lru_cache(maxsize=4096)
+def _float_decimal(value: float) -> Decimal:
+    """repr() and Decimal() cost most of a condition's time; inputs repeat, so they are kept."""
+    return Decimal(repr(value))
+
+
+def from_decimal(value: Decimal) -> int | Decimal:
+    """A computed number as FEEL keeps it: whole numbers as int (fast and exact), others as Decimal."""
+    if value == value.to_integral_value() and value.adjusted() < 34:
+        return int(value)
+    return value
 
 
 # --- values -------------------------------------------------------------------------------
@@ -47,6 +86,7 @@ _KINDS: Final[dict[type, str]] = {
     bool: "boolean",
     int: "number",
     float: "number",
+    Decimal: "number",
     str: "string",
     list: "list",
     tuple: "list",
@@ -61,7 +101,7 @@ _KINDS: Final[dict[type, str]] = {
 _ORDERED: Final = frozenset(
     {"number", "string", "date", "date and time", "time", "days and time duration", "years and months duration"}
 )
-_NUMBERS: Final = (int, float)
+_NUMBERS: Final = (int, float, Decimal)
 
 
 def _kind(value: object) -> str:
@@ -98,7 +138,7 @@ def _spend(work: list[int], amount: int, what: str) -> None:
 
 def _equal(left: Any, right: Any, work: list[int]) -> bool | None:
     """FEEL `=`: null equals only null; values of different kinds give null (DMN 1.3, 10.3.2.2)."""
-    if type(left) is type(right) and type(left) in (str, int, float, bool):
+    if type(left) is type(right) and type(left) in (str, int, Decimal, float, bool):
         return bool(left == right)
     if left is None or right is None:
         return left is None and right is None
@@ -129,6 +169,8 @@ def _equal(left: Any, right: Any, work: list[int]) -> bool | None:
             if same is None:
                 outcome = None
         return outcome
+    if kind == "number":
+        return as_decimal(left) == as_decimal(right)
     try:
         return bool(left == right)
     except TypeError:
@@ -140,6 +182,8 @@ def _order(left: Any, right: Any) -> int | None:
     kind = _kind(left)
     if kind not in _ORDERED or kind != _kind(right):
         return None
+    if kind == "number" and (type(left) is float or type(right) is float):
+        left, right = as_decimal(left), as_decimal(right)
     try:
         return -1 if left < right else (1 if left > right else 0)
     except TypeError:  # a date-time with a zone against one without
@@ -347,12 +391,17 @@ def _property(value: Any, key: str) -> Any:
 # --- the JSON boundary --------------------------------------------------------------------
 
 _PLAIN: Final = frozenset({bool, int, float, str, type(None)})
+_LARGEST_JSON_INTEGER: Final = 2**64
 
 
 def _to_json(value: Any) -> Any:
     """What an evaluation hands back: dates, times and durations become ISO 8601 text."""
     if type(value) in _PLAIN:
         return value
+    if type(value) is Decimal:  # JSON has one kind of number: whole ones stay exact
+        if value == value.to_integral_value() and abs(value) < _LARGEST_JSON_INTEGER:
+            return int(value)
+        return float(value)
     if isinstance(value, Mapping):
         return {str(key): _to_json(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -364,7 +413,11 @@ def _to_json(value: Any) -> Any:
     return value
 
 
-def _number_text(value: int | float) -> str:
+def _number_text(value: int | float | Decimal) -> str:
+    if isinstance(value, Decimal):
+        if value == value.to_integral_value() and value.adjusted() < 34:
+            return str(int(value))
+        return format(value.normalize(CONTEXT), "f")
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return str(int(value))
     return repr(value) if isinstance(value, float) else str(value)
