@@ -19,7 +19,7 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from legato.access.authenticator import Authenticator
 from legato.access.oidc import OidcProvider
@@ -116,10 +116,35 @@ def create_app(
     if access_log:
         app.add_middleware(AccessLog)
     app.add_middleware(CamundaPath, api_prefix=API_PREFIX)  # /engine-rest/... is /api/v1/engine-rest/...
+    app.add_middleware(NoContentNoType)
     for router in (*ROUTERS, camunda_router):  # Camunda 7's /engine-rest: api/camunda
         app.include_router(router, prefix=API_PREFIX)
     web.install(app, api_prefix=API_PREFIX, directory=web_directory or web.STATIC_DIR)
     return app
+
+
+class NoContentNoType:
+    """A 204 or 304 has no body, so it names no content type: FastAPI's JSON default set
+    `application/json` on them, and clients that parse by content type (Camunda's Node
+    client) failed on the empty body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] in (204, 304):
+                message = {
+                    **message,
+                    "headers": [(k, v) for k, v in message["headers"] if k.lower() != b"content-type"],
+                }
+            await send(message)
+
+        await self.app(scope, receive, sending)
 
 
 class CamundaPath:
