@@ -238,6 +238,24 @@ class StartEvent(Element):
         return () if self.event is None else (self.event, *self.alternatives)
 
 
+MESSAGE_TASK_TYPE = "legato.message"
+"""The reserved task type of a message sent along a collaboration's message flows; every
+worker runs it itself (runtime/messages.py)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MessageRoute:
+    """Where a message flow of the file takes a message (BPMN 2.0.2, 9.4 messageFlow): the
+    catching element (empty for a whole pool) of process `process`, the name of the message
+    it waits for, and its correlation key expression, which the sender evaluates over its
+    own variables to say which instance it is for."""
+
+    process: str
+    element: str = ""
+    message: str
+    correlation_key: str | None = None
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class EndEvent(Element):
     """An end event; a message end event sends through a handler (`task_type`), as in Camunda 8,
@@ -255,6 +273,7 @@ class EndEvent(Element):
         | None
     ) = None
     task_type: str | None = None
+    routes: tuple[MessageRoute, ...] = ()  # a message end event sent along message flows (MESSAGE_TASK_TYPE)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -274,6 +293,7 @@ class IntermediateThrowEvent(Element):
         LinkDefinition | SignalDefinition | EscalationDefinition | CompensationDefinition | MessageDefinition | None
     ) = None
     task_type: str | None = None
+    routes: tuple[MessageRoute, ...] = ()  # a message sent along message flows (MESSAGE_TASK_TYPE)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -322,9 +342,11 @@ class ServiceTask(Activity):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SendTask(ServiceTask):
-    """BPMN 2.0, 10.3.3 Send Task: run by a handler that sends, as Camunda 8 does."""
+    """BPMN 2.0, 10.3.3 Send Task: run by a handler that sends, as Camunda 8 does; or, in a
+    collaboration, by Legato along the task's message flows (`routes`, MESSAGE_TASK_TYPE)."""
 
     kind: ClassVar[str] = "sendTask"
+    routes: tuple[MessageRoute, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

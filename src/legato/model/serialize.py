@@ -26,6 +26,7 @@ from legato.model.elements import (
     EscalationDefinition,
     LinkDefinition,
     MessageDefinition,
+    MessageRoute,
     MultiInstance,
     RetryPolicy,
     SequenceFlow,
@@ -194,6 +195,8 @@ def _element_to_dict(element: Any) -> dict[str, Any]:
             value = [{"type": _EVENT_KINDS[type(item)], **dataclasses.asdict(item)} for item in value]
         elif f.name in ("retry", "multi_instance", "loop") and value is not None:
             value = dataclasses.asdict(value)
+        elif f.name == "routes":
+            value = [dataclasses.asdict(route) for route in value]
         data[f.name] = _plain(value)
     return {k: v for k, v in data.items() if v not in (None, {}, ())}
 
@@ -227,6 +230,9 @@ def _element_from_dict(raw: Any) -> Any:
     event = fields.get("event")
     if isinstance(event, dict):
         fields["event"] = _event_from_dict(event, where)
+    routes = fields.get("routes")
+    if isinstance(routes, list):
+        fields["routes"] = tuple(_build(MessageRoute, r, where) if isinstance(r, dict) else r for r in routes)
     alternatives = fields.get("alternatives")
     if isinstance(alternatives, list):
         fields["alternatives"] = tuple(

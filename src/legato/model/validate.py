@@ -18,6 +18,7 @@ from legato.model.elements import (
     DECISION_RESULT_MAPPINGS,
     DECISION_TASK_TYPE,
     MAX_INSTANCES,
+    MESSAGE_TASK_TYPE,
     Activity,
     BoundaryEvent,
     BusinessRuleTask,
@@ -35,6 +36,7 @@ from legato.model.elements import (
     IntermediateThrowEvent,
     LinkDefinition,
     MessageDefinition,
+    MessageRoute,
     MultiInstance,
     ParallelGateway,
     ReceiveTask,
@@ -288,6 +290,14 @@ def _check_element_details(definition: ProcessDefinition, element: object, add: 
             add(Problem(element=where, message="a message throw event needs a task type: the handler that sends it"))
         if not sends and element.task_type is not None:
             add(Problem(element=where, message="only a message throw event has a task type"))
+    routes = getattr(element, "routes", ())
+    if routes and getattr(element, "task_type", None) != MESSAGE_TASK_TYPE:
+        add(Problem(element=where, message=f"message routes go with task type {MESSAGE_TASK_TYPE!r}"))
+    for route in routes:
+        if not isinstance(route, MessageRoute) or not route.process or not route.message:
+            add(Problem(element=where, message="a message route needs a process and a message"))
+        elif route.correlation_key is not None:
+            _check_expression(where, route.correlation_key, add, prefix="message route: ")
     if isinstance(element, UserTask):
         _check_user_task(where, element, add)
     if isinstance(element, ReceiveTask):

@@ -22,7 +22,7 @@ from legato.errors import InvalidInput
 from legato.formats.detect import is_dmn
 from legato.formats.dmn_xml import read_dmn
 from legato.formats.xml_safety import MAX_XML_BYTES, decode_xml
-from legato.model.elements import DECISION_TASK_TYPE
+from legato.model.elements import DECISION_TASK_TYPE, MESSAGE_TASK_TYPE
 from legato.runtime.clock import Clock
 from legato.runtime.handlers import HandlerFunction, Handlers, Job
 from legato.store import Store
@@ -99,17 +99,23 @@ def decision_handler(store: Store, clock: Clock) -> HandlerFunction:
 
 
 def with_builtin_handlers(handlers: Handlers, store: Store, clock: Clock) -> Handlers:
-    """`handlers`, plus the decision handler unless `legato.decision` is registered already.
+    """`handlers`, plus the decision handler unless `legato.decision` is registered already,
+    and the message-flow handler (runtime/messages.py) unless `legato.message` is.
 
     A new `Handlers` is returned rather than `handlers` changed: the same registry may serve
     workers on different stores, and each must evaluate against its own.
     """
-    if DECISION_TASK_TYPE in handlers:
+    from legato.runtime.messages import message_flow_handler
+
+    if DECISION_TASK_TYPE in handlers and MESSAGE_TASK_TYPE in handlers:
         return handlers
     combined = Handlers()
     for task_type in handlers:
         handler = handlers.get(task_type)
         assert handler is not None
         combined.register(task_type, handler.function, timeout=handler.timeout)
-    combined.register(DECISION_TASK_TYPE, decision_handler(store, clock))
+    if DECISION_TASK_TYPE not in handlers:
+        combined.register(DECISION_TASK_TYPE, decision_handler(store, clock))
+    if MESSAGE_TASK_TYPE not in handlers:  # messages along a collaboration's message flows
+        combined.register(MESSAGE_TASK_TYPE, message_flow_handler(store, clock))
     return combined

@@ -25,6 +25,7 @@ from legato.formats.bpmn.loop_data import read_loop_data
 from legato.formats.bpmn.namespaces import BPMN, CAMUNDA, ZEEBE, split
 from legato.model.elements import (
     DECISION_RESULT_MAPPINGS,
+    MESSAGE_TASK_TYPE,
     BusinessRuleTask,
     CallActivity,
     Element,
@@ -161,6 +162,20 @@ def _formal(loop: etree._Element, tag: str) -> str | None:
 def service(reader: FlowReader, node: etree._Element, common: dict[str, object]) -> Element | None:
     kind = split(node.tag)[1]
     found = reader.extensions(node, kind)
+    routes = reader.context.message_routes.get(node.get("id", ""), ()) or tuple(found.message_routes)
+    if (
+        kind == "sendTask" and routes and found.task_type in (None, MESSAGE_TASK_TYPE)
+    ):  # no handler: Legato sends it along the file's message flows
+        return SendTask(
+            **common,  # type: ignore[arg-type]
+            **activity_fields(reader, node),  # type: ignore[arg-type]
+            task_type=MESSAGE_TASK_TYPE,
+            routes=routes,
+            retry=_retry(found),
+            timeout=found.timeout,
+            inputs=found.inputs,
+            outputs=found.outputs,
+        )
     if found.task_type is None:
         if reader.refused(node):
             return None

@@ -16,6 +16,7 @@ from lxml import etree
 
 from legato.errors import Problem
 from legato.formats.bpmn.namespaces import split, split_qname
+from legato.model.elements import MessageRoute
 
 _SHOWN = 3  # element ids named in a grouped warning
 
@@ -46,6 +47,8 @@ class Context:
 
     problems: list[Problem] = field(default_factory=list)
     not_executable: list[str] = field(default_factory=list)  # why the process cannot run (it is still stored)
+    # the message flows out of each sending element, to the processes of the file that run
+    message_routes: dict[str, tuple[MessageRoute, ...]] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)
     _warnings: dict[str, _Grouped] = field(default_factory=dict)
     prefixes: dict[str, str] = field(default_factory=dict)

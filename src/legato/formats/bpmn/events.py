@@ -26,6 +26,7 @@ from legato.formats.bpmn.extensions import Extensions, read_extensions
 from legato.formats.bpmn.namespaces import BPMN, CAMUNDA, ZEEBE, split
 from legato.model.cron import day_names, looks_like_cron
 from legato.model.elements import (
+    MESSAGE_TASK_TYPE,
     BoundaryEvent,
     CancelDefinition,
     CompensationDefinition,
@@ -38,6 +39,7 @@ from legato.model.elements import (
     IntermediateThrowEvent,
     LinkDefinition,
     MessageDefinition,
+    MessageRoute,
     SignalDefinition,
     StartEvent,
     TerminateDefinition,
@@ -140,7 +142,11 @@ def advice(kind: str) -> str:
 
 
 def message(reader: FlowReader, node: etree._Element, reference: str | None) -> MessageDefinition | None:
-    """The message a `messageRef` names, for an event or a receive task."""
+    """The message a `messageRef` names, for an event or a receive task; a throw along
+    message flows without one sends the message its (first) target waits for."""
+    routes = reader.context.message_routes.get(node.get("id", ""), ())
+    if not reference and routes and split(node.tag)[1] in ("intermediateThrowEvent", "endEvent"):
+        return MessageDefinition(message=routes[0].message)
     if not reference:
         reader.context.refuse(node, "a message event needs a messageRef naming the bpmn:message it is for")
         return None
@@ -307,7 +313,8 @@ def end(reader: FlowReader, node: etree._Element, common: dict[str, object]) -> 
         return None
     assert not isinstance(event, TimerDefinition | LinkDefinition | ConditionalDefinition)
     task_type = _sender(reader, node, found, definition) if isinstance(event, MessageDefinition) else found.task_type
-    return EndEvent(**common, event=event, task_type=task_type)  # type: ignore[arg-type]
+    routes = _routes(reader, node, found) if task_type == MESSAGE_TASK_TYPE else ()
+    return EndEvent(**common, event=event, task_type=task_type, routes=routes)  # type: ignore[arg-type]
 
 
 def catch(reader: FlowReader, node: etree._Element, common: dict[str, object]) -> Element | None:
@@ -329,13 +336,21 @@ def throw(reader: FlowReader, node: etree._Element, common: dict[str, object]) -
         return None
     assert not isinstance(event, TimerDefinition | ErrorDefinition | TerminateDefinition | ConditionalDefinition)
     task_type = _sender(reader, node, found, definition) if isinstance(event, MessageDefinition) else found.task_type
-    return IntermediateThrowEvent(**common, event=event, task_type=task_type)  # type: ignore[arg-type]
+    routes = _routes(reader, node, found) if task_type == MESSAGE_TASK_TYPE else ()
+    return IntermediateThrowEvent(**common, event=event, task_type=task_type, routes=routes)  # type: ignore[arg-type]
+
+
+def _routes(reader: FlowReader, node: etree._Element, found: Extensions) -> tuple[MessageRoute, ...]:
+    """The message flows a message is sent along: the file's, or the export's legato:messageRoute."""
+    return reader.context.message_routes.get(node.get("id", ""), ()) or tuple(found.message_routes)
 
 
 def _sender(reader: FlowReader, node: etree._Element, found: Extensions, definition: Extensions | None) -> str | None:
     """The task type whose handler sends a thrown message: Camunda 8's `zeebe:taskDefinition`
     on the event, or Camunda 7's external task on its message event definition."""
     task_type = found.task_type or (definition.task_type if definition is not None else None)
+    if task_type is None and reader.context.message_routes.get(node.get("id", "")):
+        return MESSAGE_TASK_TYPE  # no handler: Legato sends it along the file's message flows
     if task_type is None and not reader.refused(node):
         reader.context.refuse(
             node,

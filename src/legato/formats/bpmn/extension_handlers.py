@@ -19,7 +19,7 @@ from lxml import etree
 from legato.formats.bpmn.expressions import from_camunda
 from legato.formats.bpmn.extension_invocations import INVOCATION_ELEMENT_KEYS, INVOCATION_HANDLERS
 from legato.formats.bpmn.namespaces import CAMUNDA, LEGATO, split
-from legato.model.elements import RetryPolicy
+from legato.model.elements import MessageRoute, RetryPolicy
 
 if TYPE_CHECKING:
     from legato.formats.bpmn.extensions import ExtensionReader
@@ -47,12 +47,31 @@ ELEMENT_KEYS: Final = (
             "legato:form",
             "legato:description",
             "legato:subscription",
+            "legato:messageRoute",
             "camunda:properties",
             "zeebe:properties",
         }
     )
     | INVOCATION_ELEMENT_KEYS
 )
+
+
+def _message_route(reader: ExtensionReader, value: etree._Element | str) -> None:
+    """`legato:messageRoute process element message correlationKey`: where Legato sends a
+    message along a collaboration's message flow (written by the export, read back)."""
+    assert isinstance(value, etree._Element)
+    process, message = value.get("process") or "", value.get("message") or ""
+    if not process or not message:
+        reader.refuse("legato:messageRoute needs a process and a message")
+        return
+    route = MessageRoute(
+        process=process,
+        element=value.get("element") or "",
+        message=message,
+        correlation_key=value.get("correlationKey"),
+    )
+    reader.found.message_routes.append(route)
+
 
 # --- Camunda 7 ---------------------------------------------------------------------------
 
@@ -416,6 +435,7 @@ HANDLERS: Final[dict[str, _Handler]] = {
     "legato:form": _form,
     "legato:description": _description,
     "legato:subscription": _subscription,
+    "legato:messageRoute": _message_route,
     "legato:message": _legato_message,
     "legato:sensitive": _sensitive,
     "camunda:properties": _properties,

@@ -22,7 +22,7 @@ from lxml import etree
 from legato.formats.bpmn.context import Context, Delegate
 from legato.formats.bpmn.extension_handlers import ELEMENT_KEYS, HANDLERS
 from legato.formats.bpmn.namespaces import BPMN, CAMUNDA, LEGATO, PRESENTATION, ZEEBE, split
-from legato.model.elements import RetryPolicy
+from legato.model.elements import MessageRoute, RetryPolicy
 
 _PREFIX: Final = {CAMUNDA: "camunda", ZEEBE: "zeebe", LEGATO: "legato"}
 _ACTIVITY: Final = frozenset({"camunda:asyncBefore", "camunda:asyncAfter", "camunda:exclusive"})
@@ -43,6 +43,7 @@ _HANDLED: Final = (
         "zeebe:taskDefinition",
         "legato:retry",
         "legato:timeout",
+        "legato:messageRoute",
     }
 )
 
@@ -112,8 +113,8 @@ ACCEPTED: Final[dict[str, frozenset[str]]] = {
         "legato:timeout",
     },
     "startEvent": _ACTIVITY | _MAPPINGS,
-    "intermediateThrowEvent": _ACTIVITY | {"zeebe:taskDefinition"},
-    "endEvent": _ACTIVITY | {"zeebe:taskDefinition"},
+    "intermediateThrowEvent": _ACTIVITY | {"zeebe:taskDefinition", "legato:messageRoute"},
+    "endEvent": _ACTIVITY | {"zeebe:taskDefinition", "legato:messageRoute"},
     "messageEventDefinition": frozenset(
         {"camunda:type", "camunda:topic", "camunda:class", "camunda:delegateExpression", "camunda:expression"}
     ),
@@ -165,6 +166,7 @@ class Extensions:
     """What the extensions of one element say, in Legato's terms."""
 
     task_type: str | None = None
+    message_routes: list[MessageRoute] = field(default_factory=list)  # legato:messageRoute, as Legato writes it
     retry: RetryPolicy | None = None
     retries: int | None = None  # zeebe:taskDefinition retries: the attempts a modeler set
     timeout: float | None = None

@@ -33,7 +33,7 @@ from legato.formats.bpmn.namespaces import ACTIVITI, BPMN, CAMUNDA, qualified, r
 from legato.formats.builder import outgoing_in_order, reading_order
 from legato.formats.xml_safety import parse_xml
 from legato.model.diagram import Lane, Participant
-from legato.model.elements import SequenceFlow
+from legato.model.elements import MessageRoute, SequenceFlow
 from legato.model.process import ProcessDefinition
 from legato.model.validate import validate
 
@@ -74,12 +74,15 @@ def load_bpmn(source: str | bytes) -> BpmnImport:
             line=root.sourceline,
         )
     chosen = _choose_processes(root)
-    imports = [_import(root, process, reason) for process, reason in chosen]
+    runnable = {process.get("id", "") for process, reason in chosen if reason in (None, _UNMARKED)}
+    imports = [_import(root, process, reason, runnable) for process, reason in chosen]
     return dataclasses.replace(imports[0], others=tuple(imports[1:]))
 
 
-def _import(root: etree._Element, process: etree._Element, reason: str | None) -> BpmnImport:
-    """One process of the document; `reason` says why it cannot run, if it cannot."""
+def _import(root: etree._Element, process: etree._Element, reason: str | None, runnable: set[str]) -> BpmnImport:
+    """One process of the document; `reason` says why it cannot run, if it cannot.
+    `runnable` are the ids of the document's processes that run: message flows into them
+    are routes a message thrown here is sent along."""
     context = Context(
         prefixes={uri: prefix for prefix, uri in root.nsmap.items() if prefix},
         imported=frozenset(node.get("namespace", "") for node in root.iterchildren(qualified(BPMN, "import"))),
@@ -91,8 +94,9 @@ def _import(root: etree._Element, process: etree._Element, reason: str | None) -
         context.warn(process, "not executable", 'the process is not marked isExecutable="true"; it is imported anyway')
     elif reason is not None:
         context.cannot_run(process, reason)
-    participant, collaboration = _pool(root, process, context)
     catalog = Catalog.read(root, context)
+    context.message_routes = _message_routes(root, process, catalog, context, runnable)
+    participant, collaboration = _pool(root, process, context)
     process_extensions = read_extensions(context, process, "process")
     flows = FlowReader(context, catalog)
     flows.read_scope(process, None)
@@ -178,10 +182,79 @@ def _choose_processes(root: etree._Element) -> list[tuple[etree._Element, str | 
     return [(p, _UNMARKED) for p in unmarked] + [(p, marked_false) for p in processes if p not in unmarked]
 
 
+def _message_routes(
+    root: etree._Element, process: etree._Element, catalog: Catalog, context: Context, runnable: set[str]
+) -> dict[str, tuple[MessageRoute, ...]]:
+    """The message flows (BPMN 2.0.2, 9.4) out of `process`'s elements into another process
+    of the file that runs, as routes: the target's process and element, the message its
+    catch waits for (its own name decides, not the sender's), and its correlation key.
+    A flow into a pool as a whole carries the sender's message to that process."""
+    by_id = {node.get("id", ""): node for node in root.iter(etree.Element) if node.get("id")}
+    own = {node.get("id", "") for node in process.iter(etree.Element) if node.get("id")}
+    pools = {
+        node.get("id", ""): context.reference(node, "processRef") for node in root.iter(qualified(BPMN, "participant"))
+    }
+    routes: dict[str, list[MessageRoute]] = {}
+    for flow in root.iter(qualified(BPMN, "messageFlow")):
+        source, target = flow.get("sourceRef", ""), flow.get("targetRef", "")
+        if source not in own or target in own:
+            continue
+        node = by_id.get(target)
+        if node is None:
+            continue
+        if target in pools:
+            target_process, element, reference = pools[target], "", _message_ref(by_id.get(source), context)
+        else:
+            target_process, element = _process_of(node), target
+            reference = _message_ref(node, context)
+        message = catalog.messages.get(reference or "")
+        if target_process not in runnable or message is None or not message.name:
+            continue
+        route = MessageRoute(
+            process=str(target_process), element=element, message=message.name, correlation_key=message.correlation_key
+        )
+        routes.setdefault(source, []).append(route)
+    return {source: tuple(found) for source, found in routes.items()}
+
+
+def _drawn_only(flow: etree._Element, own: set[str], collaboration: etree._Element, context: Context) -> bool:
+    """A message flow of this process that carries no message Legato sends: out of one of
+    its elements without a route, or into it from a pool drawn as a black box."""
+    source, target = flow.get("sourceRef", ""), flow.get("targetRef", "")
+    if source in own:
+        return not _sends(flow, context)
+    pools = {node.get("id") for node in collaboration.iterchildren(qualified(BPMN, "participant"))}
+    return target in own and source in pools
+
+
+def _sends(flow: etree._Element, context: Context) -> bool:
+    source = flow.get("sourceRef", "")
+    return any(route.element in ("", flow.get("targetRef")) for route in context.message_routes.get(source, ()))
+
+
+def _message_ref(node: etree._Element | None, context: Context) -> str | None:
+    """The message an element names: its messageRef, or its message event definition's."""
+    if node is None:
+        return None
+    if node.get("messageRef"):
+        return context.reference(node, "messageRef")
+    definition = node.find(qualified(BPMN, "messageEventDefinition"))
+    return context.reference(definition, "messageRef") if definition is not None else None
+
+
+def _process_of(node: etree._Element) -> str | None:
+    parent = node.getparent()
+    while parent is not None and parent.tag != qualified(BPMN, "process"):
+        parent = parent.getparent()
+    return parent.get("id") if parent is not None else None
+
+
 def _pool(
     root: etree._Element, process: etree._Element, context: Context
 ) -> tuple[Participant | None, etree._Element | None]:
-    """The pool (participant) whose processRef is `process`, and the collaboration."""
+    """The pool (participant) whose processRef is `process`, and the collaboration; a warning
+    for the message flows out of it that carry no message Legato sends (drawn only)."""
+    own = {node.get("id", "") for node in process.iter(etree.Element) if node.get("id")}
     collaboration = root.find(qualified(BPMN, "collaboration"))
     participant = None
     if collaboration is not None:
@@ -192,7 +265,7 @@ def _pool(
                 context.lines[participant.id] = node.sourceline or 0
             elif local == "participant" and not node.get("processRef"):
                 context.warn(node, "black boxes", "a pool without a process (a black box) is drawn only")
-            elif local == "messageFlow":
+            elif local == "messageFlow" and _drawn_only(node, own, collaboration, context):
                 context.warn(
                     node, "message flows", "message flows are drawn only: Legato correlates messages by name and key"
                 )

@@ -206,6 +206,12 @@ class _Writer:
             write_mappings(extensions, {}, element.outputs)
         if isinstance(element, IntermediateThrowEvent | EndEvent) and element.task_type is not None:
             etree.SubElement(extensions, qualified(ZEEBE, "taskDefinition"), type=element.task_type)  # the sender
+        for route in getattr(element, "routes", ()):  # sent along a collaboration's message flows
+            written = etree.SubElement(
+                extensions, qualified(LEGATO, "messageRoute"), process=route.process, message=route.message
+            )
+            _set(written, "element", route.element or None)
+            _set(written, "correlationKey", route.correlation_key)
         for flow in self.definition.incoming(element.id):
             etree.SubElement(node, _bpmn("incoming")).text = flow.id
         for flow in self.definition.outgoing(element.id):
@@ -328,6 +334,7 @@ _WRITTEN_FIELDS = frozenset(
         "cancel_activity",
         "interrupting",
         "alternatives",
+        "routes",
         "inputs",
         "outputs",
         "multi_instance",
