@@ -289,7 +289,7 @@ export interface paths {
         };
         /**
          * A process as BPMN 2.0 XML, with a diagram
-         * @description Every process exports, also one written in Python or YAML: a process that was never drawn gets an automatic left-to-right layout. The file opens in Camunda Modeler and bpmn.io and deploys back to the same model.
+         * @description A process deployed from BPMN gives back the document that was deployed, as it was: ids, extensions in their own flavour (camunda: or zeebe:), diagram, other pools, message flows and artifacts. A process written in Python or YAML is generated, with an automatic left-to-right layout where it was never drawn. `flavour=camunda8` asks for a generated document in Camunda 8 (zeebe:) flavour instead. The file opens in Camunda Modeler and bpmn.io and deploys back to the same model.
          */
         get: operations["export_bpmn_api_v1_definitions__key__bpmn_get"];
         put?: never;
@@ -331,6 +331,26 @@ export interface paths {
          * @description 201 with the new instance. With an `Idempotency-Key` that was used before for the same request: 200 and that instance (`created: false`).
          */
         post: operations["start_instance_api_v1_definitions__key__instances_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/definitions/{key}/migrations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Migrate running instances to another version of the process (Camunda 7's migration)
+         * @description The plan maps the elements of `from_version` to those of `to_version`: generated for the ids both share with the same kind (unless `generate: false`), `mapping` over it. A plan that cannot hold is 422 MIGRATION_INVALID with `problems` (each `element` and `reason`) before any instance moves. Then at most `limit` active instances, oldest first, each moved atomically with its jobs, timers, subscriptions, user tasks and incidents: a result per instance (`failed` with `problems` when it stands at an element the plan does not map), `next_cursor` when more match. `dry_run: true` checks the page and names the instances that would fail.
+         */
+        post: operations["migrate_instances_api_v1_definitions__key__migrations_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -385,9 +405,270 @@ export interface paths {
         put?: never;
         /**
          * Check a model as a deploy would, storing nothing
-         * @description The same upload as `POST /definitions`, the same checks (reading, validation, what the database could not hold, tenants a call names), and nothing stored: 200 with `valid` and every problem a deploy would refuse, each naming the element at fault. A request that carries no readable model (no file, an unknown format, not UTF-8, too large) is refused as a deploy would refuse it.
+         * @description The same upload as `POST /definitions`, the same checks (reading, validation, what the database could not hold, tenants a call names), and nothing stored: 200 with `valid` and every problem a deploy would refuse, each naming the element at fault. A request that carries no readable model (no file, an unknown format, bytes that are not text in their encoding, too large) is refused as a deploy would refuse it.
          */
         post: operations["validate_model_api_v1_definitions_validate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engine-rest/deployment/create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Camunda 7: deploy BPMN and DMN resources (multipart: each file a resource, tenant-id, deployment-name)
+         * @description Every resource is read and validated before any is stored: one broken file deploys nothing, and the error names the resource. Unchanged models keep their version (Camunda's duplicate filtering).
+         */
+        post: operations["create_deployment_api_v1_engine_rest_deployment_create_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engine-rest/external-task/{task_id}/bpmnError": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Camunda 7: throw a BPMN error from an external task */
+        post: operations["bpmn_error_api_v1_engine_rest_external_task__task_id__bpmnError_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engine-rest/external-task/{task_id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Camunda 7: complete an external task (variables and localVariables are set on the instance) */
+        post: operations["complete_api_v1_engine_rest_external_task__task_id__complete_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engine-rest/external-task/{task_id}/extendLock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Camunda 7: extend the lock of an external task by newDuration (ms) from now */
+        post: operations["extend_lock_api_v1_engine_rest_external_task__task_id__extendLock_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engine-rest/external-task/{task_id}/failure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Camunda 7: report a failure; retries left (0: an incident) and retryTimeout (ms) as the worker says */
+        post: operations["failure_api_v1_engine_rest_external_task__task_id__failure_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engine-rest/external-task/{task_id}/retries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Camunda 7: give a failed external task retries again (its incident is retried) */
+        put: operations["set_task_retries_api_v1_engine_rest_external_task__task_id__retries_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engine-rest/external-task/{task_id}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Camunda 7: unlock an external task (whoever holds it): free at once for any worker */
+        post: operations["unlock_api_v1_engine_rest_external_task__task_id__unlock_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engine-rest/external-task/fetchAndLock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Camunda 7: fetch and lock external tasks, with long polling (asyncResponseTimeout, ms) */
+        post: operations["fetch_and_lock_api_v1_engine_rest_external_task_fetchAndLock_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engine-rest/incident": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Camunda 7: open incidents (processInstanceId) */
+        get: operations["list_incidents_api_v1_engine_rest_incident_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engine-rest/job/{job_id}/retries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Camunda 7: give a failed job retries again (its incident is retried) */
+        put: operations["set_job_retries_api_v1_engine_rest_job__job_id__retries_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engine-rest/message": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Camunda 7: correlate a message by businessKey and/or one correlationKeys value (the catch event's key) */
+        post: operations["correlate_api_v1_engine_rest_message_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engine-rest/process-definition/key/{key}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Camunda 7: start an instance of the latest version of a process */
+        post: operations["start_api_v1_engine_rest_process_definition_key__key__start_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engine-rest/process-instance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Camunda 7: list process instances (processDefinitionKey, businessKey, firstResult, maxResults) */
+        get: operations["list_instances_api_v1_engine_rest_process_instance_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engine-rest/process-instance/{instance_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Camunda 7: one process instance */
+        get: operations["get_instance_api_v1_engine_rest_process_instance__instance_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engine-rest/process-instance/{instance_id}/variables": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Camunda 7: an instance's variables, typed
+         * @description Masked as everywhere: a caller without variables:read-sensitive sees `***` for sensitive values.
+         */
+        get: operations["get_variables_api_v1_engine_rest_process_instance__instance_id__variables_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -865,6 +1146,26 @@ export interface paths {
          * @description Delivered to the oldest instance waiting for this name and key; otherwise, a process with a message start event for the name starts (the key becomes its business key).
          */
         post: operations["send_message_api_v1_messages_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics of the whole installation
+         * @description The Prometheus text format: instances started, completed and failed per process and version, step and job durations per element, job queue depth and the age of the oldest due job, open incidents and user tasks, lock expirations, claim and commit sizes and times, HTTP requests by route and status (docs/metrics.md). Needs `metrics:read`: scrape with a service token (`legato tokens create prometheus --kind service --permission metrics:read --no-expiry`). The numbers cover every tenant, so a caller kept to some tenants is refused (403 METRICS_TENANT_LIMITED).
+         */
+        get: operations["metrics_api_v1_metrics_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1659,6 +1960,13 @@ export interface components {
             /** Instance Id */
             instance_id: string;
             /**
+             * Problems
+             * @description a migration that failed: each element at fault (`element`) and why (`reason`)
+             */
+            problems?: {
+                [key: string]: unknown;
+            }[] | null;
+            /**
              * Reason
              * @description why it was skipped or failed
              */
@@ -1675,7 +1983,7 @@ export interface components {
              * Action
              * @enum {string}
              */
-            action: "retry" | "cancel";
+            action: "retry" | "cancel" | "migrate";
             /** Done */
             done: number;
             /** Dry Run */
@@ -1797,6 +2105,288 @@ export interface components {
              * @description with `process`: that version
              */
             version?: number | null;
+        };
+        /** CamundaBpmnError */
+        CamundaBpmnError: {
+            /** Errorcode */
+            errorCode: string;
+            /** Errormessage */
+            errorMessage?: string | null;
+            /** Variables */
+            variables?: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            } | null;
+            /** Workerid */
+            workerId: string;
+        };
+        /** CamundaComplete */
+        CamundaComplete: {
+            /** Localvariables */
+            localVariables?: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            } | null;
+            /** Variables */
+            variables?: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            } | null;
+            /** Workerid */
+            workerId: string;
+        };
+        /** CamundaCorrelate */
+        CamundaCorrelate: {
+            /**
+             * All
+             * @default false
+             */
+            all: boolean;
+            /** Businesskey */
+            businessKey?: string | null;
+            /** Correlationkeys */
+            correlationKeys?: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            } | null;
+            /** Messagename */
+            messageName: string;
+            /** Processinstanceid */
+            processInstanceId?: string | null;
+            /** Processvariables */
+            processVariables?: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            } | null;
+            /**
+             * Resultenabled
+             * @default false
+             */
+            resultEnabled: boolean;
+            /** Tenantid */
+            tenantId?: string | null;
+        };
+        /** CamundaDeployment */
+        CamundaDeployment: {
+            /** Deployeddecisiondefinitions */
+            deployedDecisionDefinitions?: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            } | null;
+            /** Deployedprocessdefinitions */
+            deployedProcessDefinitions: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            } | null;
+            /** Deploymenttime */
+            deploymentTime: string;
+            /** Id */
+            id: string;
+            /** Links */
+            links?: {
+                [key: string]: string;
+            }[];
+            /** Name */
+            name: string | null;
+            /** Source */
+            source?: string | null;
+            /** Tenantid */
+            tenantId?: string | null;
+        };
+        /** CamundaExtendLock */
+        CamundaExtendLock: {
+            /**
+             * Newduration
+             * @description milliseconds from now
+             */
+            newDuration: number;
+            /** Workerid */
+            workerId: string;
+        };
+        /** CamundaFailure */
+        CamundaFailure: {
+            /** Errordetails */
+            errorDetails?: string | null;
+            /** Errormessage */
+            errorMessage?: string | null;
+            /** Retries */
+            retries?: number | null;
+            /**
+             * Retrytimeout
+             * @description ms
+             */
+            retryTimeout?: number | null;
+            /** Workerid */
+            workerId: string;
+        };
+        /** CamundaFetchAndLock */
+        CamundaFetchAndLock: {
+            /** Asyncresponsetimeout */
+            asyncResponseTimeout?: number | null;
+            /**
+             * Maxtasks
+             * @default 10
+             */
+            maxTasks: number;
+            /** Topics */
+            topics: components["schemas"]["CamundaTopic"][];
+            /** Workerid */
+            workerId: string;
+        };
+        /** CamundaIncident */
+        CamundaIncident: {
+            /** Activityid */
+            activityId: string;
+            /** Configuration */
+            configuration: string | null;
+            /** Id */
+            id: string;
+            /** Incidentmessage */
+            incidentMessage: string | null;
+            /** Incidenttimestamp */
+            incidentTimestamp: string;
+            /** Incidenttype */
+            incidentType: string;
+            /** Processdefinitionid */
+            processDefinitionId: string | null;
+            /** Processinstanceid */
+            processInstanceId: string;
+            /** Tenantid */
+            tenantId: string | null;
+        };
+        /** CamundaInstance */
+        CamundaInstance: {
+            /** Businesskey */
+            businessKey: string | null;
+            /** Caseinstanceid */
+            caseInstanceId?: null;
+            /** Definitionid */
+            definitionId: string | null;
+            /** Ended */
+            ended: boolean;
+            /** Id */
+            id: string;
+            /** Links */
+            links?: {
+                [key: string]: string;
+            }[];
+            /**
+             * Suspended
+             * @default false
+             */
+            suspended: boolean;
+            /** Tenantid */
+            tenantId: string | null;
+        };
+        /** CamundaLockedTask */
+        CamundaLockedTask: {
+            /** Activityid */
+            activityId: string;
+            /** Activityinstanceid */
+            activityInstanceId: string;
+            /** Businesskey */
+            businessKey: string | null;
+            /** Errordetails */
+            errorDetails?: string | null;
+            /** Errormessage */
+            errorMessage?: string | null;
+            /** Executionid */
+            executionId: string;
+            /** Extensionproperties */
+            extensionProperties?: {
+                [key: string]: string;
+            };
+            /** Id */
+            id: string;
+            /** Lockexpirationtime */
+            lockExpirationTime: string;
+            /**
+             * Priority
+             * @default 0
+             */
+            priority: number;
+            /** Processdefinitionid */
+            processDefinitionId: string | null;
+            /** Processdefinitionkey */
+            processDefinitionKey: string | null;
+            /** Processinstanceid */
+            processInstanceId: string;
+            /** Retries */
+            retries: number | null;
+            /**
+             * Suspended
+             * @default false
+             */
+            suspended: boolean;
+            /** Tenantid */
+            tenantId: string | null;
+            /** Topicname */
+            topicName: string;
+            /** Variables */
+            variables?: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
+            /** Workerid */
+            workerId: string;
+        };
+        /** CamundaRetries */
+        CamundaRetries: {
+            /** Retries */
+            retries: number;
+        };
+        /** CamundaStart */
+        CamundaStart: {
+            /** Businesskey */
+            businessKey?: string | null;
+            /** Variables */
+            variables?: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            } | null;
+        };
+        /** CamundaTopic */
+        CamundaTopic: {
+            /** Businesskey */
+            businessKey?: string | null;
+            /**
+             * Lockduration
+             * @description milliseconds
+             */
+            lockDuration: number;
+            /** Processdefinitionid */
+            processDefinitionId?: string | null;
+            /** Processdefinitionkey */
+            processDefinitionKey?: string | null;
+            /** Processdefinitionkeyin */
+            processDefinitionKeyIn?: string[] | null;
+            /** Processvariables */
+            processVariables?: {
+                [key: string]: unknown;
+            } | null;
+            /** Tenantidin */
+            tenantIdIn?: string[] | null;
+            /**
+             * Topicname
+             * @description the service task's task type
+             */
+            topicName: string;
+            /**
+             * Variables
+             * @description only these variables; null: all
+             */
+            variables?: string[] | null;
+            /** Withouttenantid */
+            withoutTenantId?: boolean | null;
         };
         /** CancelInstance */
         CancelInstance: {
@@ -3039,6 +3629,11 @@ export interface components {
              * @description the process key of its instance
              */
             process: string | null;
+            /**
+             * Retries
+             * @description retries left as the last failure report set them (`retries`); null: the model's retry policy
+             */
+            retries?: number | null;
             /** Task Type */
             task_type: string;
             /**
@@ -3102,6 +3697,134 @@ export interface components {
             tenants: string[] | null;
             /** Username */
             username: string;
+        };
+        /**
+         * MigrateInstances
+         * @description Move the active instances of one version of the process to another by a migration plan.
+         */
+        MigrateInstances: {
+            /** Business Key */
+            business_key?: string | null;
+            /**
+             * Cursor
+             * @description the `next_cursor` of the previous answer
+             */
+            cursor?: string | null;
+            /**
+             * Dry Run
+             * @description check every instance of the page against the plan; move none
+             * @default false
+             */
+            dry_run: boolean;
+            /**
+             * From Version
+             * @description the version the instances run on now
+             */
+            from_version: number;
+            /**
+             * Generate
+             * @description map every element id both versions share with the same kind (Camunda's mapEqualActivities)
+             * @default true
+             */
+            generate: boolean;
+            /**
+             * Instance Ids
+             * @description only these instances
+             */
+            instance_ids?: string[];
+            /**
+             * Limit
+             * @description instances this request moves at most
+             * @default 100
+             */
+            limit: number;
+            /**
+             * Mapping
+             * @description source element id -> target element id, over the generated mapping (or instead of it)
+             */
+            mapping?: {
+                [key: string]: string;
+            };
+            /**
+             * Tenant
+             * @description the tenant whose versions and instances
+             */
+            tenant?: string | null;
+            /**
+             * To Version
+             * @description the version they move to
+             */
+            to_version: number;
+        };
+        /**
+         * MigrationReport
+         * @description A bulk report (`items` a result per instance; a dry run's: those that would fail) with its plan.
+         */
+        MigrationReport: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "retry" | "cancel" | "migrate";
+            /** Done */
+            done: number;
+            /** Dry Run */
+            dry_run: boolean;
+            /** Failed */
+            failed: number;
+            /** From Version */
+            from_version: number;
+            /**
+             * Ids
+             * @description a dry run's first matches
+             */
+            ids: (number | string)[];
+            /**
+             * Items
+             * @description a result per row (empty in a dry run)
+             */
+            items: components["schemas"]["BulkItem"][];
+            /**
+             * Mapping
+             * @description the plan: every source element that moves, and where to
+             */
+            mapping: {
+                [key: string]: string;
+            };
+            /**
+             * Matched
+             * @description rows this request selected (at most `limit`)
+             */
+            matched: number;
+            /**
+             * Next Cursor
+             * @description more match: send it back as `cursor` to go on
+             */
+            next_cursor: string | null;
+            /** Process */
+            process: string;
+            /**
+             * Skipped
+             * @description someone else got there first: resolved, ended, or changed meanwhile
+             */
+            skipped: number;
+            /**
+             * Tenant
+             * @description the versions' tenant; null: the shared tenant
+             */
+            tenant: string | null;
+            /** To Version */
+            to_version: number;
+            /**
+             * Total
+             * @description rows the filter matched when the request began
+             */
+            total: number;
+            /**
+             * Total Exact
+             * @description false when `total` is a lower bound (a capped count)
+             */
+            total_exact: boolean;
         };
         /**
          * ModelProblem
@@ -4942,6 +5665,8 @@ export interface operations {
     export_bpmn_api_v1_definitions__key__bpmn_get: {
         parameters: {
             query?: {
+                /** @description convert: a generated document in this flavour (default: the deployed document) */
+                flavour?: "camunda8" | null;
                 /** @description a tenant: narrows a list to it, or names the tenant to work in (default: the caller's only tenant if it has exactly one, else the shared tenant) */
                 tenant?: string | null;
                 /** @description default: the latest version */
@@ -5191,6 +5916,86 @@ export interface operations {
             };
         };
     };
+    migrate_instances_api_v1_definitions__key__migrations_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MigrateInstances"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MigrationReport"];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_source_api_v1_definitions__key__source_get: {
         parameters: {
             query?: {
@@ -5367,6 +6172,1198 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Validation"];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_deployment_api_v1_engine_rest_deployment_create_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CamundaDeployment"];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    bpmn_error_api_v1_engine_rest_external_task__task_id__bpmnError_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the external task's id, from fetchAndLock */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CamundaBpmnError"];
+            };
+        };
+        responses: {
+            /** @description done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, IDEMPOTENCY_CONFLICT, ... */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    complete_api_v1_engine_rest_external_task__task_id__complete_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the external task's id, from fetchAndLock */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CamundaComplete"];
+            };
+        };
+        responses: {
+            /** @description done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, IDEMPOTENCY_CONFLICT, ... */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    extend_lock_api_v1_engine_rest_external_task__task_id__extendLock_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the external task's id, from fetchAndLock */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CamundaExtendLock"];
+            };
+        };
+        responses: {
+            /** @description done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, IDEMPOTENCY_CONFLICT, ... */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    failure_api_v1_engine_rest_external_task__task_id__failure_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the external task's id, from fetchAndLock */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CamundaFailure"];
+            };
+        };
+        responses: {
+            /** @description done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, IDEMPOTENCY_CONFLICT, ... */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_task_retries_api_v1_engine_rest_external_task__task_id__retries_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the external task's id, from fetchAndLock */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CamundaRetries"];
+            };
+        };
+        responses: {
+            /** @description done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, IDEMPOTENCY_CONFLICT, ... */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unlock_api_v1_engine_rest_external_task__task_id__unlock_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the external task's id, from fetchAndLock */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, IDEMPOTENCY_CONFLICT, ... */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    fetch_and_lock_api_v1_engine_rest_external_task_fetchAndLock_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CamundaFetchAndLock"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CamundaLockedTask"][];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_incidents_api_v1_engine_rest_incident_get: {
+        parameters: {
+            query?: {
+                maxResults?: number;
+                processInstanceId?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CamundaIncident"][];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_job_retries_api_v1_engine_rest_job__job_id__retries_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CamundaRetries"];
+            };
+        };
+        responses: {
+            /** @description done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, IDEMPOTENCY_CONFLICT, ... */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    correlate_api_v1_engine_rest_message_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CamundaCorrelate"];
+            };
+        };
+        responses: {
+            /** @description with resultEnabled: what it correlated to */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>[];
+                };
+            };
+            /** @description correlated */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, IDEMPOTENCY_CONFLICT, ... */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    start_api_v1_engine_rest_process_definition_key__key__start_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CamundaStart"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CamundaInstance"];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state: TASK_NOT_ACTIVE, INSTANCE_NOT_ACTIVE, IDEMPOTENCY_CONFLICT, ... */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_instances_api_v1_engine_rest_process_instance_get: {
+        parameters: {
+            query?: {
+                businessKey?: string | null;
+                firstResult?: number;
+                maxResults?: number;
+                processDefinitionKey?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CamundaInstance"][];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_instance_api_v1_engine_rest_process_instance__instance_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                instance_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CamundaInstance"];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_variables_api_v1_engine_rest_process_instance__instance_id__variables_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                instance_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
             /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
@@ -7569,6 +9566,62 @@ export interface operations {
             };
             /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    metrics_api_v1_metrics_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the metrics */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
