@@ -68,3 +68,30 @@ export async function getText(path: string): Promise<string> {
   }
   return response.text();
 }
+
+/** A model file as a multipart upload (field `file`; its name's suffix tells the format). */
+function modelForm(body: { file: string }, filename: string): FormData {
+  const form = new FormData();
+  form.append("file", new Blob([body.file], { type: "application/xml" }), filename);
+  return form;
+}
+
+/** POST /definitions/validate: every problem a deploy of this file would refuse, nothing stored. */
+export function validateModel(filename: string, text: string) {
+  return unwrap(
+    client.POST("/api/v1/definitions/validate", {
+      body: { file: text },
+      bodySerializer: (body) => modelForm(body as { file: string }, filename),
+    }),
+  );
+}
+
+/** POST /definitions: deploy the file as the process's next version (or answer the latest, unchanged). */
+export function deployModel(filename: string, text: string) {
+  return unwrap(
+    client.POST("/api/v1/definitions", {
+      body: { file: text },
+      bodySerializer: (body) => modelForm(body as { file: string }, filename),
+    }),
+  );
+}

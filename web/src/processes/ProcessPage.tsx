@@ -1,5 +1,7 @@
 import { useMemo } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
+import { may } from "../auth/permissions";
+import { useMe } from "../auth/session";
 import { BpmnDiagram } from "../diagram/BpmnDiagram";
 import { ErrorNote, Loading } from "../ui/feedback";
 import { useDefinitions, useDiagram, useProcessStatistics } from "./queries";
@@ -9,6 +11,7 @@ export function ProcessPage() {
   const { key = "" } = useParams();
   const [search, setSearch] = useSearchParams();
   const navigate = useNavigate();
+  const me = useMe();
   const version = Number(search.get("version")) || undefined;
   const definitions = useDefinitions();
   const versions = useMemo(
@@ -39,6 +42,11 @@ export function ProcessPage() {
           </select>
         </label>
         <Link to={`/instances?process=${encodeURIComponent(key)}`}>All instances</Link>
+        {may(me.data, "definitions:deploy", key) && (
+          <Link className="button" to={`/processes/${encodeURIComponent(key)}/edit${shown ? `?version=${shown.version}` : ""}`}>
+            Edit in the modeler
+          </Link>
+        )}
       </div>
       {stats.data && (
         <p className="summary" data-testid="process-summary">

@@ -1,5 +1,7 @@
 import { Link } from "react-router-dom";
 import type { Schemas } from "../api/client";
+import { may } from "../auth/permissions";
+import { useMe } from "../auth/session";
 import { ErrorNote, formatTime, Loading } from "../ui/feedback";
 import { useDefinitions } from "./queries";
 
@@ -31,13 +33,17 @@ function Counts({ latest }: { latest: Definition }) {
 
 export function ProcessesPage() {
   const definitions = useDefinitions();
+  const me = useMe();
   return (
     <section aria-labelledby="processes-title">
-      <h1 id="processes-title">Processes</h1>
+      <div className="title-row">
+        <h1 id="processes-title">Processes</h1>
+        {may(me.data, "definitions:deploy") && <Link to="/modeler" className="button">New process</Link>}
+      </div>
       {definitions.isPending && <Loading what="processes" />}
       {definitions.error && <ErrorNote error={definitions.error} />}
       {definitions.data && definitions.data.items.length === 0 && (
-        <p className="muted">Nothing is deployed yet: deploy a model with <code>legato deploy FILE</code>.</p>
+        <p className="muted">Nothing is deployed yet: deploy a model with <code>legato deploy FILE</code>, or draw one in the modeler.</p>
       )}
       {definitions.data && definitions.data.items.length > 0 && (
         <table className="list">

@@ -32,6 +32,7 @@ export function Layout() {
           {SECTIONS.map((section) => (
             <NavLink key={section.to} to={section.to}>{section.label}</NavLink>
           ))}
+          {may(me.data, "definitions:deploy") && <NavLink to="/modeler">Modeler</NavLink>}
         </nav>
         <div className="whoami">
           <LiveBadge state={live} />
