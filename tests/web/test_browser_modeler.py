@@ -20,14 +20,14 @@ from legato.runtime.app import Legato, parse_model_with_warnings
 # Drawing through bpmn-js's own API (the modeler keeps itself on its canvas element):
 # what a palette drag does, without pixel positions that a layout change would break.
 DRAW = """
-({ key, name, taskName }) => {
+({ key, name, taskName, taskType }) => {
   const modeler = document.querySelector('[data-testid="modeler"]').bpmnModeler;
   const registry = modeler.get('elementRegistry');
   const modeling = modeler.get('modeling');
   const canvas = modeler.get('canvas');
   modeling.updateProperties(canvas.getRootElement(), { id: key, name });
   const start = registry.get('StartEvent_1');
-  const task = modeling.appendShape(start, { type: 'bpmn:ServiceTask' }, { x: 320, y: 120 });
+  const task = modeling.appendShape(start, { type: taskType || 'bpmn:ServiceTask' }, { x: 320, y: 120 });
   modeling.updateLabel(task, taskName);
   const end = modeling.appendShape(task, { type: 'bpmn:EndEvent' }, { x: 480, y: 120 });
   modeling.updateLabel(end, 'Done');
@@ -49,7 +49,12 @@ def test_draw_validate_deploy_start_and_see_it_run(page: Any, live_server: LiveS
     expect(page.get_by_label("Execution attributes")).to_have_value("camunda8")
     task = page.evaluate(DRAW, {"key": "drawn_flow", "name": "Drawn flow", "taskName": "Do the work"})
     expect(page.locator(f'.djs-element[data-element-id="{task}"]')).to_be_visible()
-    expect(page.get_by_test_id("lint")).to_contain_text(f"{task}: no task type")
+    expect(page.get_by_test_id("lint")).to_contain_text(f"{task}: no task type: the process cannot run until")
+
+    # without a job type it deploys, but as a process that cannot run: said on the element
+    page.get_by_role("button", name="Validate").click()
+    expect(page.get_by_test_id("verdict")).to_contain_text("It could not run yet: 1 element(s) need more")
+    expect(page.locator(f'.legato-problem-warning[data-element="{task}"]')).to_contain_text("task type")
 
     # the job type, in the Camunda 8 properties panel: the attribute Legato reads
     panel = page.get_by_role("complementary", name="Properties of the selected element")
@@ -89,11 +94,23 @@ def test_draw_validate_deploy_start_and_see_it_run(page: Any, live_server: LiveS
 def test_a_broken_model_is_refused_with_the_problem_on_the_element(page: Any, live_server: LiveServer) -> None:
     log_in(page, "admin")
     open_modeler(page)
-    task = page.evaluate(DRAW, {"key": "broken_flow", "name": "Broken", "taskName": "No type"})
+    # a Camunda 7 script task in Groovy, written in the Camunda 7 properties panel
+    page.get_by_label("Execution attributes").select_option("camunda7")
+    expect(page.get_by_test_id("modeler")).to_have_attribute("data-imported", "yes")
+    task = page.evaluate(
+        DRAW, {"key": "broken_flow", "name": "Broken", "taskName": "Groovy", "taskType": "bpmn:ScriptTask"}
+    )
+    panel = page.get_by_role("complementary", name="Properties of the selected element")
+    panel.get_by_text("Script", exact=True).first.click()
+    panel.get_by_label("Format").fill("groovy")
+    panel.get_by_label("Type", exact=True).select_option("script")  # an inline script
+    panel.get_by_label("Script", exact=True).fill("execution.setVariable('total', 1)")
+    expect(page.get_by_test_id("lint")).to_contain_text(f"{task}: groovy cannot run in Legato")
+
     page.get_by_role("button", name="Validate").click()
-    expect(page.get_by_test_id("verdict")).to_contain_text("A deploy would refuse this")
+    expect(page.get_by_test_id("verdict")).to_contain_text("A deploy would refuse this: 1 problem(s).")
     badge = page.locator(f'.legato-problem[data-element="{task}"]')
-    expect(badge).to_contain_text("task type")
+    expect(badge).to_contain_text("groovy")
     expect(page.locator(f'.djs-element.legato-invalid[data-element-id="{task}"]')).to_be_visible()
     expect(page.get_by_test_id("problems")).to_contain_text(task)
     screenshot(page, "modeler-refused")
@@ -101,8 +118,7 @@ def test_a_broken_model_is_refused_with_the_problem_on_the_element(page: Any, li
     page.get_by_role("button", name="Deploy").click()
     expect(page.get_by_test_id("verdict")).to_contain_text("Not deployed")
     expect(badge).to_be_visible()
-    refused = page.request.get("/api/v1/definitions/broken_flow")
-    assert refused.status == 404  # nothing was stored
+    assert page.request.get("/api/v1/definitions/broken_flow").status == 404  # nothing was stored
     assert page.problems.unexpected() == []
 
 

@@ -66,6 +66,7 @@ const FLAVOURS: Record<Flavour, { modules: unknown[]; moddle: Record<string, unk
 };
 
 const INVALID = "legato-invalid";
+const CANNOT_RUN = "legato-cannot-run";
 
 export function BpmnEditor({ xml, flavour, problems, onChange, onLint, onImportError, handle }: Props) {
   const canvasRef = useRef<HTMLDivElement>(null);
@@ -154,13 +155,17 @@ export function BpmnEditor({ xml, flavour, problems, onChange, onLint, onImportE
     const canvas = modeler.get<{ addMarker(id: string, marker: string): void; removeMarker(id: string, marker: string): void }>("canvas");
     const registry = modeler.get<{ getAll(): RegistryElement[]; get(id: string): unknown }>("elementRegistry");
     overlays.remove({ type: "legato-problem" });
-    for (const element of registry.getAll()) canvas.removeMarker(element.id, INVALID);
+    for (const element of registry.getAll()) {
+      canvas.removeMarker(element.id, INVALID);
+      canvas.removeMarker(element.id, CANNOT_RUN);
+    }
     if (!problems) return;
     for (const [elementId, found] of problems.byElement) {
       if (!registry.get(elementId)) continue;
-      canvas.addMarker(elementId, INVALID);
+      const refused = found.some((p) => p.severity === "error");
+      canvas.addMarker(elementId, refused ? INVALID : CANNOT_RUN);
       const badge = document.createElement("div");
-      badge.className = "legato-problem";
+      badge.className = refused ? "legato-problem" : "legato-problem legato-problem-warning";
       badge.dataset.element = elementId;
       badge.setAttribute("role", "note");
       badge.title = found.map((p) => p.message).join("\n");

@@ -13,7 +13,14 @@ import { useMe } from "../auth/session";
 import { ErrorNote, Loading } from "../ui/feedback";
 import { BpmnEditor, type EditorHandle, type LintIssue } from "./BpmnEditor";
 import { DEFAULT_FLAVOUR, FLAVOUR_NAMES, detectFlavour, type Flavour } from "./flavour";
-import { placeProblems, problemsOfRefusal, type ProblemPlacement, type ValidationProblem } from "./problems";
+import {
+  placeProblems,
+  problemsOfRefusal,
+  reasonsNotRunnable,
+  splitWarnings,
+  type ProblemPlacement,
+  type ValidationProblem,
+} from "./problems";
 import { useDeployedDocument } from "./queries";
 import { TEMPLATES, processKey, template } from "./templates";
 
@@ -72,18 +79,13 @@ export function ModelerPage() {
     try {
       const { xml, name } = await fileName();
       const answer = await validateModel(name, xml);
-      show(answer.problems, xml);
-      setVerdict(
-        answer.valid
-          ? {
-              kind: answer.unchanged ? "unchanged" : "valid",
-              text: answer.unchanged
-                ? `Valid, and the same as ${answer.key} v${answer.version}: a deploy would create nothing.`
-                : `Valid: a deploy would create ${answer.key} v${answer.version}.`,
-              warnings: answer.warnings,
-            }
-          : { kind: "invalid", text: `A deploy would refuse this: ${answer.problems.length} problem(s).`, warnings: answer.warnings },
-      );
+      const { cannotRun, leftOut } = splitWarnings(answer.warnings);
+      show([...answer.problems, ...reasonsNotRunnable(cannotRun)], xml);
+      let text = `A deploy would refuse this: ${answer.problems.length} problem(s).`;
+      if (answer.valid && answer.unchanged) text = `Valid, and the same as ${answer.key} v${answer.version}: a deploy would create nothing.`;
+      else if (answer.valid) text = `Valid: a deploy would create ${answer.key} v${answer.version}.`;
+      if (answer.valid && cannotRun.length > 0) text += ` It could not run yet: ${cannotRun.length} element(s) need more (marked).`;
+      setVerdict({ kind: !answer.valid ? "invalid" : answer.unchanged ? "unchanged" : "valid", text, warnings: leftOut });
     } catch (error) {
       setFailure(error);
     } finally {
@@ -99,12 +101,17 @@ export function ModelerPage() {
       const saved = await fileName();
       xml = saved.xml;
       const answer = (await deployModel(saved.name, xml)) as Deployed;
-      show([], xml);
+      const cannotRun = answer.not_executable ?? [];
+      show(reasonsNotRunnable(cannotRun), xml);
+      const others = (answer.others ?? []).map((o) => `${o.key} v${o.version}`);
+      let text = answer.created ? `Deployed ${answer.key} v${answer.version}.` : `Unchanged: ${answer.key} v${answer.version} is the same model.`;
+      if (others.length > 0) text += ` With it: ${others.join(", ")}.`;
+      if (cannotRun.length > 0) text += ` It cannot run until ${cannotRun.length} element(s) are fixed (marked); starting it is refused.`;
       setVerdict({
         kind: answer.created ? "deployed" : "unchanged",
-        text: answer.created ? `Deployed ${answer.key} v${answer.version}.` : `Unchanged: ${answer.key} v${answer.version} is the same model.`,
+        text,
         deployed: answer,
-        warnings: answer.warnings ?? [],
+        warnings: splitWarnings(answer.warnings ?? []).leftOut,
       });
       await queries.invalidateQueries({ queryKey: ["definitions"] });
     } catch (error) {
@@ -230,11 +237,11 @@ export function ModelerPage() {
       {placement && placement.all.length > 0 && (
         <section aria-labelledby="problems-title" className="problems">
           <h2 id="problems-title">
-            Refused by the server{stale && <span className="muted"> (before your last change: validate again)</span>}
+            What the server found{stale && <span className="muted"> (before your last change: validate again)</span>}
           </h2>
           <ul data-testid="problems">
             {placement.all.map((p, n) => (
-              <li key={n}>
+              <li key={n} className={`problem-${p.severity}`}>
                 {p.shownOn ? (
                   <button type="button" className="link" onClick={() => editor.current?.select(p.shownOn!)}>{p.shownOn}</button>
                 ) : (

@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../api/problems";
-import { elementsByLine, headline, placeProblems, problemsOfRefusal, type ValidationProblem } from "./problems";
+import {
+  elementsByLine,
+  headline,
+  placeProblems,
+  problemsOfRefusal,
+  reasonsNotRunnable,
+  splitWarnings,
+  type ValidationProblem,
+} from "./problems";
 
 const XML = [
   '<?xml version="1.0" encoding="UTF-8"?>', // 1
@@ -70,5 +78,24 @@ describe("headline", () => {
     );
     expect(headline("short")).toBe("short");
     expect(headline("x".repeat(150))).toHaveLength(100);
+  });
+});
+
+describe("reasonsNotRunnable", () => {
+  it("reads the server's 'element': message reasons, as warnings on their elements", () => {
+    const reasons = reasonsNotRunnable(["'charge': a service task needs a task type", "cannot run: 'x' (line 4): odd", "no element"]);
+    expect(reasons).toEqual([
+      { element: "charge", line: null, message: "a service task needs a task type", code: "DEFINITION_NOT_EXECUTABLE" },
+      { element: "x", line: 4, message: "odd", code: "DEFINITION_NOT_EXECUTABLE" },
+      { element: null, line: null, message: "no element", code: "DEFINITION_NOT_EXECUTABLE" },
+    ]);
+    expect(placeProblems(reasons, new Set(["charge"]), "").all[0]).toMatchObject({ severity: "warning", shownOn: "charge" });
+  });
+
+  it("keeps the cannot-run warnings apart from what the import leaves out", () => {
+    expect(splitWarnings(["cannot run: 'a': b", "zeebe:taskHeaders are ignored"])).toEqual({
+      cannotRun: ["cannot run: 'a': b"],
+      leftOut: ["zeebe:taskHeaders are ignored"],
+    });
   });
 });

@@ -8,6 +8,8 @@ import type { ApiError } from "../api/problems";
 export type ValidationProblem = Schemas["ValidationProblem"];
 
 export interface PlacedProblem extends ValidationProblem {
+  /** error: a deploy refuses it; warning: stored, but the process cannot run until it is fixed */
+  severity: "error" | "warning";
   /** the drawn element the problem is shown on, or null: shown in the list only */
   shownOn: string | null;
 }
@@ -63,6 +65,32 @@ export function elementsByLine(xml: string): (line: number) => string[] {
       .map((span) => span.id);
 }
 
+/** The code given to a reason the process cannot run (the code starting it answers). */
+export const NOT_EXECUTABLE = "DEFINITION_NOT_EXECUTABLE";
+
+/**
+ * Why a process that a deploy accepts cannot run (a service task without a task type, as a
+ * process repository draws it), as problems on their elements. The server words each
+ * reason `'element': message` (in `not_executable`, and as `cannot run: ...` warnings).
+ */
+export function reasonsNotRunnable(reasons: readonly string[]): ValidationProblem[] {
+  return reasons.map((reason) => {
+    const text = reason.replace(/^cannot run: /, "");
+    const match = /^'([^']*)'(?: \(line (\d+)\))?: ([\s\S]*)$/.exec(text);
+    return match
+      ? { element: match[1]!, line: match[2] ? Number(match[2]) : null, message: match[3]!, code: NOT_EXECUTABLE }
+      : { element: null, line: null, message: text, code: NOT_EXECUTABLE };
+  });
+}
+
+/** The `cannot run: ...` warnings of a validation, apart from the others (what the import leaves out). */
+export function splitWarnings(warnings: readonly string[]): { cannotRun: string[]; leftOut: string[] } {
+  return {
+    cannotRun: warnings.filter((w) => w.startsWith("cannot run: ")),
+    leftOut: warnings.filter((w) => !w.startsWith("cannot run: ")),
+  };
+}
+
 /**
  * Where each problem is shown: on its element when that is drawn, else on the innermost drawn
  * element around its line, else in the list only (a problem of the whole document).
@@ -74,9 +102,10 @@ export function placeProblems(
 ): ProblemPlacement {
   const around = elementsByLine(xml);
   const all = problems.map((problem): PlacedProblem => {
-    if (problem.element && drawn.has(problem.element)) return { ...problem, shownOn: problem.element };
+    const severity = problem.code === NOT_EXECUTABLE ? "warning" : "error";
+    if (problem.element && drawn.has(problem.element)) return { ...problem, severity, shownOn: problem.element };
     const holder = problem.line ? around(problem.line).find((id) => drawn.has(id)) : undefined;
-    return { ...problem, shownOn: holder ?? null };
+    return { ...problem, severity, shownOn: holder ?? null };
   });
   const byElement = new Map<string, PlacedProblem[]>();
   for (const problem of all) {

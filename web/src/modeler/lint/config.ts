@@ -32,7 +32,7 @@ import subProcessBlankStartEvent from "bpmnlint/rules/sub-process-blank-start-ev
 import superfluousGateway from "bpmnlint/rules/superfluous-gateway";
 import superfluousLabel from "bpmnlint/rules/superfluous-label";
 import superfluousTermination from "bpmnlint/rules/superfluous-termination";
-import { LEGATO_RULES, type RuleFactory } from "./rules";
+import { LEGATO_RULES, LEGATO_WARNINGS, type RuleFactory } from "./rules";
 
 const BPMNLINT_RULES: Record<string, unknown> = {
   "ad-hoc-sub-process": adHocSubProcess,
@@ -70,12 +70,15 @@ export type RuleLevel = "off" | "warn" | "error" | "info";
 /**
  * The rules and their levels: bpmnlint's recommended ones (inclusive gateways are fine:
  * Legato joins them as BPMN says), and every Legato rule as an error, since a deploy refuses
- * what it finds.
+ * what it finds, but `legato/implementation` (a task without a type deploys, as a process
+ * that cannot run yet) as a warning.
  */
 export const LINT_RULES: Record<string, RuleLevel> = {
   ...(recommended.rules as Record<string, RuleLevel>),
   "no-inclusive-gateway": "off",
-  ...Object.fromEntries(Object.keys(LEGATO_RULES).map((name) => [`legato/${name}`, "error" as const])),
+  ...Object.fromEntries(
+    Object.keys(LEGATO_RULES).map((name) => [`legato/${name}`, LEGATO_WARNINGS.has(name) ? ("warn" as const) : ("error" as const)]),
+  ),
 };
 
 const cache: Record<string, unknown> = {};

@@ -35,11 +35,20 @@ describe("task types", () => {
       <bpmn:serviceTask id="mail" camunda:delegateExpression="\${mailer}" />`), "camunda")).toEqual([]);
   });
 
-  it("reports a service task, a send task and a message end event without one", async () => {
-    const issues = await legatoIssues(process(`<bpmn:serviceTask id="charge" /><bpmn:sendTask id="notify" />
-      <bpmn:endEvent id="done"><bpmn:messageEventDefinition id="m" /></bpmn:endEvent>`));
+  it("warns of a service or send task without one (it deploys, but cannot run) and refuses a message end event without one", async () => {
+    const xml = process(`<bpmn:serviceTask id="charge" /><bpmn:sendTask id="notify" />
+      <bpmn:endEvent id="done"><bpmn:messageEventDefinition id="m" /></bpmn:endEvent>`);
+    const issues = await legatoIssues(xml);
     expect(issues).toHaveLength(3);
-    expect(issues[0]).toMatch(/^charge: no task type/);
+    expect(issues[0]).toMatch(/^charge: no task type: the process cannot run until/);
+    expect(issues[1]).toMatch(/^done: no task type: .* the handler that sends the message$/);
+    const { rootElement } = await new BpmnModdle({ zeebe }).fromXML(xml);
+    const reports = await new Linter(lintConfig).lint(rootElement);
+    expect(reports["legato/implementation"]?.map((issue) => [issue.id, issue.category])).toEqual([
+      ["charge", "warn"],
+      ["notify", "warn"],
+    ]);
+    expect(reports["legato/task-type"]?.map((issue) => [issue.id, issue.category])).toEqual([["done", "error"]]);
   });
 
   it("reports a computed job type, a connector and a non-external camunda:type", async () => {

@@ -66,7 +66,7 @@ function id(node: ModdleNode): string {
 const CAMUNDA_INVOCATIONS = ["camunda:class", "camunda:delegateExpression", "camunda:expression"];
 const CONDITION_LANGUAGES = ["feel", "juel", "legato", "xpath"];
 
-/** A service or send task, or a message throw or end event, needs a task type: the handler Legato runs. */
+/** A message throw or end event needs a task type (the handler that sends), and a task's must be one Legato can run. */
 const taskType: RuleFactory = () => ({
   check(node, reporter) {
     const task = isAny(node, ["bpmn:ServiceTask", "bpmn:SendTask"]);
@@ -96,7 +96,23 @@ const taskType: RuleFactory = () => ({
     }
     if (camundaType === "external" && attribute(holder, "camunda:topic")?.trim()) return;
     if (CAMUNDA_INVOCATIONS.some((name) => attribute(holder, name)?.trim())) return;
-    reporter.report(id(node), "no task type: set the job type (Camunda 8) or the external task topic (Camunda 7) of the handler that runs it");
+    if (task) return; // a task without one is stored, as a process that cannot run: `implementation` says so
+    reporter.report(id(node), "no task type: set the job type (Camunda 8) or the external task topic (Camunda 7) of the handler that sends the message");
+  },
+});
+
+/**
+ * A service or send task without any implementation is kept as an abstract task (as a process
+ * repository draws it): the deploy stores the process, but it cannot run, and starting it is
+ * refused. A warning, not an error: a deploy accepts it.
+ */
+const implementation: RuleFactory = () => ({
+  check(node, reporter) {
+    if (!isAny(node, ["bpmn:ServiceTask", "bpmn:SendTask"])) return;
+    if (extensions(node, "zeebe:TaskDefinition").length > 0 || extensions(node, "camunda:Connector").length > 0) return;
+    if (attribute(node, "camunda:type") !== undefined) return;
+    if (CAMUNDA_INVOCATIONS.some((name) => attribute(node, name)?.trim())) return;
+    reporter.report(id(node), "no task type: the process cannot run until the job type (Camunda 8) or external task topic (Camunda 7) of its handler is set");
   },
 });
 
@@ -229,9 +245,13 @@ const gateways: RuleFactory = () => ({
   },
 });
 
+/** The rules reported as warnings: what a deploy accepts, though the process cannot run yet. */
+export const LEGATO_WARNINGS = new Set(["implementation"]);
+
 /** Our rules, by their name in the `legato` plug-in (`legato/task-type` in a config). */
 export const LEGATO_RULES: Record<string, RuleFactory> = {
   "task-type": taskType,
+  implementation,
   "script-format": scriptFormat,
   "condition-language": conditionLanguage,
   "event-triggers": eventTriggers,
