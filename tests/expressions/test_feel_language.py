@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from legato.errors import ExpressionInvalid
+from legato.errors import EvaluationError, ExpressionInvalid
 from legato.expressions.feel import compile_feel
 
 
@@ -81,3 +81,115 @@ def test_results_are_stored_as_json_numbers() -> None:
 def test_a_number_beyond_decimal128_is_refused() -> None:
     with pytest.raises(ExpressionInvalid, match="beyond decimal128"):
         compile_feel("1e9999")
+
+
+# --- user functions, named arguments (10.3.2.13) --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("(function(a, b) a + b)(1, 2)", 3),
+        ("{add: function(a, b) a + b, r: add(1, 2)}.r", 3),
+        ("{f: function(a, b) a - b, r: f(b: 1, a: 5)}.r", 4),
+        ("{fact: function(n) if n <= 1 then 1 else n * fact(n - 1), r: fact(10)}.r", 3628800),
+        ("{double: function(x: number) x * 2, r: for x in [1, 2] return double(x)}.r", [2, 4]),
+        ("{k: 10, f: function(x) x + k, r: f(1)}.r", 11),  # the scope it was defined in
+        ("(function(a, b) a + b)(1)", None),  # the wrong number of arguments is null
+        ("(function(a) a)(b: 1)", None),  # an unknown parameter name too
+        ("{x: 5, r: x(1)}.r", None),  # not a function
+        ("sort([3, 1, 2], function(x, y) x > y)", [3, 2, 1]),
+        ('sort(list: ["b", "c", "a"], precedes: function(x, y) x < y)', ["a", "b", "c"]),
+        ("list replace([2, 4, 7, 8], function(item, newItem) item < newItem, 5)", [5, 5, 7, 8]),
+        ("abs(n: -1)", 1),
+        ('substring(string: "abcdef", start position: 2, length: 3)', "bcd"),
+        ('substring(start position: 2, string: "abcdef")', "bcdef"),
+        ('number(from: "1.000,5", grouping separator: ".", decimal separator: ",")', Decimal("1000.5")),
+        ("before(point1: 1, point2: 10)", True),
+        ("decimal(n: 1.25, scale: 1)", Decimal("1.2")),
+        ('date(year: 2024, month: 2, day: 29) = @"2024-02-29"', True),
+    ],
+)
+def test_user_functions_and_named_arguments(source: str, expected: Any) -> None:
+    assert feel(source) == expected
+
+
+def test_named_arguments_a_built_in_does_not_have_are_null_with_a_warning() -> None:
+    expression = compile_feel("abs(number: -1)")
+    assert expression.evaluate({}) is None
+    assert expression.warnings[0].startswith("abs() has no parameters named number")
+
+
+def test_a_function_cannot_be_a_result_and_an_unknown_function_is_still_a_typo() -> None:
+    with pytest.raises(EvaluationError, match="the result is a function"):
+        compile_feel("function(x) x").evaluate({})
+    with pytest.raises(ExpressionInvalid, match=r"string lenght\(\) is not a FEEL function here"):
+        compile_feel('string lenght("x")')
+    with pytest.raises(ExpressionInvalid, match="external functions"):
+        compile_feel('function(x) external {java: {class: "java.lang.Math"}}')
+
+
+# --- names (10.3.1.2 and 10.3.2.11) ---------------------------------------------------------
+
+
+def test_names_with_spaces_apostrophes_and_other_scripts() -> None:
+    assert feel("Monthly payment * 12", **{"Monthly payment": 100}) == 1200
+    assert compile_feel("Monthly payment > 100 and Applicant's age >= 18").names == {
+        "Monthly payment",
+        "Applicant's age",
+    }
+    assert feel("applicant.monthly income", applicant={"monthly income": 5}) == 5
+    assert feel("Straße + 1", Straße=1) == 2
+    assert feel('名前 = "x"', 名前="x") is True
+    assert feel("Größe in [1..2]", Größe=1.5) is True
+
+
+# --- iteration, tests and types (10.3.2.14, 10.3.2.9.4) --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("for i in 0..4 return if i = 0 then 1 else i * partial[-1]", [1, 1, 2, 6, 24]),
+        ("for i in 1..3 return count(partial)", [0, 1, 2]),
+        ('for d in @"2024-02-27"..@"2024-03-01" return day of week(d)', ["Tuesday", "Wednesday", "Thursday", "Friday"]),
+        ('for d in @"2024-01-03"..@"2024-01-01" return d.day', [3, 2, 1]),
+        ('count(for d in [@"2024-01-01"..@"2024-01-31") return d)', 30),
+        ("5 in [[1..3], [4..6]]", True),
+        ("10 in [[1..3], [4..6]]", False),
+        ("5 in ([1..3], [4..6])", True),
+        ("1000 in [1..null]", True),  # an open endpoint
+        ("-5 in (null..0)", True),
+        ("[1, 2] instance of list<number>", True),
+        ('[1, "a"] instance of list<number>', False),
+        ("[[1], [2]] instance of list<list<number>>", True),
+        ('{name: "a", age: 3} instance of context<name: string, age: number>', True),
+        ('{name: "a"} instance of context<name: string, age: number>', False),
+        ("[1..5] instance of range<number>", True),
+        ("(function(a, b) a + b) instance of function<number, number> -> number", True),
+        ("5 instance of function<number> -> number", False),
+        ("(function(x) x) instance of function", True),
+    ],
+)
+def test_iteration_tests_and_types(source: str, expected: Any) -> None:
+    assert feel(source) == expected
+
+
+# --- strings (grammar rules 65-66) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ('"\\u00e9"', "é"),
+        ('"\\U01F40E"', "🐎"),
+        ('string length("\\uD83D\\uDC0E")', 1),  # a surrogate pair is one character
+        ('"a\\"b"', 'a"b'),
+        ('"a\\\'b"', "a'b"),
+        ('"a\\tb\\nc"', "a\tb\nc"),
+        ('"\\d+"', "\\d+"),  # any other backslash stays: regular expressions read as written
+        ('matches("a1", "\\d$")', True),
+    ],
+)
+def test_string_escapes(source: str, expected: Any) -> None:
+    assert feel(source) == expected

@@ -466,3 +466,23 @@ def test_every_element_of_our_own_dmn_files_is_known() -> None:
         except ModelInvalid:
             continue  # the files that show refusals
         assert not [w for w in document.warnings if "not a DMN element" in w.message], path.name
+
+
+def test_names_with_spaces_are_read_without_backticks() -> None:
+    """DMN 1.5, 10.3.1.2: a required decision's name is a variable as written, spaces and all."""
+    model = load_dmn(
+        definitions(
+            """  <decision id="Decision_0pay1" name="Monthly payment">
+    <literalExpression id="LiteralExpression_0pay2"><text>Loan amount / 12</text></literalExpression>
+  </decision>
+  <decision id="Decision_0off3" name="Offer">
+    <informationRequirement id="InformationRequirement_0off4">
+      <requiredDecision href="#Decision_0pay1" />
+    </informationRequirement>
+    <literalExpression id="LiteralExpression_0off5">
+      <text>{rate: function(x) decimal(x, 2), r: "pay " + string(rate(Monthly payment))}.r</text>
+    </literalExpression>
+  </decision>"""
+        )
+    )
+    assert evaluate(model, "Offer", {"Loan amount": 1000}).value == "pay 83.33"

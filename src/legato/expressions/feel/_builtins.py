@@ -24,6 +24,7 @@ from legato.expressions.feel._values import (
     _ORDERED,
     _WEEKDAYS,
     CONTEXT,
+    _Callable,
     _equal,
     _Fault,
     _is_number,
@@ -383,7 +384,13 @@ def _abs(work: list[int], value: Any) -> Any:
 
 
 def _list_replace(work: list[int], items: Any, position: Any, new_item: Any) -> Any:
-    """`list replace(list, position, newItem)`: the item at `position` (from 1, or -1 from the end) replaced."""
+    """`list replace(list, position, newItem)`: the item at `position` (from 1, or -1 from the end)
+    replaced; `list replace(list, match, newItem)`: every item for which `match(item, newItem)` is true."""
+    if isinstance(position, _Callable):
+        values = _list_arg(work, items)
+        if values is None or len(position.parameters) != 2:
+            return None
+        return [new_item if position.call([item, new_item]) is True else item for item in values]
     values = _list_arg(work, items)
     index = None if values is None else _position(values, position)
     if values is None or index is None:
@@ -591,5 +598,5 @@ for _candidates in _FUNCTION_WORDS.values():
     _candidates.sort(key=len, reverse=True)
 _TYPES: Final = frozenset(
     {"Any", "Null", "number", "string", "boolean", "date", "time", "date and time", "days and time duration",
-     "years and months duration", "list", "context", "range"}
+     "years and months duration", "list", "context", "range", "function"}
 )  # fmt: skip

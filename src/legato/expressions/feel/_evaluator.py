@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
@@ -17,9 +17,11 @@ from legato.expressions.feel._syntax import (
     _Context,
     _Filter,
     _For,
+    _FunctionDefinition,
     _If,
     _In,
     _InstanceOf,
+    _Invoke,
     _List,
     _Literal,
     _Name,
@@ -30,6 +32,7 @@ from legato.expressions.feel._syntax import (
     _Test,
 )
 from legato.expressions.feel._values import (
+    _Callable,
     _equal,
     _in_range,
     _is_number,
@@ -297,7 +300,10 @@ def _compile_test(test: _Test) -> TestRun:
             return _in_range(candidate, value)
         if isinstance(value, list | tuple) and not isinstance(candidate, list | tuple):
             _spend(scope.work, len(value), "looking through this list")
-            outcomes = [_equal(candidate, item, scope.work) for item in value]
+            outcomes = [
+                _in_range(candidate, item) if isinstance(item, _Range) else _equal(candidate, item, scope.work)
+                for item in value
+            ]
             return True if True in outcomes else (False if all(o is False for o in outcomes) else None)
         if isinstance(value, bool) and candidate is not None and not isinstance(candidate, bool):
             return value  # a test of other variables, such as `amount > 10` (Camunda reads it so)
@@ -325,12 +331,25 @@ def _compile_in(node: _Node) -> Run:
     return lambda scope: _any_test(tests, value(scope), scope)
 
 
-def _instance_of(value: Any, type_name: str) -> bool:
+def _instance_of(value: Any, type_name: Any) -> bool:
+    """`value instance of type` (DMN 1.5, 10.3.2.9.4), parameterised types included."""
+    if isinstance(type_name, tuple):
+        generic = type_name[0]
+        if generic == "list":
+            return isinstance(value, list | tuple) and all(_instance_of(item, type_name[1]) for item in value)
+        if generic == "range":
+            ends = () if not isinstance(value, _Range) else (value.low, value.high)
+            return isinstance(value, _Range) and all(_instance_of(end, type_name[1]) for end in ends if end is not None)
+        if generic == "context":
+            return isinstance(value, Mapping) and all(
+                key in value and _instance_of(value[key], entry) for key, entry in type_name[1]
+            )
+        return isinstance(value, _Callable) and len(value.parameters) == len(type_name[1])
     if type_name == "Any":
         return value is not None
     if type_name == "Null":
         return value is None
-    return _kind(value) == type_name
+    return bool(_kind(value) == type_name)
 
 
 def _compile_instance_of(node: _Node) -> Run:
@@ -355,6 +374,16 @@ def _domain(value: Any, end: Any, work: list[int]) -> Iterable[Any] | None:
             _spend(work, len(value), "going through this list")
             return value
         return None
+    if type(value) is date and type(end) is date:  # `for d in @"2024-01-01"..@"2024-01-31"`
+        days = (end - value).days
+        step_days = 1 if days >= 0 else -1
+        first_day = value if low_closed else value + timedelta(days=step_days)
+        last_day = end if high_closed else end - timedelta(days=step_days)
+        count = (last_day - first_day).days * step_days + 1
+        if count <= 0:
+            return ()
+        _spend(work, count, "going through these days")
+        return [first_day + timedelta(days=step_days * offset) for offset in range(count)]
     if not (_whole(value) and _whole(end)):
         return None
     first, last = int(value), int(end)
@@ -399,9 +428,57 @@ def _compile_for(node: _Node) -> Run:
                 return any(body(inner) is True for inner in walk(0, {}))
             if quantifier == "every":
                 return all(body(inner) is True for inner in walk(0, {}))
-            return [body(inner) for inner in walk(0, {})]
+            results: list[Any] = []
+            for inner in walk(0, {"partial": results}):  # `partial`: the results so far (10.3.2.14)
+                results.append(body(inner))
+            return results
         except _NullDomain:
             return None
+
+    return run
+
+
+class _Lambda(_Callable):
+    """A user function: its parameters, its compiled body, and the scope it was defined in."""
+
+    __slots__ = ("body", "parameters", "scope")
+
+    def __init__(self, parameters: tuple[str, ...], body: Run, scope: _Scope) -> None:
+        self.parameters = parameters
+        self.body = body
+        self.scope = scope
+
+    def call(self, arguments: list[Any]) -> Any:
+        tick()
+        return self.body(_Scope(dict(zip(self.parameters, arguments, strict=True)), self.scope, self.scope.work))
+
+
+def _compile_function_definition(node: _Node) -> Run:
+    assert isinstance(node, _FunctionDefinition)
+    parameters, body = node.parameters, _compile(node.body)
+    return lambda scope: _Lambda(parameters, body, scope)
+
+
+def _compile_invoke(node: _Node) -> Run:
+    """A call of a function value; not a function, or arguments that do not fit, give null (10.3.2.13)."""
+    assert isinstance(node, _Invoke)
+    callee, names = _compile(node.callee), node.names
+    arguments = tuple(_compile(argument) for argument in node.arguments)
+
+    def run(scope: _Scope) -> Any:
+        function = callee(scope)
+        values = [argument(scope) for argument in arguments]
+        if not isinstance(function, _Callable):
+            return None
+        parameters = function.parameters
+        if names is not None:
+            if not set(names) <= set(parameters) or len(set(names)) != len(names):
+                return None
+            by_name = dict(zip(names, values, strict=True))
+            values = [by_name.get(parameter) for parameter in parameters]
+        if len(values) != len(parameters):
+            return None
+        return function.call(values)
 
     return run
 
@@ -448,4 +525,6 @@ _COMPILERS: Final[dict[type[_Node], Callable[[_Node], Run]]] = {
     _List: _compile_list,
     _Context: _compile_context,
     _RangeNode: _compile_range,
+    _FunctionDefinition: _compile_function_definition,
+    _Invoke: _compile_invoke,
 }

@@ -99,7 +99,11 @@ def _tokens(source: _Source) -> list[_Token]:
         elif char.isalpha() or char in "_?":
             position += 1
             if char != "?":
-                while position < end and (text[position].isalnum() or text[position] == "_"):
+                while position < end and (
+                    text[position].isalnum()
+                    or text[position] == "_"
+                    or (text[position] == "'" and text[position + 1 : position + 2].isalpha())  # `Applicant's`
+                ):
                     position += 1
             found.append(_Token("name", text[start:position], start))
         else:

@@ -11,11 +11,21 @@ outside -6111..6176 (decimal128's exponent range) or not a whole number gives nu
 from __future__ import annotations
 
 import decimal
+import functools
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Final
 
-from legato.expressions.feel._values import CONTEXT, _equal, _is_number, _order, _spend, as_decimal, from_decimal
+from legato.expressions.feel._values import (
+    CONTEXT,
+    _Callable,
+    _equal,
+    _is_number,
+    _order,
+    _spend,
+    as_decimal,
+    from_decimal,
+)
 
 _SMALLEST_SCALE: Final = -6111
 _LARGEST_SCALE: Final = 6176
@@ -127,11 +137,17 @@ def median(work: list[int], *arguments: Any) -> Any:
 
 
 def sort(work: list[int], items: Any, precedes: Any = None) -> Any:
-    """`sort(list)`: ascending, for numbers, strings, dates, times or durations of one kind."""
-    if not isinstance(items, list | tuple) or precedes is not None:
+    """`sort(list, precedes)`: ordered by the function (true when its first argument comes first);
+    without one, ascending, for numbers, strings, dates, times or durations of one kind."""
+    if not isinstance(items, list | tuple):
         return None
     values = list(items)
     _spend(work, len(values) * max(1, len(values).bit_length()), "sorting this list")
+    if precedes is not None:
+        if not isinstance(precedes, _Callable) or len(precedes.parameters) != 2:
+            return None
+        first = functools.cmp_to_key(lambda a, b: -1 if precedes.call([a, b]) is True else 1)
+        return sorted(values, key=first)
     if values and any(_order(values[0], item) is None for item in values):
         return None
     return sorted(values, key=as_decimal) if all(_is_number(item) for item in values) else sorted(values)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Final, NoReturn
+from typing import Any, Final, NoReturn
 
 from legato.expressions._budget import MAX_DEPTH, MAX_NODES
 from legato.expressions.feel._builtins import _BUILTINS, _FUNCTION_WORDS, _REFUSED_FUNCTIONS, _TYPES
 from legato.expressions.feel._lexer import _KEYWORDS, _Source, _Token, _tokens
+from legato.expressions.feel._parameters import positions
 from legato.expressions.feel._syntax import (
     _Between,
     _Binary,
@@ -14,9 +15,11 @@ from legato.expressions.feel._syntax import (
     _Context,
     _Filter,
     _For,
+    _FunctionDefinition,
     _If,
     _In,
     _InstanceOf,
+    _Invoke,
     _Iteration,
     _List,
     _Literal,
@@ -138,19 +141,25 @@ class _Parser:
             return self.node(_In(token.start, left, self.in_tests()))
         if operator_text == "instance":
             self.expect("of", "after 'instance'")
-            return self.node(_InstanceOf(token.start, left, self.type_name()))
+            return self.node(_InstanceOf(token.start, left, self.type_expression()))
         if operator_text == ".":
             key = self.advance()
             if key.kind != "name" or (key.text in _KEYWORDS and not key.quoted):
                 self.fail("expected a name after '.'", key)
-            return self.node(_Path(token.start, left, key.text))
+            words = [key.text]
+            while not key.quoted and self.peek().kind == "name" and not self.peek().quoted:
+                if self.peek().text in _KEYWORDS:
+                    break
+                words.append(self.advance().text)  # `applicant.monthly income`
+            return self.node(_Path(token.start, left, " ".join(words)))
         if operator_text == "[":
             with self.nested():
                 condition = self.expression()
             self.expect("]", "to close the filter")
             return self.node(_Filter(token.start, left, condition))
         if operator_text == "(":
-            self.fail("only the built-in functions can be called", token)
+            self.position -= 1
+            return self.invocation(token, left)
         return self.node(_Binary(token.start, operator_text, left, self.expression(strength)))
 
     def prefix(self) -> _Node:
@@ -206,7 +215,7 @@ class _Parser:
         if text in ("for", "some", "every"):
             return self.iteration(token)
         if text == "function":
-            self.fail("function definitions are not supported", token)
+            return self.function_definition(token)
         function = self.function_name(token)
         if function is not None:
             return self.call(token, function)
@@ -216,17 +225,73 @@ class _Parser:
         while self.peek(look).kind == "name" and not self.peek(look).quoted and self.peek(look).text not in _KEYWORDS:
             words.append(self.peek(look).text)
             look += 1
-        if self.at("(", look):
-            name = " ".join(words)
+        name = " ".join(words)  # DMN 10.3.1.2: a name may have spaces (`Monthly payment`)
+        if self.at("(", look) and not any(name in bound for bound in self.locals):
+            # Only a context entry or a parameter can hold a function here (no business
+            # knowledge models yet), so an unknown name called is a typo, said at deploy.
             self.fail(_REFUSED_FUNCTIONS.get(name, f"{name}() is not a FEEL function here"), token)
-        return self.variable(token)
+        self.position += look
+        variable = self.variable(token, name)
+        if self.at("("):  # a user function: a variable, a context entry, a business knowledge model
+            return self.invocation(token, variable)
+        return variable
 
-    def variable(self, token: _Token) -> _Node:
-        if token.text == "?":
+    def variable(self, token: _Token, name: str | None = None) -> _Node:
+        name = token.text if name is None else name
+        if name == "?":
             self.input_uses += 1
-        elif not any(token.text in bound for bound in self.locals):
-            self.names.add(token.text)
-        return self.node(_Name(token.start, token.text))
+        elif not any(name in bound for bound in self.locals):
+            self.names.add(name)
+        return self.node(_Name(token.start, name))
+
+    def arguments(self) -> tuple[list[_Node], list[str] | None]:
+        """`(a, b)` or `(name: a, other name: b)`: the arguments, and their names if named."""
+        self.expect("(", "after the function name")
+        arguments: list[_Node] = []
+        names: list[str] = []
+        with self.nested():
+            while not self.at(")"):
+                if arguments:
+                    self.expect(",", "between arguments")
+                look = 0
+                while self.peek(look).kind == "name":
+                    look += 1
+                if look and self.at(":", look):
+                    names.append(" ".join(self.peek(index).text for index in range(look)))
+                    self.position += look + 1
+                elif names:
+                    self.fail("after a named argument, every argument must be named")
+                arguments.append(self.expression())
+        self.expect(")", "to close the arguments")
+        return arguments, names or None
+
+    def invocation(self, token: _Token, callee: _Node) -> _Node:
+        arguments, names = self.arguments()
+        return self.node(_Invoke(token.start, callee, tuple(arguments), None if names is None else tuple(names)))
+
+    def function_definition(self, token: _Token) -> _Node:
+        """`function(a, b) a + b` (DMN 1.5, 10.3.2.13.2); a parameter may have a type, `a: number`."""
+        self.expect("(", "after 'function'")
+        parameters: list[str] = []
+        while not self.at(")"):
+            if parameters:
+                self.expect(",", "between parameters")
+            words = []
+            while self.peek().kind == "name" and not (self.peek().text in _KEYWORDS and not self.peek().quoted):
+                words.append(self.advance().text)
+            if not words:
+                self.fail("expected a parameter name", self.peek())
+            if self.at(":"):
+                self.advance()
+                self.type_expression()
+            parameters.append(" ".join(words))
+        self.advance()
+        if self.at("external"):
+            self.fail("external functions (Java or PMML) are not supported: they would run code from the model")
+        self.locals.append(frozenset(parameters))
+        body = self.expression()
+        self.locals.pop()
+        return self.node(_FunctionDefinition(token.start, tuple(parameters), body))
 
     def function_name(self, token: _Token) -> str | None:
         for words in _FUNCTION_WORDS.get(token.text, ()):
@@ -239,19 +304,16 @@ class _Parser:
         return None
 
     def call(self, token: _Token, function: str) -> _Node:
-        self.expect("(", "after the function name")
-        arguments: list[_Node] = []
-        with self.nested():
-            while not self.at(")"):
-                if arguments:
-                    self.expect(",", "between arguments")
-                look = 0
-                while self.peek(look).kind == "name":
-                    look += 1
-                if look and self.at(":", look):
-                    self.fail("named arguments are not supported; pass the arguments in order")
-                arguments.append(self.expression())
-        self.expect(")", "to close the arguments")
+        arguments, names = self.arguments()
+        if names is not None:
+            places = positions(function, names)
+            if places is None:
+                self.null(f"{function}() has no parameters named {', '.join(names)}", token)
+                return self.node(_Literal(token.start, None))
+            ordered: list[_Node] = [_Literal(token.start, None)] * (max(places) + 1)
+            for place, argument in zip(places, arguments, strict=True):
+                ordered[place] = argument
+            arguments = ordered
         builtin = _BUILTINS[function]
         count = len(arguments)
         if count < builtin.fewest or (builtin.most is not None and count > builtin.most):
@@ -297,6 +359,8 @@ class _Parser:
             self.advance()
         keyword = "return" if token.text == "for" else "satisfies"
         self.expect(keyword, f"in '{token.text} ... in ... {keyword} ...'")
+        if token.text == "for":
+            bound.add("partial")  # DMN 1.5, 10.3.2.14: the results so far
         self.locals.append(frozenset(bound))
         body = self.expression()
         self.locals.pop()
@@ -368,7 +432,7 @@ class _Parser:
                 duplicate = True
                 self.null(f"the key {key!r} appears twice in this context", key_token)
             self.expect(":", "after the context key")
-            self.locals.append(frozenset(keys))
+            self.locals.append(frozenset({*keys, key}))  # an entry's function may call itself
             with self.nested():
                 entries.append((key, self.expression()))
             self.locals.pop()
@@ -377,6 +441,41 @@ class _Parser:
         if duplicate:
             return self.node(_Literal(opening.start, None))
         return self.node(_Context(opening.start, tuple(entries)))
+
+    def type_expression(self) -> str | tuple[Any, ...]:
+        """A type (DMN 1.5, 10.3.2.9.4): `number`, `list<number>`, `range<date>`,
+        `context<name: string, age: number>`, `function<number, number> -> boolean`."""
+        generic = self.peek().text if self.at("<", 1) else None
+        if generic in ("list", "range"):
+            self.position += 2
+            inner = self.type_expression()
+            self.expect(">", f"to close {generic}<...>")
+            return (generic, inner)
+        if generic == "context":
+            self.position += 2
+            entries: list[tuple[str, Any]] = []
+            while not self.at(">"):
+                if entries:
+                    self.expect(",", "between the entries of context<...>")
+                words = []
+                while self.peek().kind == "name":
+                    words.append(self.advance().text)
+                self.expect(":", "after a key of context<...>")
+                entries.append((" ".join(words), self.type_expression()))
+            self.advance()
+            return ("context", tuple(entries))
+        if generic == "function":
+            self.position += 2
+            parameters: list[Any] = []
+            while not self.at(">"):
+                if parameters:
+                    self.expect(",", "between the parameter types of function<...>")
+                parameters.append(self.type_expression())
+            self.advance()
+            self.expect("-", "in function<...> -> type")
+            self.expect(">", "in function<...> -> type")
+            return ("function", tuple(parameters), self.type_expression())
+        return self.type_name()
 
     def type_name(self) -> str:
         """The longest type name here: `date and time` and not `date`, but `date` in `date and x`."""
@@ -450,7 +549,11 @@ def _children(node: object) -> list[object]:
         if isinstance(value, _Node | _Test | _Iteration):
             found.append(value)
         elif isinstance(value, tuple):
-            found.extend(item[1] if isinstance(item, tuple) else item for item in value)
+            for item in value:
+                if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], _Node):
+                    found.append(item[1])  # a context entry: (key, value)
+                elif isinstance(item, _Node | _Test | _Iteration):
+                    found.append(item)
     return found
 
 

@@ -78,7 +78,7 @@ class _In(_Node):
 @dataclass(frozen=True, slots=True)
 class _InstanceOf(_Node):
     value: _Node
-    type_name: str
+    type_name: Any  # "number", or ("list", "number"), ("context", (("a", "number"),)), ("function", ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,3 +118,18 @@ class _RangeNode(_Node):
     high: _Node
     low_closed: bool
     high_closed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _FunctionDefinition(_Node):
+    parameters: tuple[str, ...]
+    body: _Node
+
+
+@dataclass(frozen=True, slots=True)
+class _Invoke(_Node):
+    """A call of a function value: `f(1)`, `ctx.f(x: 1)`, `(function(x) x * 2)(3)`."""
+
+    callee: _Node
+    arguments: tuple[_Node, ...]
+    names: tuple[str, ...] | None

@@ -71,6 +71,16 @@ class _YearsMonths:
     months: int
 
 
+class _Callable:
+    """A FEEL function value (`function(a, b) a + b`), which built-ins such as `sort` call too."""
+
+    __slots__ = ()
+    parameters: tuple[str, ...] = ()
+
+    def call(self, arguments: list[Any]) -> Any:
+        raise NotImplementedError
+
+
 @dataclass(frozen=True, slots=True)
 class _Range:
     """A FEEL range such as `[1..10)`; `low`/`high` of None mean unbounded."""
@@ -122,6 +132,8 @@ def _kind(value: object) -> str:
         return "date and time"
     if isinstance(value, date):
         return "date"
+    if isinstance(value, _Callable):
+        return "function"
     return type(value).__name__
 
 
@@ -410,6 +422,8 @@ def _to_json(value: Any) -> Any:
         return _iso(value)
     if isinstance(value, _Range):
         raise _Fault("the result is a range, which cannot be stored; use it with 'in' or in a unary test")
+    if isinstance(value, _Callable):
+        raise _Fault("the result is a function, which cannot be stored; call it")
     return value
 
 
