@@ -60,7 +60,7 @@ def _commands_of(line: str, where: str, output: tuple[str, ...] = ()) -> Iterato
         return
     command: list[str] = []
     for word in [*words, "&&"]:
-        if word in {"&&", "||", ";", "|"} or word.startswith((">", "<")):
+        if word in {"&&", "||", ";", "|", "&"} or word.startswith((">", "<")):
             if command:
                 yield from _example(command, where, output)
             command = []

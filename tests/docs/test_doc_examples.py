@@ -41,6 +41,7 @@ NOT_RUN = {
     "login": "asks for the password the server printed; the test holds a token",
     "keys": "works on the reader's key file (tests/cli/test_cli_keys.py)",
     "modify": "names the elements of the reader's own process (tests/cli/test_cli_repair.py runs it)",
+    "migrate": "names versions of the reader's own process (tests/cli/test_cli_migrate.py runs it)",
 }
 
 PASSWORD = "an-example-password-1"
