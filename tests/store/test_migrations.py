@@ -150,3 +150,33 @@ def test_0014_start_events_get_a_position_per_trigger_and_go_back_down(database_
     with database.read() as conn:
         assert conn.execute(text("SELECT message FROM start_events")).scalars().all() == ["ticket.email"]
     database.dispose()
+
+
+def test_0015_instances_and_jobs_get_their_trace_and_go_back_down(database_url: str) -> None:
+    """0015 adds instances.traceparent and jobs.traceparent/process_key; rows from before keep NULL."""
+    database = Database(database_url)
+    migrate.upgrade(database, "0014")
+    with database.write() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO definitions (id, key, version, checksum, source_format, source, model, deployed_at) "
+                "VALUES (1, 'ticket', 1, 'c', 'yaml', 's', '{}', 0)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO instances (id, definition_id, process_key, status, state, variables, version, "
+                "created_at, updated_at) VALUES ('i1', 1, 'ticket', 'active', '{}', '{}', 1, 0, 0)"
+            )
+        )
+    migrate.upgrade(database, "0015")
+    with database.read() as conn:
+        assert conn.execute(text("SELECT traceparent FROM instances")).scalar_one() is None
+        assert conn.execute(text("SELECT COUNT(traceparent) + COUNT(process_key) FROM jobs")).scalar_one() == 0
+    config = migrate._config()
+    with database.write(watched=False) as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0014")
+    with database.read() as conn:
+        assert conn.execute(text("SELECT id FROM instances")).scalars().all() == ["i1"]
+    database.dispose()

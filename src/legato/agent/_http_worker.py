@@ -212,6 +212,7 @@ class HttpWorker:
             attempt=task["attempt"],
             variables=task["variables"],
             tenant=task.get("tenant"),
+            traceparent=task.get("traceparent"),
         )
         if handler.is_async:
             assert self._loop is not None

@@ -22,7 +22,17 @@ from legato.runtime.log_setup import log_context
 
 log = logging.getLogger("legato.http")
 
-_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
+
+
+def ids_of(traceparent: str | None) -> tuple[str | None, str | None]:
+    """The trace id and parent span id of a W3C `traceparent` header, if valid."""
+    if not traceparent:
+        return None, None
+    match = _TRACEPARENT.match(traceparent.strip().lower())
+    if match is None or match.group(1) == "0" * 32 or match.group(2) == "0" * 16:
+        return None, None
+    return match.group(1), match.group(2)
 
 
 def trace_id_of(traceparent: str | None) -> str | None:
@@ -48,7 +58,7 @@ class AccessLog:
         began = time.perf_counter()
         status = 500  # what the server sends if the app fails before it answers
         traceparent = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"traceparent"), None)
-        trace_id = trace_id_of(traceparent)
+        trace_id, span_id = ids_of(traceparent)  # the caller's, if no span of ours is current
 
         async def send_status(message: Message) -> None:
             nonlocal status
@@ -56,7 +66,7 @@ class AccessLog:
                 status = int(message["status"])
             await send(message)
 
-        with log_context(trace_id=trace_id):
+        with log_context(trace_id=trace_id, span_id=span_id):
             try:
                 await self.app(scope, receive, send_status)
             finally:
@@ -78,4 +88,4 @@ class AccessLog:
                 )
 
 
-__all__ = ["AccessLog", "trace_id_of"]
+__all__ = ["AccessLog", "ids_of", "trace_id_of"]

@@ -66,6 +66,11 @@ class LockedTask(BaseModel):
         default=None,
         description="retries left as the last failure report set them (`retries`); null: the model's retry policy",
     )
+    traceparent: str | None = Field(
+        default=None,
+        description="the W3C traceparent of this delivery's span, in the instance's trace: send it on with the "
+        "calls the worker makes for the task (null: no trace is kept)",
+    )
 
 
 class CompleteExternalTask(_Request):

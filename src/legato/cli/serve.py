@@ -27,7 +27,9 @@ LOG_LEVEL_HELP = (
     "A level (critical, error, warning, info, debug), or per logger: "
     "warning,legato.jobs=info,legato.http=warning [LEGATO_LOG_LEVEL, info]."
 )
-LOG_FORMAT_HELP = "text, or json: one object per line with instance_id, element, job_id, trace_id [LEGATO_LOG_FORMAT]."
+LOG_FORMAT_HELP = (
+    "text, or json: one object per line with instance_id, element, job_id, trace_id, span_id [LEGATO_LOG_FORMAT]."
+)
 HANDLERS_HELP = "Handlers to run: MODULE or MODULE:ATTRIBUTE (a register function, Handlers or Legato). Repeatable."
 
 
@@ -80,6 +82,7 @@ def server(
     )
     _configure_logging(settings)
     _configure_expressions(settings)
+    _configure_tracing(obj, "legato-server")
     if insecure_no_auth and settings.host not in LOOPBACK:
         raise Failure(
             "INSECURE_NOT_LOOPBACK",
@@ -176,6 +179,7 @@ def worker(
     )
     _configure_logging(settings)
     _configure_expressions(settings)
+    _configure_tracing(obj, "legato-worker")
     legato = open_legato(settings)
     try:
         for spec in handler_specs:
@@ -216,6 +220,16 @@ def _configure_expressions(settings: Settings) -> None:
     from legato.expressions import set_cpu_limits
 
     set_cpu_limits(expression=settings.expression_cpu_limit, script=settings.script_cpu_limit)
+
+
+def _configure_tracing(obj: CliContext, service: str) -> None:
+    """Export traces by OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/tracing.md)."""
+    from legato.telemetry.tracing import configure_from_environment
+
+    try:
+        configure_from_environment(service, obj.env)
+    except RuntimeError as exc:
+        raise Failure("TRACING_UNAVAILABLE", str(exc), exit_code=2) from exc
 
 
 def _configure_logging(settings: Settings) -> None:

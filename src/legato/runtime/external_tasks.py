@@ -47,6 +47,7 @@ from legato.store.job_signals import ANY
 from legato.store.jobs import ClaimedJob, JobLock
 from legato.store.tenants import Visible, may_see
 from legato.store.variables import check_variables
+from legato.telemetry import tracing
 
 if TYPE_CHECKING:
     from legato.runtime.app import Legato
@@ -92,6 +93,8 @@ class LockedTask:
     retries: int | None = None
     """Retries left as this worker's last failure report set them (Camunda's `retries`);
     None: the model's retry policy decides."""
+    traceparent: str | None = None
+    """The span of this delivery, in the instance's trace (legato.telemetry.tracing)."""
 
 
 class ExternalTasks:
@@ -427,12 +430,30 @@ def _check_fetch(topics: Sequence[Topic], max_tasks: int) -> None:
         _check_lock(topic.lock_seconds, f"topics/{index}/lock_duration")
 
 
+def _delivered(job: ClaimedJob, process: str | None) -> str | None:
+    """A span for handing the job to an external worker, in its instance's trace; its traceparent
+    is what the worker's own spans continue (None when the instance keeps no trace)."""
+    attributes = {
+        "legato.process": process,
+        "legato.element": job.element,
+        "legato.task_type": job.task_type,
+        "legato.instance_id": job.instance_id,
+        "legato.attempt": job.attempts,
+        "legato.idempotency_key": job.id,
+    }
+    with tracing.span(
+        f"external job {job.task_type}", parent=job.traceparent, kind=tracing.SpanKind.PRODUCER, attributes=attributes
+    ) as delivered:
+        return tracing.traceparent_of(delivered)
+
+
 def _locked(
     job: ClaimedJob, worker_id: str, instance: tuple[str | None, str | None], retries: int | None
 ) -> LockedTask:
     return LockedTask(
         id=job.id,
         idempotency_key=job.id,  # the in-process worker's too: runtime/worker.py
+        traceparent=_delivered(job, instance[0]),
         task_type=job.task_type or "",
         instance_id=job.instance_id or "",
         process=instance[0],

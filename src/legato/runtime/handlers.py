@@ -33,6 +33,13 @@ class Job:
     variables: dict[str, Any]
     tenant: str | None = None
     """The tenant of the instance (None: the shared tenant)."""
+    traceparent: str | None = None
+    """The W3C `traceparent` of this attempt's span, in its instance's trace (None when no
+    trace is kept): pass it on as a `traceparent` header so the systems you call join it."""
+
+    def trace_headers(self) -> dict[str, str]:
+        """`{"traceparent": ...}` (empty without a trace): the header to send with a call made for this job."""
+        return {} if self.traceparent is None else {"traceparent": self.traceparent}
 
 
 @dataclass(frozen=True, slots=True)

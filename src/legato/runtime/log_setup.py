@@ -3,14 +3,15 @@
     configure(format="json", levels="info,legato.worker=debug,legato.http=warning")
 
 Every line carries, where known, the `instance_id`, `element` and `job_id` it is about and
-the `trace_id` of the HTTP request that caused it (from its W3C `traceparent` header).
+the `trace_id` and `span_id` of the span it was logged in: an HTTP request's (which joins
+the caller's W3C `traceparent`), a job's (which joins its instance's trace).
 Code that logs passes them as `extra=...`; code that runs *for* a job or a request sets
 them once with `log_context(...)`, and every line logged meanwhile, also by a handler's
 own logger, carries them.
 
 JSON lines have the fields `time` (ISO 8601, UTC), `level`, `logger`, `message`, the ids
 above when known, and `exception` (the traceback) when there is one; text lines put the
-ids at the end: `... [instance=01a2... element=ship job=01a2...:3]`.
+ids at the end: `... [instance=01a2... element=ship job=01a2...:3 trace=4bf9... span=00f0...]`.
 
 `configure` installs one handler on the root logger, with the `RepeatFilter` that logs a
 repeated failure once per interval (`legato.runtime.log_throttle`). The loggers:
@@ -38,8 +39,9 @@ from typing import IO, Any
 import orjson
 
 from legato.runtime.log_throttle import DEFAULT_INTERVAL, RepeatFilter
+from legato.telemetry.tracing import current_ids
 
-FIELDS = ("instance_id", "element", "job_id", "trace_id")
+FIELDS = ("instance_id", "element", "job_id", "trace_id", "span_id")
 FORMATS = ("text", "json")
 LEVELS = {"critical": 50, "error": 40, "warning": 30, "info": 20, "debug": 10}
 
@@ -50,7 +52,7 @@ _context: dict[str, contextvars.ContextVar[str | None]] = {
 
 @contextmanager
 def log_context(**fields: str | None) -> Iterator[None]:
-    """Lines logged inside carry these fields (instance_id, element, job_id, trace_id)."""
+    """Lines logged inside carry these fields (instance_id, element, job_id, trace_id, span_id)."""
     unknown = set(fields) - set(FIELDS)
     if unknown:
         raise TypeError(f"unknown log fields: {', '.join(sorted(unknown))}")
@@ -63,9 +65,20 @@ def log_context(**fields: str | None) -> Iterator[None]:
 
 
 class ContextFilter(logging.Filter):
-    """Give every record the context's fields it does not carry itself (None when unknown)."""
+    """Give every record the context's fields it does not carry itself (None when unknown).
+
+    The trace and span ids are the current OpenTelemetry span's (a request's, a job's:
+    legato.telemetry.tracing) when there is one, so a line can be found from its span in a
+    tracing UI and the other way round; else those `log_context` set.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "trace_id", None) is None:
+            trace_id, span_id = current_ids()
+            if trace_id is not None:
+                record.trace_id = trace_id
+                if getattr(record, "span_id", None) is None:
+                    record.span_id = span_id
         for name in FIELDS:
             if getattr(record, name, None) is None:
                 setattr(record, name, _context[name].get())
@@ -97,7 +110,7 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """`time level logger: message [instance=... element=... job=... trace=...]`, for people."""
+    """`time level logger: message [instance=... element=... job=... trace=... span=...]`, for people."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -23,6 +23,7 @@ job, which keeps a three-step instance at a few milliseconds end to end.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import queue
@@ -33,6 +34,7 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -46,6 +48,8 @@ from legato.runtime.log_setup import log_context
 from legato.runtime.log_throttle import LogThrottle
 from legato.store import ClaimedJob, CommandItem, Handoff, Outcome, Store
 from legato.store.codec import to_epoch
+from legato.telemetry import tracing
+from legato.telemetry.tracing import Span
 
 log = logging.getLogger("legato.worker")
 jobs_log = logging.getLogger("legato.jobs")  # one line per job failure, retry, incident, recovery
@@ -296,6 +300,8 @@ class Worker:
                     payload=handoff.payload,
                     lock_expires_at=handoff.lock_expires_at,
                     tenant=handoff.tenant,
+                    traceparent=handoff.traceparent,
+                    process=handoff.process,
                 )
             )
 
@@ -341,8 +347,12 @@ class Worker:
     def _run_sync(self, handler: Handler, context: Job, job: ClaimedJob) -> None:
         began = time.perf_counter()
         try:
-            with log_context(instance_id=job.instance_id, element=job.element, job_id=job.id):
-                result = handler.function(context)  # the handler's own log lines carry the job's ids
+            with (
+                job_span(job) as span,
+                log_context(instance_id=job.instance_id, element=job.element, job_id=job.id),
+            ):
+                # the handler's own log lines carry the job's ids and its span's
+                result = handler.function(with_trace(context, span))
             command = self._success(job, result)
         except BaseException as error:
             command = self._failure(job, error)
@@ -354,8 +364,11 @@ class Worker:
         timeout = job.timeout or handler.timeout
         began = time.perf_counter()
         try:
-            with log_context(instance_id=job.instance_id, element=job.element, job_id=job.id):
-                call = cast(Awaitable[Any], handler.function(context))
+            with (
+                job_span(job) as span,
+                log_context(instance_id=job.instance_id, element=job.element, job_id=job.id),
+            ):
+                call = cast(Awaitable[Any], handler.function(with_trace(context, span)))
                 result = await (asyncio.wait_for(call, timeout) if timeout else call)
             command = self._success(job, result)
         except BaseException as error:
@@ -572,6 +585,30 @@ class Worker:
             if running is not None:
                 running.lock_expires_at = until
         return True
+
+
+def job_span(job: ClaimedJob) -> AbstractContextManager[Span]:
+    """The span of one job attempt, in its instance's trace (legato.telemetry.tracing)."""
+    return tracing.span(
+        f"job {job.task_type}",
+        parent=job.traceparent,
+        kind=tracing.SpanKind.CONSUMER,
+        attributes={
+            "legato.process": job.process,
+            "legato.element": job.element,
+            "legato.task_type": job.task_type,
+            "legato.instance_id": job.instance_id,
+            "legato.attempt": job.attempts,
+            "legato.idempotency_key": job.id,
+            "legato.tenant": job.tenant,
+        },
+    )
+
+
+def with_trace(context: Job, span: Span) -> Job:
+    """The handler's view of the job, with the traceparent of its span when there is a trace."""
+    traceparent = tracing.traceparent_of(span)
+    return context if traceparent is None else dataclasses.replace(context, traceparent=traceparent)
 
 
 def _is_timeout(command: Command) -> bool:

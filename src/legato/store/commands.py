@@ -48,7 +48,7 @@ from legato.store.sealing import KEYLESS, Sealer, Sealing
 from legato.store.sql import execute_many, fetch
 from legato.store.tenants import Visible, visible_clause
 from legato.store.writer import ClaimNew, Handoff, Writer
-from legato.telemetry import Metrics
+from legato.telemetry import Metrics, tracing
 
 if TYPE_CHECKING:
     from legato.store.calls import CallDelivery
@@ -73,6 +73,9 @@ class StartRequest:
     exact_tenant: bool = False
     """Look the process up in `tenant` only, never among the shared ones (a call activity's
     fixed tenant, Camunda's `calledElementTenantId`)."""
+    traceparent: str | None = None
+    """The W3C traceparent the instance's trace continues (a caller's); None: the current span's,
+    if any (legato.telemetry.tracing). A call activity's child continues its caller's trace."""
     definition_id: int | None = None
     """The exact definition (an event start found it already); `process` and `version` then
     only describe it."""
@@ -122,10 +125,11 @@ class _Loaded:
     created_at: float | None = None
     insert: dict[str, Any] | None = None
     tenant: str | None = None
+    traceparent: str | None = None
 
 
 _SELECT_INSTANCES = (
-    "SELECT id, definition_id, state, variables, version, tenant_id FROM instances WHERE id IN_LIST(:ids)"
+    "SELECT id, definition_id, state, variables, version, tenant_id, traceparent FROM instances WHERE id IN_LIST(:ids)"
 )
 _SELECT_OWNED_JOBS = "SELECT id, locked_by, attempts, lock_expires_at FROM jobs WHERE id IN_LIST(:ids)"
 _UPDATE_INSTANCE = (
@@ -134,9 +138,9 @@ _UPDATE_INSTANCE = (
 )
 _INSERT_INSTANCE = (
     "INSERT INTO instances (id, definition_id, process_key, business_key, status, state, variables, version, "
-    "created_at, updated_at, ended_at, idempotency_key, request_hash, parent_id, parent_wait, tenant_id) VALUES "
-    "(:id, :definition_id, :process_key, :business_key, :status, :state, :variables, 1, :now, :now, :ended_at, "
-    ":idempotency_key, :request_hash, :parent_id, :parent_wait, :tenant_id)"
+    "created_at, updated_at, ended_at, idempotency_key, request_hash, parent_id, parent_wait, tenant_id, traceparent) "
+    "VALUES (:id, :definition_id, :process_key, :business_key, :status, :state, :variables, 1, :now, :now, "
+    ":ended_at, :idempotency_key, :request_hash, :parent_id, :parent_wait, :tenant_id, :traceparent)"
 )
 
 
@@ -236,15 +240,24 @@ class Executor:
                 details={"process": stored.key, "version": stored.version, "reasons": reasons},
             )
         instance_id = new_instance_id()
-        result = engine.start(
-            stored.model,
-            instance_id=instance_id,
-            variables=request.variables,
-            now=now,
-            actor=request.actor,
-            start_event=request.start_event,
-            caller=caller,
-        )
+        parent = request.traceparent or (writer.traceparents.get(caller[0]) if caller is not None else None)
+        attributes = {
+            "legato.process": stored.key,
+            "legato.version": stored.version,
+            "legato.instance_id": instance_id,
+            "legato.business_key": request.business_key,
+        }
+        with tracing.span(f"start {stored.key}", parent=parent, attributes=attributes) as started_span:
+            result = engine.start(
+                stored.model,
+                instance_id=instance_id,
+                variables=request.variables,
+                now=now,
+                actor=request.actor,
+                start_event=request.start_event,
+                caller=caller,
+            )
+        traceparent = tracing.traceparent_of(started_span)
         state = result.state
         sealing = self._sealing(stored.id, state.variables)
         writer.add(
@@ -255,6 +268,7 @@ class Executor:
             process=stored.key,
             version=stored.version,
             sealing=sealing,
+            traceparent=traceparent,
         )
         stored_state, stored_variables = self._stored(state, sealing)
         rows.append(
@@ -273,6 +287,7 @@ class Executor:
                 "parent_id": None if caller is None else caller[0],
                 "parent_wait": None if caller is None else caller[1],
                 "tenant_id": request.tenant,
+                "traceparent": traceparent,
             }
         )
         return Started(
@@ -423,6 +438,7 @@ class Executor:
             process=definition.key,
             version=definition.version,
             sealing=sealing,
+            traceparent=current.traceparent,
         )
         if item.job is not None:
             owned[item.job] = (None, -1, None)  # a second result for the same job in this batch is stale
@@ -438,12 +454,13 @@ class Executor:
         query = _SELECT_INSTANCES if self.database.is_sqlite else _SELECT_INSTANCES + " FOR UPDATE"
         loaded = {}
         rows = fetch(conn, query, {"ids": ids}, lists=["ids"])
-        for instance_id, definition_id, state, variables, version, tenant in rows:
+        for instance_id, definition_id, state, variables, version, tenant, traceparent in rows:
             loaded[instance_id] = _Loaded(
                 definition_id=definition_id,
                 version=version,
                 state=InstanceState.from_dict(self._loads(state), self._loads(variables)),
                 tenant=tenant,
+                traceparent=traceparent,
             )
         return loaded
 
@@ -455,7 +472,7 @@ class Executor:
             rows = fetch(conn, _SELECT_INSTANCES, {"ids": list(ids)}, lists=["ids"])
         return {
             instance_id: InstanceState.from_dict(self._loads(state), self._loads(variables))
-            for instance_id, _definition, state, variables, _version, _tenant in rows
+            for instance_id, _definition, state, variables, _version, _tenant, _trace in rows
         }
 
     def _owned_jobs(self, conn: Connection, job_ids: list[str]) -> dict[str, tuple[str | None, int, float | None]]:

@@ -38,13 +38,16 @@ class ClaimedJob:
     payload: dict[str, Any] | None
     lock_expires_at: float
     tenant: str | None = None  # the tenant of its instance (or start event); None: the shared one
+    traceparent: str | None = None  # its instance's trace (legato.telemetry.tracing)
+    process: str | None = None
 
 
 _FREE = "due_at <= :now AND (locked_by IS NULL OR lock_expires_at < :now)"
 _TYPES = "(kind <> 'task' OR task_type IN_LIST(:types))"
 _TASKS_OF_TYPES = "(kind = 'task' AND task_type IN_LIST(:types))"
 _RETURNING = (
-    "RETURNING id, kind, instance_id, wait, definition_id, element, task_type, attempts, timeout, payload, tenant_id"
+    "RETURNING id, kind, instance_id, wait, definition_id, element, task_type, attempts, timeout, payload, tenant_id, "
+    "traceparent, process_key"
 )
 
 
@@ -69,7 +72,7 @@ class Jobs:
                 "ORDER BY due_at LIMIT :limit FOR UPDATE SKIP LOCKED) UPDATE jobs j SET locked_by = :worker, "
                 "lock_expires_at = :until, attempts = j.attempts + 1 FROM c WHERE j.id = c.id RETURNING j.id, j.kind, "
                 "j.instance_id, j.wait, j.definition_id, j.element, j.task_type, j.attempts, j.timeout, j.payload, "
-                "j.tenant_id, c.expired"
+                "j.tenant_id, j.traceparent, j.process_key, c.expired"
             )
         self._claim = claim
         self._extend = text(
@@ -128,6 +131,8 @@ class Jobs:
                 payload=None if payload is None else self.database.opened(orjson.loads(payload)),
                 lock_expires_at=until,
                 tenant=tenant,
+                traceparent=traceparent,
+                process=process,
             )
             for (
                 job_id,
@@ -141,6 +146,8 @@ class Jobs:
                 timeout,
                 payload,
                 tenant,
+                traceparent,
+                process,
                 _expired,
             ) in rows
         ]

@@ -27,9 +27,9 @@ from legato.telemetry import Metrics
 _SQL = {
     "job_insert": (
         "INSERT INTO jobs (id, instance_id, wait, definition_id, kind, element, task_type, due_at, attempts, "
-        "timeout, payload, locked_by, lock_expires_at, last_error, created_at, tenant_id) VALUES (:id, "
-        ":instance_id, :wait, NULL, :kind, :element, :task_type, :due_at, :attempts, :timeout, :payload, "
-        ":locked_by, :lock_expires_at, :last_error, :created_at, :tenant_id)"
+        "timeout, payload, locked_by, lock_expires_at, last_error, created_at, tenant_id, traceparent, process_key) "
+        "VALUES (:id, :instance_id, :wait, NULL, :kind, :element, :task_type, :due_at, :attempts, :timeout, :payload, "
+        ":locked_by, :lock_expires_at, :last_error, :created_at, :tenant_id, :traceparent, :process_key)"
     ),
     "job_update": (
         "UPDATE jobs SET due_at = :due_at, attempts = :attempts, last_error = :last_error, "
@@ -179,6 +179,8 @@ class Handoff:
     timeout: float | None
     lock_expires_at: float
     tenant: str | None = None
+    traceparent: str | None = None  # of the instance's start span: the job's span joins its trace
+    process: str | None = None
 
 
 ClaimNew = Callable[[fx.ScheduleJob], tuple[str, float] | None]
@@ -212,6 +214,7 @@ class Writer:
     sealer: Sealer | None = None  # encryption at rest (sealing.py): None, nothing is sealed
     sealings: dict[str, Sealing] = field(default_factory=dict)  # what to seal, per instance
     metrics: Metrics | None = None  # told what the batch did once it commits (legato.telemetry)
+    traceparents: dict[str, str] = field(default_factory=dict)  # instance -> its trace (telemetry.tracing)
     # (process, version[, status or element]) -> how many: instances started, ended, incidents raised
     started: dict[tuple[str, int], int] = field(default_factory=dict)
     ended: dict[tuple[str, int, str], int] = field(default_factory=dict)
@@ -246,11 +249,15 @@ class Writer:
         process: str | None = None,
         version: int | None = None,
         sealing: Sealing | None = None,
+        traceparent: str | None = None,
     ) -> None:
         """Collect the rows for `effects` of an instance in `tenant`, which every row copies;
         `sealing` says what of them to seal (the instance's variables after these effects).
-        `process` and `version` label what the metrics count of them."""
+        `process` and `version` label what the metrics count of them; its jobs copy
+        `traceparent`, the instance's trace."""
         now = to_epoch(self.now)
+        if traceparent is not None:
+            self.traceparents[instance_id] = traceparent
         if self.metrics is not None and process is not None and version is not None:
             self._tally(process, version, effects)
         if sealing is not None:
@@ -274,7 +281,7 @@ class Writer:
                     }
                 )
             elif isinstance(effect, fx.ScheduleJob):
-                self._schedule(instance_id, effect, now, tenant)
+                self._schedule(instance_id, effect, now, tenant, process)
             elif isinstance(effect, fx.RetryJob | fx.HoldJob):
                 key = wait_key(instance_id, effect.wait)
                 change = (
@@ -432,7 +439,10 @@ class Writer:
                 key = (process, version, effect.element)
                 self.incidents[key] = self.incidents.get(key, 0) + 1
 
-    def _schedule(self, instance_id: str, effect: fx.ScheduleJob, now: float, tenant: str | None) -> None:
+    def _schedule(
+        self, instance_id: str, effect: fx.ScheduleJob, now: float, tenant: str | None, process: str | None
+    ) -> None:
+        traceparent = self.traceparents.get(instance_id)
         key = wait_key(instance_id, effect.wait)
         lock = self.claim_new(effect) if self.claim_new is not None and effect.task_type else None
         self.job_inserts[key] = {
@@ -451,6 +461,8 @@ class Writer:
             "last_error": None,
             "created_at": now,
             "tenant_id": tenant,
+            "traceparent": traceparent,
+            "process_key": process,
         }
         if lock is not None:
             assert effect.task_type is not None
@@ -465,6 +477,8 @@ class Writer:
                     timeout=effect.timeout,
                     lock_expires_at=lock[1],
                     tenant=tenant,
+                    traceparent=traceparent,
+                    process=process,
                 )
             )
 

@@ -85,6 +85,7 @@ async def fetch_and_lock(
             "worker_id": t.worker_id,
             "lock_expires_at": t.lock_expires_at,
             "retries": t.retries,
+            "traceparent": t.traceparent,
         }
         for t in tasks
     ]
