@@ -3642,6 +3642,11 @@ export interface components {
              */
             tenant: string | null;
             /**
+             * Traceparent
+             * @description the W3C traceparent of this delivery's span, in the instance's trace: send it on with the calls the worker makes for the task (null: no trace is kept)
+             */
+            traceparent?: string | null;
+            /**
              * Variables
              * @description the task's inputs (its input mapping, or the instance's variables)
              */
