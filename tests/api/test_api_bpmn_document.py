@@ -84,6 +84,11 @@ def test_a_flavour_is_a_conversion_on_request(client: TestClient, legato: Legato
     stored = legato.store.definitions.get("order_fulfilment").model
     assert checksum(load_bpmn(converted.text).definition) == checksum(stored)
     assert legato.export_bpmn("order_fulfilment", flavour="camunda8") == converted.text
+    camunda7 = client.get(f"{API}/definitions/order_fulfilment/bpmn", params={"flavour": "camunda7"})
+    assert b'camunda:type="external" camunda:topic="stock.check"' in camunda7.content
+    assert b"Camunda Platform" in camunda7.content and b"<zeebe:taskDefinition" not in camunda7.content
+    assert checksum(load_bpmn(camunda7.text).definition) == checksum(stored)
+    assert camunda7.content != FILE.read_bytes()  # generated: ids of definitions, layout of the XML
     wrong = client.get(f"{API}/definitions/order_fulfilment/bpmn", params={"flavour": "camunda6"})
     assert_problem(wrong, 400, "INVALID_INPUT")
 

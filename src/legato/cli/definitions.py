@@ -88,8 +88,8 @@ def definitions(obj: CliContext, all_versions: bool, tenant: str | None, as_json
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
 @click.option(
     "--flavour",
-    type=click.Choice(["camunda8"]),
-    help="Convert: generate the file with Camunda 8 (zeebe:) extensions.",
+    type=click.Choice(["camunda8", "camunda7"]),
+    help="Convert: generate the file with zeebe: (camunda8) or camunda: (camunda7) extensions.",
 )
 @click.pass_obj
 def export(obj: CliContext, process: str, version: int | None, output: Path | None, flavour: str | None) -> None:

@@ -169,7 +169,7 @@ class Client:
         self, process: str, version: int | None = None, tenant: str | None = None, *, flavour: str | None = None
     ) -> str:
         """A deployed process as BPMN 2.0 XML with a diagram (for Camunda Modeler or bpmn.io): the
-        deployed document itself, or one generated in `flavour` ("camunda8")."""
+        deployed document itself, or one generated in `flavour` ("camunda8", "camunda7")."""
         params = _given(version=version, tenant=tenant, flavour=flavour)
         return self._send("GET", f"/definitions/{segment(process)}/bpmn", params=params).text
 

@@ -251,8 +251,8 @@ def get_source(
         "A process deployed from BPMN gives back the document that was deployed, as it was: ids, extensions "
         "in their own flavour (camunda: or zeebe:), diagram, other pools, message flows and artifacts. "
         "A process written in Python or YAML is generated, with an automatic left-to-right layout where it "
-        "was never drawn. `flavour=camunda8` asks for a generated document in Camunda 8 (zeebe:) flavour "
-        "instead. The file opens in Camunda Modeler and bpmn.io and deploys back to the "
+        "was never drawn. `flavour` asks for a generated document in Camunda 8 (zeebe:) or Camunda 7 "
+        "(camunda:) flavour instead. The file opens in Camunda Modeler and bpmn.io and deploys back to the "
         "same model."
     ),
     responses={200: {"content": {"application/xml": {}}}, **problem_responses(404)},
@@ -264,7 +264,7 @@ def export_bpmn(
     version: VersionQuery = None,
     tenant: TenantQuery = None,
     flavour: Annotated[
-        Literal["camunda8"] | None,
+        Literal["camunda8", "camunda7"] | None,
         Query(description="convert: a generated document in this flavour (default: the deployed document)"),
     ] = None,
 ) -> Response:

@@ -17,13 +17,14 @@ where it cannot (the inverse of `extensions` and its handlers).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 import orjson
 from lxml import etree
 
-from legato.formats.bpmn.expressions import to_camunda
-from legato.formats.bpmn.namespaces import BPMN, LEGATO, XSI, ZEEBE, qualified
+from legato.formats.bpmn.expressions import from_camunda, is_path, to_camunda
+from legato.formats.bpmn.namespaces import BPMN, CAMUNDA, LEGATO, XSI, ZEEBE, qualified
 from legato.model.elements import (
     Activity,
     BusinessRuleTask,
@@ -38,8 +39,10 @@ from legato.model.elements import (
 __all__ = ["write_activity_extensions", "write_loop"]
 
 
-def write_activity_extensions(extensions: etree._Element, activity: Activity) -> None:
-    """Append what `activity` needs to its `bpmn:extensionElements`."""
+def write_activity_extensions(extensions: etree._Element, activity: Activity, flavour: str = "camunda8") -> None:
+    """Append what `activity` needs to its `bpmn:extensionElements` (and, for Camunda 7, its attributes)."""
+    if flavour == "camunda7" and _camunda7_activity(extensions, activity):
+        return
     if isinstance(activity, BusinessRuleTask):
         decision = etree.SubElement(extensions, qualified(ZEEBE, "calledDecision"), decisionId=activity.decision)
         _set(decision, "resultVariable", activity.result_variable)
@@ -72,11 +75,18 @@ def write_activity_extensions(extensions: etree._Element, activity: Activity) ->
     write_mappings(extensions, activity.inputs, activity.outputs)
 
 
-def write_loop(parent: etree._Element, loop: MultiInstance) -> None:
+def write_loop(parent: etree._Element, loop: MultiInstance, flavour: str = "camunda8") -> None:
     """`multiInstanceLoopCharacteristics` for `loop`, appended to the activity `parent`."""
     node = etree.SubElement(parent, qualified(BPMN, "multiInstanceLoopCharacteristics"))
     if loop.sequential:
         node.set("isSequential", "true")
+    collection = None if loop.collection is None else _camunda7_value(loop.collection)
+    if flavour == "camunda7" and collection is not None and loop.output_element is None and not loop.output_collection:
+        # Camunda 7: camunda:collection="${items}" camunda:elementVariable="item"; outputs it cannot say
+        node.set(qualified(CAMUNDA, "collection"), collection)
+        if loop.element_variable is not None:
+            node.set(qualified(CAMUNDA, "elementVariable"), loop.element_variable)
+        loop = dataclasses.replace(loop, collection=None, element_variable=None)
     expressions = {"inputCollection": loop.collection, "outputElement": loop.output_element}
     written = {key: to_camunda(value) for key, value in expressions.items() if value is not None}
     zeebe = all(value is not None for value in written.values())
@@ -146,14 +156,27 @@ def _user_task(extensions: etree._Element, task: UserTask) -> None:
         ).decode()
 
 
-def write_mappings(extensions: etree._Element, inputs: Mapping[str, str], outputs: Mapping[str, str]) -> None:
-    """Input and output mappings: `zeebe:ioMapping`, and `legato:ioMapping` for what Zeebe would misread."""
+def write_mappings(
+    extensions: etree._Element, inputs: Mapping[str, str], outputs: Mapping[str, str], flavour: str = "camunda8"
+) -> None:
+    """Input and output mappings: `zeebe:ioMapping` (`camunda:inputOutput` for Camunda 7), and
+    `legato:ioMapping` for what Camunda would misread."""
     zeebe: list[tuple[str, str, str]] = []
     legato: list[tuple[str, str, str]] = []
+    camunda: list[tuple[str, str, str]] = []
     for kind, mapping in (("input", inputs), ("output", outputs)):
         for target, source in mapping.items():
+            if flavour == "camunda7" and (parameter := _camunda7_value(source)) is not None:
+                camunda.append((kind, parameter, target))
+                continue
             written = to_camunda(source)
-            (zeebe if written is not None else legato).append((kind, written or source, target))
+            (zeebe if written is not None and flavour != "camunda7" else legato).append(
+                (kind, written if written is not None and flavour != "camunda7" else source, target)
+            )
+    if camunda:
+        node = etree.SubElement(extensions, qualified(CAMUNDA, "inputOutput"))
+        for kind, text, target in camunda:
+            etree.SubElement(node, qualified(CAMUNDA, f"{kind}Parameter"), name=target).text = text
     for namespace, items in ((ZEEBE, zeebe), (LEGATO, legato)):
         if items:
             node = etree.SubElement(extensions, qualified(namespace, "ioMapping"))
@@ -183,3 +206,78 @@ def _timeout(extensions: etree._Element, timeout: float | None) -> None:
 def _set(node: etree._Element, attribute: str, value: str | None) -> None:
     if value is not None:
         node.set(attribute, value)
+
+
+# --- Camunda 7 ---------------------------------------------------------------------------
+
+
+def _camunda7_value(expression: str) -> str | None:
+    """The text of a Camunda 7 attribute or parameter that reads back as `expression`:
+    `${order.total}` for a path, the JUEL as written, static text; None when JUEL cannot say it
+    (FEEL, or Legato's dialect beyond a path), and Legato's own extension then says it."""
+    written = to_camunda(expression)
+    if written is None:
+        return None
+    if written.startswith("=") and not written.startswith("=="):
+        body = written[1:].strip()
+        written = "${" + body + "}" if is_path(body) else ""
+    if not written or written.startswith("=") or from_camunda(written) != expression:
+        return None
+    return written
+
+
+def _camunda7_activity(extensions: etree._Element, activity: Activity) -> bool:
+    """Camunda 7's attributes for what it can say of `activity`; False leaves it to the Camunda 8 writer.
+
+    Service and send tasks become external tasks (`camunda:type="external" camunda:topic`),
+    user tasks take `camunda:assignee`, `candidateGroups`, `candidateUsers`, `dueDate`,
+    `followUpDate`, `priority`, `formKey`/`formRef`, business rule tasks `camunda:decisionRef`,
+    `resultVariable` and `mapDecisionResult`. Call activities, and a decision without a result
+    mapping (Camunda 7 would read its default, `resultList`), keep the Camunda 8 form.
+    """
+    node = extensions.getparent()
+    assert node is not None
+    if isinstance(activity, CallActivity) or (isinstance(activity, BusinessRuleTask) and not activity.result_mapping):
+        return False
+    if isinstance(activity, BusinessRuleTask):
+        node.set(qualified(CAMUNDA, "decisionRef"), activity.decision)
+        if activity.result_variable is not None:
+            node.set(qualified(CAMUNDA, "resultVariable"), activity.result_variable)
+        node.set(qualified(CAMUNDA, "mapDecisionResult"), str(activity.result_mapping))
+        if activity.tenant is not None:
+            etree.SubElement(extensions, qualified(LEGATO, "calledDecision"), tenant=activity.tenant)
+    elif isinstance(activity, ServiceTask):
+        node.set(qualified(CAMUNDA, "type"), "external")
+        node.set(qualified(CAMUNDA, "topic"), activity.task_type)
+    if isinstance(activity, BusinessRuleTask | ServiceTask):
+        if activity.retry != RetryPolicy():
+            _retry(extensions, activity.retry)
+        _timeout(extensions, activity.timeout)
+    if isinstance(activity, UserTask):
+        _camunda7_user_task(node, extensions, activity)
+    write_mappings(extensions, activity.inputs, activity.outputs, "camunda7")
+    return True
+
+
+def _camunda7_user_task(node: etree._Element, extensions: etree._Element, task: UserTask) -> None:
+    attributes = {
+        "assignee": task.assignee,
+        "candidateGroups": ", ".join(task.candidate_groups) or None,
+        "candidateUsers": ", ".join(task.candidate_users) or None,
+        "dueDate": task.due_date,
+        "followUpDate": task.follow_up_date,
+        "priority": None if task.priority is None else str(task.priority),
+    }
+    form = task.form or {}
+    key, value = next(iter(form.items())) if len(form) == 1 else ("", None)
+    if key in ("key", "id") and isinstance(value, str) and value:
+        attributes["formKey" if key == "key" else "formRef"] = value
+    elif task.form is not None:
+        etree.SubElement(extensions, qualified(LEGATO, "form")).text = orjson.dumps(
+            task.form, option=orjson.OPT_SORT_KEYS
+        ).decode()
+    for name, text in attributes.items():
+        if text is not None:
+            node.set(qualified(CAMUNDA, name), text)
+    if task.description is not None and task.description != task.documentation:
+        etree.SubElement(extensions, qualified(LEGATO, "description")).text = task.description

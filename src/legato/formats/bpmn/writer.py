@@ -38,7 +38,7 @@ from legato.formats.bpmn.extension_writer import (
     write_standard_loop,
 )
 from legato.formats.bpmn.layout import layout
-from legato.formats.bpmn.namespaces import BPMN, LEGATO, MODELER, PREFIXES, XSI, ZEEBE, qualified
+from legato.formats.bpmn.namespaces import BPMN, CAMUNDA, LEGATO, MODELER, PREFIXES, XSI, ZEEBE, qualified
 from legato.formats.builder import reading_order
 from legato.model.diagram import Lane
 from legato.model.elements import (
@@ -70,19 +70,20 @@ from legato.model.process import ProcessDefinition
 
 __all__ = ["FLAVOURS", "dump_bpmn"]
 
-FLAVOURS: Final = ("camunda8",)
-"""The extension flavours `dump_bpmn` writes: Camunda 8's `zeebe:`."""
+FLAVOURS: Final = ("camunda8", "camunda7")
+"""The extension flavours `dump_bpmn` writes: Camunda 8's `zeebe:`, Camunda 7's `camunda:`."""
 
 _TIMER_TAGS = {"duration": "timeDuration", "date": "timeDate", "cycle": "timeCycle"}
 _NOT_NAME = re.compile(r"[^A-Za-z0-9_.\-]")
 _CAMUNDA_PLATFORM = "8.5.0"
+_CAMUNDA7_PLATFORM = "7.21.0"
 
 
 def dump_bpmn(definition: ProcessDefinition, *, flavour: str = "camunda8") -> str:
     """The definition as a BPMN 2.0 document that Camunda Modeler and bpmn.io open, in `flavour`."""
     if flavour not in FLAVOURS:
         raise ValueError(f"unknown flavour {flavour!r}: the flavours are {', '.join(FLAVOURS)}")
-    return _Writer(definition).write()
+    return _Writer(definition, flavour).write()
 
 
 def _bpmn(name: str) -> str:
@@ -90,8 +91,9 @@ def _bpmn(name: str) -> str:
 
 
 class _Writer:
-    def __init__(self, definition: ProcessDefinition) -> None:
+    def __init__(self, definition: ProcessDefinition, flavour: str = "camunda8") -> None:
         self.definition = definition
+        self.flavour = flavour
         self.order = reading_order(definition)
         self.taken = set(definition.elements) | set(definition.flows) | set(_lane_ids(definition.lanes))
         if definition.participant is not None:
@@ -115,13 +117,14 @@ class _Writer:
 
     def write(self) -> str:
         definition = self.definition
-        root = etree.Element(_bpmn("definitions"), nsmap=PREFIXES)
+        camunda7 = self.flavour == "camunda7"
+        root = etree.Element(_bpmn("definitions"), nsmap={**PREFIXES, "camunda": CAMUNDA} if camunda7 else PREFIXES)
         root.set("id", self.unique(f"Definitions_{definition.id}"))
         root.set("targetNamespace", "http://bpmn.io/schema/bpmn")
         root.set("exporter", "Legato")
         root.set("exporterVersion", _version())
-        root.set(qualified(MODELER, "executionPlatform"), "Camunda Cloud")
-        root.set(qualified(MODELER, "executionPlatformVersion"), _CAMUNDA_PLATFORM)
+        root.set(qualified(MODELER, "executionPlatform"), "Camunda Platform" if camunda7 else "Camunda Cloud")
+        root.set(qualified(MODELER, "executionPlatformVersion"), _CAMUNDA7_PLATFORM if camunda7 else _CAMUNDA_PLATFORM)
         plane_element = definition.id
         if definition.participant is not None:
             collaboration = etree.SubElement(
@@ -201,11 +204,12 @@ class _Writer:
         _documentation(node, element.documentation)
         extensions = etree.SubElement(node, _bpmn("extensionElements"))
         if isinstance(element, Activity):
-            write_activity_extensions(extensions, element)
+            write_activity_extensions(extensions, element, self.flavour)
         elif isinstance(element, StartEvent) and element.outputs:
-            write_mappings(extensions, {}, element.outputs)
-        if isinstance(element, IntermediateThrowEvent | EndEvent) and element.task_type is not None:
-            etree.SubElement(extensions, qualified(ZEEBE, "taskDefinition"), type=element.task_type)  # the sender
+            write_mappings(extensions, {}, element.outputs, self.flavour)
+        sender = element.task_type if isinstance(element, IntermediateThrowEvent | EndEvent) else None
+        if sender is not None and self.flavour != "camunda7":
+            etree.SubElement(extensions, qualified(ZEEBE, "taskDefinition"), type=sender)  # the sender
         for route in getattr(element, "routes", ()):  # sent along a collaboration's message flows
             written = etree.SubElement(
                 extensions, qualified(LEGATO, "messageRoute"), process=route.process, message=route.message
@@ -218,11 +222,19 @@ class _Writer:
             etree.SubElement(node, _bpmn("outgoing")).text = flow.id
         if isinstance(element, StartEvent | EndEvent | IntermediateCatchEvent | IntermediateThrowEvent | BoundaryEvent):
             self.event(node, element.event)
+            message = node.find(_bpmn("messageEventDefinition"))
+            if sender is not None and message is not None and self.flavour == "camunda7":
+                message.set(qualified(CAMUNDA, "type"), "external")  # Camunda 7 puts the sender here
+                message.set(qualified(CAMUNDA, "topic"), sender)
+            elif sender is not None and self.flavour == "camunda7":
+                etree.SubElement(extensions, qualified(ZEEBE, "taskDefinition"), type=sender)
         if isinstance(element, StartEvent):
             for alternative in element.alternatives:  # a Multiple start event: any one starts it
                 self.event(node, alternative)
         if isinstance(element, Activity) and element.multi_instance is not None:
-            write_loop(node, element.multi_instance)  # BPMN 2.0 puts the loop after the flows, before a script
+            write_loop(
+                node, element.multi_instance, self.flavour
+            )  # BPMN 2.0 puts the loop after the flows, before a script
         if isinstance(element, Activity) and element.loop is not None:
             write_standard_loop(node, element.loop)
         if isinstance(element, ScriptTask):
