@@ -289,7 +289,7 @@ export interface paths {
         };
         /**
          * A process as BPMN 2.0 XML, with a diagram
-         * @description A process deployed from BPMN gives back the document that was deployed, as it was: ids, extensions in their own flavour (camunda: or zeebe:), diagram, other pools, message flows and artifacts. A process written in Python or YAML is generated, with an automatic left-to-right layout where it was never drawn. `flavour=camunda8` asks for a generated document in Camunda 8 (zeebe:) flavour instead. The file opens in Camunda Modeler and bpmn.io and deploys back to the same model.
+         * @description A process deployed from BPMN gives back the document that was deployed, as it was: ids, extensions in their own flavour (camunda: or zeebe:), diagram, other pools, message flows and artifacts. A process written in Python or YAML is generated, with an automatic left-to-right layout where it was never drawn. `flavour` asks for a generated document in Camunda 8 (zeebe:) or Camunda 7 (camunda:) flavour instead. The file opens in Camunda Modeler and bpmn.io and deploys back to the same model.
          */
         get: operations["export_bpmn_api_v1_definitions__key__bpmn_get"];
         put?: never;
@@ -5671,7 +5671,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description convert: a generated document in this flavour (default: the deployed document) */
-                flavour?: "camunda8" | null;
+                flavour?: ("camunda8" | "camunda7") | null;
                 /** @description a tenant: narrows a list to it, or names the tenant to work in (default: the caller's only tenant if it has exactly one, else the shared tenant) */
                 tenant?: string | null;
                 /** @description default: the latest version */
