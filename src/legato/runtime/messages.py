@@ -5,7 +5,8 @@ without an implementation of its own, whose message flows lead into another proc
 the file that runs, gets the reserved task type `legato.message` and its `routes`
 (formats/bpmn/reader.py). Every worker runs that task type itself, unless the user
 registered their own handler for it: for each route it correlates the message the target
-waits for (the target's message name decides, not the sender's), with the correlation key
+waits for (the target's message name decides, not the sender's) to the target process's
+instances waiting at the target element, or its message start event, with the correlation key
 the target's message declares, evaluated over the sender's variables, and the sender's
 variables as the message's (a send task's input mappings, when it has them). So an
 instance of one pool reaches the catching event of another pool's instance, or starts it.
@@ -57,6 +58,8 @@ def message_flow_handler(store: Store, clock: Clock) -> HandlerFunction:
                 actor=f"message flow from {job.element}",
                 within=within,
                 origin=job.tenant,
+                process=route.process,  # the flow's target, not any process that waits for the name
+                element=route.element or None,
             )
         return {}
 

@@ -695,8 +695,14 @@ class Executor:
         within: Visible = None,
         origin: str | None = None,
         business_key: str | None = None,
+        process: str | None = None,
+        element: str | None = None,
     ) -> tuple[dict[str, Any], list[Handoff]]:
         """Deliver a message to the oldest instance waiting for it, or start one.
+
+        `process` (and `element`) narrow where it may go to that process's instances
+        waiting at that element, or its message start event (that one): a message sent
+        along a collaboration's message flow (runtime/messages.py) reaches the flow's target.
 
         `business_key` narrows the waiting instances to the one(s) with that business key
         and is the business key of an instance it starts (Camunda 7's correlation by
@@ -717,6 +723,12 @@ class Executor:
             if business_key is not None:
                 key_clause += " AND instance_id IN (SELECT id FROM instances WHERE business_key = :business_key)"
                 params["business_key"] = business_key
+            if process is not None:
+                key_clause += " AND instance_id IN (SELECT id FROM instances WHERE process_key = :process)"
+                params["process"] = process
+            if element:
+                key_clause += " AND element = :element"
+                params["element"] = element
             rows = conn.execute(
                 text(
                     f"SELECT id, instance_id, wait FROM subscriptions WHERE kind = 'message' AND message = :message "
@@ -732,10 +744,17 @@ class Executor:
                     self.finish(conn, writer, now)
                     return {"correlated": "instance", "instance_id": row.instance_id}, writer.handoffs
             params = {"message": message}
+            target = ""
+            if process is not None:
+                target += " AND d.key = :process"
+                params["process"] = process
+            if element:
+                target += " AND s.element = :element"
+                params["element"] = element
             start = conn.execute(
                 text(
                     "SELECT s.element, d.key, d.tenant_id, d.id FROM start_events s JOIN definitions d ON "
-                    "d.id = s.definition_id WHERE s.kind = 'message' AND s.message = :message "
+                    f"d.id = s.definition_id WHERE s.kind = 'message' AND s.message = :message{target} "
                     f"AND {visible_clause('d.tenant_id', within, params)} "
                     "ORDER BY d.tenant_id IS NULL, d.key LIMIT 1"
                 ),
@@ -746,6 +765,7 @@ class Executor:
                     f"message {message!r}"
                     + (f" with correlation key {correlation_key!r}" if correlation_key is not None else "")
                     + (f" for business key {business_key!r}" if business_key is not None else "")
+                    + (f" to {process!r}" + (f" at {element!r}" if element else "") if process is not None else "")
                     + " matches no waiting instance and no message start event",
                     details={"message": message, "correlation_key": correlation_key},
                 )

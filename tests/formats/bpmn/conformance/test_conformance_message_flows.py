@@ -16,6 +16,7 @@ from conformance_helpers import FILES, imported
 
 from legato import Legato
 from legato.formats.bpmn import dump_bpmn, load_bpmn
+from legato.formats.builder import Process
 from legato.model.elements import MESSAGE_TASK_TYPE, EndEvent, MessageRoute, SendTask
 from legato.runtime.handlers import Job
 
@@ -58,3 +59,26 @@ def test_each_application_gets_its_own_score_from_the_bureau(app: Legato) -> Non
     assert ended[second]["variables"]["score"] == 450
     bureau = app.instances(process="credit_bureau")
     assert len(bureau) == 2 and all(instance["status"] == "completed" for instance in bureau)
+
+
+def test_the_flow_decides_where_another_process_waits_for_the_same_name(app: Legato) -> None:
+    """An audit process that also starts on `score.requested`, and a listener of
+    `score.delivered` with the same key: names alone would pick them (the audit process
+    comes first by key, the listener waits longest); the message flows pick the bureau and
+    the bank's instance."""
+    audit = Process("audit_trail")
+    audit.start("requested", message="score.requested").then(audit.user("file_it")).then(audit.end("filed"))
+    listener = Process("another_listener")
+    delivered = listener.catch_message("delivered", message="score.delivered", correlation_key="applicationId")
+    listener.start("begin").then(delivered).then(listener.end("done"))
+    app.deploy(audit.build())
+    app.deploy(listener.build())
+    app.deploy(FILES / "message_flows_camunda7.bpmn")
+    app.register("score.compute", lambda job: {"score": 610})
+    with app.running():
+        waiting = app.start("another_listener", {"applicationId": "A-9"}).instance_id
+        loan = app.start("loan_application", {"applicationId": "A-9"}).instance_id
+        ended = app.wait(loan)
+    assert ended["status"] == "completed" and ended["variables"]["score"] == 610
+    assert app.instances(process="audit_trail") == []
+    assert app.instance(waiting)["waiting_at"] == ["delivered"]
