@@ -61,6 +61,8 @@ def test_draw_validate_deploy_start_and_see_it_run(page: Any, live_server: LiveS
     panel.get_by_text("Task definition", exact=True).click()
     panel.get_by_label("Job type").fill("test.charge")  # the server's handler (conftest): charges a valid card
     panel.get_by_label("Retries").fill("2")
+    panel.get_by_text("Legato", exact=True).click()  # what only Legato's namespace says
+    panel.get_by_label("Timeout (seconds)").fill("30")
     expect(page.get_by_test_id("lint-summary")).to_have_text("0 error(s), 0 warning(s)")
 
     page.get_by_role("button", name="Validate").click()
@@ -73,6 +75,7 @@ def test_draw_validate_deploy_start_and_see_it_run(page: Any, live_server: LiveS
     task_element = stored.model.elements[task]
     assert task_element.task_type == "test.charge"
     assert task_element.retry.max_attempts == 2
+    assert task_element.timeout == 30
 
     csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "legato_csrf")
     started = page.request.post(

@@ -16,12 +16,14 @@ import CamundaBehaviorsModule from "camunda-bpmn-js-behaviors/lib/camunda-platfo
 import zeebeModdle from "zeebe-bpmn-moddle/resources/zeebe.json";
 import camundaModdle from "camunda-bpmn-moddle/resources/camunda.json";
 import lintModule from "bpmn-js-bpmnlint";
+import { debounce } from "min-dash";
 import "bpmn-js/dist/assets/diagram-js.css";
 import "bpmn-js/dist/assets/bpmn-js.css";
 import "bpmn-js/dist/assets/bpmn-font/css/bpmn.css";
 import "@bpmn-io/properties-panel/dist/assets/properties-panel.css";
 import "bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css";
 import type { Flavour } from "./flavour";
+import { legatoPanelModule } from "./legatoPanel";
 import { lintConfig } from "./lint/config";
 import { headline, type ProblemPlacement } from "./problems";
 
@@ -65,6 +67,27 @@ const FLAVOURS: Record<Flavour, { modules: unknown[]; moddle: Record<string, unk
   camunda7: { modules: [CamundaPlatformPropertiesProviderModule, CamundaBehaviorsModule], moddle: { camunda: camundaModdle } },
 };
 
+type Debounced = ((...args: unknown[]) => void) & { flush(): void };
+type DebounceInput = ((fn: (...args: unknown[]) => void) => Debounced) & { flushAll(): void };
+
+/**
+ * The properties panel's `debounceInput` (it waits 300 ms after the last keystroke before
+ * changing the diagram), able to apply every pending edit at once: Validate, Deploy and
+ * Download call it first, so that what was typed just before the click is in the file.
+ */
+function flushableDebounceInput(): DebounceInput {
+  const made = new Set<Debounced>();
+  const make = ((fn: (...args: unknown[]) => void) => {
+    const debounced = debounce(fn, 300) as Debounced;
+    made.add(debounced);
+    return debounced;
+  }) as DebounceInput;
+  make.flushAll = () => made.forEach((debounced) => debounced.flush());
+  return make;
+}
+
+const flushableInputModule = { debounceInput: ["factory", flushableDebounceInput] };
+
 const INVALID = "legato-invalid";
 const CANNOT_RUN = "legato-cannot-run";
 
@@ -84,7 +107,7 @@ export function BpmnEditor({ xml, flavour, problems, onChange, onLint, onImportE
     const modeler = new Modeler({
       container: canvasRef.current,
       propertiesPanel: { parent: panelRef.current },
-      additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, ...chosen.modules, lintModule],
+      additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, ...chosen.modules, legatoPanelModule, lintModule, flushableInputModule],
       moddleExtensions: chosen.moddle,
       linting: { bpmnlint: lintConfig, active: true },
     } as ConstructorParameters<typeof Modeler>[0]);
@@ -128,6 +151,7 @@ export function BpmnEditor({ xml, flavour, problems, onChange, onLint, onImportE
     async saveXML() {
       const modeler = modelerRef.current;
       if (!modeler) throw new Error("the modeler is not ready");
+      (modeler.get("debounceInput") as DebounceInput).flushAll();
       const { xml: saved } = await modeler.saveXML({ format: true });
       if (!saved) throw new Error("the modeler gave no XML");
       return saved;

@@ -35,6 +35,7 @@ declare module "bpmn-js-properties-panel" {
   export const BpmnPropertiesProviderModule: unknown;
   export const ZeebePropertiesProviderModule: unknown;
   export const CamundaPlatformPropertiesProviderModule: unknown;
+  export function useService<T = any>(name: string, strict?: boolean): T; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 declare module "camunda-bpmn-js-behaviors/lib/camunda-cloud" {
@@ -62,4 +63,13 @@ declare module "bpmn-moddle" {
     constructor(packages?: Record<string, unknown>);
     fromXML(xml: string): Promise<{ rootElement: unknown; warnings: unknown[] }>;
   }
+}
+
+declare module "@bpmn-io/properties-panel/preact" {
+  export function h(component: unknown, props: Record<string, unknown>, ...children: unknown[]): unknown;
+}
+
+declare module "@bpmn-io/properties-panel" {
+  export const NumberFieldEntry: unknown;
+  export const isNumberFieldEntryEdited: unknown;
 }
