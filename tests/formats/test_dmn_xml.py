@@ -486,3 +486,53 @@ def test_names_with_spaces_are_read_without_backticks() -> None:
         )
     )
     assert evaluate(model, "Offer", {"Loan amount": 1000}).value == "pay 83.33"
+
+
+TYPED = """  <decision id="Decision_0typ1" name="Season">
+    <decisionTable id="DecisionTable_0typ2" hitPolicy="FIRST">
+      <input id="Input_0typ3" label="Day">
+        <inputExpression id="InputExpression_0typ4" typeRef="date"><text>day</text></inputExpression>
+      </input>
+      <input id="Input_0typ5" label="Region">
+        <inputExpression id="InputExpression_0typ6" typeRef="string"><text>region</text></inputExpression>
+      </input>
+      <output id="Output_0typ7" name="season" typeRef="string" />
+      <output id="Output_0typ8" name="weight" typeRef="number" />
+      <rule id="DecisionRule_0sum9">
+        <inputEntry id="UnaryTests_0sum1"><text>[date("2024-06-01")..date("2024-08-31")]</text></inputEntry>
+        <inputEntry id="UnaryTests_0sum2"><text>"north"</text></inputEntry>
+        <outputEntry id="LiteralExpression_0sum3"><text>"summer"</text></outputEntry>
+        <outputEntry id="LiteralExpression_0sum4"><text>1.5</text></outputEntry>
+      </rule>
+      <rule id="DecisionRule_0oth5">
+        <inputEntry id="UnaryTests_0oth6"><text>-</text></inputEntry>
+        <inputEntry id="UnaryTests_0oth7"><text>-</text></inputEntry>
+        <outputEntry id="LiteralExpression_0oth8"><text>"other"</text></outputEntry>
+        <outputEntry id="LiteralExpression_0oth9"><text>"heavy"</text></outputEntry>
+      </rule>
+    </decisionTable>
+  </decision>
+  <decision id="Decision_1cnt1" name="Count">
+    <variable id="InformationItem_1cnt2" name="Count" typeRef="number" />
+    <literalExpression id="LiteralExpression_1cnt3"><text>[size]</text></literalExpression>
+  </decision>"""
+
+
+def test_type_refs_convert_iso_text_and_singleton_lists_and_null_what_does_not_fit() -> None:
+    """DMN 1.5, 10.3.2.9.4: a value is converted to its typeRef where the spec says, else null with a warning."""
+    model = load_dmn(definitions(TYPED))
+    summer = evaluate(model, "Season", {"day": "2024-07-14", "region": ["north"]})
+    assert summer.value == {"season": "summer", "weight": 1.5}  # ISO text is a date; [x] is x
+    assert summer.warnings == ()
+    other = evaluate(model, "Season", {"day": "2024-07-14", "region": 7})
+    assert other.value == {"season": "other", "weight": None}
+    assert other.warnings == (
+        "input 2 ('Region'): 7 is not a string ('string'), so it is null",
+        "rule 'DecisionRule_0oth5': 'heavy' is not a number ('number'), so it is null",
+    )
+    assert other.to_dict()["warnings"] == list(other.warnings)
+    bad_day = evaluate(model, "Season", {"day": "14.07.2024", "region": "north"})
+    assert bad_day.value["season"] == "other"
+    assert bad_day.warnings[0] == "input 1 ('Day'): '14.07.2024' is not a date ('date'), so it is null"
+    assert evaluate(model, "Count", {"size": 3}).value == 3  # a singleton list where a number is wanted
+    assert "warnings" not in evaluate(model, "Count", {"size": 3}).to_dict()

@@ -21,6 +21,7 @@ from legato.model.dmn import _feel
 from legato.model.dmn._hit_policies import Hit, apply, result_of
 from legato.model.dmn._model import Decision, DecisionModel, UnsupportedLogic
 from legato.model.dmn._table import DecisionTable, HitPolicy
+from legato.model.dmn._types import conform
 
 __all__ = ["DecisionResult", "evaluate"]
 
@@ -46,16 +47,21 @@ class DecisionResult:
     matched_rules: tuple[str, ...] = ()
     required: tuple[DecisionResult, ...] = ()
     entries: tuple[dict[str, Any], ...] = ()
+    warnings: tuple[str, ...] = ()
+    """Values that did not fit their typeRef and were taken as null (DMN 1.5, 10.3.2.9.4)."""
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict for history: the value as FEEL gave it, with rule and decision ids."""
-        return {
+        data = {
             "decision_id": self.decision_id,
             "decision_name": self.decision_name,
             "value": self.value,
             "matched_rules": list(self.matched_rules),
             "required": [result.to_dict() for result in self.required],
         }
+        if self.warnings:
+            data["warnings"] = list(self.warnings)
+        return data
 
 
 def evaluate(
@@ -97,6 +103,7 @@ def evaluate(
         matched_rules=own.matched_rules,
         required=tuple(results.values()),
         entries=own.entries,
+        warnings=own.warnings,
     )
 
 
@@ -134,8 +141,9 @@ def _scope(
 
 def _evaluate_one(decision: Decision, scope: Mapping[str, Any]) -> DecisionResult:
     where = f"decision {decision.id!r}"
+    warnings: list[str] = []
     if isinstance(decision.logic, DecisionTable):
-        value, rules, entries = _evaluate_table(decision.logic, scope, where)
+        value, rules, entries = _evaluate_table(decision.logic, scope, where, warnings)
     elif isinstance(decision.logic, UnsupportedLogic):  # _check_runnable refused it already
         raise EvaluationError(f"{where} cannot run: {decision.logic.reason}", details={"decision": decision.id})
     else:
@@ -143,21 +151,37 @@ def _evaluate_one(decision: Decision, scope: Mapping[str, Any]) -> DecisionResul
             value, rules = decision.logic.compiled.evaluate(scope), ()
         except EvaluationError as error:
             raise _feel.failure(error, where) from error
+        value = _typed(value, decision.logic.type_ref, "result", warnings)
         entries = ({decision.variable_name: value},)
     return DecisionResult(
-        decision_id=decision.id, decision_name=decision.name, value=value, matched_rules=rules, entries=entries
+        decision_id=decision.id,
+        decision_name=decision.name,
+        value=value,
+        matched_rules=rules,
+        entries=entries,
+        warnings=tuple(warnings),
     )
 
 
+def _typed(value: Any, type_ref: str | None, where: str, warnings: list[str], *, json: bool = True) -> Any:
+    if type_ref is None:
+        return value
+    value, warning = conform(value, type_ref, json=json)
+    if warning is not None:
+        warnings.append(f"{where}: {warning}")
+    return value
+
+
 def _evaluate_table(
-    table: DecisionTable, scope: Mapping[str, Any], where: str
+    table: DecisionTable, scope: Mapping[str, Any], where: str, warnings: list[str]
 ) -> tuple[Any, tuple[str, ...], tuple[dict[str, Any], ...]]:
     values = []
     for number, clause in enumerate(table.inputs, 1):
         try:
-            values.append(clause.compiled.evaluate_feel(scope))
+            value = clause.compiled.evaluate_feel(scope)
         except EvaluationError as error:
             raise _feel.failure(error, f"{where}, input {number} ({clause.title!r})") from error
+        values.append(_typed(value, clause.type_ref, f"input {number} ({clause.title!r})", warnings, json=False))
     hits: list[Hit] = []
     for rule in table.rules:
         tick()
@@ -165,7 +189,12 @@ def _evaluate_table(
         try:
             if not all(bool(test.matches(value, scope)) for test, value in zip(rule.tests, values, strict=True)):
                 continue
-            outputs = tuple(None if output is None else output.evaluate(scope) for output in rule.outputs)
+            outputs = tuple(
+                None
+                if output is None
+                else _typed(output.evaluate(scope), clause.type_ref, f"rule {rule.id!r}", warnings)
+                for output, clause in zip(rule.outputs, table.outputs, strict=True)
+            )
         except EvaluationError as error:
             raise _feel.failure(error, at) from error
         hits.append(Hit(rule=rule, outputs=outputs))
@@ -177,7 +206,9 @@ def _evaluate_table(
             return None
         try:
             defaults = [
-                None if output.compiled_default is None else output.compiled_default.evaluate(scope)
+                None
+                if output.compiled_default is None
+                else _typed(output.compiled_default.evaluate(scope), output.type_ref, "default output", warnings)
                 for output in table.outputs
             ]
         except EvaluationError as error:
