@@ -17,6 +17,7 @@ from support import eventually
 ALL_PATHS = {
     "/api/v1/definitions",
     "/api/v1/metrics",
+    "/api/v1/definitions/{key}/kpis",
     "/api/v1/definitions/{key}",
     "/api/v1/definitions/{key}/source",
     "/api/v1/definitions/{key}/bpmn",

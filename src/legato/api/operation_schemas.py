@@ -44,3 +44,33 @@ class Heatmap(BaseModel):
     until: datetime | None
     percentile: float | None
     elements: list[HeatmapElement]
+
+
+class CycleTime(BaseModel):
+    p50: float | None
+    p90: float | None
+    p99: float | None
+
+
+class KpiElement(BaseModel):
+    element: str
+    passes: int
+    p50_seconds: float | None = Field(description="median time from entering to completing the element")
+    p90_seconds: float | None
+
+
+class Kpis(BaseModel):
+    process: str
+    version: int
+    since: datetime
+    until: datetime
+    started: int = Field(description="instances started in the window")
+    completed: int = Field(description="instances completed in the window")
+    ended_otherwise: int = Field(description="instances terminated or cancelled in the window")
+    cycle_time_seconds: CycleTime = Field(description="start to end of the instances completed in the window")
+    throughput_per_day: float = Field(description="instances completed per day of the window")
+    error_rate: float | None = Field(
+        description="of the instances that ended in the window, the share that did not complete or met an incident"
+    )
+    automation_rate: float | None = Field(description="of those completed, the share that ran with no user task")
+    per_element: list[KpiElement] = Field(description="time spent at each element (the heatmap's)")

@@ -92,6 +92,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     # operations views (webapi): numbers on the diagram
     ("GET", "/definitions/{key}/statistics"): "instances:read",
     ("GET", "/definitions/{key}/heatmap"): "instances:read",
+    ("GET", "/definitions/{key}/kpis"): "instances:read",
     # decisions
     ("GET", "/decisions"): "decisions:read",
     ("GET", "/decisions/evaluations"): "decisions:read",

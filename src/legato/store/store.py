@@ -40,6 +40,7 @@ from legato.store.identity import Directory
 from legato.store.instance_migration import InstanceMigrations
 from legato.store.job_signals import JobSignals
 from legato.store.jobs import ClaimedJob, Jobs
+from legato.store.kpis import Kpis
 from legato.store.queries import Queries
 from legato.store.sealing import Keyring, Mode, Sealer
 from legato.store.search import Search
@@ -103,6 +104,7 @@ class Store:
         self.bulk = Bulk(self.database, self.executor, self.search)
         self.migrations = InstanceMigrations(self.database, self.definitions, self.executor, self.bulk)
         self.statistics = Statistics(self.database)
+        self.kpis = Kpis(self.database, self.statistics)
         self.decisions = Decisions(self.database)
         self.changes = Changes(self.database)
         self.tasks = TaskActions(self.executor)

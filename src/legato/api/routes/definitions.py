@@ -25,7 +25,7 @@ from legato.api.decision_schemas import DecisionsDeployed
 from legato.api.deps import LegatoDep, TenantQuery, VisibleDep
 from legato.api.inputs import MAX_INTEGER
 from legato.api.listing import CursorQuery, LimitQuery
-from legato.api.operation_schemas import DefinitionStatistics, Heatmap
+from legato.api.operation_schemas import DefinitionStatistics, Heatmap, Kpis
 from legato.api.problems import problem_responses
 from legato.api.routes.decisions import deploy_decision_model
 from legato.api.schemas import DefinitionDetail, DefinitionList, Deployed
@@ -38,6 +38,7 @@ from legato.formats.xml_safety import decode_xml
 from legato.model import serialize
 from legato.runtime.app import Legato, deploy_processes, parse_model_with_warnings, parse_models_with_warnings
 from legato.store import StoredDefinition
+from legato.store.kpis import window_of
 from legato.store.pages import DEFAULT_PAGE
 
 router = APIRouter(tags=["definitions"])
@@ -207,6 +208,31 @@ def definition_heatmap(
 ) -> dict[str, Any]:
     stored = legato.store.definitions.get(key, version, work_tenant(principal, tenant))
     return legato.store.statistics.heatmap(stored.id, since=since, until=until, percentile_wanted=percentile)
+
+
+@router.get(
+    "/definitions/{key}/kpis",
+    response_model=Kpis,
+    summary="Key figures of a version over a window: cycle time, throughput, error and automation rates",
+    description=(
+        "From the instances that ended in the window `since` long, ending now (`7d`, `24h`, `30m`, `2w`; "
+        "default 7d): cycle time p50/p90/p99 of the completed ones, throughput per day, the error rate (ended "
+        "otherwise than completed, or met an incident), the automation rate (completed with no user task), and "
+        "the time spent at each element. A window that does not parse is 400 INVALID_FILTER naming `since`."
+    ),
+    responses=problem_responses(404),
+)
+def definition_kpis(
+    key: str,
+    legato: LegatoDep,
+    principal: PrincipalDep,
+    version: VersionQuery = None,
+    tenant: TenantQuery = None,
+    since: str = Query(default="7d", max_length=16, description="the window's length, ending now: 7d, 24h, 30m, 2w"),
+) -> dict[str, Any]:
+    window = window_of(since, legato.clock.now())
+    stored = legato.store.definitions.get(key, version, work_tenant(principal, tenant))
+    return legato.store.kpis.of(stored, window)
 
 
 @router.get(
