@@ -337,6 +337,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/definitions/{key}/kpis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Key figures of a version over a window: cycle time, throughput, error and automation rates
+         * @description From the instances that ended in the window `since` long, ending now (`7d`, `24h`, `30m`, `2w`; default 7d): cycle time p50/p90/p99 of the completed ones, throughput per day, the error rate (ended otherwise than completed, or met an incident), the automation rate (completed with no user task), and the time spent at each element. A window that does not parse is 400 INVALID_FILTER naming `since`.
+         */
+        get: operations["definition_kpis_api_v1_definitions__key__kpis_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/definitions/{key}/migrations": {
         parameters: {
             query?: never;
@@ -2518,6 +2538,15 @@ export interface components {
             /** Instance Id */
             instance_id: string;
         };
+        /** CycleTime */
+        CycleTime: {
+            /** P50 */
+            p50: number | null;
+            /** P90 */
+            p90: number | null;
+            /** P99 */
+            p99: number | null;
+        };
         /** DecisionEvaluated */
         DecisionEvaluated: {
             /** Decision */
@@ -3591,6 +3620,74 @@ export interface components {
              * @description a service job's task type; null for a timer
              */
             task_type: string | null;
+        };
+        /** KpiElement */
+        KpiElement: {
+            /** Element */
+            element: string;
+            /**
+             * P50 Seconds
+             * @description median time from entering to completing the element
+             */
+            p50_seconds: number | null;
+            /** P90 Seconds */
+            p90_seconds: number | null;
+            /** Passes */
+            passes: number;
+        };
+        /** Kpis */
+        Kpis: {
+            /**
+             * Automation Rate
+             * @description of those completed, the share that ran with no user task
+             */
+            automation_rate: number | null;
+            /**
+             * Completed
+             * @description instances completed in the window
+             */
+            completed: number;
+            /** @description start to end of the instances completed in the window */
+            cycle_time_seconds: components["schemas"]["CycleTime"];
+            /**
+             * Ended Otherwise
+             * @description instances terminated or cancelled in the window
+             */
+            ended_otherwise: number;
+            /**
+             * Error Rate
+             * @description of the instances that ended in the window, the share that did not complete or met an incident
+             */
+            error_rate: number | null;
+            /**
+             * Per Element
+             * @description time spent at each element (the heatmap's)
+             */
+            per_element: components["schemas"]["KpiElement"][];
+            /** Process */
+            process: string;
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+            /**
+             * Started
+             * @description instances started in the window
+             */
+            started: number;
+            /**
+             * Throughput Per Day
+             * @description instances completed per day of the window
+             */
+            throughput_per_day: number;
+            /**
+             * Until
+             * Format: date-time
+             */
+            until: string;
+            /** Version */
+            version: number;
         };
         /** LockedTask */
         LockedTask: {
@@ -5912,6 +6009,80 @@ export interface operations {
             };
             /** @description EVALUATION_ERROR: an expression of the model failed on these variables */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    definition_kpis_api_v1_definitions__key__kpis_get: {
+        parameters: {
+            query?: {
+                /** @description the window's length, ending now: 7d, 24h, 30m, 2w */
+                since?: string;
+                /** @description a tenant: narrows a list to it, or names the tenant to work in (default: the caller's only tenant if it has exactly one, else the shared tenant) */
+                tenant?: string | null;
+                /** @description default: the latest version */
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Kpis"];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
