@@ -3,8 +3,12 @@
 The file is ours, written as Camunda Modeler 5 writes a Camunda 7 model: a collaboration of
 three pools (one executable, with two lanes; one with a non-executable process; one empty),
 message flows between them, a data object with its reference and association, a data store,
-a group with its category, text annotations, and message, timer, signal, escalation, link,
-conditional, error, terminate and compensation events. It goes in through the API, is
+a group with its category, text annotations, a transaction, a compensation handler, and every
+event type: start (message; timer, signal, message, conditional, error and escalation in
+event subprocesses), intermediate catch (timer, message, signal, conditional, link), throw
+(none, message, signal, escalation, compensation, link), boundary (error, timer, message,
+signal, escalation, conditional, compensation, cancel) and end (none, message, error,
+escalation, signal, terminate, compensation, cancel). It goes in through the API, is
 stored, and comes out byte for byte; ids, DI bounds and waypoints are compared as well, so a
 failure says what changed. Conversion to a flavour happens only when asked for.
 """
@@ -70,6 +74,7 @@ def test_what_the_model_leaves_out_is_still_in_the_export(client: TestClient) ->
     other_pools = {"Participant_customer", "Participant_bank", "Process_customer", "Activity_place"}
     message_flows = {"Flow_msg_order", "Flow_msg_payment", "Flow_msg_receipt"}
     artifacts = {"DataObject_order", "DataObjectReference_order", "DataStoreReference_erp", "Group_billing"}
+    artifacts |= {"Association_compensation", "CategoryValue_billing"}
     annotations = {"TextAnnotation_check", "TextAnnotation_bank", "Association_check", "Association_bank"}
     assert other_pools | message_flows | artifacts | annotations <= kept
     assert b'camunda:type="external" camunda:topic="stock.check"' in exported  # Camunda 7, as written
