@@ -193,3 +193,23 @@ def test_iteration_tests_and_types(source: str, expected: Any) -> None:
 )
 def test_string_escapes(source: str, expected: Any) -> None:
     assert feel(source) == expected
+
+
+# --- dates and times (10.3.2.3.6, 10.3.4.1) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ('@"2024-01-01T10:00:00@Europe/Paris".timezone', "Europe/Paris"),
+        ('string(@"2024-07-01T10:00:00@Europe/Paris")', "2024-07-01T10:00:00@Europe/Paris"),  # the zone id kept
+        ('@"2024-01-01T10:00:00@Europe/Paris" = @"2024-01-01T09:00:00Z"', True),
+        ('@"2024-07-01T10:00:00@Europe/Paris" = @"2024-07-01T08:00:00Z"', True),  # summer time from tzdata
+        ('@"PT0.S" = @"PT0S"', True),
+        ('@"P1DT2H3M4.5S".seconds', 4),
+        ('@"2024-01-02T10:00:00" - @"2024-01-01" = @"P1DT10H"', True),  # a date is its midnight
+        ('@"2024-01-01" - @"2024-01-02T10:00:00" = @"-P1DT10H"', True),
+    ],
+)
+def test_dates_and_times(source: str, expected: Any) -> None:
+    assert feel(source) == expected

@@ -73,6 +73,11 @@ def _subtract(work: list[int], left: Any, right: Any) -> Any:
     if isinstance(right, timedelta | _YearsMonths) and isinstance(left, date | time | timedelta | _YearsMonths):
         negated = -right if isinstance(right, timedelta) else _YearsMonths(-right.months)
         return _add(work, left, negated)
+    if isinstance(left, date) and isinstance(right, date) and isinstance(left, datetime) != isinstance(right, datetime):
+        # DMN 1.5, 10.3.2.3.6: a date with a date and time is its midnight, in the other's zone
+        left, right = (
+            (_midnight(left, right), right) if not isinstance(left, datetime) else (left, _midnight(right, left))
+        )
     if _kind(left) == _kind(right) and isinstance(left, date):
         try:
             return left - right
@@ -84,6 +89,10 @@ def _subtract(work: list[int], left: Any, right: Any) -> Any:
         except TypeError:
             return None
     return None
+
+
+def _midnight(day: date, other: Any) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=other.tzinfo)
 
 
 def _multiply(work: list[int], left: Any, right: Any) -> Any:

@@ -242,7 +242,7 @@ _TIME: Final = re.compile(
     r"(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}:\d{2}|@[A-Za-z0-9_/+\-]{1,60})?"
 )
 _DAYS_TIME: Final = re.compile(
-    r"(-)?P(?:(\d{1,9})D)?(?:T(?:(\d{1,9})H)?(?:(\d{1,9})M)?(?:(\d{1,9})(?:\.(\d{1,9}))?S)?)?"
+    r"(-)?P(?:(\d{1,9})D)?(?:T(?:(\d{1,9})H)?(?:(\d{1,9})M)?(?:(\d{1,9})(?:\.(\d{0,9}))?S)?)?"
 )
 _YEARS_MONTHS: Final = re.compile(r"(-)?P(?:(\d{1,9})Y)?(?:(\d{1,9})M)?")
 _WEEKDAYS: Final = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -449,6 +449,8 @@ def _text(value: Any, work: list[int]) -> str | None:
         if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
             return None
         return _number_text(value)
+    if isinstance(value, datetime) and isinstance(value.tzinfo, ZoneInfo):  # DMN 1.5, 10.3.4.1
+        return value.replace(tzinfo=None).isoformat() + "@" + value.tzinfo.key
     if isinstance(value, date | time | timedelta | _YearsMonths):
         return _iso(value)
     _spend(work, _size(value, work[0]), "turning this into text")
