@@ -154,3 +154,28 @@ def _lookup(scope: Mapping[str, Any], keys: tuple[str, ...]) -> tuple[bool, Any]
             return False, None
         current = current[key]
     return True, current
+
+
+def _fstring(work: list[int], *pieces: str | tuple[Any, int, str]) -> str:
+    """An f-string: literal text, and fields `(value, conversion, spec)`, each counted against the budget."""
+    parts: list[str] = []
+    for piece in pieces:
+        if isinstance(piece, str):
+            parts.append(piece)
+            continue
+        value, conversion, spec = piece
+        if type(value) not in _SCALARS:
+            _spend(work, _size(value, work[0]), "turning this into text")
+        if conversion == ord("r"):
+            value = repr(value)
+        elif conversion == ord("a"):
+            value = ascii(value)
+        elif conversion == ord("s") or (not spec and not isinstance(value, str)):
+            value = str(value)
+        try:
+            parts.append(format(value, spec))
+        except (TypeError, ValueError) as error:
+            raise _Fault(f"cannot format {_kind(value)} with {spec!r}: {error}") from None
+    text = "".join(parts)
+    _spend(work, len(text), "making this text")
+    return text

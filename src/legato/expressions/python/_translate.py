@@ -8,12 +8,22 @@ into plain functions whose builtins are empty.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable
 from typing import Any, Final, NoReturn
 
 from legato.expressions._deadline import tick
 from legato.expressions.python._functions import _FUNCTIONS, FUNCTIONS
-from legato.expressions.python._guards import _add, _attribute, _item, _modulo, _multiply, _power, _shift_left
+from legato.expressions.python._guards import (
+    _add,
+    _attribute,
+    _fstring,
+    _item,
+    _modulo,
+    _multiply,
+    _power,
+    _shift_left,
+)
 from legato.expressions.python._source import _Text
 
 _GUARDED_OPERATORS: Final[dict[type[ast.operator], tuple[str, bool]]] = {
@@ -45,6 +55,7 @@ _GLOBALS: Final[dict[str, Any]] = {
     "_shift_left": _shift_left,
     "_modulo": _modulo,
     "_attribute": _attribute,
+    "_fstring": _fstring,
     "_item": _item,
     "_slice": slice,
     "_tick": tick,
@@ -64,12 +75,15 @@ _REJECTED: Final[dict[type[ast.AST], str]] = {
     ast.GeneratorExp: "generator expressions are not allowed",
     ast.NamedExpr: "assignment expressions (:=) are not allowed",
     ast.Starred: "unpacking with * is not allowed",
-    ast.JoinedStr: "f-strings are not allowed; join text with + and str()",
     ast.Await: "await is not allowed",
     ast.Yield: "yield is not allowed",
     ast.YieldFrom: "yield is not allowed",
     ast.Slice: "a slice is only allowed inside [ ]",
 }
+
+
+_SPEC: Final = re.compile(r"(?:.?[<>=^])?[+\- ]?#?0?(?:[1-9]\d{0,2})?[,_]?(?:\.\d{1,2})?[bcdeEfFgGnosxX%]?")
+"""Format specs an f-string may use: fill and align, sign, width up to 999, precision up to 99, type."""
 
 
 def _call(helper: str, *arguments: ast.expr) -> ast.Call:
@@ -178,8 +192,35 @@ class _Translator:
                 return ast.IfExp(t(test), t(body), t(orelse))
             case ast.Call():
                 return self._call(node)
+            case ast.JoinedStr(values=parts):
+                return self._fstring(node, parts)
         message = _REJECTED.get(type(node), f"{type(node).__name__} is not allowed")
         self._reject(node, message)
+
+    def _fstring(self, node: ast.JoinedStr, parts: list[ast.expr]) -> ast.expr:
+        """`f"{name} owes {amount:.2f}"`: each field through `_fstring`, which bounds the text it
+        makes; a format spec must be written out (no `{x:{width}}`) and stay small (`_SPEC`)."""
+        pieces: list[ast.expr] = []
+        for part in parts:
+            if isinstance(part, ast.Constant):
+                pieces.append(ast.Constant(part.value))
+                continue
+            assert isinstance(part, ast.FormattedValue)
+            spec = ""
+            if part.format_spec is not None:
+                assert isinstance(part.format_spec, ast.JoinedStr)
+                if not all(isinstance(item, ast.Constant) for item in part.format_spec.values):
+                    self._reject(part, "a format spec in an f-string must be written out, not computed")
+                spec = "".join(str(item.value) for item in part.format_spec.values if isinstance(item, ast.Constant))
+                if not _SPEC.fullmatch(spec):
+                    self._reject(
+                        part, f"format spec {spec!r} is not allowed: a width up to 999 and a precision up to 99"
+                    )
+            pieces.append(
+                ast.Tuple([self.translate(part.value), ast.Constant(part.conversion), ast.Constant(spec)], ast.Load())
+            )
+        self.calls = True
+        return _call("_fstring", ast.Name("_work", ast.Load()), *pieces)
 
     def _call(self, node: ast.Call) -> ast.expr:
         known = ", ".join(FUNCTIONS)
