@@ -83,6 +83,8 @@ ALL_PATHS = {
     "/api/v1/instances/cancel",
     "/api/v1/instances/{instance_id}/modify",
     "/api/v1/definitions/{key}/migrations",
+    # the registry of live workers
+    "/api/v1/workers",
     # the task lifecycle and the inbox
     "/api/v1/tasks/{task_id}/claim",
     "/api/v1/tasks/{task_id}/unclaim",

@@ -110,6 +110,18 @@ class StartInstance(_Request):
     tenant: str | None = TENANT_NAME
 
 
+class UnservedTaskType(BaseModel):
+    """Jobs wait on a task type that no live worker serves: they run when one does."""
+
+    code: Literal["TASK_TYPE_UNSERVED"] = "TASK_TYPE_UNSERVED"
+    task_type: str
+    elements: list[str] = Field(description="the elements whose jobs wait on it")
+    message: str
+
+
+WARNINGS = "task types the instance's jobs wait on that no live worker serves (GET /workers)"
+
+
 class StartedInstance(BaseModel):
     instance_id: str
     process: str
@@ -117,6 +129,7 @@ class StartedInstance(BaseModel):
     version: int
     status: InstanceStatus = Field(description="'completed' if it ran to its end without waiting")
     created: bool = Field(description="false when an Idempotency-Key matched an earlier start")
+    warnings: list[UnservedTaskType] = Field(default_factory=list, description=WARNINGS)
 
 
 MASKED = (
@@ -216,6 +229,30 @@ class IncidentListItem(Incident):
 
 class IncidentList(PageInfo):
     items: list[IncidentListItem]
+    warnings: list[UnservedTaskType] = Field(
+        default_factory=list,
+        description="jobs that wait on a task type no live worker serves: they never fail, so they are no incident",
+    )
+
+
+class Worker(BaseModel):
+    """A worker that said it is alive: the in-process job executor of a server or `legato worker`,
+    or an external worker fetching over HTTP (`external:<worker id>`)."""
+
+    id: str
+    kind: Literal["in-process", "external"]
+    task_types: list[str] = Field(description="the task types it serves")
+    tenants: list[str] | None = Field(description="the tenants whose jobs it takes; null: all")
+    host: str | None
+    started_at: datetime = Field(description="when it first said so")
+    last_seen_at: datetime
+    live: bool = Field(description="seen within the last `live_seconds`")
+
+
+class WorkerList(BaseModel):
+    items: list[Worker]
+    live_seconds: float = Field(description="a worker not seen for this long is not live")
+    unserved: list[UnservedTaskType] = Field(description="task types jobs wait on that no live worker serves")
 
 
 class Job(BaseModel):
@@ -255,6 +292,7 @@ class InstanceDetail(InstanceSummary):
     tasks: list[Task] = Field(description="open user tasks")
     jobs: list[Job] = Field(default_factory=list, description="service attempts and timers to come, soonest first")
     subscriptions: list[Subscription] = Field(default_factory=list, description="messages and signals awaited")
+    warnings: list[UnservedTaskType] = Field(default_factory=list, description=WARNINGS)
     history: list[HistoryEvent]
 
 

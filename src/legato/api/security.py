@@ -137,6 +137,8 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", "/instances/cancel"): "instances:cancel",
     ("POST", "/instances/{instance_id}/modify"): "instances:modify",
     ("POST", "/definitions/{key}/migrations"): "instances:migrate",
+    # the registry of live workers (legato.api.routes.workers): which task types are served
+    ("GET", "/workers"): "instances:read",
     # external tasks: workers in other processes (worker tokens: their task types and tenants only)
     ("POST", "/external-tasks/fetch-and-lock"): "jobs:work",
     ("POST", "/external-tasks/{task_id}/complete"): "jobs:work",

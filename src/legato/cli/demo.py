@@ -50,6 +50,18 @@ def set_up(legato: Legato) -> Demo:
     return Demo(deployed=f"{stored.key} v{stored.version}")
 
 
+def keep_handlers(legato: Legato) -> Demo | None:
+    """Register the demo's handlers when the demo process is deployed, whatever else is:
+    its instances need them, also after your own models joined it (without them a restart
+    left every demo order waiting at its first service task, with "handlers: none")."""
+    stored = [d for d in legato.store.definitions.list() if d.key == DEMO_PROCESS]
+    if not stored:
+        return None
+    demo_handlers.register(legato)
+    latest = max(stored, key=lambda d: d.version)
+    return Demo(deployed=f"{latest.key} v{latest.version}")
+
+
 def banner(settings: Settings, demo: Demo | None, handler_types: list[str]) -> Group:
     url = public_url(settings.host, settings.port)
     lines = [

@@ -85,12 +85,14 @@ def start(
             f"({started['status']})",
             markup=False,
         )
+        render.print_warnings(obj.err, started.get("warnings") or [])
         return
     by_status: dict[str, int] = {}
     for started in results:
         by_status[started["status"]] = by_status.get(started["status"], 0) + 1
     summary = ", ".join(f"{n} {state}" for state, n in sorted(by_status.items()))
     obj.out.print(f"started {count} instances of {process} ({summary})", markup=False)
+    render.print_warnings(obj.err, [warning for started in results for warning in started.get("warnings") or []])
 
 
 @click.command()
@@ -147,3 +149,4 @@ def show(obj: CliContext, instance_id: str, as_json: bool) -> None:
         render.print_json(instance)
     else:
         obj.out.print(render.instance_view(instance))
+        render.print_warnings(obj.err, instance.get("warnings") or [])

@@ -108,6 +108,7 @@ for command in (
     task_work.tasks,
     work.complete,
     work.incidents,
+    work.workers,
     repair.retry,
     work.variables,
     identity.login,

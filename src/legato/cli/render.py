@@ -212,3 +212,13 @@ def timeline(events: Sequence[Mapping[str, Any]]) -> Table:
             escape(changes(variables)),
         )
     return table
+
+
+def print_warnings(console: Console, warnings: Sequence[Mapping[str, Any]]) -> None:
+    """Each warning of an answer (a task type no live worker serves) once, as `warning: ...`."""
+    seen: set[str] = set()
+    for warning in warnings:
+        message = str(warning.get("message") or warning)
+        if message not in seen:
+            seen.add(message)
+            console.print(f"warning: {message}", markup=False)

@@ -38,7 +38,8 @@ HANDLERS_HELP = "Handlers to run: MODULE or MODULE:ATTRIBUTE (a register functio
     "--demo/--no-demo",
     default=None,
     help="Deploy the order-to-cash demo and its handlers. "
-    "Default: on while the database is empty or holds only the demo.",
+    "Default: on while the database is empty or holds only the demo. "
+    "While the demo is deployed its handlers are registered either way.",
 )
 @click.option("--host", help="Listen on this address [LEGATO_HOST, 127.0.0.1].")
 @click.option("--port", type=click.IntRange(1, 65535), help="Listen on this port [LEGATO_PORT, 8080].")
@@ -107,7 +108,8 @@ def server(
             )
         if demo is None:
             demo = demos.is_demo_database(legato)
-        set_up = demos.set_up(legato) if demo else None
+        # the demo's handlers stay registered while the demo is deployed, --no-demo or not
+        set_up = demos.set_up(legato) if demo else demos.keep_handlers(legato)
         if set_up is not None and set_up.problem:
             obj.err.print(f"warning: the demo model did not deploy: {set_up.problem}", markup=False)
         for spec in handler_specs:
@@ -170,7 +172,7 @@ def worker(
     tenants: tuple[str, ...],
 ) -> None:
     """Run a job executor only: more of these scale out the work on a shared database."""
-    from legato.cli.demo import hide_password
+    from legato.cli.demo import hide_password, keep_handlers
     from legato.cli.loading import load_handlers
     from legato.runtime.worker import Worker
 
@@ -182,6 +184,7 @@ def worker(
     _configure_tracing(obj, "legato-worker")
     legato = open_legato(settings)
     try:
+        keep_handlers(legato)  # the demo's, while the demo process is deployed; --handlers may override them
         for spec in handler_specs:
             load_handlers(spec, legato)
         types = legato.handlers.types()

@@ -104,13 +104,16 @@ def incidents(
     items = page.items
     if as_json:
         render.print_json(items)
-    elif not items:
+        return
+    if not items:
         obj.out.print(f"no {status} incidents")
     else:
         obj.out.print(render.incidents_table(items))
         footer = render.page_footer(page.to_dict(), "incidents")
         if footer:
             obj.out.print(footer, markup=False)
+    # jobs no worker serves never fail, so they are no incident: say so where people look
+    render.print_warnings(obj.err, page.extra.get("warnings") or [])
 
 
 @click.command()
@@ -150,3 +153,25 @@ def variables(
         obj.out.print("no variables")
     for name in sorted(values):
         obj.out.print(f"{name} = {json.dumps(values[name], ensure_ascii=False)}", markup=False)
+
+
+@click.command()
+@click.option("--all", "everyone", is_flag=True, help="Also workers not seen for a while.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def workers(obj: CliContext, everyone: bool, as_json: bool) -> None:
+    """List the live workers, the task types they serve, and the task types nobody serves."""
+    answer = obj.client.workers(all=everyone)
+    if as_json:
+        render.print_json(answer)
+        return
+    items = answer["items"]
+    if not items:
+        obj.out.print(f"no live workers (none seen in the last {answer['live_seconds']:g} s)", markup=False)
+    for worker in items:
+        state = "" if worker["live"] else " (not live)"
+        types = ", ".join(worker["task_types"]) or "none (timers only)"
+        obj.out.print(
+            f"{worker['id']} [{worker['kind']}]{state}: {types}; last seen {worker['last_seen_at']}", markup=False
+        )
+    render.print_warnings(obj.err, answer.get("unserved") or [])

@@ -498,6 +498,11 @@ class Client:
                 body[name] = value
         return self._object("POST", f"/definitions/{segment(process)}/migrations", json=body)
 
+    def workers(self, *, all: bool = False) -> dict[str, Any]:
+        """The live workers with their task types and when last seen (`all`: also those no
+        longer live), and `unserved`: task types jobs wait on that no live worker serves."""
+        return self._object("GET", "/workers", params={"all": "true"} if all else None)
+
     # -- any route ----------------------------------------------------------------------------
 
     def page(self, path: str, **params: Any) -> Page:

@@ -21,7 +21,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -34,14 +34,17 @@ from legato.model.process import ProcessDefinition
 from legato.runtime.clock import Clock, SystemClock
 from legato.runtime.decisions import deploy_decisions, dmn_source
 from legato.runtime.handlers import HandlerFunction, Handlers
+from legato.runtime.log_throttle import LogThrottle
 from legato.runtime.task_work import Acting, TaskWork
 from legato.runtime.worker import Worker, WorkerSettings
 from legato.store import Deployment, Handoff, Started, StartRequest, Store
 from legato.store.bulk import DEFAULT_BULK, BulkReport, IncidentFilter
+from legato.store.codec import to_epoch
 from legato.store.decisions import DecisionDeployment
 from legato.store.search import InstanceFilter, VariableFilter
 from legato.store.tenants import Visible, tenant_id
 from legato.store.variables import check_variables
+from legato.store.workers import unserved_warnings
 
 if TYPE_CHECKING:
     from legato.runtime.external_tasks import ExternalTasks
@@ -79,6 +82,7 @@ class Legato(TaskWork):
         self._awaited: set[str] = set()  # instances a wait() call is blocked on
         self._ended: set[str] = set()
         self._ended_cond = threading.Condition()
+        self._unserved_log = LogThrottle(60.0)
 
     # -- handlers --------------------------------------------------------------------------
 
@@ -208,7 +212,47 @@ class Legato(TaskWork):
         started, handoffs = self.store.executor.start(requests, self.clock.now(), self._claim_new)
         self._handoff(started_handoffs=handoffs)
         self._note_ended([(s.instance_id, s.status) for s in started if s.status != "active"])
+        if any(s.jobs for s in started):
+            self._log_unserved(started)
         return started
+
+    # -- live workers (store/workers.py) ------------------------------------------------------
+
+    def workers(self, *, everyone: bool = False) -> list[dict[str, Any]]:
+        """The live workers (in-process and external) with their task types and when last
+        seen; `everyone` adds those not seen for a while (`live: false`)."""
+        return self.store.workers.registered(to_epoch(self.clock.now()), everyone=everyone)
+
+    def task_type_warnings(self, jobs: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
+        """A warning per task type of these jobs (element, task type) that no live worker serves."""
+        waiting = list(jobs)
+        unserved = self.store.workers.unserved((task_type for _, task_type in waiting), to_epoch(self.clock.now()))
+        return unserved_warnings(waiting, unserved) if unserved else []
+
+    def waiting_warnings(self, *, visible: Visible = None) -> list[dict[str, Any]]:
+        """A warning per task type that jobs wait on and no live worker serves (the incident
+        list shows them: such a job never fails, so it never becomes an incident)."""
+        waiting = self.store.workers.waiting(to_epoch(self.clock.now()), visible)
+        return unserved_warnings(waiting, {task_type for _, task_type in waiting})
+
+    def _log_unserved(self, started: Sequence[Started]) -> None:
+        """Say in the log, once a minute per task type, that new jobs wait for a worker that is not there."""
+        jobs = [(s.instance_id, element, task_type) for s in started for element, task_type in s.jobs]
+        unserved = self.store.workers.unserved((t for _, _, t in jobs), to_epoch(self.clock.now()))
+        for task_type in unserved:
+            suppressed = self._unserved_log.allow(task_type)
+            if suppressed is None:
+                continue
+            instance_id, element = next((i, e) for i, e, t in jobs if t == task_type)
+            jobs_log.warning(
+                "instance %s waits at %r on task type %r, which no live worker serves: it waits until a worker "
+                "with a handler for it runs%s",
+                instance_id,
+                element,
+                task_type,
+                self._unserved_log.note(suppressed),
+                extra={"instance_id": instance_id, "element": element},
+            )
 
     def send_message(
         self,
@@ -567,6 +611,12 @@ class Legato(TaskWork):
             element = model.elements.get(job["element"])
             retry = getattr(element, "retry", None) if job["kind"] == "service" else None
             job["max_attempts"] = retry.max_attempts if retry is not None else None
+        waiting = [
+            (j["element"], j["task_type"])
+            for j in result["jobs"]
+            if j["task_type"] and j["due_at"] and not j["locked_by"]
+        ]
+        result["warnings"] = self.task_type_warnings(waiting) if waiting and result["status"] == "active" else []
         return result
 
     def instances(self, **filters: Any) -> list[dict[str, Any]]:

@@ -47,6 +47,7 @@ from legato.store.job_signals import ANY
 from legato.store.jobs import ClaimedJob, JobLock
 from legato.store.tenants import Visible, may_see
 from legato.store.variables import check_variables
+from legato.store.workers import EXTERNAL
 from legato.telemetry import tracing
 
 if TYPE_CHECKING:
@@ -120,6 +121,14 @@ class ExternalTasks:
         held = _worker_key(worker_id)
         _check_fetch(topics, max_tasks)
         now = self.legato.clock.now()
+        # a sign of life for the registry of live workers: these task types are served
+        self.store.workers.seen(
+            held,
+            kind=EXTERNAL,
+            task_types=[topic.task_type for topic in topics],
+            now=to_epoch(now),
+            tenants=visible,
+        )
         claimed: list[tuple[ClaimedJob, str]] = []
         by_lock: dict[float, list[str]] = {}
         for topic in topics:

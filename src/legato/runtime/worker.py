@@ -48,6 +48,7 @@ from legato.runtime.log_setup import log_context
 from legato.runtime.log_throttle import LogThrottle
 from legato.store import ClaimedJob, CommandItem, Handoff, Outcome, Store
 from legato.store.codec import to_epoch
+from legato.store.workers import IN_PROCESS, WRITE_EVERY
 from legato.telemetry import tracing
 from legato.telemetry.tracing import Span
 
@@ -56,6 +57,7 @@ jobs_log = logging.getLogger("legato.jobs")  # one line per job failure, retry, 
 
 RETRY_SECONDS = 0.5  # how soon a commit or heartbeat that found the database away is tried again
 PRUNE_SECONDS = 60.0  # how often the coordinator prunes the change feed
+SIGN_SECONDS = WRITE_EVERY  # how often the worker tells the registry of live workers it runs
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -109,6 +111,7 @@ class Worker:
         self._accepting = False
         self._retry_commit_at = 0.0  # monotonic: after a failed commit, when to try again
         self._throttle = LogThrottle()
+        self._signed_at = 0.0  # the clock's epoch of the last sign of life (store/workers.py)
         self.clock.subscribe(self.wake)
 
     # -- life cycle ------------------------------------------------------------------------
@@ -121,6 +124,7 @@ class Worker:
         if any(self.handlers.get(t).is_async for t in self.handlers.types()):  # type: ignore[union-attr]
             self._start_loop()
         self._accepting = True
+        self._sign_of_life(force=True)  # before any start can ask whether its task types are served
         self._thread = threading.Thread(target=self._main, name="legato-worker", daemon=True)
         self._thread.start()
         log.info("worker %s started with handlers %s", self.id, ", ".join(self.handlers.types()) or "-")
@@ -141,6 +145,10 @@ class Worker:
             if self._loop_thread is not None:
                 self._loop_thread.join(timeout=5)
             self._loop = None
+        try:
+            self.store.workers.gone(self.id)
+        except Exception as exc:  # the row ages out of the live set by itself
+            log.warning("worker %s could not leave the registry of live workers: %s", self.id, exc)
         log.info("worker %s stopped: %s", self.id, self.stats)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -196,6 +204,7 @@ class Worker:
         next_poll = 0.0
         next_heartbeat = time.monotonic() + self.settings.lock_seconds / 3
         next_prune = time.monotonic() + PRUNE_SECONDS
+        next_sign = time.monotonic() + SIGN_SECONDS
         stopping_since: float | None = None
         while True:
             self._wake.clear()
@@ -212,6 +221,9 @@ class Worker:
             if monotonic >= next_prune:
                 self._prune_changes()
                 next_prune = monotonic + PRUNE_SECONDS
+            if monotonic >= next_sign or to_epoch(self.clock.now()) - self._signed_at >= SIGN_SECONDS:
+                self._sign_of_life()  # also when a test's clock jumped: the worker is live in its time
+                next_sign = monotonic + SIGN_SECONDS
             if self._stop.is_set():
                 stopping_since = stopping_since or monotonic
                 if not self._running or monotonic - stopping_since > self.settings.shutdown_grace:
@@ -238,6 +250,21 @@ class Worker:
                 if deadline is not None:
                     timeout = min(timeout, max(0.0, deadline - time.monotonic()))
                 self._wake.wait(min(timeout, self.settings.lock_seconds / 3))
+
+    def _sign_of_life(self, *, force: bool = False) -> None:
+        """Tell the registry of live workers (store/workers.py) that we run, and what."""
+        self._signed_at = to_epoch(self.clock.now())
+        try:
+            self.store.workers.seen(
+                self.id,
+                kind=IN_PROCESS,
+                task_types=self.handlers.types(),
+                now=self._signed_at,
+                tenants=self.settings.tenants,
+                force=force,
+            )
+        except Exception as exc:
+            self._log_failure("registry", exc, "telling the registry of live workers failed: %s", exc)
 
     def _prune_changes(self) -> None:
         """Drop change-feed rows past their retention; every worker does it, which is harmless."""

@@ -89,6 +89,8 @@ class Started:
     status: str
     created: bool
     tenant: str | None = None
+    jobs: tuple[tuple[str, str], ...] = ()
+    """(element, task type) of the service jobs the start created: what a worker must serve."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -297,6 +299,11 @@ class Executor:
             status=state.status,
             created=True,
             tenant=request.tenant,
+            jobs=tuple(
+                (effect.element, effect.task_type)
+                for effect in result.effects
+                if isinstance(effect, fx.ScheduleJob) and effect.task_type is not None
+            ),
         )
 
     def insert_instances(self, conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -50,6 +50,7 @@ from legato.store.task_files import TaskFiles
 from legato.store.task_filters import TaskFilters
 from legato.store.task_search import TaskSearch
 from legato.store.tenants import Tenants, Visible
+from legato.store.workers import Workers
 from legato.store.writer import ClaimNew, Handoff, Writer, wait_key
 from legato.telemetry import Metrics
 
@@ -102,6 +103,7 @@ class Store:
         self.queries = Queries(self.database)
         self.search = Search(self.database)
         self.bulk = Bulk(self.database, self.executor, self.search)
+        self.workers = Workers(self.database)
         self.migrations = InstanceMigrations(self.database, self.definitions, self.executor, self.bulk)
         self.statistics = Statistics(self.database)
         self.kpis = Kpis(self.database, self.statistics)

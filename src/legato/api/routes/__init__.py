@@ -18,6 +18,7 @@ from legato.api.routes import (
     task_filters,
     tasks,
     tenants,
+    workers,
 )
 
 ROUTERS = [
@@ -36,6 +37,7 @@ ROUTERS = [
     external_tasks.router,
     incidents.router,
     events.router,
+    workers.router,
     system.router,
     audit.router,
 ]

@@ -57,7 +57,8 @@ def list_incidents(
         visible=visible,
         tenant=filter_tenant(principal, tenant),
     )
-    return {**page.to_dict(), "items": masker.incidents(page.items)}
+    warnings = legato.waiting_warnings(visible=visible) if status == "open" else []
+    return {**page.to_dict(), "items": masker.incidents(page.items), "warnings": warnings}
 
 
 @router.get(

@@ -95,6 +95,7 @@ def start_instance(
         "version": started.version,
         "status": started.status,
         "created": started.created,
+        "warnings": legato.task_type_warnings(started.jobs) if started.jobs else [],
     }
 
 
