@@ -1690,6 +1690,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The live workers, with the task types they serve and when they were last seen
+         * @description In-process job executors (each server's, each `legato worker`) and external workers fetching over HTTP, as every server on the database sees them. `unserved`: task types that jobs wait on and no live worker serves: those jobs run only when a worker with a handler for them starts. `all=true` also lists workers not seen for a while (up to a day, `live: false`).
+         */
+        get: operations["list_workers_api_v1_workers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3342,6 +3362,11 @@ export interface components {
              * @default true
              */
             total_exact: boolean;
+            /**
+             * Warnings
+             * @description jobs that wait on a task type no live worker serves: they never fail, so they are no incident
+             */
+            warnings?: components["schemas"]["UnservedTaskType"][];
         };
         /** IncidentListItem */
         IncidentListItem: {
@@ -3497,6 +3522,11 @@ export interface components {
              * @description ids of the elements where tokens wait
              */
             waiting_at: string[];
+            /**
+             * Warnings
+             * @description task types the instance's jobs wait on that no live worker serves (GET /workers)
+             */
+            warnings?: components["schemas"]["UnservedTaskType"][];
         };
         /** InstanceList */
         InstanceList: {
@@ -4273,6 +4303,11 @@ export interface components {
             tenant?: string | null;
             /** Version */
             version: number;
+            /**
+             * Warnings
+             * @description task types the instance's jobs wait on that no live worker serves (GET /workers)
+             */
+            warnings?: components["schemas"]["UnservedTaskType"][];
         };
         /** StartInstance */
         StartInstance: {
@@ -4516,6 +4551,27 @@ export interface components {
             worker_id: string;
         };
         /**
+         * UnservedTaskType
+         * @description Jobs wait on a task type that no live worker serves: they run when one does.
+         */
+        UnservedTaskType: {
+            /**
+             * Code
+             * @default TASK_TYPE_UNSERVED
+             * @constant
+             */
+            code: "TASK_TYPE_UNSERVED";
+            /**
+             * Elements
+             * @description the elements whose jobs wait on it
+             */
+            elements: string[];
+            /** Message */
+            message: string;
+            /** Task Type */
+            task_type: string;
+        };
+        /**
          * UpdateTask
          * @description Only the fields given change; null clears a date or a text.
          */
@@ -4635,6 +4691,63 @@ export interface components {
             line?: number | null;
             /** Message */
             message: string;
+        };
+        /**
+         * Worker
+         * @description A worker that said it is alive: the in-process job executor of a server or `legato worker`,
+         *     or an external worker fetching over HTTP (`external:<worker id>`).
+         */
+        Worker: {
+            /** Host */
+            host: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "in-process" | "external";
+            /**
+             * Last Seen At
+             * Format: date-time
+             */
+            last_seen_at: string;
+            /**
+             * Live
+             * @description seen within the last `live_seconds`
+             */
+            live: boolean;
+            /**
+             * Started At
+             * Format: date-time
+             * @description when it first said so
+             */
+            started_at: string;
+            /**
+             * Task Types
+             * @description the task types it serves
+             */
+            task_types: string[];
+            /**
+             * Tenants
+             * @description the tenants whose jobs it takes; null: all
+             */
+            tenants: string[] | null;
+        };
+        /** WorkerList */
+        WorkerList: {
+            /** Items */
+            items: components["schemas"]["Worker"][];
+            /**
+             * Live Seconds
+             * @description a worker not seen for this long is not live
+             */
+            live_seconds: number;
+            /**
+             * Unserved
+             * @description task types jobs wait on that no live worker serves
+             */
+            unserved: components["schemas"]["UnservedTaskType"][];
         };
     };
     responses: never;
@@ -12670,6 +12783,65 @@ export interface operations {
             };
             /** @description Not found: DEFINITION_NOT_FOUND, INSTANCE_NOT_FOUND, TASK_NOT_FOUND, ... */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over the limit (checked before it is parsed) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_workers_api_v1_workers_get: {
+        parameters: {
+            query?: {
+                /** @description also workers that are no longer live */
+                all?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkerList"];
+                };
+            };
+            /** @description Bad input: INVALID_INPUT, VARIABLES_INVALID, MODEL_INVALID, MODEL_PARSE_ERROR, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED, LOGIN_FAILED, TOKEN_INVALID, SESSION_EXPIRED: who is asking is not known */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PERMISSION_DENIED (names the permission), CSRF_FAILED */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
