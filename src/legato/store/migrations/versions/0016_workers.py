@@ -4,8 +4,8 @@ One row per worker process (an in-process job executor, or an external worker by
 worker id), written on its heartbeat, so every API server on the same database answers
 the same about which task types no live worker serves (store/workers.py).
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-03
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
