@@ -42,7 +42,7 @@ def test_start_show_incidents_and_workers_warn_about_a_task_type_nobody_serves(
     workers = run("workers")
     assert workers.exit_code == 0
     [line] = workers.stdout.splitlines()
-    assert "[in-process]: credit.check, legato.decision, ship; last seen " in line
+    assert "[in-process]: credit.check, legato.decision, legato.message, ship; last seen " in line
     assert workers.stderr.startswith(WARNING)
     as_json = json.loads(run("workers", "--json").stdout)
     assert [w["task_type"] for w in as_json["unserved"]] == ["fax.send"]
