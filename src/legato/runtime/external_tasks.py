@@ -91,6 +91,7 @@ class LockedTask:
     tenant: str | None
     worker_id: str
     lock_expires_at: datetime
+    definition_id: int | None = None  # the stored definition the job's instance runs
     retries: int | None = None
     """Retries left as this worker's last failure report set them (Camunda's `retries`);
     None: the model's retry policy decides."""
@@ -473,6 +474,7 @@ def _locked(
         tenant=job.tenant,
         worker_id=worker_id,
         lock_expires_at=datetime.fromtimestamp(job.lock_expires_at, UTC),
+        definition_id=job.definition_id,
         retries=retries,
     )
 

@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection
 from legato.model.sensitive import SensitiveNames
 from legato.store.database import Database
 from legato.store.key_rotation import DEFAULT_BATCH
-from legato.store.sealing import Sealer, Sealing
+from legato.store.sealing import KEYLESS, Sealer, Sealing
 
 Kind = Literal["document", "text"]
 NamesOf = Callable[[int], SensitiveNames]  # a definition id: its sensitive names (Store.sensitive_names)
@@ -189,7 +189,7 @@ def _tokens(value: str, kind: Kind) -> int:
 
 
 def _count(value: Any) -> int:
-    return sum(1 for _ in _KEYLESS.tokens(value))
+    return sum(1 for _ in KEYLESS.tokens(value))  # counting tokens needs no key
 
 
 def _counted(result: Sealed, updated: int, values: int) -> None:
@@ -198,9 +198,6 @@ def _counted(result: Sealed, updated: int, values: int) -> None:
         result.values += values
     else:
         result.raced += 1
-
-
-_KEYLESS: Final = Sealer(None)  # counting tokens needs no key
 
 
 __all__ = ["Sealed", "seal_existing"]

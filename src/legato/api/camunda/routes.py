@@ -43,6 +43,7 @@ from legato.api.inputs import MAX_INTEGER
 from legato.api.masking import MaskerDep
 from legato.api.problems import problem_responses
 from legato.api.routes.definitions import deploy_process
+from legato.api.routes.external_tasks import scope
 from legato.api.security import PrincipalDep
 from legato.errors import ExternalTaskNotFound, InvalidInput, LegatoError, TaskTypeDenied
 from legato.formats.detect import is_dmn
@@ -63,10 +64,6 @@ _UNSUPPORTED_FILTERS = {
     "tenant_id_in": "tenantIdIn",
     "without_tenant_id": "withoutTenantId",
 }
-
-
-def _scope(principal: Principal) -> dict[str, Any]:
-    return {"visible": visible(principal), "may_work_on": principal.may_work_on}
 
 
 def _definition_id(process: str | None, version: int | None, definition: int | None) -> str | None:
@@ -106,17 +103,16 @@ async def fetch_and_lock(
             await asyncio.to_thread(external.unlock, task.id, body.worker_id)
         return []
     definitions = await asyncio.to_thread(_definitions_of, legato, tasks)
-    return [_locked(task, names.get(task.task_type), definitions.get(task.instance_id)) for task in tasks]
+    return [_locked(task, names.get(task.task_type), definitions.get(task.definition_id)) for task in tasks]
 
 
-def _definitions_of(legato: Any, tasks: list[LockedTask]) -> dict[str, str | None]:
-    found: dict[str, str | None] = {}
+def _definitions_of(legato: Any, tasks: list[LockedTask]) -> dict[int | None, str | None]:
+    """Camunda's `key:version:id` of each task's definition, from the store's definition cache."""
+    found: dict[int | None, str | None] = {}
     for task in tasks:
-        if task.instance_id not in found:
-            detail = legato.store.queries.instance(task.instance_id)
-            found[task.instance_id] = _definition_id(
-                detail.get("process"), detail.get("definition_version"), detail.get("definition_id")
-            )
+        if task.definition_id is not None and task.definition_id not in found:
+            stored = legato.store.definitions.by_id(task.definition_id)
+            found[task.definition_id] = _definition_id(stored.key, stored.version, stored.id)
     return found
 
 
@@ -152,19 +148,17 @@ _REPORT = problem_responses(404, 409, 422, also={204: {"description": "done"}})
 @router.post(
     "/external-task/{task_id}/complete",
     status_code=204,
-    response_class=Response,  # no content type on a 204: the Node client parses a JSON one
     summary="Camunda 7: complete an external task (variables and localVariables are set on the instance)",
     responses=_REPORT,
 )
 def complete(body: CamundaComplete, legato: LegatoDep, principal: PrincipalDep, task_id: str = TaskId) -> None:
     variables = _variables((body.variables, "variables"), (body.local_variables, "localVariables"))
-    legato.external_tasks.complete(task_id, body.worker_id, variables, **_scope(principal))
+    legato.external_tasks.complete(task_id, body.worker_id, variables, **scope(principal))
 
 
 @router.post(
     "/external-task/{task_id}/failure",
     status_code=204,
-    response_class=Response,  # no content type on a 204: the Node client parses a JSON one
     summary="Camunda 7: report a failure; retries left (0: an incident) and retryTimeout (ms) as the worker says",
     responses=_REPORT,
 )
@@ -176,14 +170,13 @@ def failure(body: CamundaFailure, legato: LegatoDep, principal: PrincipalDep, ta
         error_details=body.error_details,
         retries=body.retries,
         retry_timeout=None if body.retry_timeout is None else body.retry_timeout / 1000,
-        **_scope(principal),
+        **scope(principal),
     )
 
 
 @router.post(
     "/external-task/{task_id}/bpmnError",
     status_code=204,
-    response_class=Response,  # no content type on a 204: the Node client parses a JSON one
     summary="Camunda 7: throw a BPMN error from an external task",
     responses=_REPORT,
 )
@@ -194,32 +187,30 @@ def bpmn_error(body: CamundaBpmnError, legato: LegatoDep, principal: PrincipalDe
         code=body.error_code,
         message=body.error_message,
         variables=_variables((body.variables, "variables")),
-        **_scope(principal),
+        **scope(principal),
     )
 
 
 @router.post(
     "/external-task/{task_id}/extendLock",
     status_code=204,
-    response_class=Response,  # no content type on a 204: the Node client parses a JSON one
     summary="Camunda 7: extend the lock of an external task by newDuration (ms) from now",
     responses=_REPORT,
 )
 def extend_lock(body: CamundaExtendLock, legato: LegatoDep, principal: PrincipalDep, task_id: str = TaskId) -> None:
-    legato.external_tasks.extend_lock(task_id, body.worker_id, body.new_duration / 1000, **_scope(principal))
+    legato.external_tasks.extend_lock(task_id, body.worker_id, body.new_duration / 1000, **scope(principal))
 
 
 @router.post(
     "/external-task/{task_id}/unlock",
     status_code=204,
-    response_class=Response,  # no content type on a 204: the Node client parses a JSON one
     summary="Camunda 7: unlock an external task (whoever holds it): free at once for any worker",
     responses=_REPORT,
 )
 def unlock(legato: LegatoDep, principal: PrincipalDep, task_id: str = TaskId) -> None:
-    scope = _scope(principal)
-    holder = legato.external_tasks.holder(task_id, **scope)
-    legato.external_tasks.unlock(task_id, holder, **scope)
+    checks = scope(principal)
+    holder = legato.external_tasks.holder(task_id, **checks)
+    legato.external_tasks.unlock(task_id, holder, **checks)
 
 
 # -- processes, messages, instances, incidents ------------------------------------------------
@@ -247,7 +238,7 @@ def start(
         actor=actor,
         tenant=work_tenant(principal, None),
     )
-    detail = legato.store.queries.instance(started.instance_id)
+    detail = legato.store.queries.instance(started.instance_id, with_history=False)
     return _instance(request, detail)
 
 
@@ -346,7 +337,7 @@ def list_instances(
 def get_instance(
     request: Request, legato: LegatoDep, visible_to: VisibleDep, instance_id: str = Path(min_length=1, max_length=255)
 ) -> dict[str, Any]:
-    return _instance(request, legato.store.queries.instance(instance_id, visible=visible_to))
+    return _instance(request, legato.store.queries.instance(instance_id, with_history=False, visible=visible_to))
 
 
 @router.get(
@@ -530,7 +521,6 @@ def _utf8(data: bytes, name: str) -> str:
 @router.put(
     "/external-task/{task_id}/retries",
     status_code=204,
-    response_class=Response,
     summary="Camunda 7: give a failed external task retries again (its incident is retried)",
     responses=_REPORT,
 )
@@ -543,7 +533,6 @@ def set_task_retries(
 @router.put(
     "/job/{job_id}/retries",
     status_code=204,
-    response_class=Response,
     summary="Camunda 7: give a failed job retries again (its incident is retried)",
     responses=_REPORT,
 )

@@ -99,7 +99,8 @@ _REPORTS = (
 )
 
 
-def _scope(principal: Principal) -> dict[str, Any]:
+def scope(principal: Principal) -> dict[str, Any]:
+    """What every report checks the caller against: its tenants and its task types (also /engine-rest)."""
     return {"visible": visible(principal), "may_work_on": principal.may_work_on}
 
 
@@ -111,7 +112,7 @@ def _scope(principal: Principal) -> dict[str, Any]:
     responses=_REPORT_RESPONSES,
 )
 def complete(body: CompleteExternalTask, legato: LegatoDep, principal: PrincipalDep, task_id: str = TaskId) -> None:
-    legato.external_tasks.complete(task_id, body.worker_id, body.variables, **_scope(principal))
+    legato.external_tasks.complete(task_id, body.worker_id, body.variables, **scope(principal))
 
 
 @router.post(
@@ -130,7 +131,7 @@ def failure(body: FailExternalTask, legato: LegatoDep, principal: PrincipalDep, 
         error_type=body.error_type,
         retries=body.retries,
         retry_timeout=body.retry_timeout,
-        **_scope(principal),
+        **scope(principal),
     )
 
 
@@ -148,7 +149,7 @@ def bpmn_error(body: ExternalBpmnError, legato: LegatoDep, principal: PrincipalD
         code=body.error_code,
         message=body.error_message,
         variables=body.variables,
-        **_scope(principal),
+        **scope(principal),
     )
 
 
@@ -160,7 +161,7 @@ def bpmn_error(body: ExternalBpmnError, legato: LegatoDep, principal: PrincipalD
     responses=_REPORT_RESPONSES,
 )
 def extend_lock(body: ExtendLock, legato: LegatoDep, principal: PrincipalDep, task_id: str = TaskId) -> dict[str, Any]:
-    until = legato.external_tasks.extend_lock(task_id, body.worker_id, body.new_duration, **_scope(principal))
+    until = legato.external_tasks.extend_lock(task_id, body.worker_id, body.new_duration, **scope(principal))
     return {"id": task_id, "lock_expires_at": until}
 
 
@@ -172,4 +173,4 @@ def extend_lock(body: ExtendLock, legato: LegatoDep, principal: PrincipalDep, ta
     responses=_REPORT_RESPONSES,
 )
 def unlock(body: UnlockExternalTask, legato: LegatoDep, principal: PrincipalDep, task_id: str = TaskId) -> None:
-    legato.external_tasks.unlock(task_id, body.worker_id, **_scope(principal))
+    legato.external_tasks.unlock(task_id, body.worker_id, **scope(principal))
